@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.c - command lookup and strict number parsing for the afdsim command line. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/cli.h"
+#include "sim/error.h"
+
+/* Counts the words of a command name. */
+static int
+name_words (const char *name)
+{
+  return strchr (name, ' ') != NULL ? 2 : 1;
+}
+
+const AfdCommand *
+afd_cli_find (const AfdCommand *const *commands, int argc, char **argv, int *out_words,
+              GError **error)
+{
+  g_return_val_if_fail (argc >= 1, NULL);
+
+  if (argc >= 2 && argv[1][0] != '-')
+    {
+      g_autofree char *two = g_strdup_printf ("%s %s", argv[0], argv[1]);
+      for (guint i = 0; commands[i] != NULL; i++)
+        if (strcmp (commands[i]->name, two) == 0)
+          {
+            *out_words = 2;
+            return commands[i];
+          }
+    }
+  for (guint i = 0; commands[i] != NULL; i++)
+    if (strcmp (commands[i]->name, argv[0]) == 0)
+      {
+        *out_words = 1;
+        return commands[i];
+      }
+
+  /* A group word such as "bench": say which second words exist. */
+  g_autoptr (GString) group = g_string_new (NULL);
+  gsize first_len = strlen (argv[0]);
+  for (guint i = 0; commands[i] != NULL; i++)
+    if (name_words (commands[i]->name) == 2 && strncmp (commands[i]->name, argv[0], first_len) == 0
+        && commands[i]->name[first_len] == ' ')
+      g_string_append_printf (group, "%s'%s'", group->len ? ", " : "", commands[i]->name);
+  if (group->len > 0)
+    {
+      if (argc >= 2)
+        g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "unknown command '%s %s' (try %s)",
+                     argv[0], argv[1], group->str);
+      else
+        g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "'%s' needs a subcommand: %s", argv[0],
+                     group->str);
+      return NULL;
+    }
+  g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+               "unknown command '%s' (see 'afdsim help')", argv[0]);
+  return NULL;
+}
+
+gboolean
+afd_cli_parse_options (GOptionContext *context, const char *command, int *argc, char ***argv,
+                       int max_positional, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  /* GOption stops at "--"; everything after it is positional. */
+  if (!g_option_context_parse (context, argc, argv, &local_error))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: %s", command, local_error->message);
+      return FALSE;
+    }
+  int positional = 0;
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *arg = (*argv)[i];
+      if (arg[0] == '-' && arg[1] != '\0' && strcmp (arg, "--") != 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: unknown option %s", command, arg);
+          return FALSE;
+        }
+      if (strcmp (arg, "--") != 0)
+        positional++;
+    }
+  if (positional > max_positional)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: unexpected argument '%s'", command,
+                   (*argv)[*argc - 1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Rejects leading/trailing white space, which strto* would silently accept. */
+static gboolean
+check_text (const char *flag, const char *text, GError **error)
+{
+  if (text[0] == '\0' || g_ascii_isspace (text[0]) || g_ascii_isspace (text[strlen (text) - 1]))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not a number", flag, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+afd_cli_parse_double (const char *flag, const char *text, double min, double max,
+                      double *out_value, GError **error)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!check_text (flag, text, error))
+    return FALSE;
+  /* strtod accepts "nan", "inf" and hex floats; only plain decimal numbers are allowed. */
+  for (const char *p = text; *p; p++)
+    if (!(g_ascii_isdigit (*p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' || *p == '-'))
+      {
+        g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not a number", flag, text);
+        return FALSE;
+      }
+  char *end = NULL;
+  errno = 0;
+  double v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0')
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not a number", flag, text);
+      return FALSE;
+    }
+  if (errno == ERANGE || !isfinite (v))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is out of range", flag, text);
+      return FALSE;
+    }
+  if (v < min || v > max)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: %s is outside [%g, %g]", flag, text,
+                   min, max);
+      return FALSE;
+    }
+  *out_value = v;
+  return TRUE;
+}
+
+gboolean
+afd_cli_parse_int (const char *flag, const char *text, gint64 min, gint64 max, gint64 *out_value,
+                   GError **error)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!check_text (flag, text, error))
+    return FALSE;
+  gint64 v;
+  if (strpbrk (text, "eE") != NULL)
+    {
+      /* "2e7" style: go through double, but only exact integers below 2^53 pass. */
+      double d = 0;
+      if (!afd_cli_parse_double (flag, text, -9007199254740992.0, 9007199254740992.0, &d, error))
+        return FALSE;
+      if (d != floor (d))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not an integer", flag,
+                       text);
+          return FALSE;
+        }
+      v = (gint64) d;
+    }
+  else
+    {
+      for (const char *p = text; *p; p++)
+        if (!(g_ascii_isdigit (*p) || ((*p == '-' || *p == '+') && p == text)))
+          {
+            g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not an integer", flag,
+                         text);
+            return FALSE;
+          }
+      char *end = NULL;
+      errno = 0;
+      v = g_ascii_strtoll (text, &end, 10);
+      if (end == text || *end != '\0')
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not an integer", flag,
+                       text);
+          return FALSE;
+        }
+      if (errno == ERANGE)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is out of range", flag, text);
+          return FALSE;
+        }
+    }
+  if (v < min || v > max)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "%s: %s is outside [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", flag, text,
+                   min, max);
+      return FALSE;
+    }
+  *out_value = v;
+  return TRUE;
+}
+
+gboolean
+afd_cli_parse_bytes (const char *flag, const char *text, guint64 min, guint64 max,
+                     guint64 *out_value, GError **error)
+{
+  if (text == NULL)
+    return TRUE;
+  if (!check_text (flag, text, error))
+    return FALSE;
+  static const struct {
+    const char *suffix;
+    guint64 scale;
+  } suffixes[] = {
+    { "TiB", G_GUINT64_CONSTANT (1) << 40 }, { "GiB", G_GUINT64_CONSTANT (1) << 30 },
+    { "MiB", G_GUINT64_CONSTANT (1) << 20 }, { "KiB", G_GUINT64_CONSTANT (1) << 10 },
+    { "T", G_GUINT64_CONSTANT (1) << 40 },   { "G", G_GUINT64_CONSTANT (1) << 30 },
+    { "M", G_GUINT64_CONSTANT (1) << 20 },   { "K", G_GUINT64_CONSTANT (1) << 10 },
+    { "B", 1 },
+  };
+  gsize len = strlen (text);
+  guint64 scale = 1;
+  g_autofree char *digits = g_strdup (text);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      gsize sl = strlen (suffixes[i].suffix);
+      if (len > sl && g_ascii_strcasecmp (text + len - sl, suffixes[i].suffix) == 0)
+        {
+          scale = suffixes[i].scale;
+          digits[len - sl] = '\0';
+          break;
+        }
+    }
+  gint64 v = 0;
+  g_autoptr (GError) local_error = NULL;
+  if (!afd_cli_parse_int (flag, digits, 0, G_MAXINT64, &v, &local_error))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "%s: '%s' is not a byte count (examples: 1024, 64K, 16MiB, 1G)", flag, text);
+      return FALSE;
+    }
+  if ((guint64) v > G_MAXUINT64 / scale)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is out of range", flag, text);
+      return FALSE;
+    }
+  guint64 bytes = (guint64) v * scale;
+  if (bytes < min || bytes > max)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "%s: %s is outside [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] bytes", flag,
+                   text, min, max);
+      return FALSE;
+    }
+  *out_value = bytes;
+  return TRUE;
+}

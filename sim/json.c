@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json.c - strict cJSON reading helpers and atomic writing (see sim/json.h).
+ *
+ * Messages have one shape: "FILE: PATH.KEY: problem". Numbers in messages use %.17g so a
+ * reader sees exactly what was parsed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "sim/error.h"
+#include "sim/json.h"
+
+/* Formats "file: path.key" (or "file: key"). */
+static char *
+where_key (const AfdJsonWhere *where, const char *key)
+{
+  g_autofree char *path = afd_json_path (where->path, key);
+  return g_strdup_printf ("%s: %s", where->file, path);
+}
+
+char *
+afd_json_path (const char *parent, const char *key)
+{
+  if (parent == NULL || parent[0] == '\0')
+    return g_strdup (key);
+  return g_strdup_printf ("%s.%s", parent, key);
+}
+
+char *
+afd_json_path_index (const char *parent, guint index)
+{
+  return g_strdup_printf ("%s[%u]", parent ? parent : "", index);
+}
+
+/* Turns a byte offset into a 1-based line and column. */
+static void
+offset_to_line_column (const char *text, gsize offset, guint *out_line, guint *out_column)
+{
+  guint line = 1, column = 1;
+  for (gsize i = 0; i < offset && text[i] != '\0'; i++)
+    {
+      if (text[i] == '\n')
+        {
+          line++;
+          column = 1;
+        }
+      else
+        column++;
+    }
+  *out_line = line;
+  *out_column = column;
+}
+
+cJSON *
+afd_json_parse_text (const char *text, const char *name, int code, GError **error)
+{
+  gsize len = strlen (text);
+  const char *end = NULL;
+  /* The length includes the terminating NUL, which require_null_terminated checks for. */
+  cJSON *root = cJSON_ParseWithLengthOpts (text, len + 1, &end, TRUE);
+  if (root != NULL)
+    return root;
+
+  /* cJSON reports where parsing stopped; that is the first offending character. */
+  gsize offset = end != NULL && end >= text ? (gsize) (end - text) : 0;
+  if (offset > len)
+    offset = len;
+  guint line, column;
+  offset_to_line_column (text, offset, &line, &column);
+  g_autofree char *near = g_strndup (text + offset, 16);
+  for (char *p = near; *p; p++)
+    if (*p == '\n' || *p == '\r' || *p == '\t' || (guchar) *p < 0x20)
+      *p = ' ';
+  if (offset >= len)
+    g_set_error (error, AFD_ERROR, code, "%s: line %u, column %u: invalid JSON (unexpected end)",
+                 name, line, column);
+  else
+    g_set_error (error, AFD_ERROR, code, "%s: line %u, column %u: invalid JSON near '%s'", name,
+                 line, column, near);
+  return NULL;
+}
+
+cJSON *
+afd_json_parse_file (const char *path, int code, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: is a directory, expected a JSON file",
+                   path);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &text, &len, &local_error))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s", local_error->message);
+      return NULL;
+    }
+  if (memchr (text, '\0', len) != NULL)
+    {
+      g_set_error (error, AFD_ERROR, code, "%s: contains a NUL byte; not a JSON text file", path);
+      return NULL;
+    }
+  return afd_json_parse_text (text, path, code, error);
+}
+
+gboolean
+afd_json_check_object (const cJSON *node, const AfdJsonWhere *where, const char *const *allowed,
+                       GError **error)
+{
+  const char *shown = where->path && where->path[0] ? where->path : "top level";
+  if (node == NULL || !cJSON_IsObject (node))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: %s: must be a JSON object", where->file,
+                   shown);
+      return FALSE;
+    }
+  for (const cJSON *item = node->child; item != NULL; item = item->next)
+    {
+      gboolean known = FALSE;
+      for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
+        if (item->string != NULL && strcmp (item->string, allowed[i]) == 0)
+          {
+            known = TRUE;
+            break;
+          }
+      g_autofree char *at = where_key (where, item->string ? item->string : "(null)");
+      if (!known)
+        {
+          g_autoptr (GString) list = g_string_new (NULL);
+          for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
+            g_string_append_printf (list, "%s%s", i ? ", " : "", allowed[i]);
+          g_set_error (error, AFD_ERROR, where->code, "%s: unknown key (allowed: %s)", at,
+                       list->len ? list->str : "none");
+          return FALSE;
+        }
+      for (const cJSON *other = node->child; other != item; other = other->next)
+        if (other->string != NULL && strcmp (other->string, item->string) == 0)
+          {
+            g_set_error (error, AFD_ERROR, where->code, "%s: duplicate key", at);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+/* Looks @key up; reports a missing required key. Sets *out_item to NULL when absent. */
+static gboolean
+lookup (const cJSON *obj, const AfdJsonWhere *where, const char *key, AfdJsonFlags flags,
+        const cJSON **out_item, GError **error)
+{
+  const cJSON *item = obj ? cJSON_GetObjectItemCaseSensitive (obj, key) : NULL;
+  if (item == NULL && (flags & AFD_JSON_REQUIRED))
+    {
+      g_autofree char *at = where_key (where, key);
+      g_set_error (error, AFD_ERROR, where->code, "%s: missing required key", at);
+      return FALSE;
+    }
+  *out_item = item;
+  return TRUE;
+}
+
+/* Checks the sign/range flags on @value. */
+static gboolean
+check_number (const AfdJsonWhere *where, const char *key, AfdJsonFlags flags, double value,
+              GError **error)
+{
+  g_autofree char *at = where_key (where, key);
+  if (!isfinite (value))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be a finite number", at);
+      return FALSE;
+    }
+  if ((flags & AFD_JSON_POSITIVE) && !(value > 0))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be > 0 (got %.17g)", at, value);
+      return FALSE;
+    }
+  if ((flags & AFD_JSON_NONNEGATIVE) && !(value >= 0))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be >= 0 (got %.17g)", at, value);
+      return FALSE;
+    }
+  if ((flags & AFD_JSON_FRACTION) && !(value > 0 && value <= 1))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be in (0, 1] (got %.17g)", at, value);
+      return FALSE;
+    }
+  if ((flags & AFD_JSON_INTEGER) && value != floor (value))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be a whole number (got %.17g)", at,
+                   value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+afd_json_get_number (const cJSON *obj, const AfdJsonWhere *where, const char *key,
+                     AfdJsonFlags flags, double *inout_value, GError **error)
+{
+  const cJSON *item;
+  if (!lookup (obj, where, key, flags, &item, error))
+    return FALSE;
+  if (item == NULL)
+    return TRUE;
+  if (!cJSON_IsNumber (item))
+    {
+      g_autofree char *at = where_key (where, key);
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be a number", at);
+      return FALSE;
+    }
+  if (!check_number (where, key, flags, item->valuedouble, error))
+    return FALSE;
+  *inout_value = item->valuedouble;
+  return TRUE;
+}
+
+gboolean
+afd_json_get_int (const cJSON *obj, const AfdJsonWhere *where, const char *key,
+                  AfdJsonFlags flags, gint64 min, gint64 max, gint64 *inout_value, GError **error)
+{
+  const cJSON *item;
+  if (!lookup (obj, where, key, flags, &item, error))
+    return FALSE;
+  if (item == NULL)
+    return TRUE;
+  g_autofree char *at = where_key (where, key);
+  if (!cJSON_IsNumber (item))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be an integer", at);
+      return FALSE;
+    }
+  double v = item->valuedouble;
+  if (!check_number (where, key, flags | AFD_JSON_INTEGER, v, error))
+    return FALSE;
+  /* Doubles hold integers exactly only up to 2^53; larger values are rejected as imprecise. */
+  if (fabs (v) > 9007199254740992.0 || v < (double) min || v > (double) max)
+    {
+      g_set_error (error, AFD_ERROR, where->code,
+                   "%s: must be an integer in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                   "] (got %.17g)",
+                   at, min, max, v);
+      return FALSE;
+    }
+  *inout_value = (gint64) v;
+  return TRUE;
+}
+
+gboolean
+afd_json_get_string (const cJSON *obj, const AfdJsonWhere *where, const char *key,
+                     AfdJsonFlags flags, char **inout_value, GError **error)
+{
+  const cJSON *item;
+  if (!lookup (obj, where, key, flags, &item, error))
+    return FALSE;
+  if (item == NULL)
+    return TRUE;
+  g_autofree char *at = where_key (where, key);
+  if (!cJSON_IsString (item) || item->valuestring == NULL)
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be a string", at);
+      return FALSE;
+    }
+  if (item->valuestring[0] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: must not be empty", at);
+      return FALSE;
+    }
+  if (!g_utf8_validate (item->valuestring, -1, NULL))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: is not valid UTF-8", at);
+      return FALSE;
+    }
+  g_free (*inout_value);
+  *inout_value = g_strdup (item->valuestring);
+  return TRUE;
+}
+
+gboolean
+afd_json_get_bool (const cJSON *obj, const AfdJsonWhere *where, const char *key,
+                   AfdJsonFlags flags, gboolean *inout_value, GError **error)
+{
+  const cJSON *item;
+  if (!lookup (obj, where, key, flags, &item, error))
+    return FALSE;
+  if (item == NULL)
+    return TRUE;
+  if (!cJSON_IsBool (item))
+    {
+      g_autofree char *at = where_key (where, key);
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be true or false", at);
+      return FALSE;
+    }
+  *inout_value = cJSON_IsTrue (item);
+  return TRUE;
+}
+
+gboolean
+afd_json_get_child (const cJSON *obj, const AfdJsonWhere *where, const char *key,
+                    AfdJsonFlags flags, int type, const cJSON **out_child, GError **error)
+{
+  const cJSON *item;
+  if (!lookup (obj, where, key, flags, &item, error))
+    return FALSE;
+  if (item != NULL && (item->type & 0xFF) != type)
+    {
+      g_autofree char *at = where_key (where, key);
+      g_set_error (error, AFD_ERROR, where->code, "%s: must be a JSON %s", at,
+                   type == cJSON_Array ? "array" : "object");
+      return FALSE;
+    }
+  *out_child = item;
+  return TRUE;
+}
+
+gboolean
+afd_file_write_atomic (const char *path, const char *data, gsize len, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  /* CONSISTENT = temp file + fsync + rename; readers never see a half-written file. */
+  if (!g_file_set_contents_full (path, data, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING,
+                                 0644, &local_error))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "cannot write %s: %s", path,
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+afd_json_write_file (const char *path, const cJSON *root, GError **error)
+{
+  g_autofree char *text = cJSON_Print (root);
+  if (text == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "cannot write %s: out of memory", path);
+      return FALSE;
+    }
+  g_autoptr (GString) out = g_string_new (text);
+  g_string_append_c (out, '\n');
+  return afd_file_write_atomic (path, out->str, out->len, error);
+}
+
+cJSON *
+afd_json_add_number (cJSON *obj, const char *key, double value)
+{
+  if (!isfinite (value))
+    return cJSON_AddNullToObject (obj, key);
+  return cJSON_AddNumberToObject (obj, key, value);
+}

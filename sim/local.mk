@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: MIT
+# sim/local.mk - the engine core, config loading, writers, the CLI. sim/network.mk holds the
+# cluster/network/collective part.
+libafdsim_a_SOURCES += \
+	%reldir%/types.h %reldir%/types.c \
+	%reldir%/error.h %reldir%/error.c \
+	%reldir%/json.h %reldir%/json.c \
+	%reldir%/cli.h %reldir%/cli.c \
+	%reldir%/data-dir.h %reldir%/data-dir.c \
+	%reldir%/commands.h \
+	$(NULL)
+
+bin_PROGRAMS += afdsim
+afdsim_SOURCES = %reldir%/main.c
+afdsim_LDADD = $(afd_libs)

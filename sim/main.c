@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the afdsim program: the command table and the composition root.
+ *
+ * This is the only file in sim/ that may include models/ or backends/ headers: it wires the
+ * registries to the commands. It is also the only place that prints an error and picks the
+ * exit status (0 success, 1 failure, 2 command-line error).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/cli.h"
+#include "sim/commands.h"
+#include "sim/data-dir.h"
+#include "sim/error.h"
+
+/* What `afdsim` with no arguments runs: the newest end-to-end demo. */
+#define DEFAULT_COMMAND "help"
+
+static int cmd_help (int argc, char **argv, GError **error);
+static int cmd_list (int argc, char **argv, GError **error);
+static int cmd_version (int argc, char **argv, GError **error);
+
+static const AfdCommand command_help = { "help", "show the commands, or one command's flags",
+                                         cmd_help };
+static const AfdCommand command_list = {
+  "list", "list what is shipped: models, gpus, clusters, experiments", cmd_list
+};
+static const AfdCommand command_version = { "version", "print version and built-in features",
+                                            cmd_version };
+
+/* The command table, in the order `afdsim help` shows it. */
+static const AfdCommand *const commands[] = {
+  &command_list,
+  &command_help,
+  &command_version,
+  NULL,
+};
+
+/* Prints the version line and the built-in optional features. */
+static int
+cmd_version (int argc, char **argv, GError **error)
+{
+  const char *features = AFD_FEATURES;
+  printf ("afdsim %s (git %s)\nfeatures: %s\n", PACKAGE_VERSION, AFD_GIT_REVISION,
+          features[0] ? features : "none");
+  return 0;
+}
+
+/* Prints the command table, or runs "CMD --help". */
+static int
+cmd_help (int argc, char **argv, GError **error)
+{
+  if (argc >= 2 && argv[1][0] != '-')
+    {
+      int words = 0;
+      const AfdCommand *cmd = afd_cli_find (commands, argc - 1, argv + 1, &words, error);
+      if (cmd == NULL)
+        return 2;
+      char *sub_argv[] = { (char *) cmd->name, (char *) "--help", NULL };
+      return cmd->run (2, sub_argv, error);
+    }
+  printf ("Usage: afdsim [COMMAND] [OPTIONS]\n\n"
+          "Simulates attention/MoE placement on GPU clusters. With no command, runs '%s'.\n\n"
+          "Commands:\n",
+          DEFAULT_COMMAND);
+  for (guint i = 0; commands[i] != NULL; i++)
+    printf ("  %-18s %s\n", commands[i]->name, commands[i]->summary);
+  printf ("\nRun 'afdsim COMMAND --help' for a command's flags; 'afdsim --version' for the "
+          "version.\nDocumentation: docs/README.md, man afdsim.\n");
+  return 0;
+}
+
+/* One kind of shipped data for `afdsim list`. */
+typedef struct {
+  const char *what;
+  const char *kind;
+} ListKind;
+
+static const ListKind list_kinds[] = {
+  { "models", "models/llm" },
+  { "gpus", "topologies/gpus" },
+  { "clusters", "topologies/clusters" },
+  { "experiments", "experiments" },
+};
+
+/* Lists shipped data, all kinds or the one named. */
+static int
+cmd_list (int argc, char **argv, GError **error)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[models|gpus|clusters|experiments]");
+  g_option_context_set_summary (ctx, command_list.summary);
+  if (!afd_cli_parse_options (ctx, "list", &argc, &argv, 1, error))
+    return 2;
+  const char *only = argc >= 2 ? argv[1] : NULL;
+  gboolean found = FALSE;
+  for (guint k = 0; k < G_N_ELEMENTS (list_kinds); k++)
+    {
+      if (only != NULL && strcmp (only, list_kinds[k].what) != 0)
+        continue;
+      found = TRUE;
+      g_autoptr (GPtrArray) names = afd_data_list (list_kinds[k].kind, error);
+      if (names == NULL)
+        return 1;
+      if (only == NULL)
+        printf ("%s:\n", list_kinds[k].what);
+      for (guint i = 0; i < names->len; i++)
+        printf ("%s%s\n", only == NULL ? "  " : "", (char *) names->pdata[i]);
+    }
+  if (!found)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "list: unknown kind '%s' (models, gpus, clusters, experiments)", only);
+      return 2;
+    }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  setlocale (LC_ALL, "");
+  /* Numbers in output and input always use '.' whatever the user's locale. */
+  setlocale (LC_NUMERIC, "C");
+
+  if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
+    return cmd_version (argc - 1, argv + 1, &error);
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    return cmd_help (1, argv + 1, &error);
+
+  int words = 1;
+  const AfdCommand *cmd;
+  char *default_argv[] = { (char *) DEFAULT_COMMAND, NULL };
+  int sub_argc = argc - 1;
+  char **sub_argv = argv + 1;
+  if (argc < 2)
+    {
+      sub_argc = 1;
+      sub_argv = default_argv;
+    }
+  cmd = afd_cli_find (commands, sub_argc, sub_argv, &words, &error);
+  int status = 0;
+  if (cmd != NULL)
+    {
+      /* Hand the command an argv whose [0] is its full name, as GOption expects. */
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_ptr_array_add (args, (gpointer) cmd->name);
+      for (int i = words; i < sub_argc; i++)
+        g_ptr_array_add (args, sub_argv[i]);
+      g_ptr_array_add (args, NULL);
+      status = cmd->run ((int) args->len - 1, (char **) args->pdata, &error);
+    }
+  if (error != NULL)
+    {
+      fflush (stdout);
+      fprintf (stderr, "afdsim: %s\n", error->message);
+      return afd_error_exit_status (error);
+    }
+  return status;
+}

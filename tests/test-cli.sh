@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test-cli.sh - the afdsim command line: exit statuses and messages for good and bad use.
+# Every command-line error must be one line on stderr and exit status 2.
+set -u
+AFDSIM=${AFDSIM:-./afdsim}
+fail=0
+n=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect STATUS PATTERN ARGS... : run afdsim, check exit status and that stderr matches.
+expect() {
+  want=$1; pattern=$2; shift 2
+  n=$((n + 1))
+  "$AFDSIM" "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: afdsim $* exited $got, expected $want"; cat "$tmp/err"; fail=1; return
+  fi
+  if [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/err"; then
+    echo "FAIL: afdsim $*: stderr lacks '$pattern':"; cat "$tmp/err"; fail=1; return
+  fi
+  if [ "$want" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+    echo "FAIL: afdsim $*: expected exactly one line on stderr:"; cat "$tmp/err"; fail=1
+  fi
+}
+
+expect 0 "" --version
+grep -q '^afdsim ' "$tmp/out" || { echo "FAIL: --version output"; fail=1; }
+grep -q '^features: ' "$tmp/out" || { echo "FAIL: --version lacks features"; fail=1; }
+expect 0 "" help
+expect 0 "" list
+expect 0 "" list clusters
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 2 "unknown kind" list nonsense
+expect 2 "nknown option" list --no-such-flag
+# Every command answers --help with status 0 (names are columns 3-20 of `afdsim help`).
+"$AFDSIM" help | awk '/^Commands:/ {on=1; next} /^$/ {on=0} on {print}' | \
+  cut -c3-20 | sed 's/ *$//' >"$tmp/cmds"
+while read -r c; do
+  [ -z "$c" ] && continue
+  # shellcheck disable=SC2086
+  expect 0 "" $c --help
+done <"$tmp/cmds"
+
+echo "test-cli: $n checks"
+exit $fail
