@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpu-spec.h - one GPU model's limits, loaded from topologies/gpus/NAME.json.
+ *
+ * Every field carries its unit in its name, as the JSON keys do (docs/user/topology-format.md).
+ * Peak FLOP/s are dense (no 2:4 sparsity); 0 means the GPU has no tensor-core path for that
+ * dtype. The efficiency parameters are the analytic cost backend's (docs/models/roofline.md);
+ * the network model uses only nvlink_bandwidth_bytes_per_s. The loader rejects unknown keys,
+ * missing keys and non-positive quantities, naming the file and key.
+ */
+#ifndef AFD_SIM_GPU_SPEC_H
+#define AFD_SIM_GPU_SPEC_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Element types of tensors and of tensor-core math. */
+typedef enum {
+  AFD_DTYPE_FP32 = 0,
+  AFD_DTYPE_TF32,
+  AFD_DTYPE_BF16,
+  AFD_DTYPE_FP16,
+  AFD_DTYPE_FP8,
+  AFD_DTYPE_FP4,
+  AFD_DTYPE_COUNT
+} AfdDtype;
+
+/* Returns: the JSON/CLI name ("bf16"), or NULL for an invalid value. */
+const char *afd_dtype_name (AfdDtype dtype);
+/* Returns: bytes per element (fp4: 0.5). */
+double afd_dtype_bytes (AfdDtype dtype);
+/* Parses "bf16" etc.; returns FALSE (no error set) for an unknown name. */
+gboolean afd_dtype_from_name (const char *name, AfdDtype *out_dtype);
+
+/* Parameters of the analytic backend's efficiency curves (docs/models/roofline.md). */
+typedef struct {
+  double gemm_max_fraction;   /* achievable fraction of peak FLOP/s for large GEMMs, (0,1] */
+  double gemm_half_m;         /* rows M at which small-M GEMMs reach half that fraction */
+  double memory_fraction;     /* achievable fraction of HBM bandwidth, (0,1] */
+  double attention_max_fraction; /* achievable fraction of peak for attention kernels, (0,1] */
+} AfdGpuEfficiency;
+
+typedef struct {
+  char *name;                                 /* "A100-SXM4-80GB" */
+  char *source;                               /* citation of the numbers */
+  double peak_flop_per_s[AFD_DTYPE_COUNT];    /* dense peak per dtype, FLOP/s; 0 = none */
+  double hbm_bytes;                           /* device memory capacity, bytes */
+  double hbm_bandwidth_bytes_per_s;           /* peak HBM bandwidth, bytes/s */
+  double nvlink_bandwidth_bytes_per_s;        /* NVLink per GPU per direction, bytes/s (0: none) */
+  guint sm_count;                             /* streaming multiprocessors */
+  double launch_overhead_s;                   /* per-kernel launch overhead, seconds */
+  double l2_bytes;                            /* L2 cache, bytes */
+  AfdGpuEfficiency efficiency;
+} AfdGpuSpec;
+
+/**
+ * afd_gpu_spec_load:
+ * @name_or_file: a shipped GPU name (topologies/gpus/NAME.json) or a JSON file path
+ *
+ * Returns: (transfer full) (nullable): the spec, or %NULL with AFD_ERROR_TOPOLOGY /
+ *   AFD_ERROR_IO / AFD_ERROR_CONFIG naming the file and key
+ */
+AfdGpuSpec *afd_gpu_spec_load (const char *name_or_file, GError **error);
+
+/* Returns: (transfer full): a deep copy. */
+AfdGpuSpec *afd_gpu_spec_copy (const AfdGpuSpec *spec);
+
+void afd_gpu_spec_free (AfdGpuSpec *spec);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdGpuSpec, afd_gpu_spec_free)
+
+G_END_DECLS
+
+#endif /* AFD_SIM_GPU_SPEC_H */
