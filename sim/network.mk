@@ -1,1 +1,6 @@
 # SPDX-License-Identifier: MIT
+# sim/network.mk - GPU specs, clusters, the network model (analytic and flow-level) and
+# NCCL-like collectives, with their commands (issue #3).
+libafdsim_a_SOURCES += \
+	%reldir%/gpu-spec.h %reldir%/gpu-spec.c \
+	$(NULL)

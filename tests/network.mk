@@ -1,1 +1,8 @@
 # SPDX-License-Identifier: MIT
+# tests/network.mk - tests of GPU specs, clusters, the network model and collectives.
+network_tests = tests/test-gpu-spec
+check_PROGRAMS += $(network_tests)
+tests_test_gpu_spec_SOURCES = %reldir%/test-gpu-spec.c %reldir%/test-helpers.h
+tests_test_gpu_spec_CPPFLAGS = $(afd_test_cppflags)
+tests_test_gpu_spec_LDADD = $(afd_test_libs)
+TESTS += $(network_tests)

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for sim/gpu-spec.c: shipped GPU files load, bad inputs name file and key. */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "sim/data-dir.h"
+#include "sim/gpu-spec.h"
+#include "tests/test-helpers.h"
+
+/* The A100 file carries the datasheet values (hardware.md s1.1/s1.2) in base units. */
+Test (gpu_spec, loads_a100_by_name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
+  afd_assert_no_error (error);
+  cr_assert_str_eq (spec->name, "A100-SXM4-80GB");
+  cr_assert_eq (spec->peak_flop_per_s[AFD_DTYPE_BF16], 312e12);
+  cr_assert_eq (spec->peak_flop_per_s[AFD_DTYPE_FP8], 0.0, "A100 has no fp8 tensor cores");
+  cr_assert_eq (spec->hbm_bandwidth_bytes_per_s, 2.039e12);
+  /* 600 GB/s bidirectional NVLink 3.0 = 300 GB/s per direction. */
+  cr_assert_eq (spec->nvlink_bandwidth_bytes_per_s, 300e9);
+  cr_assert_eq (spec->sm_count, 108);
+  cr_assert_eq (spec->efficiency.gemm_max_fraction, 0.869);
+  cr_assert (strlen (spec->source) > 0);
+}
+
+/* Every shipped GPU file loads, and its name matches its file stem. */
+Test (gpu_spec, every_shipped_gpu_loads)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) names = afd_data_list ("topologies/gpus", &error);
+  afd_assert_no_error (error);
+  static const char *const required[] = { "A100-SXM4-80GB", "H100-SXM", "H800", "H20",
+                                          "H200",           "B200",     "GB200" };
+  for (guint r = 0; r < G_N_ELEMENTS (required); r++)
+    {
+      gboolean found = FALSE;
+      for (guint i = 0; i < names->len; i++)
+        found = found || strcmp (names->pdata[i], required[r]) == 0;
+      cr_assert (found, "GPU %s is not shipped", required[r]);
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load (names->pdata[i], &error);
+      afd_assert_no_error (error);
+      cr_assert_str_eq (spec->name, names->pdata[i]);
+      cr_assert (spec->peak_flop_per_s[AFD_DTYPE_BF16] > 0);
+      cr_assert (spec->hbm_bytes > 0 && spec->hbm_bandwidth_bytes_per_s > 0);
+    }
+}
+
+/* A copy is deep: freeing the original leaves the copy intact. */
+Test (gpu_spec, copy_is_deep)
+{
+  g_autoptr (GError) error = NULL;
+  AfdGpuSpec *spec = afd_gpu_spec_load ("H100-SXM", &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdGpuSpec) copy = afd_gpu_spec_copy (spec);
+  afd_gpu_spec_free (spec);
+  cr_assert_str_eq (copy->name, "H100-SXM");
+  cr_assert_eq (copy->peak_flop_per_s[AFD_DTYPE_FP8], 1979e12);
+}
+
+/* dtype names round-trip and element sizes are right (fp4 is half a byte). */
+Test (gpu_spec, dtype_names_and_sizes)
+{
+  for (int i = 0; i < AFD_DTYPE_COUNT; i++)
+    {
+      AfdDtype d;
+      cr_assert (afd_dtype_from_name (afd_dtype_name ((AfdDtype) i), &d));
+      cr_assert_eq ((int) d, i);
+    }
+  AfdDtype d = AFD_DTYPE_FP32;
+  cr_assert_not (afd_dtype_from_name ("bf17", &d));
+  cr_assert_eq (d, AFD_DTYPE_FP32, "output untouched on failure");
+  cr_assert_eq (afd_dtype_bytes (AFD_DTYPE_BF16), 2.0);
+  cr_assert_eq (afd_dtype_bytes (AFD_DTYPE_FP4), 0.5);
+  cr_assert_null (afd_dtype_name (AFD_DTYPE_COUNT));
+}
+
+/* Each bad GPU file fails with AFD_ERROR_TOPOLOGY naming the file and the key. */
+Test (gpu_spec, rejects_bad_inputs)
+{
+  static const struct {
+    const char *file;
+    const char *needle;
+  } cases[] = {
+    { "gpu-unknown-key.json", "hbm_bandwith_bytes_per_s: unknown key" },
+    { "gpu-missing-key.json", "sm_count: missing required key" },
+    { "gpu-negative-bandwidth.json", "hbm_bandwidth_bytes_per_s: must be > 0" },
+    { "gpu-bad-fraction.json", "efficiency.memory_fraction: must be in (0, 1]" },
+    { "gpu-unknown-dtype.json", "peak_flop_per_s.bf17: unknown key" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *path = g_build_filename (TEST_DATA, cases[i].file, NULL);
+      g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load (path, &error);
+      cr_assert_null (spec, "%s should fail", cases[i].file);
+      afd_assert_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY);
+      afd_assert_error_contains (error, cases[i].file);
+      afd_assert_error_contains (error, cases[i].needle);
+    }
+}
+
+/* An unknown GPU name is a clear error, not a crash. */
+Test (gpu_spec, rejects_unknown_name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load ("Z9000", &error);
+  cr_assert_null (spec);
+  afd_assert_error_contains (error, "Z9000");
+}
