@@ -1,1 +1,6 @@
 # SPDX-License-Identifier: MIT
+# sim/engine.mk - the discrete-event engine, GPU streams, the trace writer and their commands.
+libafdsim_a_SOURCES += \
+	%reldir%/engine.h %reldir%/engine.c \
+	%reldir%/event-queue.h %reldir%/event-queue.c \
+	$(NULL)
