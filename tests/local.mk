@@ -3,7 +3,6 @@
 # Each area keeps its tests in its own fragment (tests/*.mk) to keep edits apart.
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-SH_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
 AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-'; export CRITERION_OUTPUTS; \
 	G_DEBUG=fatal-warnings; export G_DEBUG; \
 	AFDSIM_DATA_DIR='$(abs_top_srcdir)'; export AFDSIM_DATA_DIR; \
