@@ -3,4 +3,6 @@
 libafdsim_a_SOURCES += \
 	%reldir%/engine.h %reldir%/engine.c \
 	%reldir%/event-queue.h %reldir%/event-queue.c \
+	%reldir%/stream.h %reldir%/stream.c \
+	%reldir%/trace.h %reldir%/trace.c \
 	$(NULL)

@@ -93,6 +93,8 @@ AfdTime afd_gpu_set_op_start (const AfdGpuSet *self, guint op);
 AfdTime afd_gpu_set_op_end (const AfdGpuSet *self, guint op);   /* -1 if not finished */
 AfdTime afd_gpu_set_stream_busy (const AfdGpuSet *self, guint gpu, guint stream);
 guint afd_gpu_set_n_ops (const AfdGpuSet *self);
+guint afd_gpu_set_n_gpus (const AfdGpuSet *self);
+guint afd_gpu_set_n_streams (const AfdGpuSet *self, guint gpu); /* streams on GPU @gpu */
 guint afd_gpu_set_n_unfinished (const AfdGpuSet *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdGpuSet, afd_gpu_set_free)

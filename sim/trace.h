@@ -8,7 +8,8 @@
  * finishes the JSON and renames the file into place, so a crash never leaves a half file at
  * the target path. Timestamps are simulated nanoseconds, written in microseconds ("ts", "dur")
  * as the format requires. pid = GPU or node index, tid = stream index. Every event object is
- * built with cJSON.
+ * built with cJSON. Every function except open and close accepts a %NULL writer and then does
+ * nothing (freeing any @args), so an optional trace needs no checks at the call sites.
  */
 #ifndef AFD_SIM_TRACE_H
 #define AFD_SIM_TRACE_H
