@@ -4,3 +4,6 @@
 libafdsim_a_SOURCES += \
 	%reldir%/gpu-spec.h %reldir%/gpu-spec.c \
 	$(NULL)
+libafdsim_a_SOURCES += \
+	%reldir%/cluster.h %reldir%/cluster.c \
+	$(NULL)
