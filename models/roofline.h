@@ -23,7 +23,12 @@
 
 #include <glib.h>
 
+#include "sim/cli.h"
+
 G_BEGIN_DECLS
+
+/* `afdsim roofline` (models/cmd-roofline.c), for the command table in sim/main.c. */
+extern const AfdCommand afd_command_roofline;
 
 /* Defaults of the reference (§2.1, [S] from the paper's hardware × model table). */
 #define AFD_ROOFLINE_DEFAULT_SLO_S 0.050      /* TPOT target, seconds (unknown in the paper) */
