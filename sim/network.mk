@@ -7,3 +7,6 @@ libafdsim_a_SOURCES += \
 libafdsim_a_SOURCES += \
 	%reldir%/cluster.h %reldir%/cluster.c \
 	$(NULL)
+libafdsim_a_SOURCES += \
+	%reldir%/network.h %reldir%/network.c %reldir%/flow.c \
+	$(NULL)

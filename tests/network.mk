@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/network.mk - tests of GPU specs, clusters, the network model and collectives.
-network_tests = tests/test-gpu-spec tests/test-cluster
+network_tests = tests/test-gpu-spec tests/test-cluster tests/test-network
 check_PROGRAMS += $(network_tests)
 tests_test_gpu_spec_SOURCES = %reldir%/test-gpu-spec.c %reldir%/test-helpers.h
 tests_test_gpu_spec_CPPFLAGS = $(afd_test_cppflags)
@@ -8,4 +8,7 @@ tests_test_gpu_spec_LDADD = $(afd_test_libs)
 tests_test_cluster_SOURCES = %reldir%/test-cluster.c %reldir%/test-helpers.h
 tests_test_cluster_CPPFLAGS = $(afd_test_cppflags)
 tests_test_cluster_LDADD = $(afd_test_libs)
+tests_test_network_SOURCES = %reldir%/test-network.c %reldir%/test-helpers.h
+tests_test_network_CPPFLAGS = $(afd_test_cppflags)
+tests_test_network_LDADD = $(afd_test_libs)
 TESTS += $(network_tests)

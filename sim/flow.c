@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * flow.c - the flow-level network simulator: max-min fair sharing by progressive filling.
+ *
+ * Model (docs/models/network.md): at any instant every flow in flight has a rate; the rates
+ * are the max-min fair allocation of the link capacities (no link over capacity, and no flow
+ * can gain without taking from a flow with a smaller or equal rate). Progressive filling
+ * finds it: raise all unfixed flows' rates together, fix the flows of the link that saturates
+ * first, repeat. A heap of links keyed by their fair share (remaining capacity / unfixed
+ * flows) makes one pass O(E log L) for E flow-link incidences. Rates are recomputed once per
+ * instant at which flows start or finish (a deferred event collects every change of that
+ * instant). Completion times are rounded to nanoseconds by round_ns(), the one place that
+ * calls afd_time_from_seconds() here.
+ *
+ * TODO(#3): the pass is global; restricting it to the connected component touched by the
+ * change would help workloads with many independent groups.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sim/network.h"
+
+enum {
+  EV_RECOMPUTE = 0, /* recompute rates (deferred to the end of the instant's changes) */
+  EV_WAKE,          /* the earliest predicted completion; arg = generation */
+  EV_DELIVER,       /* a flow's delivery; arg = delivery record */
+};
+
+typedef struct {
+  double bytes;     /* wire bytes */
+  double remaining; /* bytes not yet drained */
+  double rate;      /* bytes/s */
+  AfdTime latency_ns;
+  guint record; /* delivery record index */
+  guint nlinks;
+  guint active_pos;
+  gboolean want_sent;
+  guint links[AFD_NETWORK_MAX_HOPS];
+  guint pos[AFD_NETWORK_MAX_HOPS]; /* index of this flow in each link's flow list */
+} Flow;
+
+typedef struct {
+  AfdTransferFunc func;
+  gpointer user_data;
+  guint64 tag;
+  double bytes;
+} Record;
+
+typedef struct {
+  double capacity; /* bytes/s */
+  GArray *flows;   /* guint flow ids */
+  guint active_pos;
+  AfdTime busy_since;
+  double busy_s;
+  double bytes;
+  /* progressive filling scratch */
+  double rem;
+  guint unfixed;
+  guint version;
+} LinkState;
+
+typedef struct {
+  double share;
+  guint link;
+  guint version;
+} HeapItem;
+
+struct _AfdNetsim {
+  AfdNetwork *network;
+  const AfdCluster *cluster;
+  AfdEngine *engine;
+  guint32 handler;
+  LinkState *links;
+  guint n_links;
+  GArray *flows;       /* Flow, slots reused through free_flows */
+  GArray *free_flows;  /* guint */
+  GArray *records;     /* Record, slots reused through free_records */
+  GArray *free_records;
+  GArray *active;       /* guint flow ids whose bytes are draining */
+  GArray *active_links; /* guint link ids with at least one flow */
+  GArray *heap;         /* HeapItem */
+  GArray *finished;     /* scratch */
+  guchar *fixed;        /* per flow slot */
+  guint fixed_len;
+  AfdTime last_advance_ns;
+  gboolean recompute_pending;
+  guint64 wake_generation;
+  AfdNetsimStats stats;
+};
+
+/* The one place where this module turns seconds into nanoseconds. */
+static AfdTime
+round_ns (double seconds)
+{
+  return afd_time_from_seconds (seconds);
+}
+
+static void handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data);
+
+AfdNetsim *
+afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
+{
+  g_return_val_if_fail (network != NULL && engine != NULL, NULL);
+  AfdNetsim *self = g_new0 (AfdNetsim, 1);
+  self->network = network;
+  self->cluster = afd_network_cluster (network);
+  self->engine = engine;
+  self->handler = afd_engine_register (engine, handle_event, self);
+  self->n_links = afd_cluster_link_count (self->cluster);
+  self->links = g_new0 (LinkState, self->n_links);
+  for (guint l = 0; l < self->n_links; l++)
+    {
+      self->links[l].capacity = afd_cluster_link (self->cluster, l)->bandwidth_bytes_per_s;
+      self->links[l].flows = g_array_new (FALSE, FALSE, sizeof (guint));
+    }
+  self->flows = g_array_new (FALSE, FALSE, sizeof (Flow));
+  self->free_flows = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->records = g_array_new (FALSE, FALSE, sizeof (Record));
+  self->free_records = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->active = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->active_links = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->heap = g_array_new (FALSE, FALSE, sizeof (HeapItem));
+  self->finished = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->last_advance_ns = afd_engine_now (engine);
+  return self;
+}
+
+void
+afd_netsim_free (AfdNetsim *self)
+{
+  if (self == NULL)
+    return;
+  for (guint l = 0; l < self->n_links; l++)
+    g_array_unref (self->links[l].flows);
+  g_free (self->links);
+  g_array_unref (self->flows);
+  g_array_unref (self->free_flows);
+  g_array_unref (self->records);
+  g_array_unref (self->free_records);
+  g_array_unref (self->active);
+  g_array_unref (self->active_links);
+  g_array_unref (self->heap);
+  g_array_unref (self->finished);
+  g_free (self->fixed);
+  g_free (self);
+}
+
+AfdEngine *
+afd_netsim_engine (const AfdNetsim *self)
+{
+  return self->engine;
+}
+
+AfdNetwork *
+afd_netsim_network (const AfdNetsim *self)
+{
+  return self->network;
+}
+
+/* Schedules one of this module's events. */
+static void
+schedule (AfdNetsim *self, AfdTime at_ns, guint32 kind, guint64 arg)
+{
+  AfdEvent ev = { self->handler, kind, arg };
+  afd_engine_schedule_at (self->engine, at_ns, &ev);
+}
+
+/* Drains every active flow at its current rate up to now. */
+static void
+advance (AfdNetsim *self)
+{
+  AfdTime now = afd_engine_now (self->engine);
+  if (now == self->last_advance_ns)
+    return;
+  double dt = afd_time_to_seconds (now - self->last_advance_ns);
+  Flow *flows = (Flow *) self->flows->data;
+  const guint *act = (const guint *) self->active->data;
+  for (guint i = 0; i < self->active->len; i++)
+    {
+      Flow *f = &flows[act[i]];
+      f->remaining -= f->rate * dt;
+    }
+  self->last_advance_ns = now;
+}
+
+/* Asks for a rate recomputation at the end of this instant. */
+static void
+mark_dirty (AfdNetsim *self)
+{
+  if (self->recompute_pending)
+    return;
+  self->recompute_pending = TRUE;
+  schedule (self, afd_engine_now (self->engine), EV_RECOMPUTE, 0);
+}
+
+/* Allocates a delivery record. */
+static guint
+new_record (AfdNetsim *self, AfdTransferFunc func, gpointer user_data, guint64 tag, double bytes)
+{
+  Record r = { func, user_data, tag, bytes };
+  guint id;
+  if (self->free_records->len > 0)
+    {
+      id = g_array_index (self->free_records, guint, self->free_records->len - 1);
+      g_array_set_size (self->free_records, self->free_records->len - 1);
+      g_array_index (self->records, Record, id) = r;
+    }
+  else
+    {
+      id = self->records->len;
+      g_array_append_val (self->records, r);
+    }
+  return id;
+}
+
+void
+afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
+                           double extra_latency_s, gboolean want_sent, AfdTransferFunc func,
+                           gpointer user_data, guint64 tag)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (bytes >= 0 && extra_latency_s >= 0);
+  guint ngpu = afd_cluster_gpu_count (self->cluster);
+  g_return_if_fail (src < ngpu && dst < ngpu);
+  AfdTime now = afd_engine_now (self->engine);
+  self->stats.flows_started++;
+  guint record = new_record (self, func, user_data, tag, bytes);
+  if (src == dst || bytes <= 0)
+    {
+      /* Nothing crosses a link: sent now, delivered after the latency. */
+      double lat = extra_latency_s;
+      if (src != dst)
+        {
+          double path_lat;
+          afd_network_path (self->network, src, dst, NULL, &path_lat);
+          lat += path_lat;
+        }
+      self->stats.flows_finished++;
+      if (want_sent && func != NULL)
+        func (self, AFD_TRANSFER_SENT, user_data, tag);
+      schedule (self, now + round_ns (lat), EV_DELIVER, record);
+      return;
+    }
+  advance (self);
+  guint id;
+  if (self->free_flows->len > 0)
+    {
+      id = g_array_index (self->free_flows, guint, self->free_flows->len - 1);
+      g_array_set_size (self->free_flows, self->free_flows->len - 1);
+    }
+  else
+    {
+      id = self->flows->len;
+      g_array_set_size (self->flows, id + 1);
+    }
+  Flow *f = &g_array_index (self->flows, Flow, id);
+  memset (f, 0, sizeof *f);
+  f->bytes = f->remaining = bytes;
+  f->record = record;
+  f->want_sent = want_sent;
+  f->nlinks = afd_network_route (self->network, src, dst, f->links);
+  double lat = extra_latency_s;
+  for (guint k = 0; k < f->nlinks; k++)
+    {
+      guint l = f->links[k];
+      LinkState *ls = &self->links[l];
+      lat += afd_cluster_link (self->cluster, l)->latency_s;
+      f->pos[k] = ls->flows->len;
+      g_array_append_val (ls->flows, id);
+      if (ls->flows->len == 1)
+        {
+          ls->busy_since = now;
+          ls->active_pos = self->active_links->len;
+          g_array_append_val (self->active_links, l);
+        }
+    }
+  f->latency_ns = round_ns (lat);
+  f->active_pos = self->active->len;
+  g_array_append_val (self->active, id);
+  self->stats.max_active = MAX (self->stats.max_active, self->active->len);
+  mark_dirty (self);
+}
+
+/* Removes flow @id from its links and from the active list. */
+static void
+detach_flow (AfdNetsim *self, guint id)
+{
+  Flow *flows = (Flow *) self->flows->data;
+  Flow *f = &flows[id];
+  AfdTime now = afd_engine_now (self->engine);
+  for (guint k = 0; k < f->nlinks; k++)
+    {
+      LinkState *ls = &self->links[f->links[k]];
+      guint *lf = (guint *) ls->flows->data;
+      guint last = lf[ls->flows->len - 1];
+      guint p = f->pos[k];
+      if (last != id)
+        {
+          lf[p] = last;
+          Flow *g = &flows[last];
+          for (guint j = 0; j < g->nlinks; j++)
+            if (g->links[j] == f->links[k])
+              {
+                g->pos[j] = p;
+                break;
+              }
+        }
+      g_array_set_size (ls->flows, ls->flows->len - 1);
+      ls->bytes += f->bytes;
+      if (ls->flows->len == 0)
+        {
+          ls->busy_s += afd_time_to_seconds (now - ls->busy_since);
+          guint *al = (guint *) self->active_links->data;
+          guint lastl = al[self->active_links->len - 1];
+          al[ls->active_pos] = lastl;
+          self->links[lastl].active_pos = ls->active_pos;
+          g_array_set_size (self->active_links, self->active_links->len - 1);
+        }
+    }
+  guint *act = (guint *) self->active->data;
+  guint lastf = act[self->active->len - 1];
+  act[f->active_pos] = lastf;
+  flows[lastf].active_pos = f->active_pos;
+  g_array_set_size (self->active, self->active->len - 1);
+  g_array_append_val (self->free_flows, id);
+}
+
+/* Binary-heap push (min-heap on share). */
+static void
+heap_push (GArray *heap, double share, guint link, guint version)
+{
+  HeapItem it = { share, link, version };
+  g_array_append_val (heap, it);
+  HeapItem *h = (HeapItem *) heap->data;
+  guint i = heap->len - 1;
+  while (i > 0)
+    {
+      guint p = (i - 1) / 2;
+      if (h[p].share < h[i].share || (h[p].share == h[i].share && h[p].link <= h[i].link))
+        break;
+      HeapItem t = h[p];
+      h[p] = h[i];
+      h[i] = t;
+      i = p;
+    }
+}
+
+/* Binary-heap pop of the smallest share (ties: smallest link id, for determinism). */
+static HeapItem
+heap_pop (GArray *heap)
+{
+  HeapItem *h = (HeapItem *) heap->data;
+  HeapItem top = h[0];
+  h[0] = h[heap->len - 1];
+  g_array_set_size (heap, heap->len - 1);
+  h = (HeapItem *) heap->data;
+  guint n = heap->len, i = 0;
+  for (;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && (h[l].share < h[m].share || (h[l].share == h[m].share && h[l].link < h[m].link)))
+        m = l;
+      if (r < n && (h[r].share < h[m].share || (h[r].share == h[m].share && h[r].link < h[m].link)))
+        m = r;
+      if (m == i)
+        break;
+      HeapItem t = h[m];
+      h[m] = h[i];
+      h[i] = t;
+      i = m;
+    }
+  return top;
+}
+
+/* Progressive filling over every active flow, then schedules the next completion. */
+static void
+recompute (AfdNetsim *self)
+{
+  self->stats.rate_updates++;
+  Flow *flows = (Flow *) self->flows->data;
+  if (self->fixed_len < self->flows->len)
+    {
+      self->fixed_len = MAX (self->flows->len, 2 * self->fixed_len);
+      self->fixed = g_realloc (self->fixed, self->fixed_len);
+    }
+  const guint *act = (const guint *) self->active->data;
+  for (guint i = 0; i < self->active->len; i++)
+    self->fixed[act[i]] = 0;
+  g_array_set_size (self->heap, 0);
+  const guint *al = (const guint *) self->active_links->data;
+  for (guint i = 0; i < self->active_links->len; i++)
+    {
+      LinkState *ls = &self->links[al[i]];
+      ls->rem = ls->capacity;
+      ls->unfixed = ls->flows->len;
+      ls->version++;
+      heap_push (self->heap, ls->rem / ls->unfixed, al[i], ls->version);
+    }
+  while (self->heap->len > 0)
+    {
+      HeapItem it = heap_pop (self->heap);
+      LinkState *ls = &self->links[it.link];
+      if (it.version != ls->version || ls->unfixed == 0)
+        continue;
+      double share = MAX (it.share, 1e-12 * ls->capacity);
+      const guint *lf = (const guint *) ls->flows->data;
+      for (guint i = 0; i < ls->flows->len; i++)
+        {
+          guint id = lf[i];
+          if (self->fixed[id])
+            continue;
+          self->fixed[id] = 1;
+          Flow *f = &flows[id];
+          f->rate = share;
+          for (guint k = 0; k < f->nlinks; k++)
+            {
+              LinkState *o = &self->links[f->links[k]];
+              o->rem -= share;
+              o->unfixed--;
+              if (o != ls && o->unfixed > 0)
+                {
+                  o->version++;
+                  heap_push (self->heap, MAX (o->rem, 0.0) / o->unfixed, f->links[k],
+                             o->version);
+                }
+            }
+        }
+    }
+  /* The earliest completion decides the next wake-up. */
+  AfdTime now = afd_engine_now (self->engine), next = AFD_TIME_MAX;
+  for (guint i = 0; i < self->active->len; i++)
+    {
+      const Flow *f = &flows[act[i]];
+      AfdTime t = now + round_ns (MAX (f->remaining, 0.0) / f->rate);
+      next = MIN (next, t);
+    }
+  self->wake_generation++;
+  if (next != AFD_TIME_MAX)
+    schedule (self, next, EV_WAKE, self->wake_generation);
+}
+
+/* Finishes every flow whose bytes have drained (within one nanosecond of its rate). */
+static void
+complete_flows (AfdNetsim *self)
+{
+  advance (self);
+  Flow *flows = (Flow *) self->flows->data;
+  const guint *act = (const guint *) self->active->data;
+  g_array_set_size (self->finished, 0);
+  for (guint i = 0; i < self->active->len; i++)
+    {
+      const Flow *f = &flows[act[i]];
+      if (f->remaining <= f->rate * 1e-9 + 1e-9 * f->bytes)
+        g_array_append_val (self->finished, act[i]);
+    }
+  AfdTime now = afd_engine_now (self->engine);
+  guint n = self->finished->len;
+  g_autofree guint *done = g_memdup2 (self->finished->data, sizeof (guint) * MAX (n, 1));
+  guint n_sent = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      guint id = done[i];
+      Flow *f = &g_array_index (self->flows, Flow, id);
+      self->stats.flows_finished++;
+      schedule (self, now + f->latency_ns, EV_DELIVER, f->record);
+      if (f->want_sent)
+        done[n_sent++] = f->record; /* n_sent <= i: reuses slots already read */
+      detach_flow (self, id);
+    }
+  if (n > 0 || self->active->len > 0)
+    mark_dirty (self);
+  /* Sender-side callbacks last: they may start new flows (and reuse flow slots). The
+   * records stay valid until their delivery event, which comes later. */
+  for (guint i = 0; i < n_sent; i++)
+    {
+      Record r = g_array_index (self->records, Record, done[i]);
+      if (r.func != NULL)
+        r.func (self, AFD_TRANSFER_SENT, r.user_data, r.tag);
+    }
+}
+
+/* The engine handler for all of this module's events. */
+static void
+handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data)
+{
+  AfdNetsim *self = user_data;
+  switch (event->target)
+    {
+    case EV_RECOMPUTE:
+      self->recompute_pending = FALSE;
+      advance (self);
+      recompute (self);
+      break;
+    case EV_WAKE:
+      if (event->arg == self->wake_generation)
+        complete_flows (self);
+      break;
+    case EV_DELIVER:
+      {
+        guint id = (guint) event->arg;
+        Record r = g_array_index (self->records, Record, id);
+        g_array_append_val (self->free_records, id);
+        self->stats.bytes_delivered += r.bytes;
+        if (r.func != NULL)
+          r.func (self, AFD_TRANSFER_DELIVERED, r.user_data, r.tag);
+        break;
+      }
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+afd_netsim_link_stats (const AfdNetsim *self, guint link, AfdLinkStats *out_stats)
+{
+  g_return_if_fail (link < self->n_links);
+  const LinkState *ls = &self->links[link];
+  out_stats->bytes = ls->bytes;
+  out_stats->busy_s = ls->busy_s;
+  if (ls->flows->len > 0)
+    out_stats->busy_s += afd_time_to_seconds (afd_engine_now (self->engine) - ls->busy_since);
+}
+
+void
+afd_netsim_stats (const AfdNetsim *self, AfdNetsimStats *out_stats)
+{
+  *out_stats = self->stats;
+}
+
+guint
+afd_netsim_active_flows (const AfdNetsim *self)
+{
+  return self->active->len;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * network.c - routing: shortest paths (hop count) that never transit a GPU, ECMP by a
+ * stable hash on ties. Per destination, one breadth-first search over the reversed graph
+ * gives every vertex its distance to the destination and its candidate next hops; routes
+ * then take one candidate per hop. Tables are cached per destination, with a bounded cache
+ * for very large clusters (the same routes come out whatever is cached).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sim/network.h"
+
+/* Next-hop candidates toward one destination. */
+typedef struct {
+  guint *start; /* per vertex: candidates are cand[start[v] .. start[v+1]) */
+  guint *cand;  /* link indices */
+} RouteTable;
+
+struct _AfdNetwork {
+  const AfdCluster *cluster;
+  guint vertex_count;
+  RouteTable **tables; /* per GPU destination, NULL until built */
+  guint *loaded;       /* FIFO of destinations with a table, for eviction */
+  guint loaded_len, loaded_head, max_tables;
+  guint *dist, *queue; /* scratch */
+};
+
+const char *
+afd_network_fidelity_name (AfdNetworkFidelity fidelity)
+{
+  return fidelity == AFD_NETWORK_FLOW ? "flow" : "analytic";
+}
+
+gboolean
+afd_network_fidelity_from_name (const char *name, AfdNetworkFidelity *out_fidelity)
+{
+  if (g_strcmp0 (name, "analytic") == 0)
+    *out_fidelity = AFD_NETWORK_ANALYTIC;
+  else if (g_strcmp0 (name, "flow") == 0)
+    *out_fidelity = AFD_NETWORK_FLOW;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+AfdNetwork *
+afd_network_new (const AfdCluster *cluster)
+{
+  g_return_val_if_fail (cluster != NULL, NULL);
+  AfdNetwork *self = g_new0 (AfdNetwork, 1);
+  guint g = afd_cluster_gpu_count (cluster);
+  self->cluster = cluster;
+  self->vertex_count = afd_cluster_vertex_count (cluster);
+  self->tables = g_new0 (RouteTable *, g);
+  /* Bound the cache to about 256 MiB of tables. */
+  guint64 per_table = 8ull * (self->vertex_count + afd_cluster_link_count (cluster) + 1);
+  self->max_tables = (guint) MIN ((guint64) g, MAX (64ull, (256ull << 20) / per_table));
+  self->loaded = g_new0 (guint, self->max_tables);
+  self->dist = g_new (guint, self->vertex_count);
+  self->queue = g_new (guint, self->vertex_count);
+  return self;
+}
+
+static void
+table_free (RouteTable *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->start);
+  g_free (t->cand);
+  g_free (t);
+}
+
+void
+afd_network_free (AfdNetwork *self)
+{
+  if (self == NULL)
+    return;
+  for (guint i = 0; i < afd_cluster_gpu_count (self->cluster); i++)
+    table_free (self->tables[i]);
+  g_free (self->tables);
+  g_free (self->loaded);
+  g_free (self->dist);
+  g_free (self->queue);
+  g_free (self);
+}
+
+const AfdCluster *
+afd_network_cluster (const AfdNetwork *self)
+{
+  return self->cluster;
+}
+
+/* Builds the next-hop table toward GPU @dst (links come in pairs l, l^1 = reverse). */
+static RouteTable *
+build_table (AfdNetwork *self, guint dst)
+{
+  const AfdCluster *c = self->cluster;
+  guint nv = self->vertex_count, ngpu = afd_cluster_gpu_count (c);
+  guint *dist = self->dist, *queue = self->queue;
+  for (guint v = 0; v < nv; v++)
+    dist[v] = G_MAXUINT;
+  guint head = 0, tail = 0;
+  dist[dst] = 0;
+  queue[tail++] = dst;
+  while (head < tail)
+    {
+      guint v = queue[head++];
+      if (v != dst && v < ngpu)
+        continue; /* GPUs are endpoints: never expand through them */
+      guint n_out;
+      const guint *out = afd_cluster_out_links (c, v, &n_out);
+      for (guint k = 0; k < n_out; k++)
+        {
+          guint w = afd_cluster_link (c, out[k])->dst;
+          if (dist[w] == G_MAXUINT)
+            {
+              dist[w] = dist[v] + 1;
+              queue[tail++] = w;
+            }
+        }
+    }
+  RouteTable *t = g_new0 (RouteTable, 1);
+  t->start = g_new0 (guint, nv + 1);
+  GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint v = 0; v < nv; v++)
+    {
+      t->start[v] = cand->len;
+      if (dist[v] == G_MAXUINT || v == dst)
+        continue;
+      guint n_out;
+      const guint *out = afd_cluster_out_links (c, v, &n_out);
+      for (guint k = 0; k < n_out; k++)
+        {
+          guint w = afd_cluster_link (c, out[k])->dst;
+          if (dist[w] + 1 == dist[v] && (w == dst || w >= ngpu))
+            g_array_append_val (cand, out[k]);
+        }
+    }
+  t->start[nv] = cand->len;
+  t->cand = (guint *) g_array_free (cand, FALSE);
+  return t;
+}
+
+/* Returns the table toward @dst, building it (and evicting the oldest) if needed. */
+static const RouteTable *
+table_for (AfdNetwork *self, guint dst)
+{
+  if (self->tables[dst] != NULL)
+    return self->tables[dst];
+  if (self->loaded_len == self->max_tables)
+    {
+      guint old = self->loaded[self->loaded_head];
+      table_free (self->tables[old]);
+      self->tables[old] = NULL;
+      self->loaded[self->loaded_head] = dst;
+      self->loaded_head = (self->loaded_head + 1) % self->max_tables;
+    }
+  else
+    self->loaded[self->loaded_len++] = dst;
+  self->tables[dst] = build_table (self, dst);
+  return self->tables[dst];
+}
+
+/* A stable 64-bit mix (splitmix64 finaliser) of the ECMP key. */
+static guint64
+ecmp_hash (guint src, guint dst, guint v)
+{
+  guint64 z = ((guint64) src << 40) ^ ((guint64) dst << 20) ^ v;
+  z += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+guint
+afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
+{
+  guint ngpu = afd_cluster_gpu_count (self->cluster);
+  g_return_val_if_fail (src < ngpu && dst < ngpu && src != dst, 0);
+  const RouteTable *t = table_for (self, dst);
+  guint v = src, n = 0;
+  while (v != dst)
+    {
+      guint lo = t->start[v], cnt = t->start[v + 1] - lo;
+      g_assert (cnt > 0 && n < AFD_NETWORK_MAX_HOPS); /* the loader checked every route */
+      guint pick = cnt == 1 ? 0 : (guint) (ecmp_hash (src, dst, v) % cnt);
+      guint link = t->cand[lo + pick];
+      out_links[n++] = link;
+      v = afd_cluster_link (self->cluster, link)->dst;
+    }
+  return n;
+}
+
+gboolean
+afd_network_path (AfdNetwork *self, guint src, guint dst, double *out_bandwidth_bytes_per_s,
+                  double *out_latency_s)
+{
+  guint links[AFD_NETWORK_MAX_HOPS];
+  guint n = afd_network_route (self, src, dst, links);
+  double bw = G_MAXDOUBLE, lat = 0;
+  gboolean out = FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      const AfdLink *l = afd_cluster_link (self->cluster, links[i]);
+      bw = MIN (bw, l->bandwidth_bytes_per_s);
+      lat += l->latency_s;
+      out = out || l->scale_out;
+    }
+  if (out_bandwidth_bytes_per_s != NULL)
+    *out_bandwidth_bytes_per_s = bw;
+  if (out_latency_s != NULL)
+    *out_latency_s = lat;
+  return out;
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for sim/network.c and sim/flow.c: routes, max-min sharing, conservation, link stats.
+ * The worked example of docs/models/network.md is network/worked_example_maxmin. */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "sim/cluster.h"
+#include "sim/data-dir.h"
+#include "sim/engine.h"
+#include "sim/network.h"
+#include "tests/test-helpers.h"
+
+/* Records the delivery and send times of tagged transfers. */
+typedef struct {
+  AfdTime delivered_ns[16];
+  AfdTime sent_ns[16];
+  guint delivered;
+} Times;
+
+static void
+on_transfer (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag)
+{
+  Times *t = user_data;
+  AfdTime now = afd_engine_now (afd_netsim_engine (sim));
+  if (stage == AFD_TRANSFER_DELIVERED)
+    {
+      t->delivered_ns[tag] = now;
+      t->delivered++;
+    }
+  else
+    t->sent_ns[tag] = now;
+}
+
+/* A fixture: cluster + network + engine + simulator. */
+typedef struct {
+  AfdCluster *cluster;
+  AfdNetwork *network;
+  AfdEngine *engine;
+  AfdNetsim *sim;
+} Rig;
+
+static void
+rig_init (Rig *r, const char *cluster)
+{
+  g_autoptr (GError) error = NULL;
+  r->cluster = afd_cluster_load (cluster, &error);
+  afd_assert_no_error (error);
+  r->network = afd_network_new (r->cluster);
+  r->engine = afd_engine_new (1);
+  r->sim = afd_netsim_new (r->network, r->engine);
+}
+
+static void
+rig_clear (Rig *r)
+{
+  afd_netsim_free (r->sim);
+  afd_engine_free (r->engine);
+  afd_network_free (r->network);
+  afd_cluster_free (r->cluster);
+}
+
+/* Two flows through one 1 GB/s link get half each: 1 GB each finishes at 2 s together. */
+Test (network, two_flows_share_a_link_equally)
+{
+  Rig r;
+  Times t = { 0 };
+  rig_init (&r, TEST_DATA "/network-maxmin.json");
+  /* a -> c and d -> c share the switch -> c link (1e9 B/s); latency is 0 in this file. */
+  afd_netsim_start_transfer (r.sim, 0, 2, 1e9, 0, FALSE, on_transfer, &t, 0);
+  afd_netsim_start_transfer (r.sim, 3, 2, 1e9, 0, FALSE, on_transfer, &t, 1);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered, 2);
+  cr_assert_eq (t.delivered_ns[0], 2 * AFD_TIME_NS_PER_S);
+  cr_assert_eq (t.delivered_ns[1], 2 * AFD_TIME_NS_PER_S);
+  rig_clear (&r);
+}
+
+/* Worked example (docs/models/network.md): b is held to 0.25 GB/s by its own link, so a gets
+ * the remaining 0.75 GB/s of the link into c; 1.5 GB and 0.5 GB both finish at 2 s. After
+ * that, a third flow alone on an idle path runs at the full 1 GB/s. */
+Test (network, worked_example_maxmin)
+{
+  Rig r;
+  Times t = { 0 };
+  rig_init (&r, TEST_DATA "/network-maxmin.json");
+  afd_netsim_start_transfer (r.sim, 0, 2, 1.5e9, 0, TRUE, on_transfer, &t, 0);
+  afd_netsim_start_transfer (r.sim, 1, 2, 0.5e9, 0, TRUE, on_transfer, &t, 1);
+  afd_netsim_start_transfer (r.sim, 3, 0, 1e9, 0, TRUE, on_transfer, &t, 2);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered_ns[0], 2 * AFD_TIME_NS_PER_S, "got %" G_GINT64_FORMAT,
+                t.delivered_ns[0]);
+  cr_assert_eq (t.delivered_ns[1], 2 * AFD_TIME_NS_PER_S);
+  /* d -> a shares no link with the others: 1 GB at 1 GB/s = 1 s. */
+  cr_assert_eq (t.delivered_ns[2], 1 * AFD_TIME_NS_PER_S);
+  cr_assert_eq (t.sent_ns[2], t.delivered_ns[2], "zero latency: sent == delivered");
+  rig_clear (&r);
+}
+
+/* When a flow finishes, the survivors speed up: 1 GB and 3 GB on one 1 GB/s link end at 2 s
+ * (both at 0.5 GB/s until the first is done) and 4 s (alone at 1 GB/s for the last 2 GB). */
+Test (network, survivors_take_freed_bandwidth)
+{
+  Rig r;
+  Times t = { 0 };
+  rig_init (&r, TEST_DATA "/network-maxmin.json");
+  afd_netsim_start_transfer (r.sim, 0, 2, 1e9, 0, FALSE, on_transfer, &t, 0);
+  afd_netsim_start_transfer (r.sim, 3, 2, 3e9, 0, FALSE, on_transfer, &t, 1);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered_ns[0], 2 * AFD_TIME_NS_PER_S);
+  cr_assert_eq (t.delivered_ns[1], 4 * AFD_TIME_NS_PER_S);
+  /* The link into c was busy for the whole 4 s and carried 4 GB. */
+  guint links[AFD_NETWORK_MAX_HOPS];
+  guint n = afd_network_route (r.network, 0, 2, links);
+  AfdLinkStats st;
+  afd_netsim_link_stats (r.sim, links[n - 1], &st);
+  cr_assert_eq (st.bytes, 4e9);
+  cr_assert_float_eq (st.busy_s, 4.0, 1e-9, "busy time is exact to the ns");
+  rig_clear (&r);
+}
+
+/* An uncontended transfer takes route latency + extra latency + S/B (B = bottleneck). */
+Test (network, uncontended_transfer_is_alpha_beta)
+{
+  Rig r;
+  Times t = { 0 };
+  rig_init (&r, "dgx-a100-x2");
+  /* GPU 0 -> GPU 9 crosses nodes: bottleneck the 25 GB/s NIC; latency 2 network hops of
+   * 0.5 us = 1 us, + 3 us extra. 25 MB / 25 GB/s = 1 ms. */
+  double bw, lat;
+  cr_assert (afd_network_path (r.network, 0, 9, &bw, &lat));
+  cr_assert_eq (bw, 25e9);
+  cr_assert_float_eq (lat, 1e-6, 1e-15);
+  afd_netsim_start_transfer (r.sim, 0, 9, 25e6, 3e-6, FALSE, on_transfer, &t, 0);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered_ns[0], 1000000 + 4000);
+  rig_clear (&r);
+}
+
+/* Conservation: every byte sent is delivered, and each link's bytes are the bytes of the
+ * flows routed over it (random flows from a seeded stream). */
+Test (network, bytes_delivered_equal_bytes_sent)
+{
+  Rig r;
+  rig_init (&r, "dgx-a100-x2");
+  GRand *rng = afd_engine_rng (r.engine, "test");
+  guint nl = afd_cluster_link_count (r.cluster);
+  g_autofree double *expect = g_new0 (double, nl);
+  double total = 0;
+  for (guint i = 0; i < 500; i++)
+    {
+      guint s = g_rand_int_range (rng, 0, 16), d = g_rand_int_range (rng, 0, 15);
+      d = d >= s ? d + 1 : d;
+      double bytes = g_rand_int_range (rng, 1, 1 << 24);
+      guint links[AFD_NETWORK_MAX_HOPS];
+      guint n = afd_network_route (r.network, s, d, links);
+      for (guint k = 0; k < n; k++)
+        expect[links[k]] += bytes;
+      total += bytes;
+      afd_netsim_start_transfer (r.sim, s, d, bytes, 0, FALSE, NULL, NULL, i);
+    }
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  AfdNetsimStats st;
+  afd_netsim_stats (r.sim, &st);
+  cr_assert_eq (st.flows_started, 500);
+  cr_assert_eq (st.flows_finished, 500);
+  cr_assert_eq (st.bytes_delivered, total);
+  cr_assert_eq (afd_netsim_active_flows (r.sim), 0);
+  for (guint l = 0; l < nl; l++)
+    {
+      AfdLinkStats ls;
+      afd_netsim_link_stats (r.sim, l, &ls);
+      cr_assert_eq (ls.bytes, expect[l], "link %u", l);
+      /* No link can carry more than capacity x busy time (1 ppm slack for ns rounding). */
+      cr_assert (ls.bytes <= afd_cluster_link (r.cluster, l)->bandwidth_bytes_per_s * ls.busy_s
+                                 * (1 + 1e-6) + 1);
+    }
+  rig_clear (&r);
+}
+
+/* Every GPU pair of every shipped cluster has a route; same-node routes stay on NVLink,
+ * cross-node routes leave through a NIC. */
+Test (network, routes_on_every_shipped_cluster)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) names = afd_data_list ("topologies/clusters", &error);
+  afd_assert_no_error (error);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (AfdCluster) c = afd_cluster_load (names->pdata[i], &error);
+      afd_assert_no_error (error);
+      g_autoptr (AfdNetwork) net = afd_network_new (c);
+      guint n = afd_cluster_gpu_count (c);
+      double nvlink = afd_cluster_gpu_spec (c)->nvlink_bandwidth_bytes_per_s;
+      for (guint s = 0; s < n; s++)
+        for (guint d = 0; d < n; d++)
+          {
+            if (s == d)
+              continue;
+            guint links[AFD_NETWORK_MAX_HOPS];
+            guint hops = afd_network_route (net, s, d, links);
+            cr_assert (hops >= 1);
+            cr_assert_eq (afd_cluster_link (c, links[0])->src, s);
+            cr_assert_eq (afd_cluster_link (c, links[hops - 1])->dst, d);
+            double bw;
+            gboolean out = afd_network_path (net, s, d, &bw, NULL);
+            gboolean same = afd_cluster_gpu_node (c, s) == afd_cluster_gpu_node (c, d);
+            cr_assert_eq (out, !same, "%s: %u -> %u", (char *) names->pdata[i], s, d);
+            if (same)
+              cr_assert_eq (bw, nvlink, "%s: NVLink route %u -> %u", (char *) names->pdata[i], s,
+                            d);
+            else
+              cr_assert_eq (afd_cluster_vertex_kind (c, afd_cluster_link (c, links[0])->dst),
+                            AFD_VERTEX_NIC);
+          }
+    }
+}
+
+/* With two spines, ECMP spreads leaf-to-leaf routes over both, and routes are stable. */
+Test (network, ecmp_spreads_and_is_stable)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "H100-SXM";
+  g.nodes = 8;
+  g.gpus_per_node = 8;
+  g.scale_up_bandwidth_bytes_per_s = 450e9;
+  g.nics_per_node = 8;
+  g.nic_bandwidth_bytes_per_s = 50e9;
+  g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
+  g.leaf_ports = 16;
+  g.spines = 2;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint used[2] = { 0, 0 };
+  for (guint s = 0; s < 16; s++)
+    for (guint d = 48; d < 64; d++)
+      {
+        guint a[AFD_NETWORK_MAX_HOPS], b[AFD_NETWORK_MAX_HOPS];
+        guint n = afd_network_route (net, s, d, a);
+        cr_assert_eq (afd_network_route (net, s, d, b), n);
+        cr_assert (memcmp (a, b, n * sizeof (guint)) == 0, "routes are deterministic");
+        cr_assert_eq (n, 6, "gpu-nic-leaf-spine-leaf-nic-gpu");
+        const char *spine = afd_cluster_vertex_name (c, afd_cluster_link (c, a[2])->dst);
+        cr_assert (g_str_has_prefix (spine, "net.spine"));
+        used[spine[9] - '0']++;
+      }
+  cr_assert (used[0] > 64 && used[1] > 64, "ECMP uses both spines (%u, %u)", used[0], used[1]);
+}
