@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy-afd.c - attention-FFN disaggregation (seed 004; MegaScale-Infer ping-pong).
+ *
+ * N_A attention nodes and N_F FFN nodes (whole nodes). Attention GPUs are data-parallel over
+ * the sequences, each split into m micro-batches (2..4). FFN GPUs hold the routed experts
+ * (E/G_F contiguous, or replicas when E < G_F) and the shared experts (on a 1/G_F token share).
+ * Per layer and micro-batch: attention + router on the attention GPUs, an M2N all-to-all-v
+ * attention->FFN in fp8 (H·(1+4/128) bytes per token-destination), the grouped expert GEMM on
+ * the FFN GPUs, and the FFN->attention return in bf16 (2H). Dense layers run on the attention
+ * GPUs. The comm stream of every GPU orders the transfers by their slot in a balanced
+ * ping-pong (A2F(l,i) at slot l·m+i+1, F2A(l,i) at l·m+i+2, F2A first on ties), which keeps
+ * every rendezvous deadlock-free. Formulas: docs/models/strategies.md "AFD".
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "models/registry.h"
+#include "models/strategy-common.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+typedef struct {
+  gint64 attn_nodes, ffn_nodes, micro_batches;
+} Afd;
+
+static const char *const afd_keys[] = { "attn_nodes", "ffn_nodes", "micro_batches", NULL };
+
+static gpointer
+afd_create (const cJSON *params, GError **error)
+{
+  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
+  if (!afd_json_check_object (params, &where, afd_keys, error))
+    return NULL;
+  g_autofree Afd *s = g_new0 (Afd, 1);
+  s->micro_batches = 3;
+  if (!afd_json_get_int (params, &where, "attn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
+                         &s->attn_nodes, error)
+      || !afd_json_get_int (params, &where, "ffn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
+                            &s->ffn_nodes, error)
+      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 2, 4,
+                            &s->micro_batches, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+static void
+afd_describe (gpointer state, GString *out)
+{
+  const Afd *s = state;
+  g_string_append_printf (out, "attn_nodes=%" G_GINT64_FORMAT " ffn_nodes=%" G_GINT64_FORMAT
+                          " micro_batches=%" G_GINT64_FORMAT, s->attn_nodes, s->ffn_nodes,
+                          s->micro_batches);
+}
+
+/* One pending transfer in the ping-pong order. */
+typedef struct {
+  guint slot;
+  guint kind; /* 0 = F2A (sorts first on ties), 1 = A2F */
+  guint layer, mb;
+} Xfer;
+
+static gboolean
+afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
+{
+  const Afd *s = state;
+  const AfdLlm *llm = in->llm;
+  guint gpn = in->gpus_per_node, nodes = in->n_gpus / gpn;
+  guint na = s->attn_nodes > 0 ? (guint) s->attn_nodes : MAX (1u, nodes / 2);
+  guint nf = s->ffn_nodes > 0 ? (guint) s->ffn_nodes : (nodes > na ? nodes - na : 0);
+  guint M = (guint) s->micro_batches;
+  if (nf == 0 || na + nf > nodes)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u attention + %u FFN nodes do not fit the cluster's %u nodes", na, nf, nodes);
+      return FALSE;
+    }
+  guint ka = na * gpn, kf = nf * gpn, n = ka + kf, E = llm->n_routed_experts;
+  if (E > 0 && E < kf && kf % E != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u FFN GPUs: with fewer experts (%u) than GPUs the FFN GPUs must be a multiple "
+                   "of %u", kf, E, E);
+      return FALSE;
+    }
+  if (in->batch < (guint64) ka * M)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "batch %" G_GUINT64_FORMAT " is smaller than %u attention GPUs x %u "
+                   "micro-batches", in->batch, ka, M);
+      return FALSE;
+    }
+  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 T = in->batch * nt;
+  double hb = afd_strategy_hidden_bytes_per_token (llm);
+  double db = afd_strategy_dispatch_bytes_per_token (llm);
+  double cb = afd_strategy_combine_bytes_per_token (llm);
+  g_auto (AfdStrategyRouting) routing = { 0 };
+  if (!afd_strategy_routing_sample (in, T, &routing, error))
+    return FALSE;
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
+  guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
+  /* FFN GPU f holds experts [efirst[f], efirst[f] + ecount[f]) or replica f / E of f mod E. */
+  g_autofree guint *efirst = g_new0 (guint, kf);
+  g_autofree guint *ecount = g_new0 (guint, kf);
+  for (guint f = 0, at = 0; f < kf && E > 0; f++)
+    {
+      if (E >= kf)
+        {
+          efirst[f] = at;
+          ecount[f] = (guint) afd_strategy_share (E, kf, f);
+          at += ecount[f];
+        }
+      else
+        {
+          efirst[f] = f % E;
+          ecount[f] = 1;
+        }
+    }
+  guint reps = E > 0 && E < kf ? kf / E : 1;
+
+  for (guint a = 0; a < ka; a++)
+    {
+      guint64 seqs = afd_strategy_share (in->batch, ka, a);
+      AfdStrategyMemory mem = {
+        .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
+                         + p.router_per_layer * dense_b * n_moe
+                         + p.dense_ffn_per_layer * dense_b * n_dense,
+        .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs, in->context_tokens + nt,
+                                                 llm->n_heads, llm->n_layers),
+        .activations_bytes = 4.0 * (double) seqs * nt * hb,
+      };
+      if (!afd_strategy_check_memory (g, in, a, "attention", &mem, error))
+        return FALSE;
+    }
+  for (guint f = 0; f < kf; f++)
+    {
+      AfdStrategyMemory mem = {
+        .weights_bytes = (afd_strategy_expert_bytes (llm) * ecount[f]
+                          + p.shared_expert * llm->n_shared_experts * dense_b)
+                         * n_moe,
+        .activations_bytes = 4.0 * (double) T / kf * llm->top_k * hb,
+      };
+      if (!afd_strategy_check_memory (g, in, ka + f, "ffn", &mem, error))
+        return FALSE;
+    }
+
+  g_autofree guint *group = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    group[i] = i;
+  g_autofree guint *deps = g_new (guint, n);
+  g_autofree guint *ops = g_new (guint, n);
+  /* f2a[mb * n + i]: the last F2A member op of micro-batch mb on GPU i (next layer waits). */
+  g_autofree guint *back = g_new (guint, (gsize) M * n);
+  for (guint i = 0; i < M * n; i++)
+    back[i] = AFD_OPGRAPH_NONE;
+  g_autofree guint *a2f = g_new (guint, (gsize) M * n);
+  g_autofree double *pairs = g_new0 (double, (gsize) n * n);
+  g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
+  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (Xfer));
+  for (guint l = 0; l < llm->n_layers; l++)
+    for (guint mb = 0; mb < M; mb++)
+      {
+        Xfer x1 = { l * M + mb + 1, 1, l, mb }, x0 = { l * M + mb + 2, 0, l, mb };
+        g_array_append_val (order, x1);
+        g_array_append_val (order, x0);
+      }
+  /* Insertion order already ascends by slot except adjacent pairs: sort stably by (slot, kind). */
+  for (guint i = 1; i < order->len; i++)
+    for (guint j = i; j > 0; j--)
+      {
+        Xfer *u = &g_array_index (order, Xfer, j - 1), *v = &g_array_index (order, Xfer, j);
+        if (u->slot < v->slot || (u->slot == v->slot && u->kind <= v->kind))
+          break;
+        Xfer t = *u;
+        *u = *v;
+        *v = t;
+      }
+
+  for (guint x = 0; x < order->len; x++)
+    {
+      Xfer xf = g_array_index (order, Xfer, x);
+      guint l = xf.layer, mb = xf.mb;
+      gboolean is_moe = afd_llm_layer_is_moe (llm, l);
+      if (xf.kind == 1)
+        {
+          /* Attention of (l, mb) on every attention GPU, then its A2F. */
+          for (guint a = 0; a < ka; a++)
+            {
+              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb);
+              AfdOpsParams ap;
+              afd_strategy_attention_params (in, l, seqs, 0, 0, &ap);
+              g_autoptr (GPtrArray) blk
+                  = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+              if (!afd_ops_attention_block (llm, &ap, blk, error))
+                return FALSE;
+              afd_strategy_add_ops (g, a, l, mb, blk, back[mb * n + a]);
+              if (is_moe)
+                afd_strategy_add_op (g, a, l, mb, afd_ops_router (llm, l, seqs * nt),
+                                     AFD_OPGRAPH_NONE);
+              else
+                back[mb * n + a] = afd_strategy_add_op (
+                    g, a, l, mb, afd_ops_dense_ffn (llm, l, seqs * nt, 1), AFD_OPGRAPH_NONE);
+            }
+          if (!is_moe)
+            continue;
+          for (guint e = 0; e < E; e++)
+            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          memset (pairs, 0, sizeof (double) * n * n);
+          for (guint f = 0; f < kf; f++)
+            {
+              guint64 recv = 0;
+              for (guint e = efirst[f]; e < efirst[f] + ecount[f]; e++)
+                recv += E >= kf ? etok[e] : afd_strategy_share (etok[e], reps, f / E);
+              for (guint a = 0; a < ka; a++)
+                pairs[(gsize) a * n + ka + f]
+                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * db;
+            }
+          for (guint i = 0; i < n; i++)
+            deps[i] = i < ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
+                             : AFD_OPGRAPH_NONE;
+          afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, "a2f", l, mb, group, n, 0, pairs, deps,
+                                a2f + mb * n);
+        }
+      else
+        {
+          if (!is_moe)
+            continue;
+          for (guint e = 0; e < E; e++)
+            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          memset (pairs, 0, sizeof (double) * n * n);
+          for (guint f = 0; f < kf; f++)
+            {
+              g_autofree guint64 *local = g_new0 (guint64, MAX (ecount[f], 1u));
+              guint64 recv = 0;
+              for (guint k = 0; k < ecount[f]; k++)
+                {
+                  guint64 t = etok[efirst[f] + k];
+                  local[k] = E >= kf ? t : afd_strategy_share (t, reps, f / E);
+                  recv += local[k];
+                }
+              guint gf = ka + f;
+              afd_strategy_add_op (g, gf, l, mb,
+                                   afd_ops_expert_grouped_gemm (llm, l, local, ecount[f]),
+                                   a2f[mb * n + gf]);
+              guint64 mb_tokens = afd_strategy_share (T, M, mb);
+              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (mb_tokens, kf, f), 1);
+              if (sh != NULL)
+                afd_strategy_add_op (g, gf, l, mb, sh, AFD_OPGRAPH_NONE);
+              for (guint a = 0; a < ka; a++)
+                pairs[(gsize) gf * n + a]
+                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * cb;
+            }
+          for (guint i = 0; i < n; i++)
+            deps[i] = i >= ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
+                              : AFD_OPGRAPH_NONE;
+          afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, "f2a", l, mb, group, n, 0, pairs, deps,
+                                ops);
+          for (guint a = 0; a < ka; a++)
+            back[mb * n + a] = ops[a];
+        }
+    }
+  return TRUE;
+}
+
+const AfdStrategyClass afd_strategy_afd_class = {
+  .name = "afd",
+  .summary = "attention-FFN disaggregation: attention nodes and FFN nodes, micro-batch ping-pong "
+             "(2..4), fp8 A->F and bf16 F->A all-to-all-v",
+  .create = afd_create,
+  .destroy = g_free,
+  .build = afd_build,
+  .describe = afd_describe,
+};

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* strategy-common.c - helpers shared by the deployment strategies (see strategy-common.h). */
+#include "config.h"
+
+#include "models/routing.h"
+#include "models/strategy-common.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+
+gboolean
+afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdStrategyRouting *out,
+                             GError **error)
+{
+  const AfdLlm *llm = in->llm;
+  out->n_layers = llm->n_layers;
+  out->n_experts = llm->n_routed_experts;
+  out->tokens = g_new0 (guint64, (gsize) MAX (1u, llm->n_layers * MAX (1u, out->n_experts)));
+  if (llm->n_routed_experts == 0)
+    return TRUE;
+  g_autoptr (AfdRouting) routing = afd_routing_new (in->routing != NULL ? in->routing : "uniform",
+                                                    llm->n_routed_experts, llm->top_k, error);
+  if (routing == NULL)
+    return FALSE;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (afd_rng_seed_for (in->seed, "routing"));
+  for (guint l = 0; l < llm->n_layers; l++)
+    {
+      if (!afd_llm_layer_is_moe (llm, l))
+        continue;
+      g_autoptr (AfdRoutingResult) r = afd_routing_sample (routing, rng, tokens);
+      for (guint e = 0; e < out->n_experts; e++)
+        out->tokens[(gsize) l * out->n_experts + e] = r->expert_tokens[e];
+    }
+  return TRUE;
+}
+
+void
+afd_strategy_routing_clear (AfdStrategyRouting *routing)
+{
+  g_clear_pointer (&routing->tokens, g_free);
+}
+
+guint64
+afd_strategy_share (guint64 total, guint n, guint i)
+{
+  g_return_val_if_fail (n > 0 && i < n, 0);
+  return total / n + (i < total % n ? 1 : 0);
+}
+
+guint
+afd_strategy_add_op (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch, AfdOp *op,
+                     guint dep)
+{
+  guint id = afd_opgraph_add_compute (graph, gpu, AFD_OPGRAPH_STREAM_COMPUTE, layer, micro_batch,
+                                      op, &dep, 1);
+  afd_op_free (op);
+  return id;
+}
+
+guint
+afd_strategy_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch,
+                      GPtrArray *ops, guint dep)
+{
+  guint last = dep;
+  for (guint i = 0; i < ops->len; i++)
+    last = afd_opgraph_add_compute (graph, gpu, AFD_OPGRAPH_STREAM_COMPUTE, layer, micro_batch,
+                                    ops->pdata[i], i == 0 ? &dep : NULL, i == 0 ? 1 : 0);
+  return last;
+}
+
+guint64
+afd_strategy_new_tokens (const AfdStrategyInput *in)
+{
+  return in->prefill ? MAX (in->context_tokens, 1) : 1;
+}
+
+void
+afd_strategy_attention_params (const AfdStrategyInput *in, guint layer, guint64 n_sequences,
+                               guint head_first, guint head_count, AfdOpsParams *out)
+{
+  afd_ops_params_init (out, in->prefill ? AFD_PHASE_PREFILL : AFD_PHASE_DECODE);
+  out->layer = layer;
+  out->n_sequences = n_sequences;
+  out->new_tokens = afd_strategy_new_tokens (in);
+  out->context_tokens = in->prefill ? 0 : in->context_tokens;
+  out->head_first = head_first;
+  out->head_count = head_count;
+}
+
+double
+afd_strategy_attention_weight_bytes (const AfdLlm *llm, guint head_count)
+{
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  return p.attention_per_layer * afd_dtype_bytes (llm->dtypes.attention_weights) * head_count
+         / llm->n_heads;
+}
+
+double
+afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens, guint head_count,
+                       guint n_layers)
+{
+  double per = afd_llm_kv_elements_per_token_layer (llm) * afd_dtype_bytes (llm->dtypes.kv_cache);
+  if (llm->attention == AFD_ATTENTION_MHA || llm->attention == AFD_ATTENTION_GQA)
+    per = per * MAX (1u, (guint) ((double) head_count * llm->n_kv_heads / llm->n_heads + 0.999))
+          / llm->n_kv_heads;
+  return per * (double) n_sequences * (double) tokens * n_layers;
+}
+
+double
+afd_strategy_expert_bytes (const AfdLlm *llm)
+{
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  return p.expert * afd_dtype_bytes (llm->dtypes.expert_weights);
+}
+
+gboolean
+afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
+                           const char *role, const AfdStrategyMemory *mem, GError **error)
+{
+  double total = mem->weights_bytes + mem->kv_cache_bytes + mem->activations_bytes;
+  afd_opgraph_set_gpu (graph, gpu, gpu / in->gpus_per_node, role, total);
+  if (total > in->gpu->hbm_bytes)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "GPU %u (%s) needs %.1f GB (weights %.1f GB + KV cache %.1f GB + activations "
+                   "%.1f GB) but has %.1f GB of HBM; lower the batch or the context, or use more "
+                   "GPUs",
+                   gpu, role, total / 1e9, mem->weights_bytes / 1e9, mem->kv_cache_bytes / 1e9,
+                   mem->activations_bytes / 1e9, in->gpu->hbm_bytes / 1e9);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+double
+afd_strategy_dispatch_bytes_per_token (const AfdLlm *llm)
+{
+  double b = afd_dtype_bytes (llm->dtypes.dispatch) * llm->hidden_size;
+  if (llm->dtypes.dispatch == AFD_DTYPE_FP8)
+    b += 4.0 * llm->hidden_size / 128.0; /* one fp32 scale per 128-element block */
+  return b;
+}
+
+double
+afd_strategy_combine_bytes_per_token (const AfdLlm *llm)
+{
+  return afd_dtype_bytes (llm->dtypes.combine) * llm->hidden_size;
+}
+
+double
+afd_strategy_hidden_bytes_per_token (const AfdLlm *llm)
+{
+  return afd_dtype_bytes (llm->dtypes.activations) * llm->hidden_size;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy-common.h - helpers the deployment strategies share: seeded routing per MoE layer,
+ * splitting counts evenly, adding a block of ops in order, per-GPU memory and the fit check.
+ *
+ * Every strategy draws routing through afd_strategy_routing_sample(), so for one input (model,
+ * batch, routing spec, seed) every strategy sees exactly the same token-expert pairs and total
+ * expert FLOPs are equal across strategies (tests/test-strategies.c checks it). Formulas are
+ * in docs/models/strategies.md.
+ */
+#ifndef AFD_MODELS_STRATEGY_COMMON_H
+#define AFD_MODELS_STRATEGY_COMMON_H
+
+#include <glib.h>
+
+#include "models/ops.h"
+#include "sim/opgraph.h"
+#include "sim/strategy.h"
+
+G_BEGIN_DECLS
+
+/* Routing of one iteration: [n_layers][n_experts] token-expert pairs (0 rows for dense). */
+typedef struct {
+  guint n_layers;
+  guint n_experts;
+  guint64 *tokens; /* n_layers * n_experts */
+} AfdStrategyRouting;
+
+/**
+ * afd_strategy_routing_sample:
+ * @tokens: tokens routed per MoE layer (batch × new tokens per sequence)
+ *
+ * Samples every MoE layer, in layer order, from the GRand stream "routing" of in->seed.
+ *
+ * Returns: %FALSE with the routing spec's error
+ */
+gboolean afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens,
+                                      AfdStrategyRouting *out, GError **error);
+
+void afd_strategy_routing_clear (AfdStrategyRouting *routing);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdStrategyRouting, afd_strategy_routing_clear)
+
+/* Returns: the share of @total that part @i of @n gets (first total % n parts get one more). */
+guint64 afd_strategy_share (guint64 total, guint n, guint i);
+
+/**
+ * afd_strategy_add_ops:
+ * @ops: (element-type AfdOp): added in order on the compute stream of @gpu
+ * @dep: the first op's extra dependency (AFD_OPGRAPH_NONE: none)
+ *
+ * Returns: the id of the last op added (or @dep when @ops is empty)
+ */
+guint afd_strategy_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch,
+                            GPtrArray *ops, guint dep);
+
+/* Adds one op on the compute stream of @gpu after @dep; frees @op; returns its id. */
+guint afd_strategy_add_op (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch,
+                           AfdOp *op, guint dep);
+
+/**
+ * afd_strategy_attention_params:
+ *
+ * Fills an AfdOpsParams for the workload of @in: decode (1 new token, context in->context) or
+ * prefill (context new tokens, no cache), @n_sequences sequences, heads [first, first+count).
+ */
+void afd_strategy_attention_params (const AfdStrategyInput *in, guint layer,
+                                    guint64 n_sequences, guint head_first, guint head_count,
+                                    AfdOpsParams *out);
+
+/* Returns: new tokens per sequence of the phase (decode 1, prefill context). */
+guint64 afd_strategy_new_tokens (const AfdStrategyInput *in);
+
+/* Per-GPU memory, bytes (docs/models/strategies.md "Memory"). */
+typedef struct {
+  double weights_bytes;
+  double kv_cache_bytes;
+  double activations_bytes;
+} AfdStrategyMemory;
+
+/* Attention weights of one block for @head_count of n_heads query heads, bytes. */
+double afd_strategy_attention_weight_bytes (const AfdLlm *llm, guint head_count);
+
+/* KV cache of @n_sequences sequences of @tokens tokens, @kv_heads of n_kv_heads, for
+ * @n_layers blocks, bytes (MLA: the latent, never split by heads). */
+double afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens,
+                              guint head_count, guint n_layers);
+
+/* Weights of one routed expert, bytes. */
+double afd_strategy_expert_bytes (const AfdLlm *llm);
+
+/**
+ * afd_strategy_check_memory:
+ *
+ * Records the total on @gpu and fails with AFD_ERROR_INFEASIBLE when it exceeds the GPU's HBM.
+ */
+gboolean afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
+                                    const char *role, const AfdStrategyMemory *mem,
+                                    GError **error);
+
+/* Bytes per token of a dispatch (A->F, dtype dispatch; fp8 adds 4 B of scale per 128). */
+double afd_strategy_dispatch_bytes_per_token (const AfdLlm *llm);
+
+/* Bytes per token of a combine (F->A, dtype combine). */
+double afd_strategy_combine_bytes_per_token (const AfdLlm *llm);
+
+/* Bytes per token of hidden states (dtype activations). */
+double afd_strategy_hidden_bytes_per_token (const AfdLlm *llm);
+
+G_END_DECLS
+
+#endif /* AFD_MODELS_STRATEGY_COMMON_H */

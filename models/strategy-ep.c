@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy-ep.c - wide expert parallelism, DeepSeek-style (seed 003; DeepSeek-V3 §3.4).
+ *
+ * Attention is data-parallel: each of the ep GPUs serves an even share of the sequences with
+ * all heads. Routed experts are spread over the GPUs: with E >= G, GPU i holds a contiguous
+ * block of E/G experts (the seed's "at most one per GPU" when E = G); with E < G, GPU i holds
+ * expert i mod E, so hot-or-not every expert gets G/E replicas that split its tokens evenly.
+ * Per MoE layer and micro-batch: attention, router, dispatch (all-to-all-v: a source sends each
+ * expert-holding GPU its share of that expert's token-expert pairs, H·(1+4/128) bytes each in
+ * fp8 with block scales, or H·dtype), the grouped expert GEMM, the shared experts on local
+ * tokens, and the combine (the reverse pairs, in the combine dtype). With two micro-batches
+ * the compute stream runs A0 A1 E0 E1 and the comm stream D0 D1 C0 C1, so the attention of
+ * one overlaps the dispatch/combine of the other. Formulas: docs/models/strategies.md "EP".
+ */
+#include "config.h"
+
+#include "models/registry.h"
+#include "models/strategy-common.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+typedef struct {
+  gint64 ep;
+  gint64 micro_batches;
+} Ep;
+
+static const char *const ep_keys[] = { "ep", "micro_batches", NULL };
+
+static gpointer
+ep_create (const cJSON *params, GError **error)
+{
+  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
+  if (!afd_json_check_object (params, &where, ep_keys, error))
+    return NULL;
+  g_autofree Ep *s = g_new0 (Ep, 1);
+  s->micro_batches = 2;
+  if (!afd_json_get_int (params, &where, "ep", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->ep, error)
+      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 2,
+                            &s->micro_batches, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+static void
+ep_describe (gpointer state, GString *out)
+{
+  const Ep *s = state;
+  g_string_append_printf (out, "ep=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT, s->ep,
+                          s->micro_batches);
+}
+
+/* Expert placement: GPU i holds experts [first[i], first[i] + count[i]) when E >= G; otherwise
+ * expert i mod E, one of replicas[e] copies (replica index i / E). */
+typedef struct {
+  guint n, E;
+  guint *first, *count, *replicas;
+} Placement;
+
+static void
+placement_init (Placement *pl, guint n, guint E)
+{
+  pl->n = n;
+  pl->E = E;
+  pl->first = g_new0 (guint, n);
+  pl->count = g_new0 (guint, n);
+  pl->replicas = g_new0 (guint, MAX (E, 1u));
+  guint at = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (E >= n)
+        {
+          pl->first[i] = at;
+          pl->count[i] = (guint) afd_strategy_share (E, n, i);
+          at += pl->count[i];
+        }
+      else if (E > 0)
+        {
+          pl->first[i] = i % E;
+          pl->count[i] = 1;
+          pl->replicas[i % E]++;
+        }
+    }
+  for (guint e = 0; E >= n && e < E; e++)
+    pl->replicas[e] = 1;
+}
+
+static void
+placement_clear (Placement *pl)
+{
+  g_free (pl->first);
+  g_free (pl->count);
+  g_free (pl->replicas);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Placement, placement_clear)
+
+/* Tokens (token-expert pairs) GPU @d processes for local expert slot @e of expert total @t. */
+static guint64
+replica_tokens (const Placement *pl, guint d, guint64 t)
+{
+  if (pl->E >= pl->n)
+    return t;
+  guint e = d % pl->E;
+  return afd_strategy_share (t, pl->replicas[e], d / pl->E);
+}
+
+/* Adds one all-to-all-v over @group whose members wait for their GPU's compute tail. */
+static guint
+add_a2a (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *group, guint n,
+         const double *pairs, guint *out_ops)
+{
+  g_autofree guint *deps = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    deps[i] = afd_opgraph_stream_tail (g, group[i], AFD_OPGRAPH_STREAM_COMPUTE);
+  return afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, name, layer, mb, group, n, 0, pairs, deps,
+                               out_ops);
+}
+
+static gboolean
+ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
+{
+  const Ep *s = state;
+  const AfdLlm *llm = in->llm;
+  guint n = s->ep > 0 ? (guint) s->ep : in->n_gpus;
+  guint M = (guint) s->micro_batches;
+  if (n > in->n_gpus)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE, "ep %u exceeds the cluster's %u GPUs", n,
+                   in->n_gpus);
+      return FALSE;
+    }
+  guint E = llm->n_routed_experts;
+  if (E > 0 && E < n && n % E != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "ep %u: with fewer experts (%u) than GPUs every expert needs the same number "
+                   "of replicas, so ep must be a multiple of %u",
+                   n, E, E);
+      return FALSE;
+    }
+  if (in->batch < (guint64) n * M)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "batch %" G_GUINT64_FORMAT " is smaller than ep %u x %u micro-batches: some "
+                   "GPUs would have no sequences",
+                   in->batch, n, M);
+      return FALSE;
+    }
+  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 T = in->batch * nt;
+  double hb = afd_strategy_hidden_bytes_per_token (llm);
+  double db = afd_strategy_dispatch_bytes_per_token (llm);
+  double cb = afd_strategy_combine_bytes_per_token (llm);
+  g_auto (AfdStrategyRouting) routing = { 0 };
+  if (!afd_strategy_routing_sample (in, T, &routing, error))
+    return FALSE;
+  g_auto (Placement) pl = { 0 };
+  placement_init (&pl, n, E);
+  g_autofree guint *group = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    group[i] = i;
+  g_autofree double *dispatch = g_new0 (double, (gsize) n * n);
+  g_autofree double *combine = g_new0 (double, (gsize) n * n);
+  g_autofree guint *disp_ops = g_new (guint, (gsize) n * M);
+  g_autofree guint *comb_ops = g_new (guint, (gsize) n * M);
+  for (guint i = 0; i < n * M; i++)
+    comb_ops[i] = AFD_OPGRAPH_NONE;
+  g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
+  guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 seqs = afd_strategy_share (in->batch, n, i);
+      AfdStrategyMemory mem = {
+        .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
+                         + (afd_strategy_expert_bytes (llm) * pl.count[i]
+                            + (p.shared_expert * llm->n_shared_experts + p.router_per_layer)
+                                  * dense_b)
+                               * n_moe
+                         + p.dense_ffn_per_layer * dense_b * n_dense,
+        .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs, in->context_tokens + nt,
+                                                 llm->n_heads, llm->n_layers),
+        .activations_bytes = 4.0 * (double) seqs * nt * hb,
+      };
+      if (!afd_strategy_check_memory (g, in, i, E > 0 ? "attention+experts" : "attention+ffn",
+                                      &mem, error))
+        return FALSE;
+    }
+
+  for (guint l = 0; l < llm->n_layers; l++)
+    {
+      gboolean is_moe = afd_llm_layer_is_moe (llm, l);
+      /* Attention (+ router) of every micro-batch, each followed by its dispatch. */
+      for (guint mb = 0; mb < M; mb++)
+        {
+          for (guint i = 0; i < n; i++)
+            {
+              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
+              AfdOpsParams ap;
+              afd_strategy_attention_params (in, l, seqs, 0, 0, &ap);
+              g_autoptr (GPtrArray) ops
+                  = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+              if (!afd_ops_attention_block (llm, &ap, ops, error))
+                return FALSE;
+              afd_strategy_add_ops (g, i, l, mb, ops, comb_ops[mb * n + i]);
+              if (is_moe)
+                afd_strategy_add_op (g, i, l, mb, afd_ops_router (llm, l, seqs * nt),
+                                     AFD_OPGRAPH_NONE);
+              else
+                comb_ops[mb * n + i]
+                    = afd_strategy_add_op (g, i, l, mb, afd_ops_dense_ffn (llm, l, seqs * nt, 1),
+                                           AFD_OPGRAPH_NONE);
+            }
+          if (!is_moe)
+            continue;
+          /* Dispatch pairs: source i sends GPU d its share of d's experts' token-expert pairs. */
+          for (guint e = 0; e < E; e++)
+            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          for (guint d = 0; d < n; d++)
+            {
+              guint64 recv = 0;
+              for (guint e = pl.first[d]; e < pl.first[d] + pl.count[d]; e++)
+                recv += replica_tokens (&pl, d, etok[e]);
+              for (guint i = 0; i < n; i++)
+                {
+                  double share = (double) afd_strategy_share (recv, n, (i + d) % n);
+                  dispatch[(gsize) i * n + d] = share * db;
+                  combine[(gsize) d * n + i] = share * cb;
+                }
+            }
+          add_a2a (g, "dispatch", l, mb, group, n, dispatch, disp_ops + mb * n);
+        }
+      if (!is_moe)
+        continue;
+      /* Experts and shared experts of every micro-batch, each followed by its combine. */
+      for (guint mb = 0; mb < M; mb++)
+        {
+          for (guint e = 0; e < E; e++)
+            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          for (guint i = 0; i < n; i++)
+            {
+              g_autofree guint64 *local = g_new0 (guint64, MAX (pl.count[i], 1u));
+              for (guint k = 0; k < pl.count[i]; k++)
+                local[k] = replica_tokens (&pl, i, etok[pl.first[i] + k]);
+              afd_strategy_add_op (g, i, l, mb,
+                                   afd_ops_expert_grouped_gemm (llm, l, local, pl.count[i]),
+                                   disp_ops[mb * n + i]);
+              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
+              AfdOp *sh = afd_ops_shared_expert (llm, l, seqs * nt, 1);
+              if (sh != NULL)
+                afd_strategy_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
+            }
+          /* Combine: the reverse of this micro-batch's dispatch, in the combine dtype. */
+          for (guint d = 0; d < n; d++)
+            {
+              guint64 recv = 0;
+              for (guint e = pl.first[d]; e < pl.first[d] + pl.count[d]; e++)
+                recv += replica_tokens (&pl, d, etok[e]);
+              for (guint i = 0; i < n; i++)
+                combine[(gsize) d * n + i]
+                    = (double) afd_strategy_share (recv, n, (i + d) % n) * cb;
+            }
+          add_a2a (g, "combine", l, mb, group, n, combine, comb_ops + mb * n);
+        }
+    }
+  return TRUE;
+}
+
+const AfdStrategyClass afd_strategy_ep_class = {
+  .name = "ep",
+  .summary = "wide expert parallelism (DeepSeek): data-parallel attention on every GPU, experts "
+             "spread over GPUs, all-to-all-v dispatch/combine, two-micro-batch overlap",
+  .create = ep_create,
+  .destroy = g_free,
+  .build = ep_build,
+  .describe = ep_describe,
+};

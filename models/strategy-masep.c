@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy-masep.c - MA Separation (seeds 000-002): k attention GPUs and m MoE GPUs.
+ *
+ * Per layer: every attention GPU runs the attention block for its heads (32 heads on 12 GPUs:
+ * 8 GPUs of 3 and 4 of 2) over the whole batch; an all-reduce among the attention GPUs sums
+ * the partial output projections (hierarchical when they span nodes); the result is handed to
+ * the MoE GPUs (broadcast from attention GPU 0, or scattered by routing: each MoE GPU receives
+ * only the token-expert pairs of its experts); each MoE GPU routes, runs its E/m experts and
+ * its share of the shared experts; an all-to-all among MoE GPUs combines expert outputs per
+ * token shard; each MoE GPU returns its token shard to every attention GPU; a barrier closes
+ * the layer. With attention_redundancy 2 the heads are split over k/2 GPUs and every head runs
+ * twice (each replica set all-reduces on its own). Formulas, comm volumes and the hand-worked
+ * 2:1 case: docs/models/strategies.md "MA Separation" (tests/test-strategies.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "models/strategy-common.h"
+#include "models/registry.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+typedef struct {
+  gint64 attn_gpus; /* 0: 3/4 of the cluster */
+  gint64 moe_gpus;  /* 0: the rest */
+  gboolean scatter; /* hand-off by routing instead of broadcast */
+  gint64 redundancy;
+  gboolean barrier;
+} MaSep;
+
+static const char *const masep_keys[] = {
+  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", NULL,
+};
+
+static gpointer
+masep_create (const cJSON *params, GError **error)
+{
+  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
+  if (!afd_json_check_object (params, &where, masep_keys, error))
+    return NULL;
+  g_autofree MaSep *s = g_new0 (MaSep, 1);
+  s->redundancy = 1;
+  s->barrier = TRUE;
+  g_autofree char *handoff = g_strdup ("broadcast");
+  if (!afd_json_get_int (params, &where, "attn_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->attn_gpus,
+                         error)
+      || !afd_json_get_int (params, &where, "moe_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->moe_gpus,
+                            error)
+      || !afd_json_get_int (params, &where, "attention_redundancy", AFD_JSON_OPTIONAL, 1, 2,
+                            &s->redundancy, error)
+      || !afd_json_get_bool (params, &where, "barrier", AFD_JSON_OPTIONAL, &s->barrier, error)
+      || !afd_json_get_string (params, &where, "handoff", AFD_JSON_OPTIONAL, &handoff, error))
+    return NULL;
+  if (strcmp (handoff, "broadcast") != 0 && strcmp (handoff, "scatter") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "strategy options: handoff: '%s' is not 'broadcast' or 'scatter'", handoff);
+      return NULL;
+    }
+  s->scatter = strcmp (handoff, "scatter") == 0;
+  return g_steal_pointer (&s);
+}
+
+static void
+masep_describe (gpointer state, GString *out)
+{
+  const MaSep *s = state;
+  g_string_append_printf (out, "attn_gpus=%" G_GINT64_FORMAT " moe_gpus=%" G_GINT64_FORMAT
+                          " handoff=%s attention_redundancy=%" G_GINT64_FORMAT " barrier=%s",
+                          s->attn_gpus, s->moe_gpus, s->scatter ? "scatter" : "broadcast",
+                          s->redundancy, s->barrier ? "true" : "false");
+}
+
+/* Adds an all-to-all-v over @group with @pairs (n×n, freed here); members depend on their
+ * GPU's tail. */
+static void
+add_a2a (AfdOpGraph *g, const char *name, guint layer, const guint *group, guint n, double *pairs)
+{
+  g_autofree guint *deps = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    deps[i] = afd_opgraph_gpu_tail (g, group[i]);
+  afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, name, layer, 0, group, n, 0, pairs, deps, NULL);
+  g_free (pairs);
+}
+
+/* Adds a collective over @group whose members depend on their GPU's tail. */
+static void
+add_coll (AfdOpGraph *g, AfdCommPattern pattern, const char *name, guint layer,
+          const guint *group, guint n, double bytes)
+{
+  g_autofree guint *deps = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    deps[i] = afd_opgraph_gpu_tail (g, group[i]);
+  afd_opgraph_add_comm (g, pattern, name, layer, 0, group, n, bytes, NULL, deps, NULL);
+}
+
+static gboolean
+masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
+{
+  const MaSep *s = state;
+  const AfdLlm *llm = in->llm;
+  guint k = s->attn_gpus > 0 ? (guint) s->attn_gpus : MAX (1u, in->n_gpus * 3 / 4);
+  guint m = s->moe_gpus > 0 ? (guint) s->moe_gpus : (in->n_gpus > k ? in->n_gpus - k : 0);
+  guint r = (guint) s->redundancy;
+  if (m == 0 || k + m > in->n_gpus)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u attention + %u MoE GPUs do not fit the cluster's %u GPUs", k, m, in->n_gpus);
+      return FALSE;
+    }
+  if (k % r != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "attention_redundancy %u needs the %u attention GPUs to be a multiple of it", r,
+                   k);
+      return FALSE;
+    }
+  guint ks = k / r; /* GPUs that share the heads in one replica set */
+  if (llm->n_heads < ks)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u attention heads cannot be spread over %u attention GPUs (each needs >= 1)",
+                   llm->n_heads, ks);
+      return FALSE;
+    }
+  if (llm->n_routed_experts > 0 && llm->n_routed_experts % m != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u experts are not divisible by %u MoE GPUs (MA Separation places E/m each)",
+                   llm->n_routed_experts, m);
+      return FALSE;
+    }
+  guint E = llm->n_routed_experts, epg = m > 0 && E > 0 ? E / m : 0;
+  guint64 T = in->batch * afd_strategy_new_tokens (in);
+  double hb = afd_strategy_hidden_bytes_per_token (llm);
+  g_auto (AfdStrategyRouting) routing = { 0 };
+  if (!afd_strategy_routing_sample (in, T, &routing, error))
+    return FALSE;
+
+  g_autofree guint *attn = g_new (guint, k);
+  g_autofree guint *moe = g_new (guint, m);
+  g_autofree guint *all = g_new (guint, k + m);
+  for (guint a = 0; a < k; a++)
+    all[a] = attn[a] = a;
+  for (guint j = 0; j < m; j++)
+    all[k + j] = moe[j] = k + j;
+
+  /* Memory and roles. */
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
+  for (guint a = 0; a < k; a++)
+    {
+      guint first, count;
+      afd_ops_split_heads (llm->n_heads, ks, a % ks, &first, &count);
+      AfdStrategyMemory mem = {
+        .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * llm->n_layers,
+        .kv_cache_bytes = afd_strategy_kv_bytes (llm, in->batch, in->context_tokens
+                                                 + afd_strategy_new_tokens (in), count,
+                                                 llm->n_layers),
+        .activations_bytes = 4.0 * T * hb,
+      };
+      if (!afd_strategy_check_memory (g, in, a, "attention", &mem, error))
+        return FALSE;
+    }
+  for (guint j = 0; j < m; j++)
+    {
+      AfdStrategyMemory mem = {
+        .weights_bytes = (afd_strategy_expert_bytes (llm) * epg
+                          + p.shared_expert * llm->n_shared_experts
+                                * afd_dtype_bytes (llm->dtypes.dense_weights) / m
+                          + p.router_per_layer * afd_dtype_bytes (llm->dtypes.dense_weights))
+                             * n_moe
+                         + p.dense_ffn_per_layer * afd_dtype_bytes (llm->dtypes.dense_weights)
+                               * n_dense / m,
+        .activations_bytes = 4.0 * T * hb,
+      };
+      if (!afd_strategy_check_memory (g, in, k + j, "moe", &mem, error))
+        return FALSE;
+    }
+
+  for (guint l = 0; l < llm->n_layers; l++)
+    {
+      gboolean is_moe = afd_llm_layer_is_moe (llm, l);
+      /* Attention: heads split over each replica set, the whole batch on every GPU. */
+      for (guint a = 0; a < k; a++)
+        {
+          guint first, count;
+          afd_ops_split_heads (llm->n_heads, ks, a % ks, &first, &count);
+          AfdOpsParams ap;
+          afd_strategy_attention_params (in, l, in->batch, first, count, &ap);
+          g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+          if (!afd_ops_attention_block (llm, &ap, ops, error))
+            return FALSE;
+          afd_strategy_add_ops (g, a, l, 0, ops, afd_opgraph_gpu_tail (g, a));
+        }
+      for (guint rs = 0; rs < r; rs++)
+        add_coll (g, AFD_COMM_ALL_REDUCE, "attn_allreduce", l, attn + rs * ks, ks, (double) T * hb);
+      if (!s->scatter || !is_moe)
+        {
+          /* Broadcast from attention GPU 0 to the MoE GPUs. */
+          g_autofree guint *grp = g_new (guint, m + 1);
+          grp[0] = attn[0];
+          memcpy (grp + 1, moe, m * sizeof (guint));
+          add_coll (g, AFD_COMM_BROADCAST, "handoff_broadcast", l, grp, m + 1, (double) T * hb);
+        }
+      else
+        {
+          /* Route on the attention GPUs (each its token shard), then send each MoE GPU the
+           * token-expert pairs of its experts from every attention GPU of replica set 0. */
+          for (guint a = 0; a < ks; a++)
+            afd_strategy_add_op (g, a, l, 0,
+                                 afd_ops_router (llm, l, afd_strategy_share (T, ks, a)),
+                                 afd_opgraph_gpu_tail (g, a));
+          guint n = ks + m;
+          g_autofree guint *grp = g_new (guint, n);
+          memcpy (grp, attn, ks * sizeof (guint));
+          memcpy (grp + ks, moe, m * sizeof (guint));
+          double *pairs = g_new0 (double, (gsize) n * n);
+          double db = afd_strategy_dispatch_bytes_per_token (llm);
+          for (guint j = 0; j < m; j++)
+            {
+              guint64 pairs_j = 0;
+              for (guint e = j * epg; e < (j + 1) * epg; e++)
+                pairs_j += routing.tokens[(gsize) l * E + e];
+              for (guint a = 0; a < ks; a++)
+                pairs[(gsize) a * n + ks + j] = (double) afd_strategy_share (pairs_j, ks, a) * db;
+            }
+          add_a2a (g, "handoff_scatter", l, grp, n, pairs);
+        }
+      /* MoE GPUs: router, experts, shared expert share (or the dense FFN split m ways). */
+      for (guint j = 0; j < m; j++)
+        {
+          guint gj = moe[j];
+          if (is_moe)
+            {
+              if (!s->scatter)
+                afd_strategy_add_op (g, gj, l, 0, afd_ops_router (llm, l, T),
+                                     afd_opgraph_gpu_tail (g, gj));
+              afd_strategy_add_op (
+                  g, gj, l, 0,
+                  afd_ops_expert_grouped_gemm (llm, l, routing.tokens + (gsize) l * E + j * epg,
+                                               epg),
+                  afd_opgraph_gpu_tail (g, gj));
+              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (T, m, j), 1);
+              if (sh != NULL)
+                afd_strategy_add_op (g, gj, l, 0, sh, afd_opgraph_gpu_tail (g, gj));
+            }
+          else
+            afd_strategy_add_op (g, gj, l, 0, afd_ops_dense_ffn (llm, l, T, m),
+                                 afd_opgraph_gpu_tail (g, gj));
+        }
+      /* All-to-all among MoE GPUs: expert outputs to the GPU that owns each token shard. */
+      if (m > 1)
+        {
+          double *pairs = g_new0 (double, (gsize) m * m);
+          double cb = afd_strategy_combine_bytes_per_token (llm);
+          for (guint i = 0; i < m; i++)
+            {
+              double produced = 0;
+              if (is_moe)
+                for (guint e = i * epg; e < (i + 1) * epg; e++)
+                  produced += (double) routing.tokens[(gsize) l * E + e];
+              else
+                produced = (double) T; /* partial sums of the split dense FFN */
+              for (guint jj = 0; jj < m; jj++)
+                if (jj != i)
+                  pairs[(gsize) i * m + jj]
+                      = produced * (double) afd_strategy_share (T, m, jj) / (double) T * cb;
+            }
+          add_a2a (g, "moe_alltoall", l, moe, m, pairs);
+        }
+      /* Return: every MoE GPU sends its token shard to every attention GPU. */
+      {
+        guint n = m + k;
+        g_autofree guint *grp = g_new (guint, n);
+        memcpy (grp, moe, m * sizeof (guint));
+        memcpy (grp + m, attn, k * sizeof (guint));
+        double *pairs = g_new0 (double, (gsize) n * n);
+        for (guint j = 0; j < m; j++)
+          for (guint a = 0; a < k; a++)
+            pairs[(gsize) j * n + m + a] = (double) afd_strategy_share (T, m, j) * hb;
+        add_a2a (g, "return_to_attention", l, grp, n, pairs);
+      }
+      if (s->barrier)
+        add_coll (g, AFD_COMM_BARRIER, "layer_barrier", l, all, k + m, 0);
+    }
+  return TRUE;
+}
+
+const AfdStrategyClass afd_strategy_masep_class = {
+  .name = "masep",
+  .summary = "MA Separation: k attention GPUs (heads split, all-reduce) + m MoE GPUs (E/m "
+             "experts), hand-off, all-to-all, return and a barrier per layer",
+  .create = masep_create,
+  .destroy = g_free,
+  .build = masep_build,
+  .describe = masep_describe,
+};

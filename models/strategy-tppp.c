@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strategy-tppp.c - TP x PP (x DP), Megatron-style: the seeds' baseline (TP=8, PP=2).
+ *
+ * GPU (d, s, t) = d·tp·pp + s·tp + t: replica d, pipeline stage s, tensor rank t. Each stage
+ * holds a contiguous, balanced share of the layers. The replica's sequences are split into
+ * micro-batches (default: pp) that flow through the stages. Per layer: attention with heads
+ * split over the TP group and an all-reduce of tokens·H activations; the FFN either under TP
+ * (every rank holds 1/tp of every expert's hidden dimension, all-reduce) or, with
+ * moe = "ep", expert parallel inside the TP group (E/tp experts per rank on the replicated
+ * tokens, then the same all-reduce). Between stages every TP rank sends its 1/tp shard of the
+ * micro-batch's activations to the same rank of the next stage (send/recv). Formulas:
+ * docs/models/strategies.md "TP x PP".
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "models/registry.h"
+#include "models/strategy-common.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+typedef struct {
+  gint64 tp, pp, dp, micro_batches;
+  gboolean moe_ep;
+} TpPp;
+
+static const char *const tppp_keys[] = { "tp", "pp", "dp", "micro_batches", "moe", NULL };
+
+static gpointer
+tppp_create (const cJSON *params, GError **error)
+{
+  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
+  if (!afd_json_check_object (params, &where, tppp_keys, error))
+    return NULL;
+  g_autofree TpPp *s = g_new0 (TpPp, 1);
+  s->tp = 8;
+  s->pp = 2;
+  g_autofree char *moe = g_strdup ("tp");
+  if (!afd_json_get_int (params, &where, "tp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->tp, error)
+      || !afd_json_get_int (params, &where, "pp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->pp, error)
+      || !afd_json_get_int (params, &where, "dp", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->dp, error)
+      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 1 << 16,
+                            &s->micro_batches, error)
+      || !afd_json_get_string (params, &where, "moe", AFD_JSON_OPTIONAL, &moe, error))
+    return NULL;
+  if (strcmp (moe, "tp") != 0 && strcmp (moe, "ep") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "strategy options: moe: '%s' is not 'tp' or 'ep'", moe);
+      return NULL;
+    }
+  s->moe_ep = strcmp (moe, "ep") == 0;
+  return g_steal_pointer (&s);
+}
+
+static void
+tppp_describe (gpointer state, GString *out)
+{
+  const TpPp *s = state;
+  g_string_append_printf (out, "tp=%" G_GINT64_FORMAT " pp=%" G_GINT64_FORMAT
+                          " dp=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT " moe=%s",
+                          s->tp, s->pp, s->dp, s->micro_batches, s->moe_ep ? "ep" : "tp");
+}
+
+/* All-reduce over @group; each member waits for its GPU's last compute op. Returns member
+ * ops in @out_ops. */
+static void
+allreduce (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *group, guint n,
+           double bytes, guint *out_ops)
+{
+  g_autofree guint *deps = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    deps[i] = afd_opgraph_stream_tail (g, group[i], AFD_OPGRAPH_STREAM_COMPUTE);
+  afd_opgraph_add_comm (g, AFD_COMM_ALL_REDUCE, name, layer, mb, group, n, bytes, NULL, deps,
+                        out_ops);
+}
+
+static gboolean
+tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
+{
+  const TpPp *s = state;
+  const AfdLlm *llm = in->llm;
+  guint tp = (guint) s->tp, pp = (guint) s->pp;
+  guint dp = s->dp > 0 ? (guint) s->dp : MAX (1u, in->n_gpus / (tp * pp));
+  guint M = s->micro_batches > 0 ? (guint) s->micro_batches : pp;
+  if ((guint64) tp * pp * dp > in->n_gpus)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "tp %u x pp %u x dp %u needs %u GPUs but the cluster has %u", tp, pp, dp,
+                   tp * pp * dp, in->n_gpus);
+      return FALSE;
+    }
+  if (llm->n_heads < tp)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%u attention heads cannot be split over tp %u", llm->n_heads, tp);
+      return FALSE;
+    }
+  if (pp > llm->n_layers)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE, "pp %u exceeds the model's %u layers",
+                   pp, llm->n_layers);
+      return FALSE;
+    }
+  guint E = llm->n_routed_experts;
+  if (s->moe_ep && E > 0 && E % tp != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "moe ep: %u experts are not divisible by tp %u", E, tp);
+      return FALSE;
+    }
+  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 T = in->batch * nt;
+  double hb = afd_strategy_hidden_bytes_per_token (llm);
+  g_auto (AfdStrategyRouting) routing = { 0 };
+  if (!afd_strategy_routing_sample (in, T, &routing, error))
+    return FALSE;
+  g_autofree guint *group = g_new (guint, tp);
+  g_autofree guint *ar_ops = g_new (guint, tp);
+  g_autofree guint *layer_first = g_new (guint, pp + 1);
+  layer_first[0] = 0;
+  for (guint st = 0; st < pp; st++)
+    layer_first[st + 1] = layer_first[st] + (guint) afd_strategy_share (llm->n_layers, pp, st);
+  g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
+
+  for (guint d = 0; d < dp; d++)
+    {
+      guint64 seqs_d = afd_strategy_share (in->batch, dp, d);
+      /* Memory and roles. */
+      for (guint st = 0; st < pp; st++)
+        {
+          guint nl = layer_first[st + 1] - layer_first[st], nmoe = 0;
+          for (guint l = layer_first[st]; l < layer_first[st + 1]; l++)
+            nmoe += afd_llm_layer_is_moe (llm, l) ? 1 : 0;
+          for (guint t = 0; t < tp; t++)
+            {
+              guint first, count;
+              afd_ops_split_heads (llm->n_heads, tp, t, &first, &count);
+              double experts = s->moe_ep ? afd_strategy_expert_bytes (llm) * E / tp
+                                         : afd_strategy_expert_bytes (llm) * E / tp;
+              AfdStrategyMemory mem = {
+                .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * nl
+                                 + (experts
+                                    + (p.shared_expert * llm->n_shared_experts / tp
+                                       + p.router_per_layer)
+                                          * dense_b)
+                                       * nmoe
+                                 + p.dense_ffn_per_layer * dense_b / tp * (nl - nmoe),
+                .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs_d, in->context_tokens + nt,
+                                                         count, nl),
+                .activations_bytes = 4.0 * (double) seqs_d * nt * hb,
+              };
+              g_autofree char *role = g_strdup_printf ("tp%u-pp%u", t, st);
+              if (!afd_strategy_check_memory (g, in, d * tp * pp + st * tp + t, role, &mem, error))
+                return FALSE;
+            }
+        }
+      for (guint mb = 0; mb < M; mb++)
+        {
+          guint64 seqs = afd_strategy_share (seqs_d, M, mb);
+          guint64 tok = seqs * nt;
+          if (seqs == 0)
+            continue;
+          guint slot = d * M + mb; /* this micro-batch's share of every expert's tokens */
+          for (guint st = 0; st < pp; st++)
+            {
+              guint base = d * tp * pp + st * tp;
+              for (guint t = 0; t < tp; t++)
+                group[t] = base + t;
+              g_autofree guint *entry = g_new (guint, tp);
+              for (guint t = 0; t < tp; t++)
+                entry[t] = AFD_OPGRAPH_NONE;
+              if (st > 0)
+                for (guint t = 0; t < tp; t++)
+                  {
+                    guint pair[2] = { base - tp + t, base + t };
+                    guint pdeps[2] = {
+                      afd_opgraph_stream_tail (g, pair[0], AFD_OPGRAPH_STREAM_COMPUTE),
+                      AFD_OPGRAPH_NONE
+                    };
+                    guint ops[2];
+                    afd_opgraph_add_comm (g, AFD_COMM_SEND_RECV, "pp_send_recv",
+                                          layer_first[st], mb, pair, 2, (double) tok * hb / tp,
+                                          NULL, pdeps, ops);
+                    entry[t] = ops[1];
+                  }
+              for (guint l = layer_first[st]; l < layer_first[st + 1]; l++)
+                {
+                  for (guint t = 0; t < tp; t++)
+                    {
+                      guint first, count;
+                      afd_ops_split_heads (llm->n_heads, tp, t, &first, &count);
+                      AfdOpsParams ap;
+                      afd_strategy_attention_params (in, l, seqs, first, count, &ap);
+                      g_autoptr (GPtrArray) ops
+                          = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+                      if (!afd_ops_attention_block (llm, &ap, ops, error))
+                        return FALSE;
+                      afd_strategy_add_ops (g, group[t], l, mb, ops,
+                                            l == layer_first[st] ? entry[t] : ar_ops[t]);
+                    }
+                  allreduce (g, "tp_allreduce_attn", l, mb, group, tp, (double) tok * hb, ar_ops);
+                  gboolean is_moe = afd_llm_layer_is_moe (llm, l);
+                  if (is_moe)
+                    for (guint e = 0; e < E; e++)
+                      etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], dp * M,
+                                                    slot);
+                  for (guint t = 0; t < tp; t++)
+                    {
+                      guint gt = group[t];
+                      if (!is_moe)
+                        {
+                          afd_strategy_add_op (g, gt, l, mb, afd_ops_dense_ffn (llm, l, tok, tp),
+                                               ar_ops[t]);
+                          continue;
+                        }
+                      afd_strategy_add_op (g, gt, l, mb, afd_ops_router (llm, l, tok), ar_ops[t]);
+                      AfdOp *ex;
+                      if (s->moe_ep)
+                        ex = afd_ops_expert_grouped_gemm (llm, l, etok + t * (E / tp), E / tp);
+                      else
+                        {
+                          /* Every rank holds 1/tp of each expert's hidden dimension. */
+                          ex = afd_ops_expert_grouped_gemm (llm, l, etok, E);
+                          ex->flops /= tp;
+                          ex->bytes_read /= tp;
+                          ex->bytes_written /= tp;
+                          ex->gemm.n = (ex->gemm.n + tp - 1) / tp;
+                        }
+                      afd_strategy_add_op (g, gt, l, mb, ex, AFD_OPGRAPH_NONE);
+                      AfdOp *sh = afd_ops_shared_expert (llm, l, tok, tp);
+                      if (sh != NULL)
+                        afd_strategy_add_op (g, gt, l, mb, sh, AFD_OPGRAPH_NONE);
+                    }
+                  allreduce (g, "tp_allreduce_ffn", l, mb, group, tp, (double) tok * hb, ar_ops);
+                }
+            }
+        }
+    }
+  return TRUE;
+}
+
+const AfdStrategyClass afd_strategy_tppp_class = {
+  .name = "tppp",
+  .summary = "TP x PP (x DP), Megatron-style: heads and expert hidden split over tp with "
+             "all-reduces, layers over pp stages with send/recv and micro-batches",
+  .create = tppp_create,
+  .destroy = g_free,
+  .build = tppp_build,
+  .describe = tppp_describe,
+};
