@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/roofline.h"
 #include "sim/cli.h"
 #include "sim/commands.h"
 #include "sim/data-dir.h"
@@ -35,6 +36,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
   &command_list,
+  &afd_command_roofline,
   &command_help,
   &command_version,
   NULL,
