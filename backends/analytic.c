@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * analytic.c - the `analytic` cost backend: a roofline with shape-dependent efficiency.
+ *
+ *   time = launch_overhead_s
+ *          + max( FLOPs / (peak(dtype) · compute_efficiency(op)),
+ *                 (bytes_read + bytes_written) / (hbm_bandwidth · memory_fraction) )
+ *
+ *   GEMM:       compute_efficiency = gemm_max_fraction · m/(m + gemm_half_m) · wave(tiles)
+ *   grouped:    per expert e with m_e > 0 tokens, FLOPs_e / (m_e/(m_e + gemm_half_m)),
+ *               summed, then / (peak · gemm_max_fraction · wave(Σ tiles))
+ *   attention:  compute_efficiency = attention_max_fraction
+ *   other ops:  CUDA-core work at the fp32 peak · gemm_max_fraction
+ *   wave(t)  = t / (⌈t / sm_count⌉ · sm_count)       (last partial wave of tiles)
+ *   tiles    = count · ⌈m / tile_m⌉ · ⌈n / tile_n⌉, tile_m = 64 when m <= 64, else 128;
+ *              tile_n = 128
+ * A dtype without a tensor-core path on the GPU (peak 0, e.g. fp8 on A100) runs at the bf16
+ * peak. Parameters come from the GPU spec's "efficiency" block (sim/gpu-spec.h); the tile
+ * sizes and the launch overhead switch can be overridden in the backend's JSON object.
+ * Documented with a worked example in docs/models/roofline.md, checked by
+ * tests/test-cost-analytic.c. Communication ops are the network model's; they are rejected.
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "backends/registry.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+typedef struct {
+  double tile_m;       /* GEMM tile rows for m > small_tile_m */
+  double small_tile_m; /* tile rows used when m <= small_tile_m */
+  double tile_n;       /* GEMM tile columns */
+  gboolean launch_overhead; /* add the GPU's launch_overhead_s to every op */
+} Analytic;
+
+/* Validates the backend's JSON parameters and copies them. */
+static gpointer
+analytic_create (const cJSON *params, GError **error)
+{
+  const AfdJsonWhere where = { "analytic backend parameters", "", AFD_ERROR_CONFIG };
+  static const char *const allowed[] = { "tile_m", "small_tile_m", "tile_n", "launch_overhead",
+                                         NULL };
+  Analytic tmp = { 128, 64, 128, TRUE };
+  gint64 tile_m = 128, small = 64, tile_n = 128;
+  if (!afd_json_check_object (params, &where, allowed, error)
+      || !afd_json_get_int (params, &where, "tile_m", AFD_JSON_POSITIVE, 1, 65536, &tile_m, error)
+      || !afd_json_get_int (params, &where, "small_tile_m", AFD_JSON_POSITIVE, 1, 65536, &small,
+                            error)
+      || !afd_json_get_int (params, &where, "tile_n", AFD_JSON_POSITIVE, 1, 65536, &tile_n, error)
+      || !afd_json_get_bool (params, &where, "launch_overhead", AFD_JSON_OPTIONAL,
+                             &tmp.launch_overhead, error))
+    return NULL;
+  if (small > tile_m)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: small_tile_m (%" G_GINT64_FORMAT ") must be <= tile_m (%" G_GINT64_FORMAT
+                   ")",
+                   where.file, small, tile_m);
+      return NULL;
+    }
+  tmp.tile_m = (double) tile_m;
+  tmp.small_tile_m = (double) small;
+  tmp.tile_n = (double) tile_n;
+  return g_memdup2 (&tmp, sizeof tmp);
+}
+
+static void
+analytic_destroy (gpointer state)
+{
+  g_free (state);
+}
+
+/* Tiles of one m×n GEMM output. */
+static double
+gemm_tiles (const Analytic *self, double m, double n)
+{
+  if (m <= 0 || n <= 0)
+    return 0;
+  double tm = m <= self->small_tile_m ? self->small_tile_m : self->tile_m;
+  return ceil (m / tm) * ceil (n / self->tile_n);
+}
+
+/* Fraction of SM slots the tiles fill over whole waves: t / (⌈t/sm⌉·sm). */
+static double
+wave_efficiency (double tiles, double sm_count)
+{
+  if (tiles <= 0)
+    return 1.0;
+  return tiles / (ceil (tiles / sm_count) * sm_count);
+}
+
+/* Peak FLOP/s of @dtype on @gpu, falling back to bf16 where the GPU has no path. */
+static double
+peak_for (const AfdGpuSpec *gpu, AfdDtype dtype)
+{
+  double peak = gpu->peak_flop_per_s[dtype];
+  return peak > 0 ? peak : gpu->peak_flop_per_s[AFD_DTYPE_BF16];
+}
+
+/* Seconds of compute for @op on @gpu. */
+static double
+compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
+{
+  const AfdGpuEfficiency *eff = &gpu->efficiency;
+  const double sm = gpu->sm_count;
+  if (op->flops <= 0)
+    return 0.0;
+  if (op->kind == AFD_OP_EXPERT_GROUPED_GEMM && op->expert_tokens != NULL)
+    {
+      /* Each expert's rows see their own small-M efficiency; the tiles of all experts
+       * share one launch, so one wave quantisation over their sum. */
+      double tokens = 0, weighted = 0, tiles = 0;
+      for (guint e = 0; e < op->n_experts; e++)
+        {
+          double m = (double) op->expert_tokens[e];
+          if (m <= 0)
+            continue;
+          tokens += m;
+          weighted += m + eff->gemm_half_m;
+          tiles += (double) op->gemm.count * gemm_tiles (self, m, (double) op->gemm.n);
+        }
+      if (tokens <= 0)
+        return 0.0;
+      /* FLOPs are proportional to tokens: Σ FLOPs_e/(m_e/(m_e+h)) = FLOPs·Σ(m_e+h)/Σ m_e. */
+      double flops_scaled = op->flops * weighted / tokens;
+      return flops_scaled
+             / (peak_for (gpu, op->dtype) * eff->gemm_max_fraction * wave_efficiency (tiles, sm));
+    }
+  if (op->has_gemm)
+    {
+      const double m = (double) op->gemm.m;
+      const double count = op->gemm.count > 0 ? (double) op->gemm.count : 1.0;
+      if (m <= 0)
+        return 0.0;
+      double fraction = eff->gemm_max_fraction * m / (m + eff->gemm_half_m)
+                        * wave_efficiency (count * gemm_tiles (self, m, (double) op->gemm.n), sm);
+      return op->flops / (peak_for (gpu, op->dtype) * fraction);
+    }
+  if (op->has_attention || op->kind == AFD_OP_ATTENTION_DECODE
+      || op->kind == AFD_OP_ATTENTION_PREFILL)
+    return op->flops / (peak_for (gpu, op->dtype) * eff->attention_max_fraction);
+  return op->flops / (peak_for (gpu, AFD_DTYPE_FP32) * eff->gemm_max_fraction);
+}
+
+/* The roofline time of @op on the GPU of @where. */
+static gboolean
+analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where,
+                  double *out_seconds, GError **error)
+{
+  const Analytic *self = state;
+  const AfdGpuSpec *gpu = where->gpu;
+  if (afd_op_kind_is_comm (op->kind))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "analytic: op %s is a communication op (%s); the network model prices it",
+                   op->name, afd_op_kind_name (op->kind));
+      return FALSE;
+    }
+  if ((int) op->dtype < 0 || op->dtype >= AFD_DTYPE_COUNT)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "analytic: op %s has an invalid dtype",
+                   op->name);
+      return FALSE;
+    }
+  double t_compute = compute_seconds (self, op, gpu);
+  double t_memory = (op->bytes_read + op->bytes_written)
+                    / (gpu->hbm_bandwidth_bytes_per_s * gpu->efficiency.memory_fraction);
+  *out_seconds = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + fmax (t_compute, t_memory);
+  return TRUE;
+}
+
+/* Writes the tile sizes and the launch-overhead switch. */
+static void
+analytic_describe (gpointer state, GString *out)
+{
+  const Analytic *self = state;
+  g_string_append_printf (out,
+                          "roofline, GEMM tiles %.0fx%.0f (%.0f rows when m <= %.0f), "
+                          "launch overhead %s",
+                          self->tile_m, self->tile_n, self->small_tile_m, self->small_tile_m,
+                          self->launch_overhead ? "on" : "off");
+}
+
+const AfdCostModelClass afd_cost_model_analytic_class = {
+  .name = "analytic",
+  .summary = "roofline: launch + max(FLOPs/(peak x efficiency(M,N,K)), bytes/(HBM bw x eff))",
+  .probe = NULL,
+  .create = analytic_create,
+  .destroy = analytic_destroy,
+  .op_time = analytic_op_time,
+  .describe = analytic_describe,
+};
