@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "models/roofline.h"
+#include "models/show-model.h"
 #include "sim/cli.h"
 #include "sim/commands.h"
 #include "sim/data-dir.h"
@@ -36,6 +37,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
   &command_list,
+  &afd_command_show_model,
   &afd_command_roofline,
   &command_help,
   &command_version,
