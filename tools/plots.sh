@@ -3,4 +3,23 @@
 # plots.sh AFDSIM - build the PNG figures behind `make plots` (needs python3-matplotlib).
 set -eu
 afdsim=${1:-./afdsim}
-echo "plots: nothing to plot yet"
+# A python3 that has matplotlib (Debian's /usr/bin/python3 first: a pyenv shim may lack it).
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import matplotlib' 2>/dev/null; then python=$p; break; fi
+  done
+fi
+[ -n "$python" ] || { echo "plots: no python3 with matplotlib (apt install python3-matplotlib)" >&2; exit 1; }
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+img=$srcdir/docs/img
+mkdir -p "$img"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# AFD communication roofline (docs/models/afd-roofline.md): DSV3/H800 sweep and the ceiling heatmap.
+"$afdsim" roofline --model deepseek-v3 --gpu H800 --json "$tmp/roofline.json" >/dev/null
+"$python" "$srcdir/experiments/plots/plot_roofline.py" sweep "$tmp/roofline.json" "$img/roofline-dsv3-h800.png"
+"$afdsim" roofline --table --json "$tmp/roofline-table.json" >/dev/null
+"$python" "$srcdir/experiments/plots/plot_roofline.py" table "$tmp/roofline-table.json" "$img/roofline-table.png"
+echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"
