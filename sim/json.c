@@ -14,12 +14,40 @@
 #include "sim/error.h"
 #include "sim/json.h"
 
-/* Formats "file: path.key" (or "file: key"). */
+/* Longest key path shown in a message, in characters; longer ones end in "...". */
+#define SHOWN_MAX_CHARS 120
+
+/*
+ * Returns a copy of @s fit for a one-line message: invalid UTF-8 becomes U+FFFD, control
+ * characters become \xNN, and more than SHOWN_MAX_CHARS characters are cut. Keys and snippets
+ * come from the input file, which may hold anything.
+ */
+static char *
+printable (const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  if (g_utf8_strlen (valid, -1) > SHOWN_MAX_CHARS)
+    {
+      g_autofree char *cut = g_utf8_substring (valid, 0, SHOWN_MAX_CHARS);
+      g_free (valid);
+      valid = g_strconcat (cut, "...", NULL);
+    }
+  GString *out = g_string_sized_new (strlen (valid));
+  for (const char *p = valid; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      g_string_append_printf (out, "\\x%02x", (guchar) *p);
+    else
+      g_string_append_c (out, *p);
+  return g_string_free (out, FALSE);
+}
+
+/* Formats "file: path.key" (or "file: key"), the path made printable. */
 static char *
 where_key (const AfdJsonWhere *where, const char *key)
 {
   g_autofree char *path = afd_json_path (where->path, key);
-  return g_strdup_printf ("%s: %s", where->file, path);
+  g_autofree char *shown = printable (path);
+  return g_strdup_printf ("%s: %s", where->file, shown);
 }
 
 char *
@@ -71,10 +99,12 @@ afd_json_parse_text (const char *text, const char *name, int code, GError **erro
     offset = len;
   guint line, column;
   offset_to_line_column (text, offset, &line, &column);
-  g_autofree char *near = g_strndup (text + offset, 16);
-  for (char *p = near; *p; p++)
-    if (*p == '\n' || *p == '\r' || *p == '\t' || (guchar) *p < 0x20)
+  g_autofree char *raw = g_strndup (text + offset, 16);
+  for (char *p = raw; *p; p++)
+    if (*p == '\n' || *p == '\r' || *p == '\t')
       *p = ' ';
+  /* The 16 bytes may end inside a UTF-8 sequence or hold control bytes. */
+  g_autofree char *near = printable (raw);
   if (offset >= len)
     g_set_error (error, AFD_ERROR, code, "%s: line %u, column %u: invalid JSON (unexpected end)",
                  name, line, column);
@@ -114,7 +144,7 @@ gboolean
 afd_json_check_object (const cJSON *node, const AfdJsonWhere *where, const char *const *allowed,
                        GError **error)
 {
-  const char *shown = where->path && where->path[0] ? where->path : "top level";
+  g_autofree char *shown = printable (where->path && where->path[0] ? where->path : "top level");
   if (node == NULL || !cJSON_IsObject (node))
     {
       g_set_error (error, AFD_ERROR, where->code, "%s: %s: must be a JSON object", where->file,

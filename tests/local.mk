@@ -32,3 +32,4 @@ include tests/models.mk
 include tests/roofline.mk
 include tests/cuda.mk
 include tests/strategies.mk
+include tests/robustness.mk

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tests/valgrind-default.sh [AFDSIM] - runs the default `afdsim` (no arguments) and a few
+# error paths under valgrind memcheck; fails on any memory error or definite/indirect leak.
+#
+# AFDSIM defaults to $AFDSIM or ./afdsim (a normal, non-sanitizer build: valgrind and ASan do
+# not mix). GLib's type system and caches hold "still reachable" memory for the process
+# lifetime; only definite and indirect leaks count (--errors-for-leak-kinds). Skips (exit 77)
+# when valgrind is missing. Keep it under 2 minutes: the default experiment is small.
+set -u
+bin=${1:-${AFDSIM:-./afdsim}}
+top=$(cd "$(dirname "$0")/.." && pwd)
+command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped"; exit 77; }
+[ -x "$bin" ] || { echo "valgrind: $bin is not an executable" >&2; exit 1; }
+export AFDSIM_DATA_DIR=${AFDSIM_DATA_DIR:-$top}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+n=0
+
+# run EXPECTED_STATUS ARGS...: afdsim under memcheck; its own exit status must be the expected
+# one and valgrind must report nothing (valgrind's error exit status is 99).
+run() {
+  want=$1; shift
+  n=$((n + 1))
+  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --show-leak-kinds=definite,indirect --track-origins=yes --log-file="$tmp/vg.$n" \
+    "$bin" "$@" >"$tmp/out.$n" 2>"$tmp/err.$n"
+  got=$?
+  if [ "$got" -eq 99 ] || [ -s "$tmp/vg.$n" ]; then
+    echo "valgrind: FAIL: afdsim $*"; cat "$tmp/vg.$n"; status=1
+  elif [ "$got" -ne "$want" ]; then
+    echo "valgrind: FAIL: afdsim $* exited $got, expected $want"; cat "$tmp/err.$n"; status=1
+  else
+    echo "valgrind: ok: afdsim $* (exit $got)"
+  fi
+}
+
+t0=$(date +%s)
+run 0                                          # the default run (no arguments)
+run 0 list
+run 2 frobnicate
+printf '{"a": ' >"$tmp/bad.json"
+[ -f "$top/tests/data/robust-nul.json" ] && run 0 --version
+echo "valgrind: $n runs in $(( $(date +%s) - t0 )) s"
+exit $status
