@@ -51,7 +51,7 @@ hw_entry_free (gpointer data)
 typedef struct {
   char *model, *gpu, *nf, *slo, *accept, *gap, *bo, *flops, *hbm_bw, *hbm_bytes, *scale_up,
       *scale_out, *gpus_per_node, *weight_bytes, *dispatch_bytes, *combine_bytes, *hardware,
-      *json;
+      *json, *expert_dtype;
   gboolean table;
 } Options;
 
@@ -62,7 +62,9 @@ typedef struct {
   double flops, hbm_bw, hbm_bytes, scale_up, scale_out, weight_bytes, dispatch_bytes,
       combine_bytes;
   guint gpus_per_node;
-  GArray *n_f; /* guint, ascending as given */
+  gboolean expert_dtype_set; /* --expert-dtype given */
+  AfdDtype expert_dtype;
+  GArray *n_f; /* guint, in the order given */
   char *hardware_path;
 } Settings;
 
@@ -196,6 +198,17 @@ parse_settings (const Options *o, Settings *s, GError **error)
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--slo: must be > 0");
       return FALSE;
     }
+  if (o->expert_dtype != NULL)
+    {
+      if (!afd_dtype_from_name (o->expert_dtype, &s->expert_dtype))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "--expert-dtype: unknown dtype '%s' (fp32, tf32, bf16, fp16, fp8, fp4)",
+                       o->expert_dtype);
+          return FALSE;
+        }
+      s->expert_dtype_set = TRUE;
+    }
   s->n_bo = (guint) bo;
   s->gpus_per_node = (guint) g;
   return parse_n_f (o->nf != NULL ? o->nf : "1..64", s->n_f, error);
@@ -287,7 +300,7 @@ resolve (const AfdLlm *llm, const AfdGpuSpec *spec, const HwEntry *entry, const 
                    llm->name);
       return FALSE;
     }
-  AfdDtype math = llm->dtypes.expert_weights;
+  AfdDtype math = s->expert_dtype_set ? s->expert_dtype : llm->dtypes.expert_weights;
   double weight_bytes = afd_dtype_bytes (math);
   double dispatch_bytes = afd_dtype_bytes (llm->dtypes.dispatch);
   double peak = spec->peak_flop_per_s[math];
@@ -629,7 +642,7 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
   printf ("HFU ceiling of the AFD communication roofline, max over feasible N_F in %u..%u "
           "(SLO %g s, L_accept %g, t_g %g s, %u BO); cell: HFU%% @ N_F\n",
           n_f_min, n_f_max, s->slo_s, s->accept_length, s->gap_s, s->n_bo);
-  printf ("%-24s", "model");
+  printf ("%-26s", "model [expert dtype]");
   for (guint j = 0; j < specs->len; j++)
     printf (" %15s", ((AfdGpuSpec *) specs->pdata[j])->name);
   printf ("\n");
@@ -649,7 +662,10 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
         }
       g_ptr_array_add (inputs, g_strdup (path));
       cJSON_AddItemToArray (models_json, cJSON_CreateString (llm->name));
-      printf ("%-24s", llm->name);
+      g_autofree char *label = g_strdup_printf (
+          "%s [%s]", llm->name,
+          afd_dtype_name (s->expert_dtype_set ? s->expert_dtype : llm->dtypes.expert_weights));
+      printf ("%-26s", label);
       for (guint j = 0; j < specs->len; j++)
         {
           const AfdGpuSpec *spec = specs->pdata[j];
@@ -711,6 +727,10 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
   afd_json_add_number (in, "n_bo", s->n_bo);
   afd_json_add_number (in, "n_f_min", n_f_min);
   afd_json_add_number (in, "n_f_max", n_f_max);
+  if (s->expert_dtype_set)
+    cJSON_AddStringToObject (in, "expert_dtype", afd_dtype_name (s->expert_dtype));
+  else
+    cJSON_AddNullToObject (in, "expert_dtype");
   cJSON_AddItemToObject (root, "models", models_json);
   cJSON_AddItemToObject (root, "gpus", gpus_json);
   cJSON_AddItemToObject (root, "skipped_dense_models", skipped);
@@ -750,6 +770,8 @@ cmd_roofline (int argc, char **argv, GError **error)
       "override combine bytes per element", "B" },
     { "hardware", 0, 0, G_OPTION_ARG_STRING, &o.hardware,
       "bandwidth file [topologies/roofline-hardware.json]", "FILE" },
+    { "expert-dtype", 0, 0, G_OPTION_ARG_STRING, &o.expert_dtype,
+      "override the model's expert dtype (fp8, bf16, ...)", "D" },
     { "json", 0, 0, G_OPTION_ARG_STRING, &o.json, "write the result as JSON to FILE", "FILE" },
     { "table", 0, 0, G_OPTION_ARG_NONE, &o.table, "HFU ceiling of every model x GPU", NULL },
     { NULL },
@@ -802,6 +824,7 @@ out:
   g_free (o.combine_bytes);
   g_free (o.hardware);
   g_free (o.json);
+  g_free (o.expert_dtype);
   return status;
 }
 

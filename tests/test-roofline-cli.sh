@@ -66,6 +66,10 @@ grep -q 'ceiling: HFU 65.54%' "$tmp/out" || { echo "FAIL: GB200 65.5 %"; fail=1;
 expect 0 "" --table --json "$tmp/t.json"
 grep -q '"rows":' "$tmp/t.json" || { echo "FAIL: --table JSON lacks rows"; fail=1; }
 grep -q '^deepseek-v3 .* 33.1%@2 ' "$tmp/out" || { echo "FAIL: --table H800 cell"; fail=1; }
+# At FP8 the H800 column is the reconstruction's (afd-roofline.md s5): Step-3 77.6 %, Qwen3-Coder 41.4 %.
+expect 0 "" --table --expert-dtype fp8 --nf 1..8
+grep -q '^step-3 \[fp8\] *77.6%@1 ' "$tmp/out" || { echo "FAIL: --table step-3"; fail=1; }
+grep -q '^qwen3-coder-480b \[fp8\] *41.4%@1 ' "$tmp/out" || { echo "FAIL: --table qwen3-coder"; fail=1; }
 
 # Bad input: status 2 and one line naming the flag; unknown names are status 1.
 expect 2 "--slo" --model deepseek-v3 --gpu H800 --slo abc
@@ -80,6 +84,7 @@ expect 2 "--nf" --model deepseek-v3 --gpu H800 --nf 1,,2
 expect 2 "--flops" --model deepseek-v3 --gpu H800 --flops nan
 expect 2 "--scale-out-bw" --model deepseek-v3 --gpu H800 --scale-out-bw 0
 expect 2 "--bo" --model deepseek-v3 --gpu H800 --bo 1.5
+expect 2 "--expert-dtype" --model deepseek-v3 --gpu H800 --expert-dtype fp9
 expect 2 "--model and --gpu" --gpu H800
 expect 2 "drop --model" --table --model deepseek-v3
 expect 2 "nknown option" --model deepseek-v3 --gpu H800 --no-such-flag

@@ -20,6 +20,6 @@ trap 'rm -rf "$tmp"' EXIT
 # AFD communication roofline (docs/models/afd-roofline.md): DSV3/H800 sweep and the ceiling heatmap.
 "$afdsim" roofline --model deepseek-v3 --gpu H800 --json "$tmp/roofline.json" >/dev/null
 "$python" "$srcdir/experiments/plots/plot_roofline.py" sweep "$tmp/roofline.json" "$img/roofline-dsv3-h800.png"
-"$afdsim" roofline --table --json "$tmp/roofline-table.json" >/dev/null
+"$afdsim" roofline --table --expert-dtype fp8 --json "$tmp/roofline-table.json" >/dev/null
 "$python" "$srcdir/experiments/plots/plot_roofline.py" table "$tmp/roofline-table.json" "$img/roofline-table.png"
 echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"

@@ -105,8 +105,9 @@ def plot_table(data, out):
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     fig.colorbar(im, ax=ax, label="HFU ceiling (%)")
     inputs = data["inputs"]
-    ax.set_title("AFD HFU ceiling (SLO %g s, L_accept %g, t_g %g s); m = HBM-bound"
-                 % (inputs["slo_s"], inputs["accept_length"], inputs["gap_s"]), fontsize=10)
+    dtype = inputs.get("expert_dtype") or "model's own"
+    ax.set_title("AFD HFU ceiling (SLO %g s, L_accept %g, t_g %g s, experts %s); m = HBM-bound"
+                 % (inputs["slo_s"], inputs["accept_length"], inputs["gap_s"], dtype), fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
