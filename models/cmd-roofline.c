@@ -51,8 +51,8 @@ hw_entry_free (gpointer data)
 typedef struct {
   char *model, *gpu, *nf, *slo, *accept, *gap, *bo, *flops, *hbm_bw, *hbm_bytes, *scale_up,
       *scale_out, *gpus_per_node, *weight_bytes, *dispatch_bytes, *combine_bytes, *hardware,
-      *json, *expert_dtype;
-  gboolean table;
+      *json, *expert_dtype, *sigma, *lambda_ep, *afd;
+  gboolean table, imbalance;
 } Options;
 
 /* Converted settings; an override of 0 means "not given". */
@@ -740,6 +740,147 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
   return 0;
 }
 
+/* Parses a comma list of doubles in [@min, @max] for @flag. */
+static gboolean
+parse_double_list (const char *flag, const char *text, double min, double max, GArray *out,
+                   GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      double v = 0;
+      if (!afd_cli_parse_double (flag, parts[i], min, max, &v, error))
+        return FALSE;
+      if (!(v > 0))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: values must be > 0, got '%s'",
+                       flag, parts[i]);
+          return FALSE;
+        }
+      g_array_append_val (out, v);
+    }
+  return TRUE;
+}
+
+/* Parses "N_A:N_F,..." into pairs of guint (n_a, n_f). */
+static gboolean
+parse_afd_list (const char *text, GArray *out, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_auto (GStrv) ab = g_strsplit (parts[i], ":", -1);
+      gint64 a = 0, f = 0;
+      if (g_strv_length (ab) != 2)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--afd: '%s' is not N_A:N_F",
+                       parts[i]);
+          return FALSE;
+        }
+      if (!afd_cli_parse_int ("--afd", ab[0], 1, 100000, &a, error) ||
+          !afd_cli_parse_int ("--afd", ab[1], 1, 100000, &f, error))
+        return FALSE;
+      guint pair[2] = { (guint) a, (guint) f };
+      g_array_append_vals (out, pair, 2);
+    }
+  return TRUE;
+}
+
+/* Returns: (transfer full): @n values of @values as a JSON array. */
+static cJSON *
+number_array (const double *values, guint n)
+{
+  cJSON *a = cJSON_CreateArray ();
+  for (guint i = 0; i < n; i++)
+    cJSON_AddItemToArray (a, cJSON_CreateNumber (isfinite (values[i]) ? values[i] : 0));
+  return a;
+}
+
+/* `afdsim roofline --imbalance`: EP vs AFD throughput factors under imbalance (§2.8). */
+static int
+run_imbalance (const Options *o, GError **error)
+{
+  if (o->model != NULL || o->gpu != NULL || o->table)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "roofline: --imbalance takes no --model, --gpu or --table");
+      return 2;
+    }
+  g_autoptr (GArray) sigma = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) lambda = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) afd = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (!parse_double_list ("--sigma", o->sigma != NULL ? o->sigma : "0.95,0.9,0.85,0.8,0.7", 0,
+                          1, sigma, error) ||
+      !parse_double_list ("--lambda-ep", o->lambda_ep != NULL ? o->lambda_ep : "2,4", 0, 1e6,
+                          lambda, error) ||
+      !parse_afd_list (o->afd != NULL ? o->afd : "5:1,4:2,8:2", afd, error))
+    return 2;
+  guint ns = sigma->len;
+  g_autofree double *row = g_new (double, ns);
+  g_autofree double *fl = g_new (double, ns);
+  g_autofree double *ce = g_new (double, ns);
+  g_autofree double *co = g_new (double, ns);
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  const char *inputs[] = { NULL };
+  add_provenance (root, inputs);
+  cJSON_AddItemToObject (root, "sigma", number_array ((double *) sigma->data, ns));
+  cJSON *rows = cJSON_AddArrayToObject (root, "rows");
+
+  printf ("Per-GPU throughput under imbalance relative to balance (docs/models/afd-roofline.md "
+          "s2.8); sigma = effective FFN fraction\n%-26s", "case");
+  for (guint i = 0; i < ns; i++)
+    printf (" %7.3g", g_array_index (sigma, double, i));
+  printf ("\n");
+  for (guint l = 0; l < lambda->len; l++)
+    {
+      double lam = g_array_index (lambda, double, l);
+      for (guint i = 0; i < ns; i++)
+        row[i] = afd_roofline_alpha_ep (lam, g_array_index (sigma, double, i));
+      g_autofree char *label = g_strdup_printf ("EP lambda=%g", lam);
+      printf ("%-26s", label);
+      for (guint i = 0; i < ns; i++)
+        printf (" %7.3f", row[i]);
+      printf ("\n");
+      cJSON *r = cJSON_CreateObject ();
+      cJSON_AddStringToObject (r, "kind", "ep");
+      afd_json_add_number (r, "lambda", lam);
+      cJSON_AddItemToObject (r, "alpha", number_array (row, ns));
+      cJSON_AddItemToArray (rows, r);
+    }
+  for (guint k = 0; k + 1 < afd->len; k += 2)
+    {
+      guint n_a = g_array_index (afd, guint, k), n_f = g_array_index (afd, guint, k + 1);
+      for (guint i = 0; i < ns; i++)
+        {
+          double sg = g_array_index (sigma, double, i);
+          fl[i] = afd_roofline_alpha_afd_floor (n_a, n_f, sg);
+          ce[i] = afd_roofline_alpha_afd_ceil (n_a, n_f, sg);
+          co[i] = afd_roofline_alpha_afd_continuous (n_a, n_f, sg);
+          row[i] = afd_roofline_alpha_afd (n_a, n_f, sg);
+        }
+      g_autofree char *label =
+          g_strdup_printf ("AFD %u:%u (lambda=%g)", n_a, n_f, (double) n_a / n_f);
+      printf ("%-26s", label);
+      for (guint i = 0; i < ns; i++)
+        printf (" %7.3f", row[i]);
+      printf ("\n");
+      cJSON *r = cJSON_CreateObject ();
+      cJSON_AddStringToObject (r, "kind", "afd");
+      afd_json_add_number (r, "n_a", n_a);
+      afd_json_add_number (r, "n_f", n_f);
+      cJSON_AddItemToObject (r, "alpha", number_array (row, ns));
+      cJSON_AddItemToObject (r, "alpha_floor", number_array (fl, ns));
+      cJSON_AddItemToObject (r, "alpha_ceil", number_array (ce, ns));
+      cJSON_AddItemToObject (r, "alpha_continuous", number_array (co, ns));
+      cJSON_AddItemToArray (rows, r);
+    }
+  printf ("AFD rows: max(floor, ceil) over integer attention instances; continuous AFD equals "
+          "EP at lambda = N_A/N_F\n");
+  if (o->json != NULL && !afd_json_write_file (o->json, root, error))
+    return 1;
+  return 0;
+}
+
 /* The command's entry point. */
 static int
 cmd_roofline (int argc, char **argv, GError **error)
@@ -774,6 +915,14 @@ cmd_roofline (int argc, char **argv, GError **error)
       "override the model's expert dtype (fp8, bf16, ...)", "D" },
     { "json", 0, 0, G_OPTION_ARG_STRING, &o.json, "write the result as JSON to FILE", "FILE" },
     { "table", 0, 0, G_OPTION_ARG_NONE, &o.table, "HFU ceiling of every model x GPU", NULL },
+    { "imbalance", 0, 0, G_OPTION_ARG_NONE, &o.imbalance,
+      "EP vs AFD imbalance factors instead of the roofline", NULL },
+    { "sigma", 0, 0, G_OPTION_ARG_STRING, &o.sigma,
+      "--imbalance: effective FFN fractions [0.95,0.9,0.85,0.8,0.7]", "LIST" },
+    { "lambda-ep", 0, 0, G_OPTION_ARG_STRING, &o.lambda_ep,
+      "--imbalance: EP t_a/t_f ratios [2,4]", "LIST" },
+    { "afd", 0, 0, G_OPTION_ARG_STRING, &o.afd, "--imbalance: AFD N_A:N_F list [5:1,4:2,8:2]",
+      "LIST" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
@@ -792,6 +941,11 @@ cmd_roofline (int argc, char **argv, GError **error)
       !parse_settings (&o, &s, error))
     {
       status = 2;
+      goto out;
+    }
+  if (o.imbalance)
+    {
+      status = run_imbalance (&o, error);
       goto out;
     }
   s.hardware_path = afd_data_resolve ("topologies", "roofline hardware file",
@@ -825,6 +979,9 @@ out:
   g_free (o.hardware);
   g_free (o.json);
   g_free (o.expert_dtype);
+  g_free (o.sigma);
+  g_free (o.lambda_ep);
+  g_free (o.afd);
   return status;
 }
 

@@ -71,6 +71,17 @@ expect 0 "" --table --expert-dtype fp8 --nf 1..8
 grep -q '^step-3 \[fp8\] *77.6%@1 ' "$tmp/out" || { echo "FAIL: --table step-3"; fail=1; }
 grep -q '^qwen3-coder-480b \[fp8\] *41.4%@1 ' "$tmp/out" || { echo "FAIL: --table qwen3-coder"; fail=1; }
 
+# --imbalance prints the s2.8 table (AFD 5:1 catches EP lambda=4 only at sigma 0.8).
+expect 0 "" --imbalance --json "$tmp/i.json"
+grep -q '^AFD 5:1 (lambda=5) *0.960 *0.960 *0.960 *0.960 *0.900$' "$tmp/out" || { echo "FAIL: --imbalance AFD 5:1"; fail=1; }
+grep -q '^EP lambda=4 *0.990 *0.978 *0.966 *0.952 *0.921$' "$tmp/out" || { echo "FAIL: --imbalance EP 4"; fail=1; }
+grep -q '"alpha_floor":' "$tmp/i.json" || { echo "FAIL: --imbalance JSON"; fail=1; }
+expect 2 "--sigma" --imbalance --sigma 1.2
+expect 2 "--sigma" --imbalance --sigma 0
+expect 2 "--afd" --imbalance --afd 5-1
+expect 2 "--afd" --imbalance --afd 0:1
+expect 2 "--imbalance takes no" --imbalance --gpu H800
+
 # Bad input: status 2 and one line naming the flag; unknown names are status 1.
 expect 2 "--slo" --model deepseek-v3 --gpu H800 --slo abc
 expect 2 "--slo" --model deepseek-v3 --gpu H800 --slo 5xs
