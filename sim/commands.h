@@ -12,6 +12,10 @@
 
 G_BEGIN_DECLS
 
+/* `afdsim bench engine` (sim/cmd-bench-engine.c): PHOLD benchmark of the event engine. */
+extern const AfdCommand afd_command_bench_engine;
+/* `afdsim demo` (sim/cmd-demo.c): synthetic two-GPU timeline; the default command. */
+extern const AfdCommand afd_command_demo;
 
 G_END_DECLS
 

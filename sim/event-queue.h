@@ -63,11 +63,18 @@ void afd_event_queue_free (AfdEventQueue *self);
 /* Doubles the capacity (slow path of push; internal). */
 G_GNUC_INTERNAL void afd_event_queue_grow (AfdEventQueue *self);
 
-/* Returns: TRUE if entry @a comes before entry @b in (time_ns, seq) order. */
+/* Returns: TRUE if entry @a comes before entry @b in (time_ns, seq) order. Times are >= 0,
+ * so the pair is one unsigned 128-bit number: one compare, no branch to mispredict. */
 static inline gboolean
 afd_event_queue_before (const AfdQueueEntry *a, const AfdQueueEntry *b)
 {
+#ifdef __SIZEOF_INT128__
+  unsigned __int128 ka = ((unsigned __int128) (guint64) a->time_ns << 64) | a->seq;
+  unsigned __int128 kb = ((unsigned __int128) (guint64) b->time_ns << 64) | b->seq;
+  return ka < kb;
+#else
   return a->time_ns < b->time_ns || (a->time_ns == b->time_ns && a->seq < b->seq);
+#endif
 }
 
 /* Moves @entry down from the hole at @i to its place; the heap holds @n entries. */
@@ -82,10 +89,12 @@ afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueue
       gsize best = c;
       if (G_LIKELY (c + 3 < n))
         {
-          /* Full family: a small tournament keeps the compares independent. */
-          gsize b01 = afd_event_queue_before (&heap[c + 1], &heap[c]) ? c + 1 : c;
-          gsize b23 = afd_event_queue_before (&heap[c + 3], &heap[c + 2]) ? c + 3 : c + 2;
-          best = afd_event_queue_before (&heap[b23], &heap[b01]) ? b23 : b01;
+          /* Full family: a tournament of independent compares whose results are used as
+           * integers, so the compiler emits setb/cmov instead of unpredictable branches. */
+          gsize b01 = c + (gsize) afd_event_queue_before (&heap[c + 1], &heap[c]);
+          gsize b23 = c + 2 + (gsize) afd_event_queue_before (&heap[c + 3], &heap[c + 2]);
+          gsize pick = (gsize) afd_event_queue_before (&heap[b23], &heap[b01]);
+          best = b01 + pick * (b23 - b01);
         }
       else
         {

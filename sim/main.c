@@ -20,7 +20,7 @@
 #include "sim/error.h"
 
 /* What `afdsim` with no arguments runs: the newest end-to-end demo. */
-#define DEFAULT_COMMAND "help"
+#define DEFAULT_COMMAND "demo"
 
 static int cmd_help (int argc, char **argv, GError **error);
 static int cmd_list (int argc, char **argv, GError **error);
@@ -36,6 +36,8 @@ static const AfdCommand command_version = { "version", "print version and built-
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
+  &afd_command_demo,
+  &afd_command_bench_engine,
   &command_list,
   &afd_command_show_model,
   &afd_command_roofline,

@@ -16,3 +16,9 @@ tests_test_trace_SOURCES = %reldir%/test-trace.c %reldir%/test-helpers.h
 tests_test_trace_CPPFLAGS = $(afd_test_cppflags)
 tests_test_trace_LDADD = $(afd_test_libs)
 TESTS += $(afd_engine_tests)
+
+# `make bench` builds and runs this (tools/bench.sh); it is not a test.
+EXTRA_PROGRAMS += tests/bench-queue-variants
+tests_bench_queue_variants_SOURCES = %reldir%/bench-queue-variants.c
+tests_bench_queue_variants_LDADD = $(afd_libs)
+CLEANFILES += tests/bench-queue-variants

@@ -44,5 +44,22 @@ while read -r c; do
   expect 0 "" $c --help
 done <"$tmp/cmds"
 
+# bench engine / demo (issue 2): bad numbers are one line and exit 2.
+expect 2 "pending" bench engine --pending -1
+expect 2 "pending" bench engine --pending 0
+expect 2 "pending" bench engine --pending 12abc
+expect 2 "events" bench engine --events nan
+expect 2 "events" bench engine --events 1e99
+expect 2 "events" bench engine --events 0
+expect 2 "seed" bench engine --seed -3
+expect 2 "nknown option" bench engine --frob
+expect 0 "" bench engine --pending 10 --events 1000 --json
+grep -q '"engine_over_bare"' "$tmp/out" || { echo "FAIL: bench engine --json lacks engine_over_bare"; fail=1; }
+expect 2 "layers" demo --layers 0
+expect 2 "seed" demo --seed x
+expect 1 "trace" demo --trace /nonexistent-afd-dir/t.json
+expect 0 "" demo --layers 2
+grep -q '^makespan: ' "$tmp/out" || { echo "FAIL: demo prints no makespan"; fail=1; }
+
 echo "test-cli: $n checks"
 exit $fail

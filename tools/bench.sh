@@ -4,3 +4,12 @@
 set -eu
 afdsim=${1:-./afdsim}
 echo "== afdsim --version"; "$afdsim" --version
+# Engine (issue 2): PHOLD at 1e5 and 1e3 pending, engine vs bare 4-ary heap loop; then the
+# pending-event-set variants (docs/internals/engine.md, docs/performance.md).
+echo "== afdsim bench engine --pending 100000 --events 20000000 --json"
+"$afdsim" bench engine --pending 100000 --events 20000000 --json
+echo "== afdsim bench engine --pending 1000 --events 20000000 --json"
+"$afdsim" bench engine --pending 1000 --events 20000000 --json
+builddir=$(dirname "$afdsim")
+echo "== tests/bench-queue-variants 5000000"
+(cd "$builddir" && ${MAKE:-make} -s tests/bench-queue-variants) && "$builddir/tests/bench-queue-variants" 5000000
