@@ -97,7 +97,7 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   double db = afd_strategy_dispatch_bytes_per_token (llm);
   double cb = afd_strategy_combine_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, &routing, error))
+  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
   AfdLlmParams p;
   afd_llm_params (llm, &p);

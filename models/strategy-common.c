@@ -8,12 +8,19 @@
 #include "sim/error.h"
 
 gboolean
-afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdStrategyRouting *out,
-                             GError **error)
+afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdOpGraph *graph,
+                             AfdStrategyRouting *out, GError **error)
 {
   const AfdLlm *llm = in->llm;
   out->n_layers = llm->n_layers;
   out->n_experts = llm->n_routed_experts;
+  /* MFU numerator: the per-token FLOPs of the model at this context, every new token once. */
+  if (!in->prefill)
+    {
+      AfdOpsTokenCost cost;
+      afd_ops_token_cost (llm, in->context_tokens, &cost);
+      afd_opgraph_set_model_flops (graph, cost.total_flops * (double) tokens);
+    }
   out->tokens = g_new0 (guint64, (gsize) MAX (1u, llm->n_layers * MAX (1u, out->n_experts)));
   if (llm->n_routed_experts == 0)
     return TRUE;

@@ -30,12 +30,14 @@ typedef struct {
  * afd_strategy_routing_sample:
  * @tokens: tokens routed per MoE layer (batch × new tokens per sequence)
  *
- * Samples every MoE layer, in layer order, from the GRand stream "routing" of in->seed.
+ * Samples every MoE layer, in layer order, from the GRand stream "routing" of in->seed, and
+ * records on @graph the model FLOPs of the iteration (decode: per-token FLOPs x tokens).
  *
  * Returns: %FALSE with the routing spec's error
  */
 gboolean afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens,
-                                      AfdStrategyRouting *out, GError **error);
+                                      AfdOpGraph *graph, AfdStrategyRouting *out,
+                                      GError **error);
 
 void afd_strategy_routing_clear (AfdStrategyRouting *routing);
 

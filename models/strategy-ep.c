@@ -153,7 +153,7 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   double db = afd_strategy_dispatch_bytes_per_token (llm);
   double cb = afd_strategy_combine_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, &routing, error))
+  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
   g_auto (Placement) pl = { 0 };
   placement_init (&pl, n, E);

@@ -136,7 +136,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
   guint64 T = in->batch * afd_strategy_new_tokens (in);
   double hb = afd_strategy_hidden_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, &routing, error))
+  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
 
   g_autofree guint *attn = g_new (guint, k);

@@ -115,7 +115,7 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
   guint64 T = in->batch * nt;
   double hb = afd_strategy_hidden_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, &routing, error))
+  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
   g_autofree guint *group = g_new (guint, tp);
   g_autofree guint *ar_ops = g_new (guint, tp);

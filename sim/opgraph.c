@@ -40,6 +40,7 @@ struct _AfdOpGraph {
   GArray *expert_tokens; /* guint64 */
   GStringChunk *strings;
   gboolean finished;
+  double model_flops;
 };
 
 static const char *const pattern_names[AFD_COMM_N_PATTERNS] = {
@@ -478,4 +479,16 @@ afd_opgraph_total_flops (const AfdOpGraph *self, AfdOpKind kind)
         total += op->flops;
     }
   return total;
+}
+
+void
+afd_opgraph_set_model_flops (AfdOpGraph *self, double flops)
+{
+  self->model_flops = flops;
+}
+
+double
+afd_opgraph_get_model_flops (const AfdOpGraph *self)
+{
+  return self->model_flops;
 }

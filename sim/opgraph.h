@@ -203,6 +203,10 @@ double afd_opgraph_gpu_memory (const AfdOpGraph *self, guint gpu);
 void afd_opgraph_member_bytes (const AfdOpGraph *self, guint comm, guint member,
                                double *out_send_bytes, double *out_recv_bytes);
 
+/* Records the FLOPs one non-redundant execution of the model needs (the MFU numerator). */
+void afd_opgraph_set_model_flops (AfdOpGraph *self, double flops);
+double afd_opgraph_get_model_flops (const AfdOpGraph *self);
+
 /* Returns: total FLOPs of compute ops of kind @kind (all GPUs); AFD_OP_KIND_COUNT: all. */
 double afd_opgraph_total_flops (const AfdOpGraph *self, AfdOpKind kind);
 

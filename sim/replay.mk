@@ -5,4 +5,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/opgraph.h %reldir%/opgraph.c \
 	%reldir%/strategy.h %reldir%/strategy.c \
 	%reldir%/replay.h %reldir%/replay.c \
+	%reldir%/metrics.h %reldir%/metrics.c \
+	%reldir%/experiment.h %reldir%/experiment.c \
+	%reldir%/cmd-run.c \
 	$(NULL)

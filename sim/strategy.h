@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "sim/cost-model.h"
 #include "sim/gpu-spec.h"
 #include "sim/llm.h"
 #include "sim/opgraph.h"
@@ -95,8 +96,8 @@ typedef struct {
   /* NULL-terminated list of every strategy class. */
   const AfdStrategyClass *const *(*strategy_list) (void);
   /* Creates the cost model named by @spec ("analytic", "profile:FILE", …), or NULL with an
-   * error. The returned pointer is an AfdCostModel (sim/cost-model.h). */
-  gpointer (*cost_model_new) (const char *spec, GError **error);
+   * error. */
+  AfdCostModel *(*cost_model_new) (const char *spec, GError **error);
 } AfdPlugins;
 
 G_END_DECLS

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* experiment.c - experiment loading and execution (see sim/experiment.h). */
+#include "config.h"
+
+#include <string.h>
+
+#include "sim/cluster.h"
+#include "sim/cost-model.h"
+#include "sim/data-dir.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/experiment.h"
+#include "sim/json.h"
+#include "sim/llm.h"
+#include "sim/metrics.h"
+#include "sim/replay.h"
+#include "sim/trace.h"
+
+/* Strategy option keys accepted at the top level or in a run (each strategy validates its own
+ * subset strictly). */
+static const char *const option_keys[] = {
+  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", "tp", "pp", "dp",
+  "moe", "ep", "micro_batches", "attn_nodes", "ffn_nodes", NULL,
+};
+
+static void
+run_free (gpointer p)
+{
+  AfdExperimentRun *r = p;
+  g_free (r->label);
+  g_free (r->strategy);
+  cJSON_Delete (r->options);
+  g_free (r);
+}
+
+AfdExperiment *
+afd_experiment_new (void)
+{
+  AfdExperiment *self = g_new0 (AfdExperiment, 1);
+  self->cluster = g_strdup ("a100-4x4-hdr");
+  self->model = g_strdup ("masep-4l");
+  self->batch = 1024;
+  self->context_tokens = 2048;
+  self->routing = g_strdup ("uniform");
+  self->seed = 1;
+  self->network = g_strdup ("analytic");
+  self->costs = g_strdup ("analytic");
+  self->runs = g_ptr_array_new_with_free_func (run_free);
+  return self;
+}
+
+void
+afd_experiment_free (AfdExperiment *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->path);
+  g_free (self->cluster);
+  g_free (self->model);
+  g_free (self->routing);
+  g_free (self->network);
+  g_free (self->costs);
+  g_free (self->json);
+  g_free (self->trace);
+  g_ptr_array_unref (self->runs);
+  g_free (self);
+}
+
+AfdExperimentRun *
+afd_experiment_add_run (AfdExperiment *self, const char *label, const char *strategy,
+                        cJSON *options)
+{
+  AfdExperimentRun *r = g_new0 (AfdExperimentRun, 1);
+  r->strategy = g_strdup (strategy);
+  r->label = g_strdup (label != NULL ? label : strategy);
+  r->options = options != NULL ? options : cJSON_CreateObject ();
+  r->claim_tpot_s = r->claim_tokens_per_s = r->claim_utilisation = -1;
+  g_ptr_array_add (self->runs, r);
+  return r;
+}
+
+/* Copies the strategy option keys present in @obj into a new options object. */
+static cJSON *
+collect_options (const cJSON *obj)
+{
+  cJSON *o = cJSON_CreateObject ();
+  for (guint i = 0; option_keys[i] != NULL; i++)
+    {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, option_keys[i]);
+      if (v != NULL)
+        cJSON_AddItemToObject (o, option_keys[i], cJSON_Duplicate (v, TRUE));
+    }
+  return o;
+}
+
+/* Reads one entry of "runs". */
+static gboolean
+load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GError **error)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  g_ptr_array_add (keys, (gpointer) "label");
+  g_ptr_array_add (keys, (gpointer) "strategy");
+  g_ptr_array_add (keys, (gpointer) "claims");
+  for (guint i = 0; option_keys[i] != NULL; i++)
+    g_ptr_array_add (keys, (gpointer) option_keys[i]);
+  g_ptr_array_add (keys, NULL);
+  if (!afd_json_check_object (node, where, (const char *const *) keys->pdata, error))
+    return FALSE;
+  g_autofree char *label = NULL, *strategy = NULL;
+  if (!afd_json_get_string (node, where, "strategy", AFD_JSON_REQUIRED, &strategy, error)
+      || !afd_json_get_string (node, where, "label", AFD_JSON_OPTIONAL, &label, error))
+    return FALSE;
+  AfdExperimentRun *r = afd_experiment_add_run (self, label, strategy, collect_options (node));
+  const cJSON *claims = NULL;
+  if (!afd_json_get_child (node, where, "claims", AFD_JSON_OPTIONAL, cJSON_Object, &claims,
+                          error))
+    return FALSE;
+  if (claims != NULL)
+    {
+      static const char *const claim_keys[] = { "tpot_s", "tokens_per_s", "utilisation", "source",
+                                                NULL };
+      g_autofree char *cpath = afd_json_path (where->path, "claims");
+      AfdJsonWhere cw = { where->file, cpath, where->code };
+      g_autofree char *source = NULL;
+      if (!afd_json_check_object (claims, &cw, claim_keys, error)
+          || !afd_json_get_number (claims, &cw, "tpot_s", AFD_JSON_POSITIVE, &r->claim_tpot_s,
+                                   error)
+          || !afd_json_get_number (claims, &cw, "tokens_per_s", AFD_JSON_POSITIVE,
+                                   &r->claim_tokens_per_s, error)
+          || !afd_json_get_number (claims, &cw, "utilisation", AFD_JSON_FRACTION,
+                                   &r->claim_utilisation, error)
+          || !afd_json_get_string (claims, &cw, "source", AFD_JSON_OPTIONAL, &source, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+AfdExperiment *
+afd_experiment_load (const char *path_or_name, GError **error)
+{
+  g_autofree char *path = afd_data_resolve ("experiments", "experiment", path_or_name, error);
+  if (path == NULL)
+    return NULL;
+  g_autoptr (cJSON) root = afd_json_parse_file (path, AFD_ERROR_CONFIG, error);
+  if (root == NULL)
+    return NULL;
+  AfdJsonWhere where = { path, "", AFD_ERROR_CONFIG };
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  static const char *const top[] = { "description", "cluster", "model", "batch", "context",
+                                     "phase", "routing", "seed", "network", "costs", "json",
+                                     "trace", "strategy", "runs", NULL };
+  for (guint i = 0; top[i] != NULL; i++)
+    g_ptr_array_add (keys, (gpointer) top[i]);
+  for (guint i = 0; option_keys[i] != NULL; i++)
+    g_ptr_array_add (keys, (gpointer) option_keys[i]);
+  g_ptr_array_add (keys, NULL);
+  if (!afd_json_check_object (root, &where, (const char *const *) keys->pdata, error))
+    return NULL;
+  g_autoptr (AfdExperiment) self = afd_experiment_new ();
+  self->path = g_strdup (path);
+  gint64 batch = (gint64) self->batch, context = (gint64) self->context_tokens,
+         seed = (gint64) self->seed;
+  g_autofree char *phase = g_strdup ("decode"), *description = NULL, *strategy = NULL;
+  if (!afd_json_get_string (root, &where, "description", AFD_JSON_OPTIONAL, &description, error)
+      || !afd_json_get_string (root, &where, "cluster", AFD_JSON_OPTIONAL, &self->cluster, error)
+      || !afd_json_get_string (root, &where, "model", AFD_JSON_OPTIONAL, &self->model, error)
+      || !afd_json_get_int (root, &where, "batch", AFD_JSON_OPTIONAL, 1, G_MAXINT32, &batch, error)
+      || !afd_json_get_int (root, &where, "context", AFD_JSON_OPTIONAL, 0, G_MAXINT32, &context,
+                            error)
+      || !afd_json_get_int (root, &where, "seed", AFD_JSON_OPTIONAL, 0, G_MAXINT64, &seed, error)
+      || !afd_json_get_string (root, &where, "phase", AFD_JSON_OPTIONAL, &phase, error)
+      || !afd_json_get_string (root, &where, "routing", AFD_JSON_OPTIONAL, &self->routing, error)
+      || !afd_json_get_string (root, &where, "network", AFD_JSON_OPTIONAL, &self->network, error)
+      || !afd_json_get_string (root, &where, "costs", AFD_JSON_OPTIONAL, &self->costs, error)
+      || !afd_json_get_string (root, &where, "json", AFD_JSON_OPTIONAL, &self->json, error)
+      || !afd_json_get_string (root, &where, "trace", AFD_JSON_OPTIONAL, &self->trace, error)
+      || !afd_json_get_string (root, &where, "strategy", AFD_JSON_OPTIONAL, &strategy, error))
+    return NULL;
+  self->batch = (guint64) batch;
+  self->context_tokens = (guint64) context;
+  self->seed = (guint64) seed;
+  if (strcmp (phase, "decode") != 0 && strcmp (phase, "prefill") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: phase: '%s' is not decode or prefill",
+                   path, phase);
+      return NULL;
+    }
+  self->prefill = strcmp (phase, "prefill") == 0;
+  if (strcmp (self->network, "analytic") != 0 && strcmp (self->network, "flow") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: network: '%s' is not analytic or flow", path, self->network);
+      return NULL;
+    }
+  const cJSON *runs = NULL;
+  if (!afd_json_get_child (root, &where, "runs", AFD_JSON_OPTIONAL, cJSON_Array, &runs, error))
+    return NULL;
+  if ((runs == NULL) == (strategy == NULL))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: give exactly one of \"strategy\" (one run) or \"runs\" (several)", path);
+      return NULL;
+    }
+  if (strategy != NULL)
+    afd_experiment_add_run (self, NULL, strategy, collect_options (root));
+  else
+    {
+      guint i = 0;
+      const cJSON *item;
+      cJSON_ArrayForEach (item, runs)
+        {
+          g_autofree char *rpath = afd_json_path_index ("runs", i++);
+          AfdJsonWhere rw = { path, rpath, AFD_ERROR_CONFIG };
+          if (!load_run (self, item, &rw, error))
+            return NULL;
+        }
+      if (self->runs->len == 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: runs: the list is empty", path);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&self);
+}
+
+/* What the replay's pricing callback needs. */
+typedef struct {
+  AfdCostModel *costs;
+  const AfdGpuSpec *gpu;
+} Pricing;
+
+/* AfdReplayOpTimeFunc over a cost model. */
+static gboolean
+price (gpointer user_data, const AfdOpGraph *graph, guint op, double *out_seconds, GError **error)
+{
+  const Pricing *p = user_data;
+  AfdOp view;
+  if (!afd_opgraph_compute_op (graph, op, &view))
+    {
+      *out_seconds = 0;
+      return TRUE;
+    }
+  AfdPlacement where = { p->gpu, afd_opgraph_op (graph, op)->gpu };
+  return afd_cost_model_op_time (p->costs, &view, &where, out_seconds, error);
+}
+
+/* Fills two-level link parameters from a cluster (NVLink per GPU, NIC per GPU, hop latencies). */
+static void
+links_from_cluster (const AfdCluster *c, AfdReplayLinks *links)
+{
+  links->gpus_per_node = afd_cluster_gpus_per_node (c);
+  links->intra_bandwidth_bytes_per_s = afd_cluster_gpu_spec (c)->nvlink_bandwidth_bytes_per_s;
+  guint nic = 0;
+  links->inter_bandwidth_bytes_per_s = afd_cluster_gpu_nic_bandwidth (c, 0, &nic);
+  double up = 0, out = 0;
+  for (guint i = 0; i < afd_cluster_link_count (c); i++)
+    {
+      const AfdLink *l = afd_cluster_link (c, i);
+      if (l->scale_out)
+        out = MAX (out, l->latency_s);
+      else
+        up = MAX (up, l->latency_s);
+    }
+  /* GPU -> switch -> GPU inside a node; GPU -> NIC -> switch -> NIC -> GPU across nodes. */
+  links->intra_latency_s = 2 * up;
+  links->inter_latency_s = 2 * up + 2 * out;
+  if (links->inter_bandwidth_bytes_per_s <= 0)
+    links->inter_bandwidth_bytes_per_s = links->intra_bandwidth_bytes_per_s;
+  if (links->intra_bandwidth_bytes_per_s <= 0)
+    links->intra_bandwidth_bytes_per_s = links->inter_bandwidth_bytes_per_s;
+}
+
+/* Path relative to the data folder when the file lies inside it (stable across installs). */
+static char *
+stable_path (const char *path)
+{
+  const char *dir = afd_data_dir (NULL);
+  g_autofree char *real_dir = dir != NULL ? g_canonicalize_filename (dir, NULL) : NULL;
+  g_autofree char *real = g_canonicalize_filename (path, NULL);
+  if (real_dir != NULL && g_str_has_prefix (real, real_dir) && real[strlen (real_dir)] == '/')
+    return g_strdup (real + strlen (real_dir) + 1);
+  if (dir != NULL && g_str_has_prefix (path, dir) && path[strlen (dir)] == '/')
+    return g_strdup (path + strlen (dir) + 1);
+  return g_strdup (path);
+}
+
+/* Adds {path, sha256} of @path to @inputs. */
+static gboolean
+add_input (cJSON *inputs, const char *path, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &data, &len, error))
+    {
+      g_prefix_error (error, "provenance: ");
+      if (*error != NULL)
+        (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
+      return FALSE;
+    }
+  g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+  g_autofree char *rel = stable_path (path);
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "path", rel);
+  cJSON_AddStringToObject (o, "sha256", sum);
+  cJSON_AddItemToArray (inputs, o);
+  return TRUE;
+}
+
+/* The trace file of run @label: the given path, with "-LABEL" before ".json" when several. */
+static char *
+trace_path (const AfdExperiment *self, const char *label)
+{
+  if (self->runs->len == 1)
+    return g_strdup (self->trace);
+  if (g_str_has_suffix (self->trace, ".json"))
+    return g_strdup_printf ("%.*s-%s.json", (int) (strlen (self->trace) - 5), self->trace, label);
+  return g_strdup_printf ("%s-%s", self->trace, label);
+}
+
+/* Runs one strategy; returns its metrics object. */
+static cJSON *
+run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
+         const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
+         GError **error)
+{
+  const AfdStrategyClass *klass = plugins->strategy_lookup (run->strategy, error);
+  if (klass == NULL)
+    return NULL;
+  g_autoptr (AfdStrategy) strategy = afd_strategy_new (klass, run->options, error);
+  if (strategy == NULL)
+    return NULL;
+  AfdStrategyInput in = {
+    .llm = llm,
+    .gpu = afd_cluster_gpu_spec (cluster),
+    .n_gpus = afd_cluster_gpu_count (cluster),
+    .gpus_per_node = afd_cluster_gpus_per_node (cluster),
+    .batch = self->batch,
+    .context_tokens = self->context_tokens,
+    .prefill = self->prefill,
+    .routing = self->routing,
+    .seed = self->seed,
+  };
+  g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
+  if (graph == NULL)
+    return NULL;
+  g_autoptr (AfdEngine) engine = afd_engine_new (self->seed);
+  Pricing pricing = { costs, in.gpu };
+  AfdReplayLinks links;
+  links_from_cluster (cluster, &links);
+  AfdReplayConfig config = {
+    .op_time = price,
+    .op_time_data = &pricing,
+    .comm_time = afd_replay_links_comm_time,
+    .comm_time_data = &links,
+  };
+  /* TODO(#5): --network flow: start each collective's flows on the flow-level network. */
+  g_autoptr (AfdReplay) replay = afd_replay_new (graph, engine, &config, error);
+  if (replay == NULL || !afd_replay_run (replay, error))
+    return NULL;
+  AfdMetrics m;
+  afd_metrics_compute (replay, graph, &in, &m);
+  cJSON *out = afd_metrics_to_json (replay, graph, &in, &m);
+  if (self->trace != NULL)
+    {
+      g_autofree char *tp = trace_path (self, run->label);
+      AfdTraceWriter *w = afd_trace_writer_open (tp, error);
+      if (w == NULL)
+        {
+          cJSON_Delete (out);
+          return NULL;
+        }
+      afd_replay_write_trace (replay, w);
+      if (!afd_trace_writer_close (w, error))
+        {
+          cJSON_Delete (out);
+          return NULL;
+        }
+      if (traces != NULL)
+        g_ptr_array_add (traces, g_steal_pointer (&tp));
+    }
+  g_autoptr (GString) desc = g_string_new (NULL);
+  afd_strategy_describe (strategy, desc);
+  cJSON_AddStringToObject (out, "strategy_description", desc->str);
+  return out;
+}
+
+cJSON *
+afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
+                    GPtrArray **out_trace_paths, GError **error)
+{
+  g_autoptr (AfdCluster) cluster = afd_cluster_load (self->cluster, error);
+  if (cluster == NULL)
+    return NULL;
+  g_autoptr (AfdLlm) llm = afd_llm_load (self->model, error);
+  if (llm == NULL)
+    return NULL;
+  g_autoptr (AfdCostModel) costs = plugins->cost_model_new (self->costs, error);
+  if (costs == NULL)
+    return NULL;
+  if (strcmp (self->network, "analytic") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "network '%s': only the analytic network is wired into runs so far "
+                   "(TODO(#5): flow)", self->network);
+      return NULL;
+    }
+  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
+
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
+  cJSON_AddStringToObject (prov, "version", PACKAGE_VERSION);
+  cJSON_AddStringToObject (prov, "git_revision", AFD_GIT_REVISION);
+  cJSON_AddStringToObject (prov, "features", AFD_FEATURES);
+  afd_json_add_number (prov, "seed", (double) self->seed);
+  g_autoptr (GString) cdesc = g_string_new (NULL);
+  afd_cost_model_describe (costs, cdesc);
+  cJSON_AddStringToObject (prov, "cost_model", cdesc->str);
+  cJSON_AddStringToObject (prov, "network", self->network);
+  cJSON *inputs = cJSON_AddArrayToObject (prov, "inputs");
+  if (self->path != NULL && !add_input (inputs, self->path, error))
+    return NULL;
+  const char *kinds[][3] = { { "topologies/clusters", "cluster", self->cluster },
+                             { "models/llm", "model", self->model } };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *p = afd_data_resolve (kinds[i][0], kinds[i][1], kinds[i][2], error);
+      if (p == NULL || !add_input (inputs, p, error))
+        return NULL;
+    }
+
+  cJSON *wl = cJSON_AddObjectToObject (root, "workload");
+  cJSON_AddStringToObject (wl, "cluster", afd_cluster_name (cluster));
+  cJSON_AddStringToObject (wl, "model", llm->name);
+  afd_json_add_number (wl, "gpus", afd_cluster_gpu_count (cluster));
+  afd_json_add_number (wl, "batch", (double) self->batch);
+  afd_json_add_number (wl, "context", (double) self->context_tokens);
+  cJSON_AddStringToObject (wl, "phase", self->prefill ? "prefill" : "decode");
+  cJSON_AddStringToObject (wl, "routing", self->routing);
+
+  cJSON *runs = cJSON_AddArrayToObject (root, "runs");
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      const AfdExperimentRun *run = self->runs->pdata[i];
+      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, error);
+      if (r == NULL)
+        {
+          g_prefix_error (error, "run %s: ", run->label);
+          return NULL;
+        }
+      cJSON *entry = cJSON_CreateObject ();
+      cJSON_AddStringToObject (entry, "label", run->label);
+      cJSON_AddStringToObject (entry, "strategy", run->strategy);
+      cJSON_AddItemToObject (entry, "options", cJSON_Duplicate (run->options, TRUE));
+      if (run->claim_tpot_s > 0 || run->claim_tokens_per_s > 0 || run->claim_utilisation > 0)
+        {
+          cJSON *c = cJSON_AddObjectToObject (entry, "claims");
+          if (run->claim_tpot_s > 0)
+            afd_json_add_number (c, "tpot_s", run->claim_tpot_s);
+          if (run->claim_tokens_per_s > 0)
+            afd_json_add_number (c, "tokens_per_s", run->claim_tokens_per_s);
+          if (run->claim_utilisation > 0)
+            afd_json_add_number (c, "utilisation", run->claim_utilisation);
+        }
+      cJSON *child = r->child;
+      while (child != NULL)
+        {
+          cJSON *next = child->next;
+          cJSON_AddItemToObject (entry, child->string,
+                                 cJSON_DetachItemViaPointer (r, child));
+          child = next;
+        }
+      cJSON_Delete (r);
+      cJSON_AddItemToArray (runs, entry);
+    }
+  /* A single run also gets its headline metrics at the top level. */
+  if (self->runs->len == 1)
+    {
+      static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s", "hfu",
+                                          "mfu", "gpus" };
+      cJSON *only = cJSON_GetArrayItem (runs, 0);
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        cJSON_AddItemToObject (root, keys[k],
+                               cJSON_Duplicate (cJSON_GetObjectItem (only, keys[k]), TRUE));
+    }
+  if (out_trace_paths != NULL)
+    *out_trace_paths = g_steal_pointer (&traces);
+  return g_steal_pointer (&root);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * experiment.h - one experiment: a cluster, a model, a workload and one or more strategy runs,
+ * read strictly from experiment.json (docs/user/experiment-format.md) or built from `run`
+ * flags (the same keys), executed by replaying each run's operator graph.
+ *
+ * The result is a summary cJSON: a provenance block (version, git revision, features, seed,
+ * inputs with SHA-256, strategy and cost-model descriptions), the workload, and per run the
+ * metrics of sim/metrics.h. Input paths under the data folder are written relative to it so
+ * summaries do not depend on where afdsim is installed. Nothing here prints.
+ */
+#ifndef AFD_SIM_EXPERIMENT_H
+#define AFD_SIM_EXPERIMENT_H
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "sim/strategy.h"
+
+G_BEGIN_DECLS
+
+/* One strategy run inside an experiment. */
+typedef struct {
+  char *label;       /* shown in tables and trace names; defaults to the strategy name */
+  char *strategy;    /* registry name */
+  cJSON *options;    /* (owned) the strategy's options object */
+  double claim_tpot_s;        /* a paper's claimed TPOT, < 0 when none */
+  double claim_tokens_per_s;  /* claimed tokens/s, < 0 when none */
+  double claim_utilisation;   /* claimed GPU utilisation (0..1), < 0 when none */
+} AfdExperimentRun;
+
+typedef struct {
+  char *path;     /* (nullable) the experiment file */
+  char *cluster;  /* name or file */
+  char *model;    /* name or file */
+  guint64 batch;
+  guint64 context_tokens;
+  gboolean prefill;
+  char *routing;
+  guint64 seed;
+  char *network;  /* "analytic" or "flow" */
+  char *costs;    /* cost model spec: "analytic", "profile:FILE" */
+  char *json;     /* (nullable) where to write the summary */
+  char *trace;    /* (nullable) trace file; with several runs, "-LABEL" goes before ".json" */
+  GPtrArray *runs; /* AfdExperimentRun */
+} AfdExperiment;
+
+/* Returns: (transfer full): an experiment with the defaults (docs/user/experiment-format.md). */
+AfdExperiment *afd_experiment_new (void);
+
+void afd_experiment_free (AfdExperiment *self);
+
+/**
+ * afd_experiment_load:
+ * @path: an experiment.json, or the name of a shipped experiment (experiments/NAME)
+ *
+ * Returns: (transfer full) (nullable): the experiment, or %NULL with AFD_ERROR_CONFIG naming
+ *   the file, the key and the problem
+ */
+AfdExperiment *afd_experiment_load (const char *path, GError **error);
+
+/**
+ * afd_experiment_add_run:
+ * @options: (transfer full) (nullable): the strategy's options ({} when %NULL)
+ *
+ * Returns: (transfer none): the new run
+ */
+AfdExperimentRun *afd_experiment_add_run (AfdExperiment *self, const char *label,
+                                          const char *strategy, cJSON *options);
+
+/**
+ * afd_experiment_run:
+ * @plugins: (transfer none): registry lookups from the composition root
+ * @out_trace_paths: (out) (transfer full) (element-type utf8) (optional): traces written
+ *
+ * Runs every run in order.
+ *
+ * Returns: (transfer full) (nullable): the summary, or %NULL with the first error (prefixed
+ *   with the run's label)
+ */
+cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
+                           GPtrArray **out_trace_paths, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
+
+G_END_DECLS
+
+#endif /* AFD_SIM_EXPERIMENT_H */
