@@ -9,6 +9,7 @@
 #define AFD_SIM_COMMANDS_H
 
 #include "sim/cli.h"
+#include "sim/strategy.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,12 @@ G_BEGIN_DECLS
 extern const AfdCommand afd_command_bench_engine;
 /* `afdsim demo` (sim/cmd-demo.c): synthetic two-GPU timeline; the default command. */
 extern const AfdCommand afd_command_demo;
+/* `afdsim run` and `afdsim compare` (sim/cmd-run.c): replay strategies, print metrics. */
+extern const AfdCommand afd_command_run;
+extern const AfdCommand afd_command_compare;
+
+/* Registers the registry lookups run/compare use (sim/main.c calls it before any command). */
+void afd_cmd_run_set_plugins (const AfdPlugins *plugins);
 
 G_END_DECLS
 

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/cmd-calibrate.h"
+#include "backends/registry.h"
+#include "models/registry.h"
 #include "models/roofline.h"
 #include "models/show-model.h"
 #include "sim/cli.h"
@@ -19,8 +22,8 @@
 #include "sim/data-dir.h"
 #include "sim/error.h"
 
-/* What `afdsim` with no arguments runs: the newest end-to-end demo. */
-#define DEFAULT_COMMAND "demo"
+/* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
+#define DEFAULT_COMMAND "run"
 
 static int cmd_help (int argc, char **argv, GError **error);
 static int cmd_list (int argc, char **argv, GError **error);
@@ -36,11 +39,14 @@ static const AfdCommand command_version = { "version", "print version and built-
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
+  &afd_command_run,
+  &afd_command_compare,
   &afd_command_demo,
   &afd_command_bench_engine,
   &command_list,
   &afd_command_show_model,
   &afd_command_roofline,
+  &afd_command_calibrate,
   &command_help,
   &command_version,
   NULL,
@@ -125,6 +131,23 @@ cmd_list (int argc, char **argv, GError **error)
   return 0;
 }
 
+/* Creates a cost model from a spec "NAME" (e.g. "analytic") for run/compare. */
+static AfdCostModel *
+cost_model_from_spec (const char *spec, GError **error)
+{
+  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
+  if (klass == NULL)
+    return NULL;
+  return afd_cost_model_new (klass, NULL, error);
+}
+
+/* Registry lookups handed to the commands in sim/ (docs/internals/architecture.md). */
+static const AfdPlugins plugins = {
+  .strategy_lookup = afd_strategy_lookup,
+  .strategy_list = afd_strategy_list,
+  .cost_model_new = cost_model_from_spec,
+};
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +155,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
+  afd_cmd_run_set_plugins (&plugins);
 
   if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
     return cmd_version (argc - 1, argv + 1, &error);
