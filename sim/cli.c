@@ -140,6 +140,9 @@ afd_cli_parse_double (const char *flag, const char *text, double min, double max
                    min, max);
       return FALSE;
     }
+  /* "-0" is zero; a negative zero would print as "-0" in reports and results. */
+  if (v == 0)
+    v = 0.0;
   *out_value = v;
   return TRUE;
 }

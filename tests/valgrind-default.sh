@@ -36,11 +36,24 @@ run() {
   fi
 }
 
+# has COMMAND: TRUE when `afdsim help` lists COMMAND (commands land one by one).
+has() { "$bin" help 2>/dev/null | grep -q "^  $1  "; }
+
 t0=$(date +%s)
-run 0                                          # the default run (no arguments)
+run 0                                          # the default run: `afdsim` with no arguments
 run 0 list
 run 2 frobnicate
-printf '{"a": ' >"$tmp/bad.json"
-[ -f "$top/tests/data/robust-nul.json" ] && run 0 --version
+data=$top/tests/data
+if has roofline; then
+  run 0 roofline --model deepseek-v3 --gpu H800 --nf 8..9
+  run 1 roofline --hardware "$data/robust-nul.json"
+  run 1 roofline --model "$data/robust-deep.json" --gpu H800
+  run 1 roofline --model deepseek-v3 --gpu "$data/robust-gpu-huge-number.json"
+  run 2 roofline --bo 1e309
+fi
+if has "show model"; then
+  run 0 show model masep-4l
+  run 1 show model "$data/robust-bad-utf8-key.json"
+fi
 echo "valgrind: $n runs in $(( $(date +%s) - t0 )) s"
 exit $status

@@ -21,6 +21,10 @@ sources_of() {
     cli) echo "sim/cli.c sim/error.c" ;;
     gpu-spec) echo "sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
     cluster) echo "sim/cluster.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
+    llm) echo "sim/llm.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
+    routing) echo "models/routing.c sim/json.c sim/error.c" ;;
+    roofline-hardware)
+      echo "models/roofline.c sim/llm.c sim/gpu-spec.c sim/cli.c sim/data-dir.c sim/json.c sim/error.c" ;;
     *) echo "" ;;
   esac
 }
