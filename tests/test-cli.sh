@@ -61,5 +61,16 @@ expect 1 "trace" demo --trace /nonexistent-afd-dir/t.json
 expect 0 "" demo --layers 2
 grep -q '^makespan: ' "$tmp/out" || { echo "FAIL: demo prints no makespan"; fail=1; }
 
+# Hostile numbers (issue 8, docs/reliability.md): overflow, -0, hex, empty, blanks.
+expect 2 "'1e309' is out of range" roofline --bo 1e309
+expect 2 "-0 is outside \[1, 64\]" roofline --bo -0
+expect 2 "'0x10' is not an integer" roofline --bo 0x10
+expect 2 "'' is not a number" roofline --bo ''
+expect 2 "'  5' is not a number" roofline --bo '  5'
+expect 2 "'1e309' is out of range" roofline --accept 1e309
+expect 2 "'0x10' is not a number" roofline --accept 0x10
+expect 0 "" roofline --model deepseek-v3 --gpu H800 --nf 8 --gap -0
+grep -q 't_g 0 s' "$tmp/out" || { echo "FAIL: --gap -0 is not read as plain zero"; fail=1; }
+
 echo "test-cli: $n checks"
 exit $fail
