@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for models/strategy-*.c: invariants on every strategy and infeasible placements. */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <math.h>
+
+#include "backends/registry.h"
+#include "models/registry.h"
+#include "sim/engine.h"
+#include "sim/json.h"
+#include "sim/replay.h"
+#include "tests/test-helpers.h"
+
+static AfdLlm *llm;
+static AfdGpuSpec *gpu;
+
+static void
+setup (void)
+{
+  llm = afd_llm_load ("masep-4l", NULL);
+  gpu = afd_gpu_spec_load ("A100-SXM4-80GB", NULL);
+  cr_assert_not_null (llm);
+  cr_assert_not_null (gpu);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&llm, afd_llm_free);
+  g_clear_pointer (&gpu, afd_gpu_spec_free);
+}
+
+TestSuite (strategies, .init = setup, .fini = teardown);
+
+static AfdStrategyInput
+input (guint64 batch)
+{
+  AfdStrategyInput in = { llm, gpu, 16, 4, batch, 2048, FALSE, "zipf:1.2", 7 };
+  return in;
+}
+
+/* Builds strategy @name with options @json (NULL: {}). */
+static AfdOpGraph *
+build (const char *name, const char *json, const AfdStrategyInput *in, GError **error)
+{
+  const AfdStrategyClass *k = afd_strategy_lookup (name, NULL);
+  cr_assert_not_null (k);
+  g_autoptr (cJSON) o = json ? cJSON_Parse (json) : NULL;
+  g_autoptr (AfdStrategy) s = afd_strategy_new (k, o, error);
+  if (s == NULL)
+    return NULL;
+  return afd_strategy_build (s, in, error);
+}
+
+static gboolean
+price (gpointer u, const AfdOpGraph *g, guint op, double *out, GError **error)
+{
+  AfdOp view;
+  if (!afd_opgraph_compute_op (g, op, &view))
+    return *out = 0, TRUE;
+  AfdPlacement where = { gpu, 0 };
+  return afd_cost_model_op_time (u, &view, &where, out, error);
+}
+
+static const char *const cases[][2] = {
+  { "masep", "{\"attn_gpus\": 12, \"moe_gpus\": 4}" },
+  { "masep", "{\"attn_gpus\": 8, \"moe_gpus\": 8, \"handoff\": \"scatter\"}" },
+  { "masep", "{\"attn_gpus\": 12, \"moe_gpus\": 4, \"attention_redundancy\": 2}" },
+  { "tppp", "{\"tp\": 8, \"pp\": 2}" },
+  { "tppp", "{\"tp\": 4, \"pp\": 2, \"moe\": \"ep\", \"micro_batches\": 4}" },
+  { "ep", "{\"ep\": 16, \"micro_batches\": 2}" },
+  { "ep", "{\"ep\": 8, \"micro_batches\": 1}" },
+  { "afd", "{\"attn_nodes\": 2, \"ffn_nodes\": 2, \"micro_batches\": 3}" },
+};
+
+/* On every strategy: no stream runs two ops at once, every op starts after its dependencies
+ * end, bytes sent = bytes received per collective, and the routed-expert FLOPs are the same
+ * for every strategy (same model, batch, routing and seed). */
+Test (strategies, invariants_on_every_strategy)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCostModel) costs
+      = afd_cost_model_new (afd_cost_model_lookup ("analytic", NULL), NULL, &error);
+  afd_assert_no_error (error);
+  AfdStrategyInput in = input (256);
+  double expert_flops = -1;
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (AfdOpGraph) g = build (cases[c][0], cases[c][1], &in, &error);
+      afd_assert_no_error (error);
+      double ef = afd_opgraph_total_flops (g, AFD_OP_EXPERT_GROUPED_GEMM);
+      if (expert_flops < 0)
+        expert_flops = ef;
+      cr_assert_float_eq (ef, expert_flops, expert_flops * 1e-12, "%s %s: expert FLOPs %g vs %g",
+                          cases[c][0], cases[c][1], ef, expert_flops);
+      for (guint k = 0; k < afd_opgraph_n_comms (g); k++)
+        {
+          const AfdOpGraphComm *cm = afd_opgraph_comm (g, k);
+          double sent = 0, recv = 0;
+          for (guint m = 0; m < cm->n_members; m++)
+            {
+              double s, r;
+              afd_opgraph_member_bytes (g, k, m, &s, &r);
+              sent += s;
+              recv += r;
+            }
+          cr_assert_float_eq (sent, recv, 1e-9 * MAX (sent, 1.0), "%s: %s sent %g recv %g",
+                              cases[c][0], cm->name, sent, recv);
+        }
+      g_autoptr (AfdEngine) e = afd_engine_new (1);
+      AfdReplayLinks links = { 4, 3e11, 2.5e10, 5e-7, 1.5e-6 };
+      AfdReplayConfig cfg = { price, costs, afd_replay_links_comm_time, &links, NULL, NULL };
+      g_autoptr (AfdReplay) r = afd_replay_new (g, e, &cfg, &error);
+      afd_assert_no_error (error);
+      cr_assert (afd_replay_run (r, &error), "%s: %s", cases[c][0], error ? error->message : "");
+      const guint *deps = afd_opgraph_deps (g);
+      g_autofree AfdTime *stream_end = g_new0 (AfdTime, 16 * AFD_OPGRAPH_N_STREAMS);
+      for (guint i = 0; i < afd_opgraph_n_ops (g); i++)
+        {
+          const AfdOpGraphOp *op = afd_opgraph_op (g, i);
+          AfdTime s = afd_replay_op_start (r, i), en = afd_replay_op_end (r, i);
+          cr_assert_geq (s, stream_end[op->gpu * AFD_OPGRAPH_N_STREAMS + op->stream]);
+          stream_end[op->gpu * AFD_OPGRAPH_N_STREAMS + op->stream] = en;
+          for (guint d = 0; d < op->n_deps; d++)
+            cr_assert_geq (s, afd_replay_op_end (r, deps[op->dep_offset + d]));
+        }
+    }
+  cr_assert_gt (expert_flops, 0);
+}
+
+/* Infeasible placements are rejected with AFD_ERROR_INFEASIBLE naming the constraint. */
+Test (strategies, rejects_infeasible_placements)
+{
+  AfdStrategyInput in = input (256);
+  g_autoptr (GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+  g_autoptr (AfdOpGraph) g1 = build ("masep", "{\"attn_gpus\": 13, \"moe_gpus\": 3}", &in, &e1);
+  cr_assert_null (g1);
+  afd_assert_error (e1, AFD_ERROR, AFD_ERROR_INFEASIBLE);
+  afd_assert_error_contains (e1, "divisible");
+  AfdStrategyInput big = input (256);
+  big.n_gpus = 128;
+  g_autoptr (AfdOpGraph) g2 = build ("masep", "{\"attn_gpus\": 64, \"moe_gpus\": 4}", &big, &e2);
+  cr_assert_null (g2);
+  afd_assert_error_contains (e2, "heads");
+  AfdStrategyInput huge = input (1u << 20);
+  g_autoptr (AfdOpGraph) g3 = build ("ep", NULL, &huge, &e3);
+  cr_assert_null (g3);
+  afd_assert_error (e3, AFD_ERROR, AFD_ERROR_INFEASIBLE);
+  afd_assert_error_contains (e3, "HBM");
+  g_autoptr (AfdOpGraph) g4 = build ("tppp", "{\"tp\": 8, \"pp\": 4}", &in, &e4);
+  cr_assert_null (g4);
+  afd_assert_error (e4, AFD_ERROR, AFD_ERROR_INFEASIBLE);
+}
+
+/* Unknown option keys are configuration errors (strict validation). */
+Test (strategies, rejects_unknown_options)
+{
+  g_autoptr (GError) error = NULL;
+  AfdStrategyInput in = input (256);
+  g_autoptr (AfdOpGraph) g = build ("masep", "{\"tp\": 8}", &in, &error);
+  cr_assert_null (g);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+}
