@@ -1,1 +1,25 @@
 # SPDX-License-Identifier: MIT
+# backends/cuda.mk - the measured side: the `profile` cost backend and `afdsim calibrate`
+# (always built), the CUDA/NCCL measurement backend (--enable-cuda [--with-nccl]) or its stub.
+# docs/backends/cuda.md explains the build; STYLE §2.5: a stub file, not #ifdef.
+libafdsim_a_SOURCES += \
+	%reldir%/profile.h %reldir%/profile.c \
+	%reldir%/cmd-calibrate.h %reldir%/cmd-calibrate.c \
+	%reldir%/cuda/cuda-calibrate.h \
+	$(NULL)
+if ENABLE_CUDA
+libafdsim_a_SOURCES += \
+	%reldir%/cuda/cuda-check.h %reldir%/cuda/cuda-private.h \
+	%reldir%/cuda/cuda-context.c %reldir%/cuda/cuda-gemm.c \
+	%reldir%/cuda/cuda-attention.c %reldir%/cuda/cuda-calibrate.c \
+	%reldir%/cuda/cuda-backend.c \
+	$(NULL)
+if WITH_NCCL
+libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl.c
+else
+libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl-none.c
+endif
+else
+libafdsim_a_SOURCES += %reldir%/cuda-stub.c
+endif
+EXTRA_DIST += %reldir%/cuda/cuda-nccl.c %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda-stub.c

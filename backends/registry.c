@@ -9,12 +9,16 @@
 
 #include <string.h>
 
+#include "backends/cuda/cuda-calibrate.h"
+#include "backends/profile.h"
 #include "backends/registry.h"
 #include "sim/error.h"
 
 /* Every cost backend, in the order `afdsim list` shows them. */
 static const AfdCostModelClass *const cost_models[] = {
   &afd_cost_model_analytic_class,
+  &afd_cost_model_profile_class,
+  &afd_cost_model_cuda_class,
   NULL,
 };
 
@@ -34,7 +38,7 @@ afd_cost_model_lookup (const char *name, GError **error)
   g_autoptr (GString) names = g_string_new (NULL);
   for (guint i = 0; cost_models[i] != NULL; i++)
     g_string_append_printf (names, "%s%s", i ? ", " : "", cost_models[i]->name);
-  g_set_error (error, AFD_ERROR, AFD_ERROR_UNKNOWN_PLUGIN,
-               "unknown cost backend '%s' (known: %s)", name, names->str);
+  g_set_error (error, AFD_ERROR, AFD_ERROR_UNKNOWN_PLUGIN, "unknown cost backend '%s' (known: %s)",
+               name, names->str);
   return NULL;
 }

@@ -1,1 +1,11 @@
 # SPDX-License-Identifier: MIT
+# tests/cuda.mk - the measured side: the profile backend and the CUDA backend's bad-environment
+# behaviour (runs everywhere; GPU-only tests skip and say why).
+check_PROGRAMS += tests/test-profile tests/test-cuda-nogpu
+tests_test_profile_SOURCES = %reldir%/test-profile.c %reldir%/test-helpers.h
+tests_test_profile_CPPFLAGS = $(afd_test_cppflags)
+tests_test_profile_LDADD = $(afd_test_libs)
+tests_test_cuda_nogpu_SOURCES = %reldir%/test-cuda-nogpu.c %reldir%/test-helpers.h
+tests_test_cuda_nogpu_CPPFLAGS = $(afd_test_cppflags)
+tests_test_cuda_nogpu_LDADD = $(afd_test_libs)
+TESTS += tests/test-profile tests/test-cuda-nogpu

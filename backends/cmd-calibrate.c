@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-calibrate.c - `afdsim calibrate`: measure this machine's GPUs into a profile JSON.
+ *
+ * Parses the flags (numbers as strings, converted with afd_cli_parse_*), probes the CUDA
+ * backend, runs afd_cuda_calibrate() and writes the profile atomically. Progress lines go to
+ * stderr; the final summary to stdout. Without --enable-cuda, or without a GPU, it fails with
+ * one AFD_ERROR_BACKEND_UNAVAILABLE message (docs/backends/cuda.md).
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "backends/cmd-calibrate.h"
+#include "backends/cuda/cuda-calibrate.h"
+#include "backends/profile.h"
+#include "sim/error.h"
+#include "sim/json.h"
+
+/* Prints one progress line to stderr. */
+static void
+print_progress (const char *line, gpointer user_data)
+{
+  fprintf (stderr, "calibrate: %s\n", line);
+  fflush (stderr);
+}
+
+/* Runs the command. */
+static int
+cmd_calibrate (int argc, char **argv, GError **error)
+{
+  g_autofree char *min_text = NULL;
+  g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,
+                  *timeout_text = NULL;
+  gboolean quick = FALSE;
+  GOptionEntry entries[] = {
+    { "gpus", 'g', 0, G_OPTION_ARG_STRING, &gpus_text,
+      "GPUs to use (default 1; 2 or more adds NCCL collectives over 2, 4, … N GPUs)", "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+      "profile file to write (default afdsim-profile.json)", "FILE" },
+    { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "a small grid: a smoke test of about a minute",
+      NULL },
+    { "repetitions", 'r', 0, G_OPTION_ARG_STRING, &reps_text,
+      "timed repetitions per point (default 30; 10 with --quick)", "N" },
+    { "warmup", 'w', 0, G_OPTION_ARG_STRING, &warmup_text,
+      "untimed warm-up repetitions per point (default 5; 3 with --quick)", "N" },
+    { "collective-min-gpus", 0, 0, G_OPTION_ARG_STRING, &min_text,
+      "smallest NCCL group measured (default 2; 1 checks the NCCL path on one GPU)", "N" },
+    { "timeout", 't', 0, G_OPTION_ARG_STRING, &timeout_text,
+      "deadline of every wait on a GPU or on NCCL, seconds (default 120)", "S" },
+    { NULL },
+  };
+  /* The command line as typed, for the provenance block (before GOption edits argv). */
+  g_autoptr (GString) command = g_string_new ("afdsim");
+  for (int i = 0; i < argc; i++)
+    g_string_append_printf (command, " %s", argv[i]);
+
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_set_summary (ctx, afd_command_calibrate.summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!afd_cli_parse_options (ctx, "calibrate", &argc, &argv, 0, error))
+    return 2;
+  gint64 gpus = 1, min_gpus = 2, reps = quick ? 10 : 30, warmup = quick ? 3 : 5;
+  double timeout_s = 120.0;
+  if (!afd_cli_parse_int ("--gpus", gpus_text, 1, 16, &gpus, error)
+      || !afd_cli_parse_int ("--collective-min-gpus", min_text, 1, 16, &min_gpus, error)
+      || !afd_cli_parse_int ("--repetitions", reps_text, 1, 10000, &reps, error)
+      || !afd_cli_parse_int ("--warmup", warmup_text, 0, 10000, &warmup, error)
+      || !afd_cli_parse_double ("--timeout", timeout_text, 1.0, 86400.0, &timeout_s, error))
+    return 2;
+  const char *path = out != NULL ? out : "afdsim-profile.json";
+
+  AfdCudaCalibrateOptions options = {
+    .gpus = (guint) gpus,
+    .collective_min_gpus = (guint) min_gpus,
+    .quick = quick,
+    .warmup = (guint) warmup,
+    .repetitions = (guint) reps,
+    .timeout_s = timeout_s,
+    .command_line = command->str,
+    .progress = print_progress,
+  };
+  g_autoptr (cJSON) profile = afd_cuda_calibrate (&options, error);
+  if (profile == NULL)
+    {
+      g_prefix_error (error, "calibrate: ");
+      return 1;
+    }
+  if (!afd_json_write_file (path, profile, error))
+    return 1;
+  /* Read it back through the strict loader: what we ship must be what we can read. */
+  g_autoptr (AfdProfile) check = afd_profile_load (path, error);
+  if (check == NULL)
+    {
+      g_prefix_error (error, "calibrate wrote a profile it cannot read back: ");
+      return 1;
+    }
+  printf ("wrote %s (%s, %u GPU%s)\n", path, afd_profile_get_device_name (check),
+          (guint) gpus, gpus == 1 ? "" : "s");
+  return 0;
+}
+
+const AfdCommand afd_command_calibrate = {
+  "calibrate", "measure GEMMs, attention, memory and NCCL collectives on this machine's GPUs "
+               "into a profile",
+  cmd_calibrate
+};

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cuda-calibrate.c - the CUDA backend's entry points: probe the devices, run every
+ * microbenchmark and assemble the profile JSON with its provenance block.
+ *
+ * The format is docs/user/profile-format.md (format "afdsim-profile", version 1); the timing
+ * method is docs/backends/cuda.md. This file only orchestrates: the benchmarks live in
+ * cuda-gemm.c, cuda-attention.c and cuda-nccl.c. Nothing here prints.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "backends/cuda/cuda-private.h"
+#include "backends/profile.h"
+#include "sim/json.h"
+
+gboolean
+afd_cuda_probe (guint min_gpus, guint *out_count, GError **error)
+{
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount (&count);
+  if (status != cudaSuccess)
+    {
+      (void) cudaGetLastError ();
+      g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE,
+                   "no usable CUDA device: cudaGetDeviceCount: %s (no NVIDIA GPU or driver on "
+                   "this machine?)",
+                   cudaGetErrorString (status));
+      return FALSE;
+    }
+  if ((guint) count < MAX (min_gpus, 1u))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE,
+                   "%u CUDA device(s) needed, %d visible (check CUDA_VISIBLE_DEVICES)",
+                   MAX (min_gpus, 1u), count);
+      return FALSE;
+    }
+  if (out_count != NULL)
+    *out_count = (guint) count;
+  return TRUE;
+}
+
+/* Returns the kernel driver's release ("580.159.04"): the first word of the "NVRM version"
+ * line of /proc/driver/nvidia/version that looks like a dotted version number; or NULL. */
+static char *
+kernel_driver_release (void)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents ("/proc/driver/nvidia/version", &text, NULL, NULL))
+    return NULL;
+  char *eol = strchr (text, '\n');
+  if (eol != NULL)
+    *eol = '\0';
+  g_auto (GStrv) words = g_strsplit_set (text, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *w = words[i];
+      gboolean digits = g_ascii_isdigit (w[0]), dot = FALSE;
+      for (const char *c = w; digits && *c; c++)
+        {
+          dot |= *c == '.';
+          digits = g_ascii_isdigit (*c) || *c == '.';
+        }
+      if (digits && dot)
+        return g_strdup (w);
+    }
+  return NULL;
+}
+
+/* Formats a CUDA version number (13000 -> "13.0"). */
+static char *
+cuda_version_string (int v)
+{
+  return g_strdup_printf ("%d.%d", v / 1000, (v % 1000) / 10);
+}
+
+/* Builds the provenance block for device @dev. */
+static gboolean
+add_provenance (cJSON *root, const AfdCudaCalibrateOptions *options, guint visible,
+                GError **error)
+{
+  struct cudaDeviceProp prop;
+  int driver = 0, runtime = 0;
+  AFD_CUDA_CHECK (cudaGetDeviceProperties (&prop, 0), error, FALSE);
+  AFD_CUDA_CHECK (cudaDriverGetVersion (&driver), error, FALSE);
+  AFD_CUDA_CHECK (cudaRuntimeGetVersion (&runtime), error, FALSE);
+  cJSON *p = cJSON_AddObjectToObject (root, "provenance");
+  cJSON_AddStringToObject (p, "device_name", prop.name);
+  g_autofree char *cc = g_strdup_printf ("%d.%d", prop.major, prop.minor);
+  cJSON_AddStringToObject (p, "compute_capability", cc);
+  cJSON_AddNumberToObject (p, "sm_count", prop.multiProcessorCount);
+  afd_json_add_number (p, "memory_bytes", (double) prop.totalGlobalMem);
+  afd_json_add_number (p, "l2_bytes", (double) prop.l2CacheSize);
+  cJSON_AddNumberToObject (p, "gpu_count_visible", visible);
+  cJSON_AddNumberToObject (p, "gpus_used", options->gpus);
+  g_autofree char *release = kernel_driver_release ();
+  g_autofree char *drv_api = cuda_version_string (driver);
+  g_autofree char *drv = release ? g_strdup_printf ("%s (CUDA %s)", release, drv_api)
+                                 : g_strdup_printf ("CUDA %s", drv_api);
+  cJSON_AddStringToObject (p, "driver_version", drv);
+  g_autofree char *rt = cuda_version_string (runtime);
+  cJSON_AddStringToObject (p, "cuda_runtime_version", rt);
+  size_t lt = cublasLtGetVersion ();
+  g_autofree char *blas = g_strdup_printf ("%zu.%zu.%zu", lt / 10000, (lt % 10000) / 100, lt % 100);
+  cJSON_AddStringToObject (p, "cublas_version", blas);
+  g_autofree char *nccl = afd_cuda_nccl_version ();
+  if (nccl != NULL)
+    cJSON_AddStringToObject (p, "nccl_version", nccl);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format_iso8601 (now);
+  cJSON_AddStringToObject (p, "date_utc", date);
+  cJSON_AddStringToObject (p, "command", options->command_line ? options->command_line : "");
+  cJSON_AddStringToObject (p, "host", g_get_host_name ());
+  cJSON_AddStringToObject (p, "afdsim_version", PACKAGE_VERSION);
+  cJSON_AddStringToObject (p, "git_revision", AFD_GIT_REVISION);
+  cJSON_AddStringToObject (p, "features", AFD_FEATURES);
+  cJSON_AddNumberToObject (p, "warmup", options->warmup);
+  cJSON_AddNumberToObject (p, "repetitions", options->repetitions);
+  cJSON_AddBoolToObject (p, "quick", options->quick);
+  afd_json_add_number (p, "timeout_s", options->timeout_s);
+  return TRUE;
+}
+
+cJSON *
+afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
+{
+  guint visible = 0;
+  g_return_val_if_fail (options != NULL && options->repetitions > 0, NULL);
+  if (!afd_cuda_probe (options->gpus, &visible, error))
+    return NULL;
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  cJSON_AddStringToObject (root, "format", AFD_PROFILE_FORMAT);
+  cJSON_AddNumberToObject (root, "format_version", AFD_PROFILE_FORMAT_VERSION);
+  if (!add_provenance (root, options, visible, error))
+    return NULL;
+  {
+    g_autoptr (AfdCudaContext) ctx =
+        afd_cuda_context_new (0, options->warmup, options->repetitions, options->timeout_s, error);
+    if (ctx == NULL)
+      return NULL;
+    afd_cuda_progress (options, "GPU 0 ready; measuring memory copies");
+    cJSON *memory = cJSON_AddObjectToObject (root, "memory_copy");
+    if (!afd_cuda_bench_memory (ctx, options, memory, error))
+      return NULL;
+    cJSON *gemm = cJSON_AddArrayToObject (root, "gemm");
+    cJSON *grouped = cJSON_AddArrayToObject (root, "grouped_gemm");
+    if (!afd_cuda_bench_gemm (ctx, options, gemm, grouped, error))
+      return NULL;
+    cJSON *decode = cJSON_AddArrayToObject (root, "attention_decode");
+    cJSON *prefill = cJSON_AddArrayToObject (root, "attention_prefill");
+    if (!afd_cuda_bench_attention (ctx, options, decode, prefill, error))
+      return NULL;
+  }
+  if (options->gpus >= 2 || options->collective_min_gpus == 1)
+    {
+      cJSON *coll = cJSON_AddArrayToObject (root, "collectives");
+      if (!afd_cuda_bench_collectives (options, options->gpus, coll, error))
+        return NULL;
+    }
+  return g_steal_pointer (&root);
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for backends/profile.c: loading (bad files rejected with file, key and problem),
+ * interpolation and fall-backs of every lookup, α-β fits, and the `profile` cost backend.
+ * tests/data/profile-small.json holds hand-made numbers (not a measurement); each expected
+ * value below is worked out from them in a comment, as docs/user/profile-format.md does.
+ */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "backends/profile.h"
+#include "sim/error.h"
+#include "sim/json.h"
+#include "sim/op.h"
+#include "tests/test-helpers.h"
+
+#define SMALL TEST_DATA "/profile-small.json"
+/* Relative tolerance: the lookups are a few exp/log operations on doubles. */
+#define REL 1e-9
+
+static AfdProfile *prof;
+
+static void
+setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  prof = afd_profile_load (SMALL, &error);
+  afd_assert_no_error (error);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&prof, afd_profile_free);
+}
+
+TestSuite (profile, .init = setup, .fini = teardown);
+
+/* Asserts |got - want| <= REL·|want|. */
+#define assert_rel(got, want)                                                               \
+  cr_assert (fabs ((got) - (want)) <= REL * fabs (want), "got %.17g, want %.17g", (got),    \
+             (want))
+
+/* The provenance block is read: the device name is what the file says. */
+Test (profile, loads_provenance)
+{
+  cr_assert_str_eq (afd_profile_get_device_name (prof), "Test GPU (hand-made numbers)");
+  cr_assert_str_eq (afd_profile_get_path (prof), SMALL);
+}
+
+/* At a measured M of the exact (N, K) the GEMM time is the measured median. */
+Test (profile, gemm_measured_point_is_exact)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_BF16, 256, 4096, 4096, &t, &error));
+  assert_rel (t, 3.2e-5);
+}
+
+/* Between measured M the rate is log-log interpolated: at M = 1024, halfway in log between 256
+ * and 4096, rate = sqrt(r256·r4096), so t = 1024·2NK / sqrt(r256·r4096)
+ * = sqrt(t256·t4096·1024²/(256·4096)) = sqrt(3.2e-5 · 1.6e-4) = 7.1554e-5 s. */
+Test (profile, gemm_interpolates_log_log_in_m)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_BF16, 1024, 4096, 4096, &t, &error));
+  assert_rel (t, sqrt (3.2e-5 * 1.6e-4));
+}
+
+/* Above the largest M the rate saturates: M = 8192 takes twice M = 4096 (3.2e-4 s). Below
+ * the smallest M the time is the smallest M's, scaled by N·K: N = 8192 doubles the weights,
+ * so M = 1 takes 2 · 2e-5 = 4e-5 s (the nearest table is N = K = 4096). */
+Test (profile, gemm_clamps_and_scales_by_weights)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_BF16, 8192, 4096, 4096, &t, &error));
+  assert_rel (t, 3.2e-4);
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_BF16, 1, 8192, 4096, &t, &error));
+  assert_rel (t, 4e-5);
+}
+
+/* fp8 without fp8 tables falls back to bf16 (documented); fp32 has no table: a clear error. */
+Test (profile, gemm_dtype_fallback_and_missing_table)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_FP8, 256, 4096, 4096, &t, &error));
+  assert_rel (t, 3.2e-5);
+  cr_assert_not (afd_profile_gemm_time (prof, AFD_DTYPE_FP32, 256, 4096, 4096, &t, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "no fp32 GEMM table");
+}
+
+/* Decode: KV bytes = batch·heads_kv·context·(d_qk + d_v)·2 = 4·32·2048·256·2 = 2^27; in log
+ * space 0.7 of the way from 2^20 (rate 2^20/1e-5) to 2^30 (rate 2^30/4e-4), so
+ * t = 2^27 / (r0 · (r1/r0)^0.7) with r1/r0 = 25.6. */
+Test (profile, decode_attention_interpolates_kv_bandwidth)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_decode_attention_time (prof, 32, 32, 128, 128, 4, 2048, 1, &t, &error));
+  afd_assert_no_error (error);
+  double r0 = 1048576.0 / 1e-5;
+  assert_rel (t, 134217728.0 / (r0 * pow (25.6, 0.7)));
+}
+
+/* A GQA shape with no GQA table falls back to the nearest table of another kind. */
+Test (profile, decode_attention_falls_back_across_kinds)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  /* 32 query heads over 8 KV heads, batch 16, context 1024: KV = 16·8·1024·256·2 = 2^26. */
+  cr_assert (afd_profile_decode_attention_time (prof, 32, 8, 128, 128, 16, 1024, 1, &t, &error));
+  double r0 = 1048576.0 / 1e-5;
+  assert_rel (t, 67108864.0 / (r0 * pow (25.6, 0.6)));
+}
+
+/* Prefill: the causal F = 5e11 FLOPs is looked up at 2F = 1e12 (rate 4e14): t = 1.25e-3 s. */
+Test (profile, prefill_charges_causal_half_at_full_square_rate)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_prefill_attention_time (prof, 5e11, &t, &error));
+  assert_rel (t, 1.25e-3);
+}
+
+/* Memory: B = 2e9 bytes moved is a copy of 1e9 (rate 2e9/4e-4 = 5e12): 4e-4 s; a tiny op costs
+ * the smallest copy's time, 1e-5 s. */
+Test (profile, memory_time_from_copy_bandwidth)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_memory_time (prof, 2e9, &t, &error));
+  assert_rel (t, 4e-4);
+  cr_assert (afd_profile_memory_time (prof, 2e3, &t, &error));
+  assert_rel (t, 1e-5);
+}
+
+/* Collectives: exact at measured sizes, latency floor below the smallest, β scaled by the bus
+ * factor for an unmeasured GPU count: 8 GPUs vs 4 scale β by (2·7/8)/(2·3/4) = 7/6. */
+Test (profile, collective_alpha_beta_per_range)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_collective_time (prof, "all_reduce", 4, 1048576, &t, &error));
+  assert_rel (t, 2e-5);
+  cr_assert (afd_profile_collective_time (prof, "all_reduce", 4, 100, &t, &error));
+  assert_rel (t, 1e-5);
+  cr_assert (afd_profile_collective_time (prof, "all_reduce", 8, 1073741824, &t, &error));
+  double beta = (5e-3 - 2e-5) / (1073741824.0 - 1048576.0);
+  double alpha = 2e-5 - beta * 1048576.0;
+  assert_rel (t, alpha + beta * 7.0 / 6.0 * 1073741824.0);
+  cr_assert_not (afd_profile_collective_time (prof, "all_gather", 4, 1024, &t, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "no all_gather measurements");
+}
+
+/* The weighted least-squares fit recovers a line exactly and refuses a single size. */
+Test (profile, fit_alpha_beta_recovers_a_line)
+{
+  const double s[] = { 1e3, 1e6, 1e9 }, t[] = { 2e-6 + 1e-12 * 1e3, 2e-6 + 1e-12 * 1e6,
+                                                2e-6 + 1e-12 * 1e9 };
+  double a = 0, b = 0;
+  cr_assert (afd_profile_fit_alpha_beta (s, t, 3, &a, &b));
+  cr_assert_float_eq (a, 2e-6, 1e-15); /* exact data: only rounding */
+  cr_assert_float_eq (b, 1e-12, 1e-20);
+  const double one[] = { 5.0, 5.0 }, tt[] = { 1.0, 2.0 };
+  cr_assert_not (afd_profile_fit_alpha_beta (one, tt, 2, &a, &b));
+}
+
+/* fits_to_json writes one exact segment per pair of sizes, and a noisy decrease is flat. */
+Test (profile, fits_to_json_segments)
+{
+  const double s[] = { 1024, 4096, 16384 }, t[] = { 1e-5, 9e-6, 2e-5 };
+  g_autoptr (cJSON) fits = afd_profile_fits_to_json (s, t, 3);
+  cr_assert_eq (cJSON_GetArraySize (fits), 2);
+  cJSON *f0 = cJSON_GetArrayItem (fits, 0), *f1 = cJSON_GetArrayItem (fits, 1);
+  cr_assert_float_eq (cJSON_GetObjectItem (f0, "beta_s_per_byte")->valuedouble, 0.0, 0.0);
+  cr_assert_float_eq (cJSON_GetObjectItem (f0, "alpha_s")->valuedouble, 9.5e-6, 1e-18);
+  double a1 = cJSON_GetObjectItem (f1, "alpha_s")->valuedouble;
+  double b1 = cJSON_GetObjectItem (f1, "beta_s_per_byte")->valuedouble;
+  assert_rel (a1 + b1 * 4096, 9e-6);
+  assert_rel (a1 + b1 * 16384, 2e-5);
+}
+
+/* Loads @name from tests/data and expects AFD_ERROR_CONFIG mentioning @needle. */
+static void
+expect_bad (const char *name, int code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (TEST_DATA, name, NULL);
+  g_autoptr (AfdProfile) p = afd_profile_load (path, &error);
+  cr_assert_null (p, "%s should be rejected", name);
+  afd_assert_error (error, AFD_ERROR, code);
+  afd_assert_error_contains (error, name);
+  afd_assert_error_contains (error, needle);
+}
+
+/* Bad profiles are rejected with one message naming the file, the key and the problem. */
+Test (profile, rejects_bad_files)
+{
+  expect_bad ("profile-unknown-key.json", AFD_ERROR_CONFIG, "gemm[0]");
+  expect_bad ("profile-unknown-key.json", AFD_ERROR_CONFIG, "nn");
+  expect_bad ("profile-unsorted.json", AFD_ERROR_CONFIG, "strictly ascending m");
+  expect_bad ("profile-wrong-format.json", AFD_ERROR_CONFIG, "not an afdsim profile");
+  expect_bad ("profile-future-version.json", AFD_ERROR_CONFIG, "format_version");
+  expect_bad ("profile-negative-time.json", AFD_ERROR_CONFIG, "memory_copy.points[1]");
+  expect_bad ("profile-no-fits.json", AFD_ERROR_CONFIG, "collectives[0].fits");
+  expect_bad ("profile-bad-kind.json", AFD_ERROR_CONFIG, "unknown attention kind 'mqa'");
+  expect_bad ("profile-no-provenance.json", AFD_ERROR_CONFIG, "provenance");
+  expect_bad ("profile-syntax.json", AFD_ERROR_CONFIG, "line");
+}
+
+/* A missing file is an I/O error naming the path. */
+Test (profile, rejects_missing_file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) p = afd_profile_load (TEST_DATA "/no-such-profile.json", &error);
+  cr_assert_null (p);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_IO);
+  afd_assert_error_contains (error, "no-such-profile.json");
+}
+
+/* Creates the cost backend on profile-small.json. */
+static AfdCostModel *
+new_backend (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) params = cJSON_CreateObject ();
+  cJSON_AddStringToObject (params, "file", SMALL);
+  AfdCostModel *m = afd_cost_model_new (&afd_cost_model_profile_class, params, &error);
+  afd_assert_no_error (error);
+  return m;
+}
+
+/* The backend prices a GEMM op (×count), a grouped expert GEMM (sum over experts with tokens)
+ * and an all-reduce exactly as the lookups do. */
+Test (profile, backend_prices_ops)
+{
+  g_autoptr (AfdCostModel) m = new_backend ();
+  g_autoptr (GError) error = NULL;
+  AfdGpuSpec gpu = { .name = (char *) "test" };
+  AfdPlacement where = { .gpu = &gpu, .gpu_index = 0 };
+  double t = 0;
+
+  g_autoptr (AfdOp) qkv = afd_op_new (AFD_OP_QKV_PROJ, "qkv");
+  qkv->has_gemm = TRUE;
+  qkv->gemm = (AfdGemmShape){ .m = 256, .n = 4096, .k = 4096, .count = 3 };
+  cr_assert (afd_cost_model_op_time (m, qkv, &where, &t, &error));
+  assert_rel (t, 3 * 3.2e-5);
+
+  /* Experts with 256, 0 and 4096 tokens: 3.2e-5 + 0 + 1.6e-4, times count 2. */
+  g_autoptr (AfdOp) moe = afd_op_new (AFD_OP_EXPERT_GROUPED_GEMM, "experts");
+  moe->has_gemm = TRUE;
+  moe->gemm = (AfdGemmShape){ .m = 1451, .n = 4096, .k = 4096, .count = 2 };
+  const guint64 tokens[] = { 256, 0, 4096 };
+  afd_op_set_expert_tokens (moe, tokens, 3);
+  cr_assert (afd_cost_model_op_time (m, moe, &where, &t, &error));
+  assert_rel (t, 2 * (3.2e-5 + 1.6e-4));
+
+  g_autoptr (AfdOp) ar = afd_op_new (AFD_OP_COMM_ALL_REDUCE, "ar");
+  ar->comm_bytes = 1048576;
+  ar->comm_group_size = 4;
+  cr_assert (afd_cost_model_op_time (m, ar, &where, &t, &error));
+  assert_rel (t, 2e-5);
+
+  /* A norm has no shape: memory-bound, B = 2e9 bytes -> 4e-4 s. */
+  g_autoptr (AfdOp) norm = afd_op_new (AFD_OP_NORM, "norm");
+  norm->bytes_read = 1e9;
+  norm->bytes_written = 1e9;
+  cr_assert (afd_cost_model_op_time (m, norm, &where, &t, &error));
+  assert_rel (t, 4e-4);
+}
+
+/* The backend's parameters are checked: {} and unknown keys are AFD_ERROR_CONFIG. */
+Test (profile, backend_rejects_bad_params)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) empty = cJSON_CreateObject ();
+  g_autoptr (AfdCostModel) a = afd_cost_model_new (&afd_cost_model_profile_class, empty, &error);
+  cr_assert_null (a);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  g_clear_error (&error);
+  g_autoptr (cJSON) extra = cJSON_Parse ("{\"file\": \"x.json\", \"no_such_key\": 1}");
+  g_autoptr (AfdCostModel) b = afd_cost_model_new (&afd_cost_model_profile_class, extra, &error);
+  cr_assert_null (b);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "no_such_key");
+}
