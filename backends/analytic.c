@@ -12,8 +12,9 @@
  *   attention:  compute_efficiency = attention_max_fraction
  *   other ops:  CUDA-core work at the fp32 peak · gemm_max_fraction
  *   wave(t)  = t / (⌈t / sm_count⌉ · sm_count)       (last partial wave of tiles)
- *   tiles    = count · ⌈m / tile_m⌉ · ⌈n / tile_n⌉, tile_m = 64 when m <= 64, else 128;
- *              tile_n = 128
+ *   tiles    = count · ⌈m / tile_m⌉ · ⌈n / tile_n⌉ · split, tile_m = 64 when m <= 64, else
+ *              128; tile_n = 128; split-K: when the tiles fill less than one wave,
+ *              split = max(1, min(⌊sm_count / tiles⌋, ⌊k / split_k_min⌋)), split_k_min = 256
  * A dtype without a tensor-core path on the GPU (peak 0, e.g. fp8 on A100) runs at the bf16
  * peak. Parameters come from the GPU spec's "efficiency" block (sim/gpu-spec.h); the tile
  * sizes and the launch overhead switch can be overridden in the backend's JSON object.
@@ -28,10 +29,12 @@
 #include "sim/error.h"
 #include "sim/json.h"
 
-typedef struct {
-  double tile_m;       /* GEMM tile rows for m > small_tile_m */
-  double small_tile_m; /* tile rows used when m <= small_tile_m */
-  double tile_n;       /* GEMM tile columns */
+typedef struct
+{
+  double tile_m;            /* GEMM tile rows for m > small_tile_m */
+  double small_tile_m;      /* tile rows used when m <= small_tile_m */
+  double tile_n;            /* GEMM tile columns */
+  double split_k_min;       /* smallest K chunk of a split-K GEMM */
   gboolean launch_overhead; /* add the GPU's launch_overhead_s to every op */
 } Analytic;
 
@@ -40,15 +43,17 @@ static gpointer
 analytic_create (const cJSON *params, GError **error)
 {
   const AfdJsonWhere where = { "analytic backend parameters", "", AFD_ERROR_CONFIG };
-  static const char *const allowed[] = { "tile_m", "small_tile_m", "tile_n", "launch_overhead",
-                                         NULL };
-  Analytic tmp = { 128, 64, 128, TRUE };
-  gint64 tile_m = 128, small = 64, tile_n = 128;
+  static const char *const allowed[]
+      = { "tile_m", "small_tile_m", "tile_n", "split_k_min", "launch_overhead", NULL };
+  Analytic tmp = { 128, 64, 128, 256, TRUE };
+  gint64 tile_m = 128, small = 64, tile_n = 128, split_k_min = 256;
   if (!afd_json_check_object (params, &where, allowed, error)
       || !afd_json_get_int (params, &where, "tile_m", AFD_JSON_POSITIVE, 1, 65536, &tile_m, error)
       || !afd_json_get_int (params, &where, "small_tile_m", AFD_JSON_POSITIVE, 1, 65536, &small,
                             error)
       || !afd_json_get_int (params, &where, "tile_n", AFD_JSON_POSITIVE, 1, 65536, &tile_n, error)
+      || !afd_json_get_int (params, &where, "split_k_min", AFD_JSON_POSITIVE, 1, 1 << 24,
+                            &split_k_min, error)
       || !afd_json_get_bool (params, &where, "launch_overhead", AFD_JSON_OPTIONAL,
                              &tmp.launch_overhead, error))
     return NULL;
@@ -60,9 +65,10 @@ analytic_create (const cJSON *params, GError **error)
                    where.file, small, tile_m);
       return NULL;
     }
-  tmp.tile_m = (double) tile_m;
-  tmp.small_tile_m = (double) small;
-  tmp.tile_n = (double) tile_n;
+  tmp.tile_m = (double)tile_m;
+  tmp.small_tile_m = (double)small;
+  tmp.tile_n = (double)tile_n;
+  tmp.split_k_min = (double)split_k_min;
   return g_memdup2 (&tmp, sizeof tmp);
 }
 
@@ -82,12 +88,18 @@ gemm_tiles (const Analytic *self, double m, double n)
   return ceil (m / tm) * ceil (n / self->tile_n);
 }
 
-/* Fraction of SM slots the tiles fill over whole waves: t / (⌈t/sm⌉·sm). */
+/* Fraction of SM slots the tiles fill over whole waves, t / (⌈t/sm⌉·sm), after splitting K
+ * (chunks of at least split_k_min) when the tiles fill less than one wave. */
 static double
-wave_efficiency (double tiles, double sm_count)
+wave_efficiency (const Analytic *self, double tiles, double k, double sm_count)
 {
   if (tiles <= 0)
     return 1.0;
+  if (tiles < sm_count)
+    {
+      double split = fmin (floor (sm_count / tiles), floor (k / self->split_k_min));
+      tiles *= fmax (1.0, split);
+    }
   return tiles / (ceil (tiles / sm_count) * sm_count);
 }
 
@@ -114,28 +126,30 @@ compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
       double tokens = 0, weighted = 0, tiles = 0;
       for (guint e = 0; e < op->n_experts; e++)
         {
-          double m = (double) op->expert_tokens[e];
+          double m = (double)op->expert_tokens[e];
           if (m <= 0)
             continue;
           tokens += m;
           weighted += m + eff->gemm_half_m;
-          tiles += (double) op->gemm.count * gemm_tiles (self, m, (double) op->gemm.n);
+          tiles += (double)op->gemm.count * gemm_tiles (self, m, (double)op->gemm.n);
         }
       if (tokens <= 0)
         return 0.0;
       /* FLOPs are proportional to tokens: Σ FLOPs_e/(m_e/(m_e+h)) = FLOPs·Σ(m_e+h)/Σ m_e. */
       double flops_scaled = op->flops * weighted / tokens;
       return flops_scaled
-             / (peak_for (gpu, op->dtype) * eff->gemm_max_fraction * wave_efficiency (tiles, sm));
+             / (peak_for (gpu, op->dtype) * eff->gemm_max_fraction
+                * wave_efficiency (self, tiles, (double)op->gemm.k, sm));
     }
   if (op->has_gemm)
     {
-      const double m = (double) op->gemm.m;
-      const double count = op->gemm.count > 0 ? (double) op->gemm.count : 1.0;
+      const double m = (double)op->gemm.m;
+      const double count = op->gemm.count > 0 ? (double)op->gemm.count : 1.0;
       if (m <= 0)
         return 0.0;
       double fraction = eff->gemm_max_fraction * m / (m + eff->gemm_half_m)
-                        * wave_efficiency (count * gemm_tiles (self, m, (double) op->gemm.n), sm);
+                        * wave_efficiency (self, count * gemm_tiles (self, m, (double)op->gemm.n),
+                                           (double)op->gemm.k, sm);
       return op->flops / (peak_for (gpu, op->dtype) * fraction);
     }
   if (op->has_attention || op->kind == AFD_OP_ATTENTION_DECODE
@@ -146,8 +160,8 @@ compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
 
 /* The roofline time of @op on the GPU of @where. */
 static gboolean
-analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where,
-                  double *out_seconds, GError **error)
+analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where, double *out_seconds,
+                  GError **error)
 {
   const Analytic *self = state;
   const AfdGpuSpec *gpu = where->gpu;
@@ -158,7 +172,7 @@ analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where,
                    op->name, afd_op_kind_name (op->kind));
       return FALSE;
     }
-  if ((int) op->dtype < 0 || op->dtype >= AFD_DTYPE_COUNT)
+  if ((int)op->dtype < 0 || op->dtype >= AFD_DTYPE_COUNT)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "analytic: op %s has an invalid dtype",
                    op->name);
@@ -167,7 +181,8 @@ analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where,
   double t_compute = compute_seconds (self, op, gpu);
   double t_memory = (op->bytes_read + op->bytes_written)
                     / (gpu->hbm_bandwidth_bytes_per_s * gpu->efficiency.memory_fraction);
-  *out_seconds = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + fmax (t_compute, t_memory);
+  *out_seconds
+      = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + fmax (t_compute, t_memory);
   return TRUE;
 }
 
@@ -178,9 +193,9 @@ analytic_describe (gpointer state, GString *out)
   const Analytic *self = state;
   g_string_append_printf (out,
                           "roofline, GEMM tiles %.0fx%.0f (%.0f rows when m <= %.0f), "
-                          "launch overhead %s",
+                          "split-K chunks >= %.0f, launch overhead %s",
                           self->tile_m, self->tile_n, self->small_tile_m, self->small_tile_m,
-                          self->launch_overhead ? "on" : "off");
+                          self->split_k_min, self->launch_overhead ? "on" : "off");
 }
 
 const AfdCostModelClass afd_cost_model_analytic_class = {

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for backends/analytic.c: the hand-worked roofline examples of
+ * docs/models/roofline.md on an A100-SXM4-80GB (tests/data/cost-gpu-a100.json: bf16 peak
+ * 312 TFLOP/s, HBM 2.039 TB/s, 108 SMs, launch 4 µs, gemm_max_fraction 0.869, gemm_half_m 128,
+ * memory_fraction 0.79, attention_max_fraction 0.7). */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "backends/registry.h"
+#include "models/ops.h"
+#include "sim/cost-model.h"
+#include "sim/json.h"
+#include "tests/test-helpers.h"
+
+static AfdGpuSpec *gpu;
+static AfdCostModel *model;
+static AfdLlm *masep;
+
+static void
+setup (void)
+{
+  g_autoptr (GError) error = NULL;
+  gpu = afd_gpu_spec_load (TEST_DATA "/cost-gpu-a100.json", &error);
+  afd_assert_no_error (error);
+  const AfdCostModelClass *klass = afd_cost_model_lookup ("analytic", &error);
+  afd_assert_no_error (error);
+  model = afd_cost_model_new (klass, NULL, &error);
+  afd_assert_no_error (error);
+  masep = afd_llm_load ("masep-4l", &error);
+  afd_assert_no_error (error);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&gpu, afd_gpu_spec_free);
+  g_clear_pointer (&model, afd_cost_model_free);
+  g_clear_pointer (&masep, afd_llm_free);
+}
+
+TestSuite (cost_analytic, .init = setup, .fini = teardown);
+
+/* Prices @op on GPU 0 and fails the test on error. */
+static double
+price (const AfdOp *op)
+{
+  g_autoptr (GError) error = NULL;
+  AfdPlacement where = { gpu, 0 };
+  double s = -1;
+  cr_assert (afd_cost_model_op_time (model, op, &where, &s, &error));
+  afd_assert_no_error (error);
+  return s;
+}
+
+/* A plain GEMM m×n×k with bf16 weights, inputs and outputs. */
+static AfdOp *
+gemm (guint64 m, guint64 n, guint64 k)
+{
+  AfdOp *op = afd_op_new (AFD_OP_OUT_PROJ, "gemm");
+  op->dtype = AFD_DTYPE_BF16;
+  op->has_gemm = TRUE;
+  op->gemm = (AfdGemmShape){ m, n, k, 1 };
+  op->flops = 2.0 * m * n * k;
+  op->bytes_read = 2.0 * (n * k + m * k);
+  op->bytes_written = 2.0 * m * n;
+  return op;
+}
+
+/* Worked example 1 (compute-bound): 4096³ bf16 GEMM. Tiles 32·32 = 1024 over 108 SMs fill
+ * 10 waves: wave 1024/1080 = 0.948148; efficiency 0.869·4096/4224·0.948148 = 0.798973;
+ * compute 2·4096³/(312e12·0.798973) = 551.345 µs > memory 3·4096²·2/(2.039e12·0.79)
+ * = 62.49 µs; + 4 µs launch = 555.345 µs. */
+Test (cost_analytic, large_gemm_compute_bound)
+{
+  g_autoptr (AfdOp) op = gemm (4096, 4096, 4096);
+  cr_assert_float_eq (price (op), 555.3447322e-6, 1e-12, "1 ps: rounding of the hand value");
+}
+
+/* Worked example 2 (memory-bound decode): masep-4l qkv_proj for 8 tokens on 3 heads
+ * (m 8, n 1152, k 4096). 9 tiles < 108 SMs: split-K min(⌊108/9⌋, ⌊4096/256⌋) = 12 fills one
+ * wave; efficiency 0.869·8/136 = 0.0511176; compute 4.734 µs < memory
+ * 9,521,152/(2.039e12·0.79) = 5.911 µs; + 4 µs = 9.911 µs. */
+Test (cost_analytic, decode_qkv_memory_bound)
+{
+  AfdOpsParams p;
+  afd_ops_params_init (&p, AFD_PHASE_DECODE);
+  p.n_sequences = 8;
+  p.context_tokens = 2047;
+  p.head_count = 3;
+  g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify)afd_op_free);
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_ops_attention_block (masep, &p, ops, &error));
+  cr_assert_float_eq (price (ops->pdata[1]), 9.910785257e-6, 1e-14);
+  /* Example 3: attention_decode reads 25,190,400 B: 15.638 µs ≫ compute
+   * 25,165,824/(312e12·0.7) = 0.115 µs; + 4 µs = 19.638 µs. */
+  cr_assert_float_eq (price (ops->pdata[2]), 19.63834344e-6, 1e-14);
+}
+
+/* Worked example 4: grouped GEMM of masep experts with {10, 0, 5, 1} tokens. Small-M
+ * weighting Σ(m_e + 128)/Σ m_e = 400/16; 3·2·128 = 768 tiles, wave 768/864; compute
+ * 4,294,967,296·25/(312e12·0.869·0.888889) = 445.53 µs < memory 806,551,552/(2.039e12·0.79)
+ * = 500.71 µs; + 4 µs = 504.71 µs. */
+Test (cost_analytic, grouped_gemm_by_hand)
+{
+  const guint64 counts[] = { 10, 0, 5, 1 };
+  g_autoptr (AfdOp) op = afd_ops_expert_grouped_gemm (masep, 0, counts, 4);
+  cr_assert_float_eq (price (op), 504.7117860e-6, 1e-12);
+}
+
+/* Spreading the same tokens over more experts costs more: each used expert adds gemm_half_m
+ * rows of small-M inefficiency and its weights to read (256 tokens on 1 expert: weighting
+ * 384/256 = 1.5; on 4 experts of 64: 768/256 = 3.0). */
+Test (cost_analytic, spreading_tokens_costs_more)
+{
+  const guint64 one[] = { 256, 0, 0, 0 }, spread[] = { 64, 64, 64, 64 };
+  g_autoptr (AfdOp) a = afd_ops_expert_grouped_gemm (masep, 0, one, 4);
+  g_autoptr (AfdOp) b = afd_ops_expert_grouped_gemm (masep, 0, spread, 4);
+  cr_assert_gt (b->bytes_read, a->bytes_read);
+  cr_assert_gt (price (b), price (a));
+  a->bytes_read = b->bytes_read = a->bytes_written = b->bytes_written = 0;
+  cr_assert_gt (price (b), price (a), "compute side alone");
+}
+
+/* A dtype the GPU has no tensor-core path for (fp8 on A100) runs at the bf16 peak. */
+Test (cost_analytic, fp8_falls_back_to_bf16_on_a100)
+{
+  g_autoptr (AfdOp) a = gemm (4096, 4096, 4096);
+  g_autoptr (AfdOp) b = gemm (4096, 4096, 4096);
+  b->dtype = AFD_DTYPE_FP8;
+  cr_assert_float_eq (price (a), price (b), 1e-15);
+}
+
+/* An op with no work still costs one launch. */
+Test (cost_analytic, empty_op_costs_a_launch)
+{
+  g_autoptr (AfdOp) op = afd_op_new (AFD_OP_ELEMENTWISE, "noop");
+  cr_assert_float_eq (price (op), 4e-6, 1e-15);
+}
+
+/* "launch_overhead": false drops the launch term. */
+Test (cost_analytic, launch_overhead_switch)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) params = cJSON_Parse ("{\"launch_overhead\": false}");
+  g_autoptr (AfdCostModel) m = afd_cost_model_new (&afd_cost_model_analytic_class, params, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdOp) op = gemm (4096, 4096, 4096);
+  AfdPlacement where = { gpu, 0 };
+  double s = 0;
+  cr_assert (afd_cost_model_op_time (m, op, &where, &s, &error));
+  cr_assert_float_eq (s, 551.3447322e-6, 1e-12);
+  g_autoptr (GString) text = g_string_new (NULL);
+  afd_cost_model_describe (m, text);
+  cr_assert (strstr (text->str, "launch overhead off") != NULL, "%s", text->str);
+}
+
+/* Communication ops are the network model's: AFD_ERROR_CONFIG naming the op. */
+Test (cost_analytic, rejects_comm_ops)
+{
+  g_autoptr (AfdOp) op = afd_op_new (AFD_OP_COMM_DISPATCH, "layer0.dispatch");
+  g_autoptr (GError) error = NULL;
+  AfdPlacement where = { gpu, 0 };
+  double s = 0;
+  cr_assert_not (afd_cost_model_op_time (model, op, &where, &s, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "layer0.dispatch");
+}
+
+/* Bad parameters are AFD_ERROR_CONFIG naming the key. */
+Test (cost_analytic, rejects_bad_params)
+{
+  static const char *const bad[]
+      = { "{\"tile_m\": 0}", "{\"tile_n\": -128}", "{\"small_tile_m\": 256}",
+          "{\"split_k_min\": 1.5}", "{\"launch_overhead\": 1}" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (cJSON) params = cJSON_Parse (bad[i]);
+      g_autoptr (AfdCostModel) m
+          = afd_cost_model_new (&afd_cost_model_analytic_class, params, &error);
+      cr_assert_null (m, "%s should be rejected", bad[i]);
+      afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+    }
+}
+
+/* Every op of a masep-4l decode block prices to a finite positive time on every shipped GPU. */
+Test (cost_analytic, prices_every_op_on_shipped_gpus)
+{
+  static const char *const gpus[] = { "A100-SXM4-80GB", "H100-SXM", "H20", "B200" };
+  AfdOpsParams p;
+  afd_ops_params_init (&p, AFD_PHASE_DECODE);
+  p.n_sequences = 64;
+  p.context_tokens = 2000;
+  g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify)afd_op_free);
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_ops_attention_block (masep, &p, ops, &error));
+  g_ptr_array_add (ops, afd_ops_router (masep, 0, 64));
+  g_ptr_array_add (ops, afd_ops_lm_head (masep, 64, 1));
+  g_ptr_array_add (ops, afd_ops_dense_ffn (masep, 0, 64, 2));
+  for (guint g = 0; g < G_N_ELEMENTS (gpus); g++)
+    {
+      g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load (gpus[g], &error);
+      afd_assert_no_error (error);
+      AfdPlacement where = { spec, 3 };
+      for (guint i = 0; i < ops->len; i++)
+        {
+          double s = -1;
+          cr_assert (afd_cost_model_op_time (model, ops->pdata[i], &where, &s, &error));
+          cr_assert (isfinite (s) && s >= spec->launch_overhead_s, "%s on %s: %g",
+                     ((AfdOp *)ops->pdata[i])->name, gpus[g], s);
+        }
+    }
+}
