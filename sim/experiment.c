@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim/cluster.h"
+#include "sim/collective.h"
 #include "sim/cost-model.h"
 #include "sim/data-dir.h"
 #include "sim/engine.h"
@@ -244,30 +245,112 @@ price (gpointer user_data, const AfdOpGraph *graph, guint op, double *out_second
   return afd_cost_model_op_time (p->costs, &view, &where, out_seconds, error);
 }
 
-/* Fills two-level link parameters from a cluster (NVLink per GPU, NIC per GPU, hop latencies). */
+typedef struct _Net Net;
+
+/* Flow mode: what a collective's completion callback needs. */
+typedef struct {
+  Net *net;
+  guint comm;
+} CommCtx;
+
+/* The network side of a replay: analytic (pure) or flow-level (flows on the netsim). */
+struct _Net {
+  AfdNetwork *network;
+  AfdNetsim *netsim; /* flow mode only */
+  AfdReplay *replay;
+  GError *error;     /* first failure inside a flow-mode callback */
+  CommCtx *ctx;      /* flow mode: one per collective */
+};
+
+/* Describes collective @comm of @graph for sim/collective.h. A barrier is a 4-byte all-reduce
+ * (how NCCL-based frameworks implement one). */
 static void
-links_from_cluster (const AfdCluster *c, AfdReplayLinks *links)
+to_collective (const AfdOpGraph *graph, guint comm, AfdCollective *out)
 {
-  links->gpus_per_node = afd_cluster_gpus_per_node (c);
-  links->intra_bandwidth_bytes_per_s = afd_cluster_gpu_spec (c)->nvlink_bandwidth_bytes_per_s;
-  guint nic = 0;
-  links->inter_bandwidth_bytes_per_s = afd_cluster_gpu_nic_bandwidth (c, 0, &nic);
-  double up = 0, out = 0;
-  for (guint i = 0; i < afd_cluster_link_count (c); i++)
+  const AfdOpGraphComm *c = afd_opgraph_comm (graph, comm);
+  *out = (AfdCollective) { 0 };
+  out->algo = AFD_ALGO_AUTO;
+  out->proto = AFD_PROTO_AUTO;
+  out->group = afd_opgraph_comm_gpus (graph, comm);
+  out->group_size = c->n_members;
+  out->bytes = c->bytes;
+  switch (c->pattern)
     {
-      const AfdLink *l = afd_cluster_link (c, i);
-      if (l->scale_out)
-        out = MAX (out, l->latency_s);
-      else
-        up = MAX (up, l->latency_s);
+    case AFD_COMM_ALL_REDUCE:
+      out->op = AFD_COLL_ALL_REDUCE;
+      break;
+    case AFD_COMM_ALL_GATHER:
+      out->op = AFD_COLL_ALL_GATHER;
+      break;
+    case AFD_COMM_REDUCE_SCATTER:
+      out->op = AFD_COLL_REDUCE_SCATTER;
+      break;
+    case AFD_COMM_BROADCAST:
+      out->op = AFD_COLL_BROADCAST;
+      break;
+    case AFD_COMM_ALL_TO_ALL:
+      out->op = c->has_pairs ? AFD_COLL_ALL_TO_ALL_V : AFD_COLL_ALL_TO_ALL;
+      out->matrix_bytes = afd_opgraph_comm_pairs (graph, comm);
+      break;
+    case AFD_COMM_SEND_RECV:
+      out->op = AFD_COLL_SEND_RECV;
+      break;
+    case AFD_COMM_BARRIER:
+    case AFD_COMM_N_PATTERNS:
+      out->op = AFD_COLL_ALL_REDUCE;
+      out->bytes = 4;
+      break;
     }
-  /* GPU -> switch -> GPU inside a node; GPU -> NIC -> switch -> NIC -> GPU across nodes. */
-  links->intra_latency_s = 2 * up;
-  links->inter_latency_s = 2 * up + 2 * out;
-  if (links->inter_bandwidth_bytes_per_s <= 0)
-    links->inter_bandwidth_bytes_per_s = links->intra_bandwidth_bytes_per_s;
-  if (links->intra_bandwidth_bytes_per_s <= 0)
-    links->intra_bandwidth_bytes_per_s = links->inter_bandwidth_bytes_per_s;
+}
+
+/* AfdReplayCommTimeFunc: the analytic collective model of sim/collective.h. */
+static gboolean
+comm_time_analytic (gpointer user_data, const AfdOpGraph *graph, guint comm, double *out_seconds,
+                    GError **error)
+{
+  Net *net = user_data;
+  AfdCollective coll;
+  if (afd_opgraph_comm (graph, comm)->n_members < 2)
+    {
+      *out_seconds = 0;
+      return TRUE;
+    }
+  to_collective (graph, comm, &coll);
+  if (!afd_collective_time_analytic (net->network, &coll, NULL, NULL, out_seconds, error))
+    {
+      g_prefix_error (error, "collective %s: ", afd_opgraph_comm (graph, comm)->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Flow mode: the collective's last byte arrived. */
+static void
+on_collective_done (AfdNetsim *sim, gpointer user_data)
+{
+  CommCtx *ctx = user_data;
+  afd_replay_comm_finished (ctx->net->replay, ctx->comm);
+}
+
+/* AfdReplayCommStartFunc: starts the collective's flows on the flow-level network. */
+static void
+comm_start_flow (gpointer user_data, AfdReplay *replay, const AfdOpGraph *graph, guint comm)
+{
+  Net *net = user_data;
+  net->replay = replay;
+  if (afd_opgraph_comm (graph, comm)->n_members < 2 || net->error != NULL)
+    {
+      afd_replay_comm_finished (replay, comm);
+      return;
+    }
+  AfdCollective coll;
+  to_collective (graph, comm, &coll);
+  if (!afd_netsim_start_collective (net->netsim, &coll, NULL, on_collective_done,
+                                    &net->ctx[comm], &net->error))
+    {
+      g_prefix_error (&net->error, "collective %s: ", afd_opgraph_comm (graph, comm)->name);
+      afd_replay_comm_finished (replay, comm);
+    }
 }
 
 /* Path relative to the data folder when the file lies inside it (stable across installs). */
@@ -290,11 +373,10 @@ add_input (cJSON *inputs, const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
-  if (!g_file_get_contents (path, &data, &len, error))
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (path, &data, &len, &local))
     {
-      g_prefix_error (error, "provenance: ");
-      if (*error != NULL)
-        (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "provenance: %s", local->message);
       return FALSE;
     }
   g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
@@ -345,17 +427,46 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     return NULL;
   g_autoptr (AfdEngine) engine = afd_engine_new (self->seed);
   Pricing pricing = { costs, in.gpu };
-  AfdReplayLinks links;
-  links_from_cluster (cluster, &links);
-  AfdReplayConfig config = {
-    .op_time = price,
-    .op_time_data = &pricing,
-    .comm_time = afd_replay_links_comm_time,
-    .comm_time_data = &links,
-  };
-  /* TODO(#5): --network flow: start each collective's flows on the flow-level network. */
+  g_autoptr (AfdNetwork) network = afd_network_new (cluster);
+  g_autoptr (AfdNetsim) netsim = NULL;
+  Net net = { network, NULL, NULL, NULL, NULL };
+  AfdReplayConfig config = { .op_time = price, .op_time_data = &pricing };
+  g_autofree CommCtx *ctx = NULL;
+  if (strcmp (self->network, "flow") == 0)
+    {
+      guint n = afd_opgraph_n_comms (graph);
+      /* Validate every collective first, so bad groups fail before anything runs. */
+      for (guint c = 0; c < n; c++)
+        {
+          double ignored;
+          if (!comm_time_analytic (&net, graph, c, &ignored, error))
+            return NULL;
+        }
+      netsim = afd_netsim_new (network, engine);
+      net.netsim = netsim;
+      ctx = g_new (CommCtx, MAX (n, 1u));
+      for (guint c = 0; c < n; c++)
+        ctx[c] = (CommCtx) { &net, c };
+      net.ctx = ctx;
+      config.comm_start = comm_start_flow;
+      config.comm_start_data = &net;
+    }
+  else
+    {
+      config.comm_time = comm_time_analytic;
+      config.comm_time_data = &net;
+    }
   g_autoptr (AfdReplay) replay = afd_replay_new (graph, engine, &config, error);
-  if (replay == NULL || !afd_replay_run (replay, error))
+  if (replay == NULL)
+    return NULL;
+  gboolean ok = afd_replay_run (replay, error);
+  if (net.error != NULL)
+    {
+      g_clear_error (error);
+      g_propagate_error (error, g_steal_pointer (&net.error));
+      return NULL;
+    }
+  if (!ok)
     return NULL;
   AfdMetrics m;
   afd_metrics_compute (replay, graph, &in, &m);
@@ -397,13 +508,6 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (self->costs, error);
   if (costs == NULL)
     return NULL;
-  if (strcmp (self->network, "analytic") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "network '%s': only the analytic network is wired into runs so far "
-                   "(TODO(#5): flow)", self->network);
-      return NULL;
-    }
   g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();

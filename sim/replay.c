@@ -336,8 +336,9 @@ afd_replay_critical_path (const AfdReplay *self)
   for (guint i = 1; i < n_ops; i++)
     if (afd_gpu_set_op_end (self->set, i) > afd_gpu_set_op_end (self->set, cur))
       cur = i;
-  /* Each step moves to an op that ended no later than the current one started, and op ids
-   * strictly decrease or the step is a collective member hop, so the walk terminates. */
+  /* Each step moves to a dependency or stream predecessor (a smaller op id) of the current op
+   * or of the collective's last-arriving member, so the walk terminates. A collective is
+   * listed once, by the member the walk reached. */
   while (cur != AFD_OPGRAPH_NONE)
     {
       g_array_append_val (path, cur);
@@ -366,9 +367,6 @@ afd_replay_critical_path (const AfdReplay *self)
               best_end = e;
             }
         }
-      /* Record the late member too, so the path names who everybody waited for. */
-      if (from != cur)
-        g_array_append_val (path, from);
       cur = best;
     }
   /* Reverse into time order. */
