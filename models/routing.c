@@ -144,6 +144,12 @@ afd_routing_new (const char *spec, guint n_experts, guint top_k, GError **error)
 
   g_auto (GStrv) parts = g_strsplit (spec, ":", -1);
   guint n = g_strv_length (parts);
+  /* An empty spec splits into no parts (fuzz finding: parts[0] was NULL). */
+  if (n == 0)
+    {
+      spec_fail (error, spec, "empty (uniform, zipf:S, hot:K[:F], dirichlet:A or file:PATH)");
+      return NULL;
+    }
   const char *name = parts[0];
   if (strcmp (name, "uniform") == 0)
     {
