@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/routing.h"
 #include "sim/cli.h"
 #include "sim/cluster.h"
 #include "sim/gpu-spec.h"
@@ -334,4 +335,19 @@ Test (robustness, cli_numbers)
   cr_assert (afd_cli_parse_double ("--x", "-0", 0, 10, &dzero, &error));
   /* Robustness finding: "-0" used to come back as negative zero and print as "-0". */
   cr_assert (dzero == 0.0 && !signbit (dzero), "-0 is not plain zero");
+}
+
+/* Fuzz finding: an empty routing spec (`afdsim run --routing ''`) crashed on a NULL name;
+ * it is now a configuration error naming the spec. */
+Test (robustness, empty_routing_spec)
+{
+  static const char *const specs[] = { "", ":", "zipf:", "hot::", "file:", "dirichlet:nan" };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AfdRouting) routing = afd_routing_new (specs[i], 8, 2, &error);
+      cr_assert_null (routing, "spec '%s' accepted", specs[i]);
+      afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+      afd_assert_error_contains (error, "routing '");
+    }
 }

@@ -23,6 +23,10 @@ sources_of() {
     cluster) echo "sim/cluster.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
     llm) echo "sim/llm.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
     routing) echo "models/routing.c sim/json.c sim/error.c" ;;
+    experiment)
+      echo "sim/experiment.c sim/cluster.c sim/cost-model.c sim/data-dir.c sim/engine.c sim/error.c \
+sim/event-queue.c sim/gpu-spec.c sim/json.c sim/llm.c sim/metrics.c sim/op.c sim/opgraph.c \
+sim/replay.c sim/strategy.c sim/stream.c sim/trace.c sim/types.c sim/network.c sim/flow.c" ;;
     roofline-hardware)
       echo "models/roofline.c sim/llm.c sim/gpu-spec.c sim/cli.c sim/data-dir.c sim/json.c sim/error.c" ;;
     *) echo "" ;;

@@ -47,12 +47,12 @@ for bin in "$build"/fuzz-*; do
   log="$work/$t.log"
 
   # 1. Replay: every seed and regression input once (a regression shows up here, fast).
-  regress=""
-  case $t in cli) ;; *) regress=$(ls "$top"/tests/data/robust-*.json 2>/dev/null) ;; esac
-  # shellcheck disable=SC2086
+  # libFuzzer takes either folders or files, so the regression inputs go into a folder.
+  regress="$work/regress-$t"
+  mkdir -p "$regress"
+  case $t in cli) ;; *) cp "$top"/tests/data/robust-*.json "$regress"/ 2>/dev/null ;; esac
   if ! nice -n "${FUZZ_NICE:-10}" "$bin" -runs=0 -max_len=65536 -timeout=10 \
-      -artifact_prefix="$artifacts/$t-" \
-      "$seeds" $regress >"$log" 2>&1; then
+      -artifact_prefix="$artifacts/$t-" "$seeds" "$regress" >"$log" 2>&1; then
     echo "fuzz $t: FAILED replaying the corpus"; tail -n 40 "$log"; status=1; continue
   fi
 
