@@ -161,3 +161,58 @@ Test (strategies, rejects_unknown_options)
   cr_assert_null (g);
   afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
 }
+
+/* Worked examples (docs/models/strategies.md "Worked examples"): op time = FLOPs / 1e12 s,
+ * links α = 0 and 10 GB/s inside the one node. */
+static gboolean
+one_tflops (gpointer u, const AfdOpGraph *g, guint op, double *out, GError **error)
+{
+  *out = afd_opgraph_op (g, op)->flops / 1e12;
+  return TRUE;
+}
+
+static AfdTime
+replay_tiny (const char *strategy, const char *options, guint n_gpus, AfdOpGraph **out_graph)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdLlm) tiny = afd_llm_load (TEST_DATA "/strategy-tiny.json", &error);
+  afd_assert_no_error (error);
+  AfdStrategyInput in = { tiny, gpu, n_gpus, n_gpus, 4, 1024, FALSE, "uniform", 1 };
+  AfdOpGraph *g = build (strategy, options, &in, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdEngine) e = afd_engine_new (1);
+  AfdReplayLinks links = { n_gpus, 1e10, 1e10, 0, 0 };
+  AfdReplayConfig cfg = { one_tflops, NULL, afd_replay_links_comm_time, &links, NULL, NULL };
+  g_autoptr (AfdReplay) r = afd_replay_new (g, e, &cfg, &error);
+  afd_assert_no_error (error);
+  cr_assert (afd_replay_run (r, &error));
+  *out_graph = g;
+  return afd_replay_makespan (r);
+}
+
+/* A 2-GPU EP step: attention 25 190 ns, dispatch 410 ns (4096 B at 10 GB/s), experts
+ * 67 109 ns (4 tokens x 4·H·M), combine 410 ns: 93 119 ns; 4096 B per direction. */
+Test (strategies, worked_ep_two_gpus)
+{
+  g_autoptr (AfdOpGraph) g = NULL;
+  AfdTime t = replay_tiny ("ep", "{\"ep\": 2, \"micro_batches\": 1}", 2, &g);
+  cr_assert_eq (t, 93119);
+  cr_assert_float_eq (afd_opgraph_total_flops (g, AFD_OP_EXPERT_GROUPED_GEMM), 134217728.0, 1e-3);
+  for (guint k = 0; k < afd_opgraph_n_comms (g); k++)
+    {
+      double s, r;
+      afd_opgraph_member_bytes (g, k, 0, &s, &r);
+      cr_assert_float_eq (s, 4096, 1e-9);
+      cr_assert_float_eq (r, 4096, 1e-9);
+    }
+}
+
+/* A 2:1 MA Separation step: attention 25 190 ns (4 heads), all-reduce 819 ns, broadcast
+ * 819 ns, router 16 ns, experts 134 218 ns (8 token-expert pairs), return 1 638 ns: 162 700 ns. */
+Test (strategies, worked_masep_two_to_one)
+{
+  g_autoptr (AfdOpGraph) g = NULL;
+  AfdTime t = replay_tiny ("masep", "{\"attn_gpus\": 2, \"moe_gpus\": 1}", 3, &g);
+  cr_assert_eq (t, 162700);
+  cr_assert_float_eq (afd_opgraph_total_flops (g, AFD_OP_EXPERT_GROUPED_GEMM), 134217728.0, 1e-3);
+}
