@@ -10,3 +10,7 @@ libafdsim_a_SOURCES += \
 libafdsim_a_SOURCES += \
 	%reldir%/network.h %reldir%/network.c %reldir%/flow.c \
 	$(NULL)
+libafdsim_a_SOURCES += \
+	%reldir%/collective.h %reldir%/collective-private.h %reldir%/collective.c \
+	%reldir%/collective-flow.c \
+	$(NULL)

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collective.c - the analytic collective model and the tuner shared with flow mode.
+ *
+ * Formulas (docs/models/collectives.md, after NCCL's src/graph/tuning.cc summarised in
+ * /work/shared/reference/hardware.md §5.2 and the nccl-tests bus factors of §2.1):
+ *   ring all-reduce    t = base + (2(n-1) - 2(N-1))·α_intra + 2(N-1)·α_inter
+ *                          + 2(n-1)/n · S / (B_ring · f_proto)
+ *   ring AG / RS       the same with n-1 steps, N-1 network steps and (n-1)/n · S
+ *   chain bcast/reduce n-1 steps, S / (B_ring · f_proto)
+ *   tree all-reduce    base + 2((ppn-1)·α_intra + ⌈log2 N⌉·α_inter) + 2S / (B_ring·e_tree·f)
+ *   NVLS all-reduce    base + α_nvls + S / (B_nvlink · e_nvls)
+ *   hierarchical AR    intra RS + inter ring AR of S/ppn per GPU NIC + intra AG
+ *   direct all-to-all  p2p + (n-1)·peer + path + max(intra/B_up, inter/B_nic) / f
+ * with B_ring = B_up on one node and min(B_up, B_node_out) across nodes, B_up = NVLink line
+ * rate × scale_up_efficiency, B_node_out = Σ member NIC uplinks × scale_out_efficiency,
+ * α = NCCL hardware latency of the step's tier + the route's link latency.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "sim/collective-private.h"
+#include "sim/error.h"
+
+static const char *const op_names[AFD_COLL_OP_COUNT] = {
+  "all-reduce", "all-gather", "reduce-scatter", "broadcast",
+  "reduce",     "all-to-all", "all-to-all-v",   "send-recv",
+};
+static const char *const op_aliases[AFD_COLL_OP_COUNT] = {
+  "allreduce", "allgather", "reducescatter", "bcast",
+  "reduce",    "alltoall",  "alltoallv",     "sendrecv",
+};
+static const char *const algo_names[AFD_ALGO_COUNT] = {
+  "auto", "ring", "tree", "hierarchical", "nvls", "direct", "two-stage",
+};
+static const char *const proto_names[AFD_PROTO_COUNT] = { "auto", "ll", "ll128", "simple" };
+
+const char *
+afd_collective_op_name (AfdCollectiveOp op)
+{
+  return (int) op >= 0 && op < AFD_COLL_OP_COUNT ? op_names[op] : NULL;
+}
+
+const char *
+afd_collective_algo_name (AfdCollectiveAlgo algo)
+{
+  return (int) algo >= 0 && algo < AFD_ALGO_COUNT ? algo_names[algo] : NULL;
+}
+
+const char *
+afd_protocol_name (AfdProtocol proto)
+{
+  return (int) proto >= 0 && proto < AFD_PROTO_COUNT ? proto_names[proto] : NULL;
+}
+
+gboolean
+afd_collective_op_from_name (const char *name, AfdCollectiveOp *out_op)
+{
+  for (int i = 0; name != NULL && i < AFD_COLL_OP_COUNT; i++)
+    if (strcmp (name, op_names[i]) == 0 || strcmp (name, op_aliases[i]) == 0)
+      {
+        *out_op = (AfdCollectiveOp) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+afd_collective_algo_from_name (const char *name, AfdCollectiveAlgo *out_algo)
+{
+  for (int i = 0; name != NULL && i < AFD_ALGO_COUNT; i++)
+    if (strcmp (name, algo_names[i]) == 0)
+      {
+        *out_algo = (AfdCollectiveAlgo) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+afd_protocol_from_name (const char *name, AfdProtocol *out_proto)
+{
+  for (int i = 0; name != NULL && i < AFD_PROTO_COUNT; i++)
+    if (strcmp (name, proto_names[i]) == 0)
+      {
+        *out_proto = (AfdProtocol) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+double
+afd_collective_bus_factor (AfdCollectiveOp op, guint ranks)
+{
+  double n = ranks;
+  switch (op)
+    {
+    case AFD_COLL_ALL_REDUCE:
+      return 2.0 * (n - 1) / n;
+    case AFD_COLL_ALL_GATHER:
+    case AFD_COLL_REDUCE_SCATTER:
+    case AFD_COLL_ALL_TO_ALL:
+    case AFD_COLL_ALL_TO_ALL_V:
+      return (n - 1) / n;
+    default:
+      return 1.0;
+    }
+}
+
+void
+afd_collective_params_init (AfdCollectiveParams *p)
+{
+  memset (p, 0, sizeof *p);
+  /* NCCL tuning.cc (hardware.md §5.2), microseconds -> seconds; columns LL, LL128, Simple. */
+  static const double base[3][3] = { { 6.8, 14.0, 8.4 }, { 6.6, 14.0, 8.4 }, { 0, 0, 0 } };
+  static const double nvl[3][3] = { { 0.6, 1.25, 4.0 }, { 0.6, 1.9, 3.4 }, { 0, 0, 25.0 } };
+  static const double net[3][3] = { { 5.0, 8.5, 14.0 }, { 2.7, 4.0, 14.0 }, { 0, 0, 18.0 } };
+  static const AfdCollectiveAlgo rows[3] = { AFD_ALGO_TREE, AFD_ALGO_RING, AFD_ALGO_NVLS };
+  for (int r = 0; r < 3; r++)
+    for (int k = 0; k < 3; k++)
+      {
+        p->base_latency_s[rows[r]][AFD_PROTO_LL + k] = base[r][k] * 1e-6;
+        p->intra_latency_s[rows[r]][AFD_PROTO_LL + k] = nvl[r][k] * 1e-6;
+        p->inter_latency_s[rows[r]][AFD_PROTO_LL + k] = net[r][k] * 1e-6;
+      }
+  /* LL: 4 B of data per 8 B line; LL128: 120 of 128 B (NCCL models 0.92); Simple: all. */
+  p->protocol_factor[AFD_PROTO_LL] = 0.5;
+  p->protocol_factor[AFD_PROTO_LL128] = 0.92;
+  p->protocol_factor[AFD_PROTO_SIMPLE] = 1.0;
+  /* A100 ring busbw 230-232 of 300 GB/s NVLink (hardware.md §1.3) = 0.77. */
+  p->scale_up_efficiency = 0.77;
+  /* HDR: ~24 of 25 GB/s achievable (hardware.md §1.2, nccl#412); NDR 48-49 of 50. */
+  p->scale_out_efficiency = 0.96;
+  p->tree_efficiency = 0.92;
+  /* H100 NVLS busbw 480 GB/s on 8 GPUs = algbw 274 of 450 GB/s line rate (hardware.md §1.3). */
+  p->nvls_efficiency = 0.61;
+  p->p2p_latency_s = 8.4e-6;
+  p->peer_latency_s = 0.5e-6;
+  p->chain_chunk_bytes = 128 << 10; /* NCCL network P2P chunk (hardware.md §5.2) */
+  p->channels = 0;
+}
+
+void
+afd_collective_params_ideal (AfdCollectiveParams *p)
+{
+  memset (p, 0, sizeof *p);
+  for (int k = 0; k < AFD_PROTO_COUNT; k++)
+    p->protocol_factor[k] = 1.0;
+  p->scale_up_efficiency = p->scale_out_efficiency = 1.0;
+  p->tree_efficiency = p->nvls_efficiency = 1.0;
+  p->chain_chunk_bytes = 128 << 10;
+}
+
+void
+afd_group_info_clear (AfdGroupInfo *info)
+{
+  g_clear_pointer (&info->node_of, g_free);
+  g_clear_pointer (&info->order, g_free);
+  g_clear_pointer (&info->node_start, g_free);
+}
+
+gboolean
+afd_group_info_init (AfdGroupInfo *info, AfdNetwork *network, const AfdCollective *coll,
+                     GError **error)
+{
+  const AfdCluster *c = afd_network_cluster (network);
+  guint ngpu = afd_cluster_gpu_count (c), n = coll->group_size;
+  const char *opname = afd_collective_op_name (coll->op);
+  memset (info, 0, sizeof *info);
+  if (opname == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "collective: invalid operation %d",
+                   (int) coll->op);
+      return FALSE;
+    }
+  if (n < 2 || coll->group == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: the group needs at least 2 GPUs",
+                   opname);
+      return FALSE;
+    }
+  if (coll->op == AFD_COLL_SEND_RECV && n != 2)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "send-recv: the group must be exactly 2 GPUs (sender, receiver), got %u", n);
+      return FALSE;
+    }
+  if (coll->op == AFD_COLL_ALL_TO_ALL_V)
+    {
+      if (coll->matrix_bytes == NULL)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "all-to-all-v: no byte matrix");
+          return FALSE;
+        }
+      for (guint i = 0; i < n * n; i++)
+        if (!(coll->matrix_bytes[i] >= 0) || !isfinite (coll->matrix_bytes[i]))
+          {
+            g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                         "all-to-all-v: bytes from rank %u to rank %u must be finite and >= 0",
+                         i / n, i % n);
+            return FALSE;
+          }
+    }
+  else if (!(coll->bytes >= 0) || !isfinite (coll->bytes))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: bytes must be finite and >= 0",
+                   opname);
+      return FALSE;
+    }
+  g_autofree guint *seen = g_new0 (guint, ngpu);
+  g_autofree guint *node_map = g_new (guint, afd_cluster_node_count (c));
+  memset (node_map, 0xff, sizeof (guint) * afd_cluster_node_count (c));
+  info->n = n;
+  info->node_of = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint g = coll->group[i];
+      if (g >= ngpu)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: GPU %u is out of range (cluster %s has %u GPUs)", opname, g,
+                       afd_cluster_name (c), ngpu);
+          afd_group_info_clear (info);
+          return FALSE;
+        }
+      if (seen[g]++)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: GPU %u appears twice in the group",
+                       opname, g);
+          afd_group_info_clear (info);
+          return FALSE;
+        }
+      guint node = afd_cluster_gpu_node (c, g);
+      if (node_map[node] == G_MAXUINT)
+        node_map[node] = info->nodes++;
+      info->node_of[i] = node_map[node];
+    }
+  /* Counting sort of positions by compact node: the ring order. */
+  info->node_start = g_new0 (guint, info->nodes + 1);
+  for (guint i = 0; i < n; i++)
+    info->node_start[info->node_of[i] + 1]++;
+  info->ppn = 0;
+  info->ppn_min = G_MAXUINT;
+  for (guint k = 0; k < info->nodes; k++)
+    {
+      guint cnt = info->node_start[k + 1];
+      info->ppn = MAX (info->ppn, cnt);
+      info->ppn_min = MIN (info->ppn_min, cnt);
+      info->node_start[k + 1] += info->node_start[k];
+    }
+  info->order = g_new (guint, n);
+  g_autofree guint *fill = g_memdup2 (info->node_start, sizeof (guint) * info->nodes);
+  for (guint i = 0; i < n; i++)
+    info->order[fill[info->node_of[i]]++] = i;
+  /* Bandwidths and latencies from routes of representative pairs. */
+  for (guint k = 0; k < info->nodes && info->ppn > 1; k++)
+    if (info->node_start[k + 1] - info->node_start[k] >= 2)
+      {
+        guint a = coll->group[info->order[info->node_start[k]]];
+        guint b = coll->group[info->order[info->node_start[k] + 1]];
+        double bw, lat;
+        afd_network_path (network, a, b, &bw, &lat);
+        if (info->intra_bw == 0 || bw < info->intra_bw)
+          info->intra_bw = bw;
+        info->intra_lat_s = MAX (info->intra_lat_s, lat);
+      }
+  if (info->nodes > 1)
+    {
+      afd_network_path (network, coll->group[info->order[0]],
+                        coll->group[info->order[info->node_start[1]]], NULL, &info->inter_lat_s);
+      info->nic_bw = G_MAXDOUBLE;
+      info->node_out_bw = G_MAXDOUBLE;
+      info->nics_min = G_MAXUINT;
+      g_autoptr (GHashTable) nics = g_hash_table_new (NULL, NULL);
+      for (guint k = 0; k < info->nodes; k++)
+        {
+          double sum = 0;
+          g_hash_table_remove_all (nics);
+          for (guint j = info->node_start[k]; j < info->node_start[k + 1]; j++)
+            {
+              guint nic;
+              double bw = afd_cluster_gpu_nic_bandwidth (c, coll->group[info->order[j]], &nic);
+              if (nic == G_MAXUINT)
+                continue;
+              info->nic_bw = MIN (info->nic_bw, bw);
+              if (g_hash_table_add (nics, GUINT_TO_POINTER (nic + 1)))
+                sum += bw;
+            }
+          info->node_out_bw = MIN (info->node_out_bw, sum);
+          info->nics_min = MIN (info->nics_min, g_hash_table_size (nics));
+        }
+      if (info->nics_min == 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: the group spans nodes but some node has no NIC (cluster %s)", opname,
+                       afd_cluster_name (c));
+          afd_group_info_clear (info);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ⌈log2 x⌉ for x >= 1. */
+static double
+ceil_log2 (guint x)
+{
+  return x <= 1 ? 0.0 : ceil (log2 ((double) x));
+}
+
+/* Per-GPU network bandwidth (payload) of a group member: its NIC, or its share of a NIC. */
+static double
+gpu_out_bw (const AfdGroupInfo *g, const AfdCollectiveParams *p)
+{
+  return MIN (g->nic_bw, g->node_out_bw / g->ppn) * p->scale_out_efficiency;
+}
+
+/* Ring bus bandwidth (payload bytes/s) before the protocol factor. */
+static double
+ring_bw (const AfdGroupInfo *g, const AfdCollectiveParams *p)
+{
+  double up = g->ppn > 1 ? g->intra_bw * p->scale_up_efficiency : G_MAXDOUBLE;
+  if (g->nodes == 1)
+    return up;
+  return MIN (up, g->node_out_bw * p->scale_out_efficiency);
+}
+
+/* Latency of @steps ring steps of which @inter cross the network. */
+static double
+ring_latency (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollectiveAlgo row,
+              AfdProtocol proto, double steps, double inter)
+{
+  double a_intra = p->intra_latency_s[row][proto] + g->intra_lat_s;
+  double a_inter = p->inter_latency_s[row][proto] + g->inter_lat_s;
+  return p->base_latency_s[row][proto] + (steps - inter) * a_intra + inter * a_inter;
+}
+
+/* Per-rank intra/inter send and receive volumes of an all-to-all(-v), as maxima. */
+static void
+a2a_volumes (const AfdGroupInfo *g, const AfdCollective *coll, double *out_intra,
+             double *out_inter, double *out_node)
+{
+  guint n = g->n;
+  double intra = 0, inter = 0, node = 0;
+  if (coll->op != AFD_COLL_ALL_TO_ALL_V)
+    {
+      double per_peer = coll->bytes / n;
+      intra = (g->ppn - 1) * per_peer;
+      inter = (n - g->ppn_min) * per_peer;
+      node = g->ppn * inter;
+    }
+  else
+    {
+      g_autofree double *node_out = g_new0 (double, g->nodes);
+      g_autofree double *node_in = g_new0 (double, g->nodes);
+      for (guint i = 0; i < n; i++)
+        {
+          double si = 0, so = 0, ri = 0, ro = 0;
+          for (guint j = 0; j < n; j++)
+            {
+              if (i == j)
+                continue;
+              gboolean same = g->node_of[i] == g->node_of[j];
+              double sij = coll->matrix_bytes[i * n + j], rji = coll->matrix_bytes[j * n + i];
+              if (same)
+                {
+                  si += sij;
+                  ri += rji;
+                }
+              else
+                {
+                  so += sij;
+                  ro += rji;
+                }
+            }
+          intra = MAX (intra, MAX (si, ri));
+          inter = MAX (inter, MAX (so, ro));
+          node_out[g->node_of[i]] += so;
+          node_in[g->node_of[i]] += ro;
+        }
+      for (guint k = 0; k < g->nodes; k++)
+        node = MAX (node, MAX (node_out[k], node_in[k]));
+    }
+  *out_intra = intra;
+  *out_inter = inter;
+  *out_node = node;
+}
+
+/* The modelled time of one (algo, proto); FALSE when the pair does not apply. */
+static gboolean
+model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *coll,
+            const AfdCollectiveParams *p, AfdCollectiveAlgo algo, AfdProtocol proto,
+            double *out_lat, double *out_bw, double *out_time)
+{
+  double n = g->n, N = g->nodes, S = coll->bytes, f = p->protocol_factor[proto];
+  double lat = 0, bw = 0, t = 0;
+  AfdCollectiveOp op = coll->op;
+  gboolean multi = g->nodes > 1;
+  if (proto == AFD_PROTO_LL128 && multi)
+    return FALSE; /* LL128 only on NVLink paths (hardware.md §5.2) */
+  switch (algo)
+    {
+    case AFD_ALGO_RING:
+      {
+        double steps, inter, volume;
+        if (op == AFD_COLL_ALL_REDUCE)
+          steps = 2 * (n - 1), inter = 2 * (N - 1), volume = 2 * (n - 1) / n * S;
+        else if (op == AFD_COLL_ALL_GATHER || op == AFD_COLL_REDUCE_SCATTER)
+          steps = n - 1, inter = N - 1, volume = (n - 1) / n * S;
+        else if (op == AFD_COLL_BROADCAST || op == AFD_COLL_REDUCE)
+          steps = n - 1, inter = N - 1, volume = S;
+        else
+          return FALSE;
+        bw = ring_bw (g, p) * f;
+        lat = ring_latency (g, p, AFD_ALGO_RING, proto, steps, inter);
+        t = lat + volume / bw;
+        break;
+      }
+    case AFD_ALGO_TREE:
+      if (op != AFD_COLL_ALL_REDUCE)
+        return FALSE;
+      bw = ring_bw (g, p) * p->tree_efficiency * f;
+      lat = p->base_latency_s[AFD_ALGO_TREE][proto]
+            + 2 * ((g->ppn - 1) * (p->intra_latency_s[AFD_ALGO_TREE][proto] + g->intra_lat_s)
+                   + ceil_log2 (g->nodes)
+                         * (p->inter_latency_s[AFD_ALGO_TREE][proto] + g->inter_lat_s));
+      t = lat + 2 * S / bw;
+      break;
+    case AFD_ALGO_NVLS:
+      if (op != AFD_COLL_ALL_REDUCE || multi || proto != AFD_PROTO_SIMPLE
+          || !afd_cluster_nvls (afd_network_cluster (network)))
+        return FALSE;
+      bw = g->intra_bw * p->nvls_efficiency;
+      lat = p->base_latency_s[AFD_ALGO_NVLS][proto] + p->intra_latency_s[AFD_ALGO_NVLS][proto]
+            + g->intra_lat_s;
+      t = lat + S / bw;
+      break;
+    case AFD_ALGO_HIERARCHICAL:
+      {
+        if (op != AFD_COLL_ALL_REDUCE || !multi || g->ppn < 2)
+          return FALSE;
+        double ppn = g->ppn, up = g->intra_bw * p->scale_up_efficiency * f;
+        double out = gpu_out_bw (g, p) * f;
+        lat = ring_latency (g, p, AFD_ALGO_RING, proto, 2 * (ppn - 1) + 2 * (N - 1),
+                            2 * (N - 1));
+        double t_up = 2 * (ppn - 1) / ppn * S / up, t_out = 2 * (N - 1) / N * (S / ppn) / out;
+        t = lat + t_up + t_out;
+        bw = 2 * (n - 1) / n * S / (t_up + t_out);
+        break;
+      }
+    case AFD_ALGO_DIRECT:
+    case AFD_ALGO_TWO_STAGE:
+      {
+        if (op == AFD_COLL_SEND_RECV)
+          {
+            if (algo != AFD_ALGO_DIRECT)
+              return FALSE;
+            double path_bw, path_lat;
+            gboolean out = afd_network_path (network, coll->group[0], coll->group[1], &path_bw,
+                                             &path_lat);
+            bw = path_bw * (out ? p->scale_out_efficiency : p->scale_up_efficiency) * f;
+            lat = p->p2p_latency_s + path_lat;
+            t = lat + S / bw;
+            break;
+          }
+        if (op != AFD_COLL_ALL_TO_ALL && op != AFD_COLL_ALL_TO_ALL_V)
+          return FALSE;
+        if (proto == AFD_PROTO_LL128)
+          return FALSE;
+        if (algo == AFD_ALGO_TWO_STAGE && (!multi || coll->op == AFD_COLL_ALL_TO_ALL_V))
+          return FALSE; /* TODO(#3): two-stage all-to-all-v in the analytic model */
+        double intra, inter, node;
+        a2a_volumes (g, coll, &intra, &inter, &node);
+        double up = g->ppn > 1 ? g->intra_bw * p->scale_up_efficiency * f : G_MAXDOUBLE;
+        double t_out = 0, t_up = intra / up;
+        if (multi)
+          t_out = MAX (inter / (gpu_out_bw (g, p) * f),
+                       node / (g->node_out_bw * p->scale_out_efficiency * f));
+        double peers = n - 1;
+        if (algo == AFD_ALGO_TWO_STAGE)
+          {
+            /* Received inter-node data is forwarded over NVLink to the other local GPUs. */
+            t_up = (intra + inter * (g->ppn - 1) / g->ppn) / up;
+            peers = (N - 1) + (g->ppn - 1);
+          }
+        lat = p->p2p_latency_s + peers * p->peer_latency_s
+              + (multi ? g->inter_lat_s : g->intra_lat_s)
+              + (algo == AFD_ALGO_TWO_STAGE ? g->intra_lat_s : 0);
+        double tb = MAX (t_out, t_up);
+        t = lat + tb;
+        bw = tb > 0 ? (intra + inter) / tb : 0;
+        break;
+      }
+    default:
+      return FALSE;
+    }
+  *out_lat = lat;
+  *out_bw = bw;
+  *out_time = t;
+  return TRUE;
+}
+
+gboolean
+afd_collective_tune (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *coll,
+                     const AfdCollectiveParams *p, AfdCollectiveChoice *out_choice,
+                     double *out_seconds, GError **error)
+{
+  static const AfdCollectiveAlgo auto_algos[AFD_COLL_OP_COUNT][3] = {
+    [AFD_COLL_ALL_REDUCE] = { AFD_ALGO_RING, AFD_ALGO_TREE, AFD_ALGO_NVLS },
+    [AFD_COLL_ALL_GATHER] = { AFD_ALGO_RING },
+    [AFD_COLL_REDUCE_SCATTER] = { AFD_ALGO_RING },
+    [AFD_COLL_BROADCAST] = { AFD_ALGO_RING },
+    [AFD_COLL_REDUCE] = { AFD_ALGO_RING },
+    [AFD_COLL_ALL_TO_ALL] = { AFD_ALGO_DIRECT },
+    [AFD_COLL_ALL_TO_ALL_V] = { AFD_ALGO_DIRECT },
+    [AFD_COLL_SEND_RECV] = { AFD_ALGO_DIRECT },
+  };
+  AfdCollectiveAlgo algos[AFD_ALGO_COUNT];
+  guint n_algos = 0;
+  if (coll->algo == AFD_ALGO_AUTO)
+    for (guint i = 0; i < 3 && auto_algos[coll->op][i] != AFD_ALGO_AUTO; i++)
+      algos[n_algos++] = auto_algos[coll->op][i];
+  else
+    algos[n_algos++] = coll->algo;
+  gboolean found = FALSE;
+  AfdCollectiveChoice best = { 0 };
+  double best_t = G_MAXDOUBLE;
+  for (guint a = 0; a < n_algos; a++)
+    for (int pr = AFD_PROTO_LL; pr < AFD_PROTO_COUNT; pr++)
+      {
+        if (coll->proto != AFD_PROTO_AUTO && coll->proto != (AfdProtocol) pr)
+          continue;
+        double lat, bw, t;
+        if (!model_time (network, g, coll, p, algos[a], (AfdProtocol) pr, &lat, &bw, &t))
+          continue;
+        if (t < best_t)
+          {
+            best_t = t;
+            best.algo = algos[a];
+            best.proto = (AfdProtocol) pr;
+            best.latency_s = lat;
+            best.bus_bandwidth_bytes_per_s = bw;
+            found = TRUE;
+          }
+      }
+  if (!found)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: algorithm '%s' with protocol '%s' does not apply to this group (%u GPUs "
+                   "on %u nodes%s)",
+                   afd_collective_op_name (coll->op), afd_collective_algo_name (coll->algo),
+                   afd_protocol_name (coll->proto), g->n, g->nodes,
+                   afd_cluster_nvls (afd_network_cluster (network)) ? "" : ", no NVLS");
+      return FALSE;
+    }
+  if (out_choice != NULL)
+    *out_choice = best;
+  *out_seconds = best_t;
+  return TRUE;
+}
+
+gboolean
+afd_collective_time_analytic (AfdNetwork *network, const AfdCollective *coll,
+                              const AfdCollectiveParams *params, AfdCollectiveChoice *out_choice,
+                              double *out_seconds, GError **error)
+{
+  g_return_val_if_fail (network != NULL && coll != NULL && out_seconds != NULL, FALSE);
+  AfdCollectiveParams defaults;
+  if (params == NULL)
+    {
+      afd_collective_params_init (&defaults);
+      params = &defaults;
+    }
+  AfdGroupInfo g;
+  if (!afd_group_info_init (&g, network, coll, error))
+    return FALSE;
+  gboolean ok = afd_collective_tune (network, &g, coll, params, out_choice, out_seconds, error);
+  afd_group_info_clear (&g);
+  return ok;
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for sim/collective.c and sim/collective-flow.c: closed forms in both fidelities,
+ * all-to-all-v volumes, contention, the tuner, bad inputs. The worked example of
+ * docs/models/collectives.md is collective/worked_example_a100_allreduce. */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "sim/cluster.h"
+#include "sim/collective.h"
+#include "sim/engine.h"
+#include "sim/network.h"
+#include "tests/test-helpers.h"
+
+/* A generated cluster with zero link latency: @nodes x @gpus, NVSwitch of @up_bw, one NIC of
+ * @nic_bw per GPU on one switch. */
+static AfdCluster *
+make_cluster (guint nodes, guint gpus, double up_bw, double nic_bw)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "A100-SXM4-80GB";
+  g.nodes = nodes;
+  g.gpus_per_node = gpus;
+  g.scale_up_bandwidth_bytes_per_s = up_bw;
+  g.nics_per_node = nodes > 1 ? gpus : 0;
+  g.nic_bandwidth_bytes_per_s = nic_bw;
+  AfdCluster *c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  return c;
+}
+
+/* Ideal parameters with one per-step latency α for every tier and protocol. */
+static void
+params_alpha (AfdCollectiveParams *p, double alpha_s)
+{
+  afd_collective_params_ideal (p);
+  for (int a = 0; a < AFD_ALGO_COUNT; a++)
+    for (int k = 0; k < AFD_PROTO_COUNT; k++)
+      p->intra_latency_s[a][k] = p->inter_latency_s[a][k] = alpha_s;
+}
+
+static void
+on_done (AfdNetsim *sim, gpointer user_data)
+{
+  AfdTime *t = user_data;
+  *t = afd_engine_now (afd_netsim_engine (sim));
+}
+
+/* Runs @coll alone in flow mode and returns its duration in ns. */
+static AfdTime
+flow_time (AfdNetwork *net, const AfdCollective *coll, const AfdCollectiveParams *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
+  AfdTime done = -1;
+  cr_assert (afd_netsim_start_collective (sim, coll, p, on_done, &done, &error));
+  afd_assert_no_error (error);
+  afd_engine_run (engine, AFD_TIME_MAX, 0);
+  cr_assert (done >= 0, "the collective never finished");
+  return done;
+}
+
+/* Uncontended ring all-reduce equals 2(n-1)α + 2(n-1)/n·S/B in both fidelities, to the ns.
+ * n = 8, B = 100 GB/s, S = 8 MB: each step moves S/n = 1 MB in 10 us; α = 2 us;
+ * 14 × 2 + 14 × 10 = 168 us. */
+Test (collective, ring_allreduce_closed_form_one_node)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 8, 100e9, 0);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 8e6,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 168e-6, 1e-12, "analytic %.12g", t);
+  AfdTime ft = flow_time (net, &coll, &p);
+  cr_assert (llabs (ft - 168000) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
+}
+
+/* The same closed form holds across 2 nodes with one ring (channels = 1) when the NICs run
+ * at the NVLink rate: every step, intra or inter, moves 1 MB in 10 us; n = 8 gives 168 us.
+ * (With several channels, flow mode overlaps one channel's latency with another's transfer
+ * and beats the synchronous-step formula.) */
+Test (collective, ring_allreduce_closed_form_two_nodes)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  p.channels = 1;
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 8e6,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  AfdCollectiveChoice ch;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
+  cr_assert_float_eq (t, 168e-6, 1e-12, "analytic %.12g", t);
+  cr_assert_float_eq (ch.bus_bandwidth_bytes_per_s, 100e9, 1.0);
+  AfdTime ft = flow_time (net, &coll, &p);
+  cr_assert (llabs (ft - 168000) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
+}
+
+/* Ring all-gather is (n-1)α + (n-1)/n·S/B in both fidelities: 7 × (2 + 10) us = 84 us. */
+Test (collective, ring_allgather_closed_form)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 8, 100e9, 0);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  guint group[8] = { 7, 6, 5, 4, 3, 2, 1, 0 };
+  AfdCollective coll = { AFD_COLL_ALL_GATHER, AFD_ALGO_AUTO, AFD_PROTO_AUTO, group, 8, 8e6,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 84e-6, 1e-12);
+  cr_assert (llabs (flow_time (net, &coll, &p) - 84000) <= 1);
+}
+
+/* Hierarchical all-reduce on 2 nodes x 4: intra RS 3 × 20 us + inter AR 2 × 40 us + intra AG
+ * 3 × 20 us = 200 us (S = 8 MB, NVLink 100 GB/s, NIC 25 GB/s, no latency). */
+Test (collective, hierarchical_allreduce_closed_form)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 25e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_HIERARCHICAL, AFD_PROTO_SIMPLE, group, 8,
+                         8e6, NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 200e-6, 1e-12, "analytic %.12g", t);
+  cr_assert (llabs (flow_time (net, &coll, &p) - 200000) <= 2);
+}
+
+/* Two identical all-reduces at once on the same GPUs share every link: each takes twice as
+ * long as alone (α = 0, so time is all bandwidth). */
+Test (collective, concurrent_collectives_share_links)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 8, 100e9, 0);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 8e6,
+                         NULL };
+  AfdTime alone = flow_time (net, &coll, &p);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
+  AfdTime a = -1, b = -1;
+  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &a, &error));
+  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &b, &error));
+  afd_engine_run (engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (alone, 140000, "14 steps of 10 us");
+  cr_assert (llabs (a - 2 * alone) <= 14 && llabs (b - 2 * alone) <= 14, "a %" G_GINT64_FORMAT,
+             a);
+}
+
+/* All-to-all-v: the analytic time follows the busiest rank, the flow fidelity delivers every
+ * byte of the matrix and cannot beat the busiest uplink. 4 GPUs, 1 GB/s each; rank 0 sends
+ * 3 GB to rank 1 and 1 GB to every other peer: rank 0 sends 5 GB, rank 1 receives 5 GB: 5 s. */
+Test (collective, all_to_all_v_volumes)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 4, 1e9, 0);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  double m[16];
+  double total = 0;
+  for (guint i = 0; i < 16; i++)
+    {
+      m[i] = (i / 4 == i % 4) ? 0 : 1e9;
+      total += m[i];
+    }
+  m[0 * 4 + 1] = 3e9;
+  total += 2e9;
+  guint group[4] = { 0, 1, 2, 3 };
+  AfdCollective coll = { AFD_COLL_ALL_TO_ALL_V, AFD_ALGO_AUTO, AFD_PROTO_SIMPLE, group, 4, 0, m };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  afd_assert_no_error (error);
+  cr_assert_float_eq (t, 5.0, 1e-12);
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
+  AfdTime done = -1;
+  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &done, &error));
+  afd_engine_run (engine, AFD_TIME_MAX, 0);
+  AfdNetsimStats st;
+  afd_netsim_stats (sim, &st);
+  /* 12 flows of the matrix + the start timer (0 bytes). */
+  cr_assert_eq (st.bytes_delivered, total);
+  cr_assert_eq (st.flows_finished, 13);
+  cr_assert (done >= 5 * AFD_TIME_NS_PER_S, "flow %" G_GINT64_FORMAT, done);
+}
+
+/* Uniform all-to-all equals all-to-all-v with S/n everywhere, and its volumes match
+ * nccl-tests: 2 nodes x 4, per rank (n-ppn)/n·S crosses the NIC. */
+Test (collective, all_to_all_uniform_matches_v)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 25e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  double S = 8e6, m[64];
+  for (guint i = 0; i < 64; i++)
+    m[i] = (i / 8 == i % 8) ? 0 : S / 8;
+  AfdCollective a2a = { AFD_COLL_ALL_TO_ALL, AFD_ALGO_DIRECT, AFD_PROTO_SIMPLE, group, 8, S, NULL };
+  AfdCollective a2av = { AFD_COLL_ALL_TO_ALL_V, AFD_ALGO_DIRECT, AFD_PROTO_SIMPLE, group, 8, 0, m };
+  g_autoptr (GError) error = NULL;
+  double t1, t2;
+  cr_assert (afd_collective_time_analytic (net, &a2a, &p, NULL, &t1, &error));
+  cr_assert (afd_collective_time_analytic (net, &a2av, &p, NULL, &t2, &error));
+  cr_assert_float_eq (t1, t2, 1e-15);
+  /* Inter-node: 4 × 1 MB per rank over a 25 GB/s NIC = 160 us (NVLink part: 30 us). */
+  cr_assert_float_eq (t1, 160e-6, 1e-12);
+  AfdTime f1 = flow_time (net, &a2a, &p);
+  cr_assert (llabs (f1 - 160000) <= 4, "flow %" G_GINT64_FORMAT, f1);
+}
+
+/* Two-stage all-to-all sends one message per peer node and forwards over NVLink; it moves the
+ * same bytes across the network as direct, so on this cluster it takes the same 160 us. */
+Test (collective, two_stage_all_to_all)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 25e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective a2a = { AFD_COLL_ALL_TO_ALL, AFD_ALGO_TWO_STAGE, AFD_PROTO_SIMPLE, group, 8, 8e6,
+                        NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &a2a, &p, NULL, &t, &error));
+  afd_assert_no_error (error);
+  cr_assert_float_eq (t, 160e-6, 1e-12);
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
+  AfdTime done = -1;
+  cr_assert (afd_netsim_start_collective (sim, &a2a, &p, on_done, &done, &error));
+  afd_engine_run (engine, AFD_TIME_MAX, 0);
+  AfdNetsimStats st;
+  afd_netsim_stats (sim, &st);
+  /* Per rank: 3 NVLink sends of 1 MB, 1 network send of 4 MB, 3 forwards of 1 MB. */
+  cr_assert_eq (st.bytes_delivered, 8 * (3e6 + 4e6 + 3e6));
+  cr_assert (done >= 160000, "flow %" G_GINT64_FORMAT, done);
+}
+
+/* Broadcast, reduce, reduce-scatter and send/recv finish in flow mode and deliver bytes. */
+Test (collective, other_ops_run_in_flow_mode)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 25e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 1e-6);
+  guint group[8] = { 5, 0, 1, 2, 3, 4, 6, 7 };
+  static const AfdCollectiveOp ops[] = { AFD_COLL_BROADCAST, AFD_COLL_REDUCE,
+                                         AFD_COLL_REDUCE_SCATTER, AFD_COLL_SEND_RECV };
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      AfdCollective coll = { ops[i], AFD_ALGO_AUTO, AFD_PROTO_AUTO, group,
+                             ops[i] == AFD_COLL_SEND_RECV ? 2 : 8, 64e6, NULL };
+      g_autoptr (GError) error = NULL;
+      double t;
+      AfdCollectiveChoice ch;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
+      afd_assert_no_error (error);
+      AfdTime ft = flow_time (net, &coll, &p);
+      /* Flow mode adds pipeline fill for chains and may hide per-step latency behind other
+       * channels' transfers, but never beats the bandwidth term. */
+      cr_assert (ft >= afd_time_from_seconds (t - ch.latency_s) - 8,
+                 "%s: flow %" G_GINT64_FORMAT " < %g", afd_collective_op_name (ops[i]), ft, t);
+      cr_assert (ft <= afd_time_from_seconds (t) * 1.1, "%s: flow %" G_GINT64_FORMAT " vs %g",
+                 afd_collective_op_name (ops[i]), ft, t);
+    }
+}
+
+/* Worked example (docs/models/collectives.md): 1 GiB all-reduce on one DGX A100 with the
+ * defaults. Tuner: ring/Simple. Latency 8.4 + 14 × (3.4 + 0.5) = 63.0 us; bandwidth
+ * 300 GB/s × 0.77 = 231 GB/s; 2·7/8 · 2^30 / 231e9 = 8134.38 us; total 8197.38 us;
+ * busbw = 1.75 × 2^30 / t = 229.2 GB/s. */
+Test (collective, worked_example_a100_allreduce)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("dgx-a100-x2", &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, group, 8,
+                         1073741824.0, NULL };
+  double t;
+  AfdCollectiveChoice ch;
+  cr_assert (afd_collective_time_analytic (net, &coll, NULL, &ch, &t, &error));
+  cr_assert_eq (ch.algo, AFD_ALGO_RING);
+  cr_assert_eq (ch.proto, AFD_PROTO_SIMPLE);
+  cr_assert_float_eq (ch.latency_s, 63.0e-6, 1e-12);
+  double expect = 63.0e-6 + 1.75 * 1073741824.0 / 231e9;
+  cr_assert_float_eq (t, expect, 1e-12, "got %.9g", t);
+  double busbw = 1073741824.0 / t * afd_collective_bus_factor (AFD_COLL_ALL_REDUCE, 8);
+  cr_assert_float_eq (busbw / 1e9, 229.2, 0.05);
+}
+
+/* The tuner picks LL for tiny messages and NVLS for large all-reduces on H100 NVSwitch. */
+Test (collective, tuner_choices)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("dgx-h100-x4", &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, group, 8, 1024,
+                         NULL };
+  double t;
+  AfdCollectiveChoice ch;
+  cr_assert (afd_collective_time_analytic (net, &coll, NULL, &ch, &t, &error));
+  cr_assert_eq (ch.proto, AFD_PROTO_LL);
+  coll.bytes = 1073741824.0;
+  cr_assert (afd_collective_time_analytic (net, &coll, NULL, &ch, &t, &error));
+  cr_assert_eq (ch.algo, AFD_ALGO_NVLS);
+  cr_assert_eq (afd_collective_bus_factor (AFD_COLL_ALL_REDUCE, 8), 1.75);
+  cr_assert_eq (afd_collective_bus_factor (AFD_COLL_ALL_TO_ALL, 8), 0.875);
+  cr_assert_eq (afd_collective_bus_factor (AFD_COLL_BROADCAST, 8), 1.0);
+}
+
+/* Inapplicable algorithms and bad groups are AFD_ERROR_CONFIG with a clear message. */
+Test (collective, rejects_bad_requests)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("dgx-h100-x4", &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint group[16];
+  for (guint i = 0; i < 16; i++)
+    group[i] = i;
+  double t;
+  AfdCollective nvls = { AFD_COLL_ALL_REDUCE, AFD_ALGO_NVLS, AFD_PROTO_AUTO, group, 16, 1e6,
+                         NULL };
+  cr_assert_not (afd_collective_time_analytic (net, &nvls, NULL, NULL, &t, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "'nvls'");
+  g_clear_error (&error);
+  AfdCollective two = { AFD_COLL_ALL_TO_ALL, AFD_ALGO_TWO_STAGE, AFD_PROTO_AUTO, group, 8, 1e6,
+                        NULL };
+  cr_assert_not (afd_collective_time_analytic (net, &two, NULL, NULL, &t, &error));
+  g_clear_error (&error);
+  guint dup[3] = { 1, 2, 1 };
+  AfdCollective d = { AFD_COLL_ALL_GATHER, AFD_ALGO_AUTO, AFD_PROTO_AUTO, dup, 3, 1e6, NULL };
+  cr_assert_not (afd_collective_time_analytic (net, &d, NULL, NULL, &t, &error));
+  afd_assert_error_contains (error, "appears twice");
+  g_clear_error (&error);
+  guint far[2] = { 0, 999 };
+  AfdCollective f = { AFD_COLL_SEND_RECV, AFD_ALGO_AUTO, AFD_PROTO_AUTO, far, 2, 1e6, NULL };
+  cr_assert_not (afd_collective_time_analytic (net, &f, NULL, NULL, &t, &error));
+  afd_assert_error_contains (error, "out of range");
+  g_clear_error (&error);
+  AfdCollective neg = { AFD_COLL_BROADCAST, AFD_ALGO_AUTO, AFD_PROTO_AUTO, group, 4, -1, NULL };
+  cr_assert_not (afd_collective_time_analytic (net, &neg, NULL, NULL, &t, &error));
+  afd_assert_error_contains (error, "bytes must be");
+}
+
+/* Names round-trip, and nccl-tests spellings are accepted. */
+Test (collective, names)
+{
+  AfdCollectiveOp op;
+  cr_assert (afd_collective_op_from_name ("allreduce", &op));
+  cr_assert_eq (op, AFD_COLL_ALL_REDUCE);
+  cr_assert (afd_collective_op_from_name ("all-to-all-v", &op));
+  cr_assert_eq (op, AFD_COLL_ALL_TO_ALL_V);
+  AfdCollectiveAlgo algo;
+  cr_assert (afd_collective_algo_from_name ("two-stage", &algo));
+  cr_assert_str_eq (afd_collective_algo_name (algo), "two-stage");
+  AfdProtocol proto;
+  cr_assert (afd_protocol_from_name ("ll128", &proto));
+  cr_assert_not (afd_protocol_from_name ("ll64", &proto));
+}
