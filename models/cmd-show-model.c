@@ -90,7 +90,7 @@ afd_show_model_json (const AfdLlm *llm, guint64 context_tokens)
   afd_json_add_number (o, "params_total", params.total);
   afd_json_add_number (o, "params_active", params.active);
   afd_json_add_number (o, "params_mtp", params.mtp);
-  afd_json_add_number (o, "context_tokens", (double) context_tokens);
+  afd_json_add_number (o, "context_tokens", (double)context_tokens);
   afd_json_add_number (o, "flops_per_token", cost.total_flops);
   afd_json_add_number (o, "kv_bytes_per_token", afd_llm_kv_bytes_per_token (llm));
   afd_json_add_number (o, "weights_bytes", weights_bytes (llm, &params));
@@ -150,8 +150,8 @@ print_text (const AfdLlm *llm, const cJSON *o)
   printf ("source             %s\n", llm->source);
   if (llm->notes != NULL)
     printf ("notes              %s\n", llm->notes);
-  printf ("layers             %u (%u dense + %u MoE)", llm->n_layers,
-          afd_llm_n_dense_layers (llm), afd_llm_n_moe_layers (llm));
+  printf ("layers             %u (%u dense + %u MoE)", llm->n_layers, afd_llm_n_dense_layers (llm),
+          afd_llm_n_moe_layers (llm));
   if (llm->mtp_layers > 0)
     printf (", %u MTP module%s", llm->mtp_layers, llm->mtp_layers > 1 ? "s" : "");
   printf ("\nhidden_size        %u, vocab %u%s\n", llm->hidden_size, llm->vocab_size,
@@ -159,8 +159,8 @@ print_text (const AfdLlm *llm, const cJSON *o)
   printf ("attention          %s, %u heads", afd_attention_kind_name (llm->attention),
           llm->n_heads);
   if (llm->attention == AFD_ATTENTION_MLA)
-    printf (", q_lora %u, kv_lora %u, nope %u + rope %u, v %u", llm->q_lora_rank,
-            llm->kv_lora_rank, llm->qk_nope_head_dim, llm->qk_rope_head_dim, llm->v_head_dim);
+    printf (", q_lora %u, kv_lora %u, nope %u + rope %u, v %u", llm->q_lora_rank, llm->kv_lora_rank,
+            llm->qk_nope_head_dim, llm->qk_rope_head_dim, llm->v_head_dim);
   else
     {
       printf (" / %u kv heads of %u", llm->n_kv_heads, llm->head_dim);
@@ -191,8 +191,7 @@ cmd_show_model (int argc, char **argv, GError **error)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "context", 0, 0, G_OPTION_ARG_STRING, &context_text,
-      "context length L in tokens for flops_per_token (default: the model's context_tokens)",
-      "L" },
+      "context length L in tokens for flops_per_token (default: the model's context_tokens)", "L" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON instead of text", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
@@ -214,7 +213,7 @@ cmd_show_model (int argc, char **argv, GError **error)
   g_autoptr (AfdLlm) llm = afd_llm_load (argv[1], error);
   if (llm == NULL)
     return 1;
-  g_autoptr (cJSON) o = afd_show_model_json (llm, (guint64) context);
+  g_autoptr (cJSON) o = afd_show_model_json (llm, (guint64)context);
   if (json)
     {
       g_autofree char *text = cJSON_Print (o);
@@ -225,7 +224,6 @@ cmd_show_model (int argc, char **argv, GError **error)
   return 0;
 }
 
-const AfdCommand afd_command_show_model = {
-  "show model", "print a model's architecture, parameters, FLOPs and KV bytes per token",
-  cmd_show_model
-};
+const AfdCommand afd_command_show_model
+    = { "show model", "print a model's architecture, parameters, FLOPs and KV bytes per token",
+        cmd_show_model };

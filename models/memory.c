@@ -16,28 +16,28 @@
 #include "sim/error.h"
 #include "sim/json.h"
 
-typedef struct {
+typedef struct
+{
   char *role;
   double bytes[AFD_MEMORY_CLASS_COUNT];
 } GpuMemory;
 
-struct _AfdMemoryPlan {
+struct _AfdMemoryPlan
+{
   guint n_gpus;
   GpuMemory *gpus;
 };
 
 static const char *const class_names[AFD_MEMORY_CLASS_COUNT] = {
-  [AFD_MEMORY_WEIGHTS] = "weights",
-  [AFD_MEMORY_KV_CACHE] = "kv_cache",
-  [AFD_MEMORY_ACTIVATIONS] = "activations",
-  [AFD_MEMORY_COMM_BUFFERS] = "comm_buffers",
+  [AFD_MEMORY_WEIGHTS] = "weights",         [AFD_MEMORY_KV_CACHE] = "kv_cache",
+  [AFD_MEMORY_ACTIVATIONS] = "activations", [AFD_MEMORY_COMM_BUFFERS] = "comm_buffers",
   [AFD_MEMORY_RUNTIME] = "runtime",
 };
 
 const char *
 afd_memory_class_name (AfdMemoryClass klass)
 {
-  if ((int) klass < 0 || klass >= AFD_MEMORY_CLASS_COUNT)
+  if ((int)klass < 0 || klass >= AFD_MEMORY_CLASS_COUNT)
     return NULL;
   return class_names[klass];
 }
@@ -83,7 +83,7 @@ void
 afd_memory_add (AfdMemoryPlan *plan, guint gpu, AfdMemoryClass klass, double bytes)
 {
   g_return_if_fail (plan != NULL && gpu < plan->n_gpus);
-  g_return_if_fail ((int) klass >= 0 && klass < AFD_MEMORY_CLASS_COUNT);
+  g_return_if_fail ((int)klass >= 0 && klass < AFD_MEMORY_CLASS_COUNT);
   g_return_if_fail (isfinite (bytes) && bytes >= 0);
   plan->gpus[gpu].bytes[klass] += bytes;
 }
@@ -191,7 +191,7 @@ static double
 q_width (const AfdLlm *llm, double hc)
 {
   if (llm->attention == AFD_ATTENTION_MLA)
-    return hc * ((double) llm->qk_nope_head_dim + llm->qk_rope_head_dim);
+    return hc * ((double)llm->qk_nope_head_dim + llm->qk_rope_head_dim);
   return hc * llm->head_dim;
 }
 
@@ -209,7 +209,8 @@ afd_memory_attention_weights_bytes (const AfdLlm *llm, guint head_first, guint h
       {
         const double dc = llm->kv_lora_rank, dr = llm->qk_rope_head_dim;
         double q = ql > 0 ? h * ql + ql + ql * q_width (llm, hc) : h * q_width (llm, hc);
-        double kv = h * (dc + dr) + dc + dc * hc * ((double) llm->qk_nope_head_dim + llm->v_head_dim);
+        double kv
+            = h * (dc + dr) + dc + dc * hc * ((double)llm->qk_nope_head_dim + llm->v_head_dim);
         params = q + kv + hc * llm->v_head_dim * h;
         break;
       }
@@ -222,8 +223,7 @@ afd_memory_attention_weights_bytes (const AfdLlm *llm, guint head_first, guint h
     case AFD_ATTENTION_MHA:
     case AFD_ATTENTION_GQA:
     default:
-      params = h * hc * llm->head_dim + 2.0 * h * kvc * llm->head_dim
-               + hc * llm->v_head_dim * h;
+      params = h * hc * llm->head_dim + 2.0 * h * kvc * llm->head_dim + hc * llm->v_head_dim * h;
       break;
     }
   return params * w;
@@ -234,16 +234,16 @@ afd_memory_kv_bytes (const AfdLlm *llm, guint head_first, guint head_count, guin
 {
   g_return_val_if_fail (llm != NULL, 0.0);
   double elems = llm->attention == AFD_ATTENTION_MLA
-                     ? (double) llm->kv_lora_rank + llm->qk_rope_head_dim
+                     ? (double)llm->kv_lora_rank + llm->qk_rope_head_dim
                      : 2.0 * afd_ops_kv_heads_for (llm, head_first, head_count) * llm->head_dim;
-  return (double) tokens * elems * afd_dtype_bytes (llm->dtypes.kv_cache);
+  return (double)tokens * elems * afd_dtype_bytes (llm->dtypes.kv_cache);
 }
 
 double
 afd_memory_expert_weights_bytes (const AfdLlm *llm, guint n_experts)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
-  return (double) n_experts * afd_llm_ffn_matrices (llm) * llm->hidden_size
+  return (double)n_experts * afd_llm_ffn_matrices (llm) * llm->hidden_size
          * llm->expert_intermediate_size * afd_dtype_bytes (llm->dtypes.expert_weights);
 }
 
@@ -251,7 +251,7 @@ double
 afd_memory_shared_expert_weights_bytes (const AfdLlm *llm, guint shards)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
-  return (double) llm->n_shared_experts * afd_llm_ffn_matrices (llm) * llm->hidden_size
+  return (double)llm->n_shared_experts * afd_llm_ffn_matrices (llm) * llm->hidden_size
          * llm->shared_expert_intermediate_size * afd_dtype_bytes (llm->dtypes.dense_weights)
          / MAX (shards, 1u);
 }
@@ -260,7 +260,7 @@ double
 afd_memory_dense_ffn_weights_bytes (const AfdLlm *llm, guint shards)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
-  return (double) afd_llm_ffn_matrices (llm) * llm->hidden_size * llm->dense_intermediate_size
+  return (double)afd_llm_ffn_matrices (llm) * llm->hidden_size * llm->dense_intermediate_size
          * afd_dtype_bytes (llm->dtypes.dense_weights) / MAX (shards, 1u);
 }
 
@@ -268,7 +268,7 @@ double
 afd_memory_router_weights_bytes (const AfdLlm *llm)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
-  return ((double) llm->n_routed_experts * llm->hidden_size + 2.0 * llm->hidden_size)
+  return ((double)llm->n_routed_experts * llm->hidden_size + 2.0 * llm->hidden_size)
          * afd_dtype_bytes (llm->dtypes.attention_weights);
 }
 
@@ -287,12 +287,12 @@ afd_memory_attention_activation_bytes (const AfdLlm *llm, guint head_count, guin
   g_return_val_if_fail (llm != NULL, 0.0);
   const double hc = head_count;
   /* Input and residual (2·H), Q, K, V of the share and the attention output. */
-  double kv_width = llm->attention == AFD_ATTENTION_MLA
-                        ? hc * ((double) llm->qk_nope_head_dim + llm->qk_rope_head_dim
-                                + llm->v_head_dim)
-                        : 2.0 * afd_ops_kv_heads_for (llm, 0, head_count) * llm->head_dim;
+  double kv_width
+      = llm->attention == AFD_ATTENTION_MLA
+            ? hc * ((double)llm->qk_nope_head_dim + llm->qk_rope_head_dim + llm->v_head_dim)
+            : 2.0 * afd_ops_kv_heads_for (llm, 0, head_count) * llm->head_dim;
   double width = 2.0 * llm->hidden_size + q_width (llm, hc) + kv_width + hc * llm->v_head_dim;
-  return (double) tokens * width * afd_dtype_bytes (llm->dtypes.activations);
+  return (double)tokens * width * afd_dtype_bytes (llm->dtypes.activations);
 }
 
 double
@@ -300,14 +300,14 @@ afd_memory_expert_activation_bytes (const AfdLlm *llm, guint64 tokens)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
   double width = 2.0 * llm->hidden_size
-                 + ((double) afd_llm_ffn_matrices (llm) - 1.0) * llm->expert_intermediate_size;
-  return (double) tokens * width * afd_dtype_bytes (llm->dtypes.activations);
+                 + ((double)afd_llm_ffn_matrices (llm) - 1.0) * llm->expert_intermediate_size;
+  return (double)tokens * width * afd_dtype_bytes (llm->dtypes.activations);
 }
 
 double
 afd_memory_comm_buffer_bytes (const AfdLlm *llm, guint64 tokens)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
-  return (double) tokens * llm->hidden_size
+  return (double)tokens * llm->hidden_size
          * (afd_dtype_bytes (llm->dtypes.dispatch) + afd_dtype_bytes (llm->dtypes.combine));
 }

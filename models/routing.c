@@ -21,7 +21,8 @@
 
 #define MAX_REJECTIONS 64
 
-struct _AfdRouting {
+struct _AfdRouting
+{
   AfdRoutingKind kind;
   guint n_experts;
   guint top_k;
@@ -68,11 +69,11 @@ read_counts_file (const char *path, guint n_experts, double *p, GError **error)
   static const char *const allowed[] = { "expert_tokens", NULL };
   const cJSON *arr = NULL;
   if (!afd_json_check_object (root, &where, allowed, error)
-      || !afd_json_get_child (root, &where, "expert_tokens", AFD_JSON_REQUIRED, cJSON_Array,
-                              &arr, error))
+      || !afd_json_get_child (root, &where, "expert_tokens", AFD_JSON_REQUIRED, cJSON_Array, &arr,
+                              error))
     return FALSE;
   int n = cJSON_GetArraySize (arr);
-  if (n != (int) n_experts)
+  if (n != (int)n_experts)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
                    "%s: expert_tokens: has %d entries, the model has %u experts", path, n,
@@ -94,8 +95,7 @@ read_counts_file (const char *path, guint n_experts, double *p, GError **error)
     }
   if (!(sum > 0))
     {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: expert_tokens: all counts are 0",
-                   path);
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: expert_tokens: all counts are 0", path);
       return FALSE;
     }
   return TRUE;
@@ -172,22 +172,21 @@ afd_routing_new (const char *spec, guint n_experts, guint top_k, GError **error)
         }
       self->kind = AFD_ROUTING_ZIPF;
       for (guint e = 0; e < E; e++)
-        self->p[e] = pow ((double) e + 1.0, -s);
+        self->p[e] = pow ((double)e + 1.0, -s);
       normalise (self->p, E);
     }
   else if (strcmp (name, "hot") == 0)
     {
       double k = 0, frac = 0.5;
-      if (n < 2 || n > 3 || !parse_double (parts[1], &k) || k != floor (k) || k < 1
-          || k >= E || (n == 3 && (!parse_double (parts[2], &frac) || !(frac > 0 && frac < 1))))
+      if (n < 2 || n > 3 || !parse_double (parts[1], &k) || k != floor (k) || k < 1 || k >= E
+          || (n == 3 && (!parse_double (parts[2], &frac) || !(frac > 0 && frac < 1))))
         {
           spec_fail (error, spec,
-                     "expected hot:K or hot:K:FRACTION with 1 <= K < %u and 0 < FRACTION < 1",
-                     E);
+                     "expected hot:K or hot:K:FRACTION with 1 <= K < %u and 0 < FRACTION < 1", E);
           return NULL;
         }
       self->kind = AFD_ROUTING_HOT;
-      guint hot = (guint) k;
+      guint hot = (guint)k;
       for (guint e = 0; e < E; e++)
         self->p[e] = e < hot ? frac / hot : (1.0 - frac) / (E - hot);
     }
@@ -276,7 +275,8 @@ gamma_draw (GRand *rng, double shape)
 }
 
 /* Walker/Vose alias table over @p (sums to 1). */
-typedef struct {
+typedef struct
+{
   guint n;
   double *prob;
   guint *alias;
@@ -337,7 +337,7 @@ alias_clear (Alias *t)
 static guint
 alias_draw (const Alias *t, GRand *rng)
 {
-  guint i = (guint) g_rand_int_range (rng, 0, (gint32) t->n);
+  guint i = (guint)g_rand_int_range (rng, 0, (gint32)t->n);
   return g_rand_double (rng) < t->prob[i] ? i : t->alias[i];
 }
 
@@ -387,7 +387,7 @@ afd_routing_sample (AfdRouting *self, GRand *rng, guint64 n_tokens)
       for (guint e = 0; e < E; e++)
         sum += p[e];
       if (!(sum > 0)) /* every gamma underflowed (tiny alpha): fall back to one hot expert */
-        p[g_rand_int_range (rng, 0, (gint32) E)] = 1.0;
+        p[g_rand_int_range (rng, 0, (gint32)E)] = 1.0;
       normalise (p, E);
     }
   Alias table;
@@ -440,8 +440,7 @@ afd_routing_replicate (const guint64 *expert_tokens, guint n_experts, guint n_re
       /* The expert with the most tokens per replica; compare a/ra > b/rb as a·rb > b·ra. */
       guint best = 0;
       for (guint e = 1; e < n_experts; e++)
-        if ((double) expert_tokens[e] * replicas[best]
-            > (double) expert_tokens[best] * replicas[e])
+        if ((double)expert_tokens[e] * replicas[best] > (double)expert_tokens[best] * replicas[e])
           best = e;
       replicas[best]++;
       r->slot_expert[s] = best;
@@ -469,12 +468,12 @@ afd_imbalance_compute (const guint64 *loads, guint n, AfdImbalance *out)
   double sum = 0, max = 0;
   for (guint i = 0; i < n; i++)
     {
-      sum += (double) loads[i];
-      max = fmax (max, (double) loads[i]);
+      sum += (double)loads[i];
+      max = fmax (max, (double)loads[i]);
     }
   double mean = sum / n, var = 0;
   for (guint i = 0; i < n; i++)
-    var += ((double) loads[i] - mean) * ((double) loads[i] - mean);
+    var += ((double)loads[i] - mean) * ((double)loads[i] - mean);
   var /= n;
   out->mean = mean;
   out->max = max;

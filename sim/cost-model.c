@@ -14,7 +14,8 @@
 #include "sim/error.h"
 #include "sim/json.h"
 
-struct _AfdCostModel {
+struct _AfdCostModel
+{
   const AfdCostModelClass *klass;
   gpointer state;
 };

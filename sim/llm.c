@@ -37,7 +37,7 @@ static const char *const activation_names[AFD_FFN_COUNT] = {
 const char *
 afd_attention_kind_name (AfdAttentionKind kind)
 {
-  if ((int) kind < 0 || kind >= AFD_ATTENTION_COUNT)
+  if ((int)kind < 0 || kind >= AFD_ATTENTION_COUNT)
     return NULL;
   return attention_names[kind];
 }
@@ -45,7 +45,7 @@ afd_attention_kind_name (AfdAttentionKind kind)
 const char *
 afd_ffn_activation_name (AfdFfnActivation activation)
 {
-  if ((int) activation < 0 || activation >= AFD_FFN_COUNT)
+  if ((int)activation < 0 || activation >= AFD_FFN_COUNT)
     return NULL;
   return activation_names[activation];
 }
@@ -85,14 +85,14 @@ get_dim (const cJSON *obj, const AfdJsonWhere *where, const char *key, AfdJsonFl
     flags |= AFD_JSON_NONNEGATIVE;
   if (!afd_json_get_int (obj, where, key, flags, min, MAX_DIM, &v, error))
     return FALSE;
-  *out = (guint) v;
+  *out = (guint)v;
   return TRUE;
 }
 
 /* Reads a string key that must be one of @names[0..n-1]; stores the index. */
 static gboolean
-get_enum (const cJSON *obj, const AfdJsonWhere *where, const char *key,
-          const char *const *names, int n, int *out, GError **error)
+get_enum (const cJSON *obj, const AfdJsonWhere *where, const char *key, const char *const *names,
+          int n, int *out, GError **error)
 {
   g_autofree char *text = NULL;
   if (!afd_json_get_string (obj, where, key, AFD_JSON_REQUIRED, &text, error))
@@ -142,19 +142,25 @@ read_attention (const cJSON *root, const char *file, AfdLlm *llm, GError **error
 {
   const AfdJsonWhere top = { file, "", AFD_ERROR_CONFIG };
   const cJSON *obj = NULL;
-  if (!afd_json_get_child (root, &top, "attention", AFD_JSON_REQUIRED, cJSON_Object, &obj,
-                           error))
+  if (!afd_json_get_child (root, &top, "attention", AFD_JSON_REQUIRED, cJSON_Object, &obj, error))
     return FALSE;
   const AfdJsonWhere w = { file, "attention", AFD_ERROR_CONFIG };
-  static const char *const allowed[] = { "kind", "heads", "kv_heads", "head_dim", "q_lora_rank",
-                                         "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
-                                         "v_head_dim", NULL };
+  static const char *const allowed[] = { "kind",
+                                         "heads",
+                                         "kv_heads",
+                                         "head_dim",
+                                         "q_lora_rank",
+                                         "kv_lora_rank",
+                                         "qk_nope_head_dim",
+                                         "qk_rope_head_dim",
+                                         "v_head_dim",
+                                         NULL };
   int kind = 0;
   if (!afd_json_check_object (obj, &w, allowed, error)
       || !get_enum (obj, &w, "kind", attention_names, AFD_ATTENTION_COUNT, &kind, error)
       || !get_dim (obj, &w, "heads", AFD_JSON_REQUIRED, 1, &llm->n_heads, error))
     return FALSE;
-  llm->attention = (AfdAttentionKind) kind;
+  llm->attention = (AfdAttentionKind)kind;
   const char *kname = attention_names[kind];
 
   if (llm->attention == AFD_ATTENTION_MLA)
@@ -182,8 +188,8 @@ read_attention (const cJSON *root, const char *file, AfdLlm *llm, GError **error
     if (!forbid (obj, &w, "q_lora_rank", kname, error))
       return FALSE;
 
-  AfdJsonFlags kv_flags = llm->attention == AFD_ATTENTION_MHA ? AFD_JSON_OPTIONAL
-                                                              : AFD_JSON_REQUIRED;
+  AfdJsonFlags kv_flags
+      = llm->attention == AFD_ATTENTION_MHA ? AFD_JSON_OPTIONAL : AFD_JSON_REQUIRED;
   llm->n_kv_heads = llm->n_heads;
   if (!get_dim (obj, &w, "kv_heads", kv_flags, 1, &llm->n_kv_heads, error))
     return FALSE;
@@ -194,8 +200,8 @@ read_attention (const cJSON *root, const char *file, AfdLlm *llm, GError **error
     return fail (error, &w, "kv_heads", "heads (%u) must be a multiple of kv_heads (%u)",
                  llm->n_heads, llm->n_kv_heads);
 
-  AfdJsonFlags hd_flags = llm->attention == AFD_ATTENTION_MFA ? AFD_JSON_REQUIRED
-                                                              : AFD_JSON_OPTIONAL;
+  AfdJsonFlags hd_flags
+      = llm->attention == AFD_ATTENTION_MFA ? AFD_JSON_REQUIRED : AFD_JSON_OPTIONAL;
   llm->head_dim = 0;
   if (!get_dim (obj, &w, "head_dim", hd_flags, 1, &llm->head_dim, error)
       || !get_dim (obj, &w, "q_lora_rank", AFD_JSON_OPTIONAL, 0, &llm->q_lora_rank, error))
@@ -228,7 +234,7 @@ read_ffn (const cJSON *root, const char *file, AfdLlm *llm, GError **error)
       || !get_dim (obj, &w, "dense_intermediate_size", AFD_JSON_OPTIONAL, 1,
                    &llm->dense_intermediate_size, error))
     return FALSE;
-  llm->activation = (AfdFfnActivation) act;
+  llm->activation = (AfdFfnActivation)act;
   return TRUE;
 }
 
@@ -243,12 +249,14 @@ read_moe (const cJSON *root, const char *file, AfdLlm *llm, GError **error)
   if (obj == NULL)
     return TRUE;
   const AfdJsonWhere w = { file, "moe", AFD_ERROR_CONFIG };
-  static const char *const allowed[] = { "routed_experts", "top_k", "shared_experts",
+  static const char *const allowed[] = { "routed_experts",
+                                         "top_k",
+                                         "shared_experts",
                                          "expert_intermediate_size",
-                                         "shared_expert_intermediate_size", NULL };
+                                         "shared_expert_intermediate_size",
+                                         NULL };
   if (!afd_json_check_object (obj, &w, allowed, error)
-      || !get_dim (obj, &w, "routed_experts", AFD_JSON_REQUIRED, 1, &llm->n_routed_experts,
-                   error)
+      || !get_dim (obj, &w, "routed_experts", AFD_JSON_REQUIRED, 1, &llm->n_routed_experts, error)
       || !get_dim (obj, &w, "top_k", AFD_JSON_REQUIRED, 1, &llm->top_k, error)
       || !get_dim (obj, &w, "shared_experts", AFD_JSON_OPTIONAL, 0, &llm->n_shared_experts, error)
       || !get_dim (obj, &w, "expert_intermediate_size", AFD_JSON_REQUIRED, 1,
@@ -274,11 +282,11 @@ read_dtypes (const cJSON *root, const char *file, AfdLlmDtypes *dt, GError **err
     return FALSE;
   const AfdJsonWhere w = { file, "dtypes", AFD_ERROR_CONFIG };
   static const char *const keys[] = { "attention_weights", "dense_weights", "expert_weights",
-                                      "embedding_weights", "kv_cache", "activations",
-                                      "dispatch", "combine", NULL };
-  AfdDtype *slots[] = { &dt->attention_weights, &dt->dense_weights, &dt->expert_weights,
-                        &dt->embedding_weights, &dt->kv_cache, &dt->activations,
-                        &dt->dispatch, &dt->combine };
+                                      "embedding_weights", "kv_cache",      "activations",
+                                      "dispatch",          "combine",       NULL };
+  AfdDtype *slots[]
+      = { &dt->attention_weights, &dt->dense_weights, &dt->expert_weights, &dt->embedding_weights,
+          &dt->kv_cache,          &dt->activations,   &dt->dispatch,       &dt->combine };
   if (!afd_json_check_object (obj, &w, keys, error))
     return FALSE;
   for (guint i = 0; keys[i] != NULL; i++)
@@ -298,18 +306,29 @@ static gboolean
 read_llm (const cJSON *root, const char *file, AfdLlm *llm, GError **error)
 {
   const AfdJsonWhere w = { file, "", AFD_ERROR_CONFIG };
-  static const char *const allowed[] = { "name", "source", "notes", "layers",
-                                         "dense_layers_first", "dense_layers_last", "mtp_layers",
-                                         "hidden_size", "vocab_size", "tie_embeddings",
-                                         "context_tokens", "attention", "ffn", "moe", "dtypes",
+  static const char *const allowed[] = { "name",
+                                         "source",
+                                         "notes",
+                                         "layers",
+                                         "dense_layers_first",
+                                         "dense_layers_last",
+                                         "mtp_layers",
+                                         "hidden_size",
+                                         "vocab_size",
+                                         "tie_embeddings",
+                                         "context_tokens",
+                                         "attention",
+                                         "ffn",
+                                         "moe",
+                                         "dtypes",
                                          NULL };
   if (!afd_json_check_object (root, &w, allowed, error)
       || !afd_json_get_string (root, &w, "name", AFD_JSON_REQUIRED, &llm->name, error)
       || !afd_json_get_string (root, &w, "source", AFD_JSON_REQUIRED, &llm->source, error)
       || !afd_json_get_string (root, &w, "notes", AFD_JSON_OPTIONAL, &llm->notes, error)
       || !get_dim (root, &w, "layers", AFD_JSON_REQUIRED, 1, &llm->n_layers, error)
-      || !get_dim (root, &w, "dense_layers_first", AFD_JSON_OPTIONAL, 0,
-                   &llm->dense_layers_first, error)
+      || !get_dim (root, &w, "dense_layers_first", AFD_JSON_OPTIONAL, 0, &llm->dense_layers_first,
+                   error)
       || !get_dim (root, &w, "dense_layers_last", AFD_JSON_OPTIONAL, 0, &llm->dense_layers_last,
                    error)
       || !get_dim (root, &w, "mtp_layers", AFD_JSON_OPTIONAL, 0, &llm->mtp_layers, error)
@@ -404,7 +423,7 @@ afd_llm_kv_elements_per_token_layer (const AfdLlm *llm)
 {
   g_return_val_if_fail (llm != NULL, 0.0);
   if (llm->attention == AFD_ATTENTION_MLA)
-    return (double) llm->kv_lora_rank + llm->qk_rope_head_dim;
+    return (double)llm->kv_lora_rank + llm->qk_rope_head_dim;
   return 2.0 * llm->n_kv_heads * llm->head_dim;
 }
 
@@ -426,10 +445,11 @@ attention_params (const AfdLlm *llm)
     {
     case AFD_ATTENTION_MLA:
       {
-        const double qk = (double) llm->qk_nope_head_dim + llm->qk_rope_head_dim;
+        const double qk = (double)llm->qk_nope_head_dim + llm->qk_rope_head_dim;
         const double dc = llm->kv_lora_rank, dr = llm->qk_rope_head_dim;
         double q = ql > 0 ? h * ql + ql + ql * nh * qk : h * nh * qk;
-        double kv = h * (dc + dr) + dc + dc * nh * ((double) llm->qk_nope_head_dim + llm->v_head_dim);
+        double kv
+            = h * (dc + dr) + dc + dc * nh * ((double)llm->qk_nope_head_dim + llm->v_head_dim);
         return q + kv + nh * llm->v_head_dim * h;
       }
     case AFD_ATTENTION_MFA:
@@ -454,14 +474,14 @@ afd_llm_params (const AfdLlm *llm, AfdLlmParams *out)
   g_return_if_fail (llm != NULL && out != NULL);
   const double h = llm->hidden_size, m = afd_llm_ffn_matrices (llm);
   memset (out, 0, sizeof *out);
-  out->embedding = (double) llm->vocab_size * h;
+  out->embedding = (double)llm->vocab_size * h;
   out->lm_head = llm->tie_embeddings ? 0.0 : out->embedding;
   out->attention_per_layer = attention_params (llm);
   out->norms_per_layer = 2.0 * h;
   out->dense_ffn_per_layer = m * h * llm->dense_intermediate_size;
   out->expert = m * h * llm->expert_intermediate_size;
   out->shared_expert = m * h * llm->shared_expert_intermediate_size;
-  out->router_per_layer = (double) llm->n_routed_experts * h;
+  out->router_per_layer = (double)llm->n_routed_experts * h;
 
   const double moe_block = llm->n_routed_experts * out->expert
                            + llm->n_shared_experts * out->shared_expert + out->router_per_layer;
@@ -469,12 +489,10 @@ afd_llm_params (const AfdLlm *llm, AfdLlmParams *out)
   out->total = out->embedding + out->lm_head + h /* final norm */
                + llm->n_layers * (out->attention_per_layer + out->norms_per_layer)
                + n_dense * out->dense_ffn_per_layer + n_moe * moe_block;
-  out->active = out->total
-                - n_moe * ((double) llm->n_routed_experts - llm->top_k) * out->expert;
+  out->active = out->total - n_moe * ((double)llm->n_routed_experts - llm->top_k) * out->expert;
   /* DeepSeek-V3 MTP module: one full block (MoE when the model has experts), a 2H->H
    * projection, two input norms and a final norm; embedding and head are shared. */
   const double mtp_ffn = llm->n_routed_experts > 0 ? moe_block : out->dense_ffn_per_layer;
   out->mtp = llm->mtp_layers
-             * (out->attention_per_layer + out->norms_per_layer + mtp_ffn + 2.0 * h * h
-                + 3.0 * h);
+             * (out->attention_per_layer + out->norms_per_layer + mtp_ffn + 2.0 * h * h + 3.0 * h);
 }

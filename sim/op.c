@@ -40,7 +40,7 @@ static const char *const kind_names[AFD_OP_KIND_COUNT] = {
 const char *
 afd_op_kind_name (AfdOpKind kind)
 {
-  if ((int) kind < 0 || kind >= AFD_OP_KIND_COUNT)
+  if ((int)kind < 0 || kind >= AFD_OP_KIND_COUNT)
     return NULL;
   return kind_names[kind];
 }
@@ -53,7 +53,7 @@ afd_op_kind_from_name (const char *name, AfdOpKind *out_kind)
   for (int i = 0; i < AFD_OP_KIND_COUNT; i++)
     if (strcmp (name, kind_names[i]) == 0)
       {
-        *out_kind = (AfdOpKind) i;
+        *out_kind = (AfdOpKind)i;
         return TRUE;
       }
   return FALSE;
@@ -68,7 +68,7 @@ afd_op_kind_is_comm (AfdOpKind kind)
 AfdOp *
 afd_op_new (AfdOpKind kind, const char *name)
 {
-  g_return_val_if_fail ((int) kind >= 0 && kind < AFD_OP_KIND_COUNT, NULL);
+  g_return_val_if_fail ((int)kind >= 0 && kind < AFD_OP_KIND_COUNT, NULL);
   AfdOp *op = g_new0 (AfdOp, 1);
   op->kind = kind;
   op->name = g_strdup (name != NULL ? name : kind_names[kind]);
