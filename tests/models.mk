@@ -24,3 +24,6 @@ tests_test_memory_LDADD = $(afd_test_libs)
 tests_test_registries_SOURCES = %reldir%/test-registries.c %reldir%/test-helpers.h
 tests_test_registries_CPPFLAGS = $(afd_test_cppflags)
 tests_test_registries_LDADD = $(afd_test_libs)
+
+TESTS += %reldir%/test-show-model.sh
+EXTRA_DIST += %reldir%/test-show-model.sh
