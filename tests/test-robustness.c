@@ -19,8 +19,10 @@
 #include "models/routing.h"
 #include "sim/cli.h"
 #include "sim/cluster.h"
+#include "sim/experiment.h"
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
+#include "sim/llm.h"
 #include "tests/test-helpers.h"
 
 /* A reader under test: loads @path, returns FALSE with @error set on refusal. */
@@ -57,10 +59,38 @@ load_cluster (const char *path, GError **error)
   return cluster != NULL;
 }
 
+static gboolean
+load_llm (const char *path, GError **error)
+{
+  g_autoptr (AfdLlm) llm = afd_llm_load_file (path, error);
+  return llm != NULL;
+}
+
+static gboolean
+load_experiment (const char *path, GError **error)
+{
+  g_autoptr (AfdExperiment) exp = afd_experiment_load (path, error);
+  return exp != NULL;
+}
+
+/* The expert-count file of `--routing file:PATH`. */
+static gboolean
+load_routing_file (const char *path, GError **error)
+{
+  g_autofree char *spec = g_strconcat ("file:", path, NULL);
+  g_autoptr (AfdRouting) routing = afd_routing_new (spec, 8, 2, error);
+  return routing != NULL;
+}
+
+/* Every reader of a file a user writes by hand (the roofline hardware file's reader is
+ * static in models/cmd-roofline.c: tests/fuzz/fuzz-roofline-hardware.c covers it). */
 static const Reader readers[] = {
   { "json", load_json },
   { "gpu-spec", load_gpu },
   { "cluster", load_cluster },
+  { "llm", load_llm },
+  { "experiment", load_experiment },
+  { "routing-file", load_routing_file },
 };
 
 /* Asserts that @reader refuses @path cleanly; returns the message (transfer full). */

@@ -2,36 +2,18 @@
 # SPDX-License-Identifier: MIT
 # tests/fuzz/build.sh OUTDIR [TARGET...] - builds the libFuzzer targets (tests/fuzz/fuzz-*.c).
 #
-# Compiles the afdsim sources each target needs straight from the source tree with clang,
+# Compiles the afdsim sources straight from the source tree with clang,
 # -fsanitize=fuzzer,address,undefined, plus GLib and cJSON from pkg-config. Independent of the
-# autotools build: it writes its own minimal config.h into OUTDIR. A target is built only when
-# its fuzz-NAME.c and every source it lists below exist, so targets for readers that have not
-# landed yet are skipped with a note. Environment: CC (default clang), FUZZ_CFLAGS (extra).
+# autotools build: it writes its own minimal config.h into OUTDIR. Every tests/fuzz/fuzz-NAME.c
+# is a target; it links against an archive of all of sim/ (but main.c), models/ and backends/
+# (not cuda/), so a target needs no list of sources. Objects are rebuilt when their source or
+# any header is newer. Environment: CC (default clang), FUZZ_CFLAGS (extra flags).
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 OUTDIR [TARGET...]" >&2; exit 2; }
 out=$1; shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CC=${CC:-clang}
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz build: $CC not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
-
-# sources_of TARGET: the afdsim sources (besides tests/fuzz/fuzz-TARGET.c) the target links.
-sources_of() {
-  case $1 in
-    json) echo "sim/json.c sim/error.c" ;;
-    cli) echo "sim/cli.c sim/error.c" ;;
-    gpu-spec) echo "sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
-    cluster) echo "sim/cluster.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
-    llm) echo "sim/llm.c sim/gpu-spec.c sim/json.c sim/error.c sim/data-dir.c" ;;
-    routing) echo "models/routing.c sim/json.c sim/error.c" ;;
-    experiment)
-      echo "sim/experiment.c sim/cluster.c sim/cost-model.c sim/data-dir.c sim/engine.c sim/error.c \
-sim/event-queue.c sim/gpu-spec.c sim/json.c sim/llm.c sim/metrics.c sim/op.c sim/opgraph.c \
-sim/replay.c sim/strategy.c sim/stream.c sim/trace.c sim/types.c sim/network.c sim/flow.c" ;;
-    roofline-hardware)
-      echo "models/roofline.c sim/llm.c sim/gpu-spec.c sim/cli.c sim/data-dir.c sim/json.c sim/error.c" ;;
-    *) echo "" ;;
-  esac
-}
 
 all_targets=$(cd "$top/tests/fuzz" && ls fuzz-*.c 2>/dev/null | sed 's/^fuzz-//; s/\.c$//')
 targets=${*:-$all_targets}
@@ -58,35 +40,42 @@ cflags="-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -Wall -Wno-unused-parameter ${FUZZ_CFLAGS:-}"
 libs="$(pkg-config --libs glib-2.0 libcjson) -lm"
 
+# The afdsim sources go into one static archive, so each target links exactly the objects it
+# needs. A source that does not compile (someone's half-finished file) is left out with a note;
+# a target that needs it then fails to link and is reported.
+newest_header=$(ls -t "$top"/sim/*.h "$top"/models/*.h "$top"/backends/*.h "$out/include/config.h" \
+  2>/dev/null | head -1)
+objs=""
+for src in "$top"/sim/*.c "$top"/models/*.c "$top"/backends/*.c; do
+  rel=${src#"$top"/}
+  case $rel in sim/main.c) continue ;; esac
+  o="$out/obj/$(echo "$rel" | tr / _ | sed 's/\.c$/.o/')"
+  if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_header" -nt "$o" ]; then
+    # shellcheck disable=SC2086
+    if ! $CC $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$o" 2>"$o.err"; then
+      echo "fuzz build: $rel does not compile; left out:"; head -n 5 "$o.err"
+      rm -f "$o"
+      continue
+    fi
+  fi
+  objs="$objs $o"
+done
+rm -f "$out/libafd-fuzz.a"
+# shellcheck disable=SC2086
+ar rcs "$out/libafd-fuzz.a" $objs
+
 built=0
-compiled=""
+failed=0
 for t in $targets; do
   main="tests/fuzz/fuzz-$t.c"
-  srcs=$(sources_of "$t")
-  missing=""
-  [ -f "$top/$main" ] || missing="$main"
-  [ -n "$srcs" ] || missing="$missing (no source list in build.sh)"
-  for s in $srcs; do [ -f "$top/$s" ] || missing="$missing $s"; done
-  if [ -n "$missing" ]; then
-    echo "fuzz build: skipping $t (missing:$missing)"
-    continue
-  fi
-  objs=""
-  for s in $srcs; do
-    o="$out/obj/$(echo "$s" | tr / _ | sed 's/\.c$/.o/')"
-    # Each source is compiled once per build.sh run, whichever targets share it.
-    case " $compiled " in
-      *" $o "*) ;;
-      *)
-        # shellcheck disable=SC2086
-        $CC $cflags -fsanitize=fuzzer-no-link -c "$top/$s" -o "$o"
-        compiled="$compiled $o" ;;
-    esac
-    objs="$objs $o"
-  done
+  [ -f "$top/$main" ] || { echo "fuzz build: no $main" >&2; failed=1; continue; }
   # shellcheck disable=SC2086
-  $CC $cflags -fsanitize=fuzzer "$top/$main" $objs $libs -o "$out/fuzz-$t"
-  echo "fuzz build: $out/fuzz-$t"
-  built=$((built + 1))
+  if $CC $cflags -fsanitize=fuzzer "$top/$main" "$out/libafd-fuzz.a" $libs -o "$out/fuzz-$t"; then
+    echo "fuzz build: $out/fuzz-$t"
+    built=$((built + 1))
+  else
+    echo "fuzz build: fuzz-$t FAILED to build" >&2
+    failed=1
+  fi
 done
-[ "$built" -gt 0 ] || { echo "fuzz build: no target built" >&2; exit 1; }
+[ "$built" -gt 0 ] && [ "$failed" -eq 0 ]
