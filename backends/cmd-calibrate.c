@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "backends/cmd-calibrate.h"
@@ -16,6 +17,14 @@
 #include "backends/profile.h"
 #include "sim/error.h"
 #include "sim/json.h"
+
+/* Compares two doubles for g_array_sort. */
+static gint
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
 
 /* Prints one progress line to stderr. */
 static void
@@ -25,6 +34,43 @@ print_progress (const char *line, gpointer user_data)
   fflush (stderr);
 }
 
+/* Prints the verification table and the median |error| per op to stdout. */
+static void
+print_verification (const cJSON *checks)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) ops = g_ptr_array_new ();
+  printf ("%-30s %-48s %12s %12s %8s\n", "op", "shape", "measured_us", "predicted_us", "error");
+  for (const cJSON *c = checks->child; c != NULL; c = c->next)
+    {
+      const char *op = cJSON_GetStringValue (cJSON_GetObjectItem (c, "op"));
+      printf ("%-30s %-48s %12.2f %12.2f %+7.1f%%\n", op,
+              cJSON_GetStringValue (cJSON_GetObjectItem (c, "shape")),
+              cJSON_GetObjectItem (c, "measured_s")->valuedouble * 1e6,
+              cJSON_GetObjectItem (c, "predicted_s")->valuedouble * 1e6,
+              cJSON_GetObjectItem (c, "error_rel")->valuedouble * 100);
+      if (g_hash_table_add (seen, (gpointer) op))
+        g_ptr_array_add (ops, (gpointer) op);
+    }
+  for (guint i = 0; i < ops->len; i++)
+    {
+      g_autoptr (GArray) errs = g_array_new (FALSE, FALSE, sizeof (double));
+      for (const cJSON *c = checks->child; c != NULL; c = c->next)
+        if (g_strcmp0 (cJSON_GetStringValue (cJSON_GetObjectItem (c, "op")), ops->pdata[i]) == 0)
+          {
+            double e = fabs (cJSON_GetObjectItem (c, "error_rel")->valuedouble);
+            g_array_append_val (errs, e);
+          }
+      g_array_sort (errs, compare_double);
+      guint n = errs->len;
+      double med = n % 2 ? g_array_index (errs, double, n / 2)
+                         : 0.5 * (g_array_index (errs, double, n / 2 - 1)
+                                  + g_array_index (errs, double, n / 2));
+      printf ("median |error| %-24s %6.1f%% over %u checks\n", (char *) ops->pdata[i],
+              med * 100, n);
+    }
+}
+
 /* Runs the command. */
 static int
 cmd_calibrate (int argc, char **argv, GError **error)
@@ -32,7 +78,7 @@ cmd_calibrate (int argc, char **argv, GError **error)
   g_autofree char *min_text = NULL;
   g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,
                   *timeout_text = NULL;
-  gboolean quick = FALSE;
+  gboolean quick = FALSE, verify = FALSE;
   GOptionEntry entries[] = {
     { "gpus", 'g', 0, G_OPTION_ARG_STRING, &gpus_text,
       "GPUs to use (default 1; 2 or more adds NCCL collectives over 2, 4, … N GPUs)", "N" },
@@ -46,6 +92,8 @@ cmd_calibrate (int argc, char **argv, GError **error)
       "untimed warm-up repetitions per point (default 5; 3 with --quick)", "N" },
     { "collective-min-gpus", 0, 0, G_OPTION_ARG_STRING, &min_text,
       "smallest NCCL group measured (default 2; 1 checks the NCCL path on one GPU)", "N" },
+    { "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
+      "re-measure off-grid shapes and record the profile's prediction error in the file", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_STRING, &timeout_text,
       "deadline of every wait on a GPU or on NCCL, seconds (default 120)", "S" },
     { NULL },
@@ -94,6 +142,19 @@ cmd_calibrate (int argc, char **argv, GError **error)
     {
       g_prefix_error (error, "calibrate wrote a profile it cannot read back: ");
       return 1;
+    }
+  if (verify)
+    {
+      g_autoptr (cJSON) checks = afd_cuda_verify (path, &options, error);
+      if (checks == NULL)
+        {
+          g_prefix_error (error, "calibrate --verify: ");
+          return 1;
+        }
+      print_verification (checks);
+      cJSON_AddItemToObject (profile, "verification", g_steal_pointer (&checks));
+      if (!afd_json_write_file (path, profile, error))
+        return 1;
     }
   printf ("wrote %s (%s, %u GPU%s)\n", path, afd_profile_get_device_name (check),
           (guint) gpus, gpus == 1 ? "" : "s");

@@ -28,6 +28,14 @@ afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
   return NULL;
 }
 
+cJSON *
+afd_cuda_verify (const char *profile_path, const AfdCudaCalibrateOptions *options,
+                 GError **error)
+{
+  g_set_error_literal (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE, NOT_BUILT);
+  return NULL;
+}
+
 /* Fails: no CUDA in this build. */
 static gboolean
 stub_probe (GError **error)

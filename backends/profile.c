@@ -8,7 +8,9 @@
  *                point the last y (saturated).
  *   GEMM       t = 2·m·n·k / rate_at(m) in the table of the dtype with the nearest (N, K).
  *   grouped    t = count · Σₑ GEMM(tokensₑ, n, k) over experts with tokens.
- *   decode     t = kv_bytes / rate_at(kv_bytes) (achieved KV-read bytes/s).
+ *   decode     one curve per batch size: rate_b(context) = achieved KV-read bytes/s; the rate
+ *              is log-log interpolated between the two measured batch sizes around the
+ *              request's, and t = kv_bytes / rate.
  *   prefill    t = F / rate_at(2·F), F the causal FLOPs (the table holds full squares).
  *   memory     t = B / rate_at(B/2) (B bytes read + written; the table holds copies of size B/2).
  *   collective t = α + β·size in the size range holding size (α-β per range, from the profile).
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "backends/profile.h"
+#include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/op.h"
@@ -43,7 +46,8 @@ static const char *const attn_kind_names[] = { "mha", "gqa", "mla", NULL };
 typedef struct {
   AttnKind kind;
   double heads_q, heads_kv, d_qk, d_v;
-  Curve rate; /* x = KV bytes read, y = bytes/s */
+  double batch;
+  Curve rate; /* x = context tokens, y = KV bytes read per second */
 } DecodeTable;
 
 typedef struct {
@@ -230,8 +234,9 @@ static gboolean
 load_decode (AfdProfile *prof, const cJSON *arr, const char *file, GError **error)
 {
   static const char *const keys[] = { "kind",       "dtype",      "heads_q", "heads_kv",
-                                      "head_dim_qk", "head_dim_v", "points",  NULL };
-  static const char *const point_keys[] = { "batch", "context", "kv_bytes", "flop",
+                                      "head_dim_qk", "head_dim_v", "batch",   "points",
+                                      NULL };
+  static const char *const point_keys[] = { "context", "kv_bytes", "flop",
                                             "kv_bytes_per_s", STAT_KEYS, NULL };
   guint i = 0;
   for (const cJSON *t = arr->child; t != NULL; t = t->next, i++)
@@ -247,7 +252,8 @@ load_decode (AfdProfile *prof, const cJSON *arr, const char *file, GError **erro
           || !afd_json_get_number (t, &w, "heads_q", pos, &d.heads_q, error)
           || !afd_json_get_number (t, &w, "heads_kv", pos, &d.heads_kv, error)
           || !afd_json_get_number (t, &w, "head_dim_qk", pos, &d.d_qk, error)
-          || !afd_json_get_number (t, &w, "head_dim_v", pos, &d.d_v, error))
+          || !afd_json_get_number (t, &w, "head_dim_v", pos, &d.d_v, error)
+          || !afd_json_get_number (t, &w, "batch", pos, &d.batch, error))
         return FALSE;
       guint k = 0;
       while (attn_kind_names[k] != NULL && strcmp (attn_kind_names[k], kind) != 0)
@@ -267,7 +273,7 @@ load_decode (AfdProfile *prof, const cJSON *arr, const char *file, GError **erro
                        d.heads_kv, d.heads_q);
           return FALSE;
         }
-      gboolean ok = load_curve (t, &w, "kv_bytes", NULL, 1.0, point_keys, &d.rate, error);
+      gboolean ok = load_curve (t, &w, "context", "kv_bytes", 1.0, point_keys, &d.rate, error);
       g_array_append_val (prof->decode, d);
       if (!ok)
         return FALSE;
@@ -438,6 +444,28 @@ load_collectives (AfdProfile *prof, const cJSON *arr, const char *file, GError *
   return TRUE;
 }
 
+/* Checks the verification records (kept in the file for readers; not used for pricing). */
+static gboolean
+check_verification (const cJSON *arr, const char *file, GError **error)
+{
+  static const char *const keys[] = { "op", "shape", "measured_s", "predicted_s", "error_rel",
+                                      NULL };
+  guint i = 0;
+  for (const cJSON *c = arr->child; c != NULL; c = c->next, i++)
+    {
+      g_autofree char *path = afd_json_path_index ("verification", i);
+      AfdJsonWhere w = { file, path, AFD_ERROR_CONFIG };
+      double v = 0;
+      if (!afd_json_check_object (c, &w, keys, error)
+          || !afd_json_get_number (c, &w, "measured_s", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &v,
+                                   error)
+          || !afd_json_get_number (c, &w, "predicted_s", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE,
+                                   &v, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Reads and checks the provenance block. */
 static gboolean
 load_provenance (AfdProfile *prof, const cJSON *obj, const char *file, GError **error)
@@ -465,7 +493,7 @@ afd_profile_load (const char *path, GError **error)
   static const char *const keys[] = { "format",      "format_version",    "provenance",
                                       "gemm",        "grouped_gemm",      "attention_decode",
                                       "attention_prefill", "memory_copy", "collectives",
-                                      NULL };
+                                      "verification", NULL };
   g_autoptr (cJSON) root = afd_json_parse_file (path, AFD_ERROR_CONFIG, error);
   if (root == NULL)
     return NULL;
@@ -518,6 +546,11 @@ afd_profile_load (const char *path, GError **error)
                               error)
       || !afd_json_get_child (root, &w, "collectives", AFD_JSON_OPTIONAL, cJSON_Array, &coll,
                               error))
+    return NULL;
+  const cJSON *verification = NULL;
+  if (!afd_json_get_child (root, &w, "verification", AFD_JSON_OPTIONAL, cJSON_Array,
+                           &verification, error)
+      || (verification && !check_verification (verification, path, error)))
     return NULL;
   if ((gemm && !load_gemm (prof, gemm, path, error))
       || (grouped && !load_grouped (prof, grouped, path, error))
@@ -612,7 +645,7 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
   double rows = (double) heads_q / heads_kv * MAX (query_tokens, 1.0);
   const DecodeTable *best = NULL;
   double best_d = G_MAXDOUBLE;
-  /* Same kind first; any kind as a fallback (pass 1). */
+  /* The nearest shape: same kind first; any kind as a fallback (pass 1). */
   for (int pass = 0; pass < 2 && best == NULL; pass++)
     for (guint i = 0; i < profile->decode->len; i++)
       {
@@ -632,9 +665,36 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
                    "profile %s: no decode attention table (attention_decode)", profile->path);
       return FALSE;
     }
+  batch = MAX (batch, 1.0);
+  context = MAX (context, 1.0);
+  /* The measured batch sizes of that shape around @batch: lo <= batch <= hi when possible. */
+  const DecodeTable *lo = NULL, *hi = NULL;
+  for (guint i = 0; i < profile->decode->len; i++)
+    {
+      const DecodeTable *t = &g_array_index (profile->decode, DecodeTable, i);
+      if (t->kind != best->kind || t->heads_q != best->heads_q || t->heads_kv != best->heads_kv
+          || t->d_qk != best->d_qk || t->d_v != best->d_v)
+        continue;
+      if (t->batch <= batch && (lo == NULL || t->batch > lo->batch))
+        lo = t;
+      if (t->batch >= batch && (hi == NULL || t->batch < hi->batch))
+        hi = t;
+    }
+  if (lo == NULL)
+    lo = hi;
+  if (hi == NULL)
+    hi = lo;
   double per_token = kind == KIND_MLA ? head_dim_qk : (double) head_dim_qk + head_dim_v;
-  double kv_bytes = MAX (batch, 1.0) * heads_kv * MAX (context, 1.0) * per_token * 2.0;
-  *out_s = kv_bytes / rate_at (&best->rate, kv_bytes);
+  double kv_bytes = batch * heads_kv * context * per_token * 2.0;
+  double r_lo = rate_at (&lo->rate, context), r_hi = rate_at (&hi->rate, context), rate = r_lo;
+  if (hi->batch > lo->batch)
+    {
+      double f = (log (batch) - log (lo->batch)) / (log (hi->batch) - log (lo->batch));
+      rate = exp (log (r_lo) + f * (log (r_hi) - log (r_lo)));
+    }
+  else if (batch < lo->batch)
+    rate = r_lo * batch / lo->batch; /* fewer sequences than measured: the same time */
+  *out_s = kv_bytes / rate;
   return TRUE;
 }
 
@@ -794,7 +854,11 @@ profile_create (const cJSON *params, GError **error)
   if (!afd_json_check_object (params, &w, keys, error)
       || !afd_json_get_string (params, &w, "file", AFD_JSON_REQUIRED, &file, error))
     return NULL;
-  return afd_profile_load (file, error);
+  /* A shipped name ("H100-SXM") or a path to a JSON file. */
+  g_autofree char *path = afd_data_resolve ("topologies/profiles", "profile", file, error);
+  if (path == NULL)
+    return NULL;
+  return afd_profile_load (path, error);
 }
 
 static void

@@ -95,28 +95,43 @@ Test (profile, gemm_dtype_fallback_and_missing_table)
   afd_assert_error_contains (error, "no fp32 GEMM table");
 }
 
-/* Decode: KV bytes = batch·heads_kv·context·(d_qk + d_v)·2 = 4·32·2048·256·2 = 2^27; in log
- * space 0.7 of the way from 2^20 (rate 2^20/1e-5) to 2^30 (rate 2^30/4e-4), so
- * t = 2^27 / (r0 · (r1/r0)^0.7) with r1/r0 = 25.6. */
-Test (profile, decode_attention_interpolates_kv_bandwidth)
+/* Decode: one curve per batch. Batch 4, context 128 lies halfway (in log) between the measured
+ * contexts 16 and 1024 and between the measured batches 1 and 16, so the rate is the geometric
+ * mean of four measured rates: r = (rA16·rA1024·rB16·rB1024)^(1/4) with rA16 = 262144/1e-5,
+ * rA1024 = 16777216/1e-4 (batch 1), rB16 = 4194304/2e-5, rB1024 = 268435456/4e-4 (batch 16);
+ * KV bytes = 4·32·128·(128 + 128)·2 = 8388608 and t = 8388608 / r. */
+Test (profile, decode_attention_interpolates_context_and_batch)
 {
   double t = 0;
   g_autoptr (GError) error = NULL;
-  cr_assert (afd_profile_decode_attention_time (prof, 32, 32, 128, 128, 4, 2048, 1, &t, &error));
+  cr_assert (afd_profile_decode_attention_time (prof, 32, 32, 128, 128, 4, 128, 1, &t, &error));
   afd_assert_no_error (error);
-  double r0 = 1048576.0 / 1e-5;
-  assert_rel (t, 134217728.0 / (r0 * pow (25.6, 0.7)));
+  double r = pow (262144 / 1e-5 * (16777216 / 1e-4) * (4194304 / 2e-5) * (268435456 / 4e-4),
+                  0.25);
+  assert_rel (t, 8388608 / r);
 }
 
-/* A GQA shape with no GQA table falls back to the nearest table of another kind. */
+/* At a measured batch and context the time is the measured median; beyond the largest batch
+ * the largest batch's rate holds (batch 32 at context 1024: 2 · 4e-4 s). */
+Test (profile, decode_attention_measured_point_and_clamp)
+{
+  double t = 0;
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_profile_decode_attention_time (prof, 32, 32, 128, 128, 16, 1024, 1, &t, &error));
+  assert_rel (t, 4e-4);
+  cr_assert (afd_profile_decode_attention_time (prof, 32, 32, 128, 128, 32, 1024, 1, &t, &error));
+  assert_rel (t, 8e-4);
+}
+
+/* A GQA shape with no GQA table falls back to the nearest table of another kind: 32 query
+ * heads over 8 KV heads, batch 16, context 1024 read 16·8·1024·256·2 = 2^26 bytes at batch
+ * 16's rate for context 1024 (2^28/4e-4): t = 1e-4 s. */
 Test (profile, decode_attention_falls_back_across_kinds)
 {
   double t = 0;
   g_autoptr (GError) error = NULL;
-  /* 32 query heads over 8 KV heads, batch 16, context 1024: KV = 16·8·1024·256·2 = 2^26. */
   cr_assert (afd_profile_decode_attention_time (prof, 32, 8, 128, 128, 16, 1024, 1, &t, &error));
-  double r0 = 1048576.0 / 1e-5;
-  assert_rel (t, 67108864.0 / (r0 * pow (25.6, 0.6)));
+  assert_rel (t, 67108864.0 / (268435456.0 / 4e-4));
 }
 
 /* Prefill: the causal F = 5e11 FLOPs is looked up at 2F = 1e12 (rate 4e14): t = 1.25e-3 s. */
@@ -290,4 +305,29 @@ Test (profile, backend_rejects_bad_params)
   cr_assert_null (b);
   afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
   afd_assert_error_contains (error, "no_such_key");
+}
+
+/* The shipped, measured profiles load and price a large bf16 GEMM (M = N = K = 4096: the
+ * measured point; 2·4096³ FLOPs) at a rate between 100 TFLOP/s and the 989 TFLOP/s dense
+ * peak of H100/H200 — a sanity bound, not a hard-coded result. */
+Test (profile, shipped_profiles_load_and_are_sane)
+{
+  const char *names[] = { "H100-SXM", "H200" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *path = g_strdup_printf ("%s/../../topologies/profiles/%s.json", TEST_DATA,
+                                               names[i]);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        continue;
+      g_autoptr (AfdProfile) p = afd_profile_load (path, &error);
+      afd_assert_no_error (error);
+      double t = 0;
+      cr_assert (afd_profile_gemm_time (p, AFD_DTYPE_BF16, 4096, 4096, 4096, &t, &error));
+      double rate = 2.0 * 4096.0 * 4096.0 * 4096.0 / t;
+      cr_assert (rate > 100e12 && rate < 989.5e12, "%s: %.3g FLOP/s", names[i], rate);
+      g_autofree char *model = g_strndup (names[i], 4); /* "H100", "H200" */
+      cr_assert (strstr (afd_profile_get_device_name (p), model) != NULL, "%s",
+                 afd_profile_get_device_name (p));
+    }
 }

@@ -29,7 +29,8 @@ for b in "$dest"/bin/*; do
   ldd "$b" | awk '/=> \// { print $3 }'
 done | sort -u | while read -r lib; do
   case "$(basename "$lib")" in
-    libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|ld-linux*|libgcc_s.so*|libstdc++.so*) ;;
+    libc.so*|libm.so*|libdl.so*|librt.so*|libpthread.so*|libresolv.so*|libnsl.so*|libutil.so*|ld-linux*) ;;
+    libgcc_s.so*|libstdc++.so*|libz.so*) ;;  # present on the GPU machine, newer there
     libcuda*|libcublas*|libnccl*|libnvidia*) ;;
     *) cp -L "$lib" "$dest/lib/" ;;
   esac

@@ -128,11 +128,11 @@ static const DecodeKind decode_kinds[] = {
   { "mla", 128, 1, 576, 512 }, /* DeepSeek-V3 absorbed: latent 512 + rope 64 */
   { "mla", 16, 1, 576, 512 },
 };
-static const int full_batches[] = { 1, 4, 16, 64, 256 };
-static const int full_contexts[] = { 256, 1024, 2048, 4096, 8192, 32768 };
+static const int full_batches[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256 };
+static const int full_contexts[] = { 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768 };
 static const int quick_batches[] = { 16 };
 static const int quick_contexts[] = { 2048 };
-static const int full_prefill[] = { 256, 512, 1024, 2048, 4096, 8192 };
+static const int full_prefill[] = { 128, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192 };
 static const int quick_prefill[] = { 1024 };
 
 gboolean
@@ -149,44 +149,53 @@ afd_cuda_bench_attention (AfdCudaContext *ctx, const AfdCudaCalibrateOptions *op
       /* --quick measures mha 32, gqa 32/8 and mla 128 (entries 0, 2, 4). */
       const DecodeKind *dk = &decode_kinds[options->quick ? 2 * i : i];
       gboolean mla = strcmp (dk->kind, "mla") == 0;
-      cJSON *table = cJSON_CreateObject ();
-      cJSON_AddStringToObject (table, "kind", dk->kind);
-      cJSON_AddStringToObject (table, "dtype", "bf16");
-      cJSON_AddNumberToObject (table, "heads_q", dk->heads_q);
-      cJSON_AddNumberToObject (table, "heads_kv", dk->heads_kv);
-      cJSON_AddNumberToObject (table, "head_dim_qk", dk->d_qk);
-      cJSON_AddNumberToObject (table, "head_dim_v", dk->d_v);
-      cJSON *points = cJSON_AddArrayToObject (table, "points");
-      cJSON_AddItemToArray (out_decode, table);
       for (guint b = 0; b < n_b; b++)
-        for (guint c = 0; c < n_c; c++)
-          {
-            AttnRun r = { .g = dk->heads_q / dk->heads_kv, .l = ctxs[c], .d_qk = dk->d_qk,
-                          .d_v = dk->d_v, .batch = batches[b] * dk->heads_kv };
-            r.ld_kv = r.d_qk;
-            r.stride_kv = (long long) r.l * r.ld_kv;
-            /* KV bytes actually read: MLA reads one latent cache, others K and V. */
-            double kv_bytes = (double) r.batch * r.l * (mla ? dk->d_qk : dk->d_qk + dk->d_v) * 2;
-            double s_bytes = (double) r.batch * r.g * r.l * 2;
-            if (kv_bytes > (double) MAX_BUFFER_BYTES || s_bytes > (double) MAX_BUFFER_BYTES)
-              continue;
-            AfdCudaStats st;
-            if (!attn_measure (ctx, &r, mla, &st, error))
-              {
-                g_prefix_error (error, "decode attention %s batch=%d context=%d: ", dk->kind,
-                                batches[b], ctxs[c]);
-                return FALSE;
-              }
-            double flop = 2.0 * batches[b] * dk->heads_q * (double) ctxs[c] * (dk->d_qk + dk->d_v);
-            cJSON *p = cJSON_CreateObject ();
-            cJSON_AddNumberToObject (p, "batch", batches[b]);
-            cJSON_AddNumberToObject (p, "context", ctxs[c]);
-            afd_json_add_number (p, "kv_bytes", kv_bytes);
-            afd_json_add_number (p, "flop", flop);
-            afd_cuda_stats_to_json (&st, p);
-            afd_json_add_number (p, "kv_bytes_per_s", kv_bytes / st.median_s);
-            cJSON_AddItemToArray (points, p);
-          }
+        {
+          cJSON *table = cJSON_CreateObject ();
+          cJSON_AddStringToObject (table, "kind", dk->kind);
+          cJSON_AddStringToObject (table, "dtype", "bf16");
+          cJSON_AddNumberToObject (table, "heads_q", dk->heads_q);
+          cJSON_AddNumberToObject (table, "heads_kv", dk->heads_kv);
+          cJSON_AddNumberToObject (table, "head_dim_qk", dk->d_qk);
+          cJSON_AddNumberToObject (table, "head_dim_v", dk->d_v);
+          cJSON_AddNumberToObject (table, "batch", batches[b]);
+          cJSON *points = cJSON_AddArrayToObject (table, "points");
+          for (guint c = 0; c < n_c; c++)
+            {
+              AttnRun r = { .g = dk->heads_q / dk->heads_kv, .l = ctxs[c], .d_qk = dk->d_qk,
+                            .d_v = dk->d_v, .batch = batches[b] * dk->heads_kv };
+              r.ld_kv = r.d_qk;
+              r.stride_kv = (long long) r.l * r.ld_kv;
+              /* KV bytes actually read: MLA reads one latent cache, others K and V. */
+              double kv_bytes
+                  = (double) r.batch * r.l * (mla ? dk->d_qk : dk->d_qk + dk->d_v) * 2;
+              double s_bytes = (double) r.batch * r.g * r.l * 2;
+              if (kv_bytes > (double) MAX_BUFFER_BYTES || s_bytes > (double) MAX_BUFFER_BYTES)
+                continue;
+              AfdCudaStats st;
+              if (!attn_measure (ctx, &r, mla, &st, error))
+                {
+                  cJSON_Delete (table);
+                  g_prefix_error (error, "decode attention %s batch=%d context=%d: ", dk->kind,
+                                  batches[b], ctxs[c]);
+                  return FALSE;
+                }
+              double flop
+                  = 2.0 * batches[b] * dk->heads_q * (double) ctxs[c] * (dk->d_qk + dk->d_v);
+              cJSON *p = cJSON_CreateObject ();
+              cJSON_AddNumberToObject (p, "context", ctxs[c]);
+              afd_json_add_number (p, "kv_bytes", kv_bytes);
+              afd_json_add_number (p, "flop", flop);
+              afd_cuda_stats_to_json (&st, p);
+              afd_json_add_number (p, "kv_bytes_per_s", kv_bytes / st.median_s);
+              cJSON_AddItemToArray (points, p);
+            }
+          /* A batch whose every context was too large has no table. */
+          if (cJSON_GetArraySize (points) > 0)
+            cJSON_AddItemToArray (out_decode, table);
+          else
+            cJSON_Delete (table);
+        }
       afd_cuda_progress (options, "decode attention %s %d/%d: done", dk->kind, dk->heads_q,
                          dk->heads_kv);
     }

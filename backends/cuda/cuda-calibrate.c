@@ -160,3 +160,144 @@ afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
     }
   return g_steal_pointer (&root);
 }
+
+/* Off-grid shapes re-measured by afd_cuda_verify(): none of them is a grid point. */
+typedef struct {
+  AfdDtype dtype;
+  guint64 m, n, k;
+} VerifyGemm;
+
+static const VerifyGemm verify_gemm[] = {
+  { AFD_DTYPE_BF16, 3, 5120, 4096 },   { AFD_DTYPE_BF16, 40, 4096, 4096 },
+  { AFD_DTYPE_BF16, 100, 12288, 4096 }, { AFD_DTYPE_BF16, 700, 7168, 2048 },
+  { AFD_DTYPE_BF16, 3000, 2048, 7168 }, { AFD_DTYPE_BF16, 12000, 4096, 4096 },
+  { AFD_DTYPE_BF16, 56, 4096, 5120 },  { AFD_DTYPE_BF16, 320, 14336, 4096 },
+  { AFD_DTYPE_FP8, 40, 4096, 4096 },   { AFD_DTYPE_FP8, 700, 14336, 4096 },
+  { AFD_DTYPE_FP8, 3000, 7168, 2048 },
+};
+
+typedef struct {
+  guint heads_q, heads_kv, d_qk, d_v;
+  guint64 batch, context;
+} VerifyDecode;
+
+static const VerifyDecode verify_decode[] = {
+  { 32, 32, 128, 128, 6, 3000 }, { 32, 8, 128, 128, 24, 6000 }, { 128, 1, 576, 512, 48, 1500 },
+  { 8, 8, 128, 128, 100, 1000 }, { 8, 2, 128, 128, 12, 12000 }, { 16, 1, 576, 512, 200, 700 },
+};
+
+/* Appends one verification record. */
+static void
+add_check (cJSON *arr, const char *op, const char *shape, double measured_s, double predicted_s)
+{
+  cJSON *c = cJSON_CreateObject ();
+  cJSON_AddStringToObject (c, "op", op);
+  cJSON_AddStringToObject (c, "shape", shape);
+  afd_json_add_number (c, "measured_s", measured_s);
+  afd_json_add_number (c, "predicted_s", predicted_s);
+  afd_json_add_number (c, "error_rel", (predicted_s - measured_s) / measured_s);
+  cJSON_AddItemToArray (arr, c);
+}
+
+cJSON *
+afd_cuda_verify (const char *profile_path, const AfdCudaCalibrateOptions *options,
+                 GError **error)
+{
+  g_autoptr (AfdProfile) prof = afd_profile_load (profile_path, error);
+  if (prof == NULL)
+    return NULL;
+  g_autoptr (cJSON) root = afd_json_parse_file (profile_path, AFD_ERROR_CONFIG, error);
+  if (root == NULL)
+    return NULL;
+  g_autoptr (AfdCudaContext) ctx =
+      afd_cuda_context_new (0, options->warmup, options->repetitions, options->timeout_s, error);
+  if (ctx == NULL)
+    return NULL;
+  g_autoptr (cJSON) out = cJSON_CreateArray ();
+  gboolean fp8 = ctx->compute_major * 10 + ctx->compute_minor >= 89;
+  for (guint i = 0; i < G_N_ELEMENTS (verify_gemm); i++)
+    {
+      const VerifyGemm *v = &verify_gemm[i];
+      AfdCudaStats st;
+      double pred = 0;
+      if (v->dtype == AFD_DTYPE_FP8 && !fp8)
+        continue;
+      if (!afd_cuda_measure_gemm (ctx, v->dtype, v->m, v->n, v->k, &st, error)
+          || !afd_profile_gemm_time (prof, v->dtype, (double) v->m, (double) v->n, (double) v->k,
+                                     &pred, error))
+        return NULL;
+      g_autofree char *shape = g_strdup_printf ("%s M=%" G_GUINT64_FORMAT " N=%" G_GUINT64_FORMAT
+                                                " K=%" G_GUINT64_FORMAT, afd_dtype_name (v->dtype),
+                                                v->m, v->n, v->k);
+      add_check (out, "gemm", shape, st.median_s, pred);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (verify_decode); i++)
+    {
+      const VerifyDecode *v = &verify_decode[i];
+      AfdCudaStats st;
+      double pred = 0;
+      gboolean mla = v->heads_kv == 1 && v->d_qk > v->d_v;
+      if (!afd_cuda_measure_attention (ctx, v->heads_q, v->heads_kv, v->d_qk, v->d_v, v->batch, 1,
+                                       v->context, mla, &st, error)
+          || !afd_profile_decode_attention_time (prof, v->heads_q, v->heads_kv, v->d_qk, v->d_v,
+                                                 (double) v->batch, (double) v->context, 1, &pred,
+                                                 error))
+        return NULL;
+      g_autofree char *shape = g_strdup_printf ("heads %u/%u d=%u/%u batch=%" G_GUINT64_FORMAT
+                                                " context=%" G_GUINT64_FORMAT, v->heads_q,
+                                                v->heads_kv, v->d_qk, v->d_v, v->batch,
+                                                v->context);
+      add_check (out, "attention_decode", shape, st.median_s, pred);
+    }
+  {
+    /* Full-square prefill at an off-grid length: the profile predicts 2F / rate(2F). */
+    const guint64 seq = 1500;
+    AfdCudaStats st;
+    double full = 4.0 * 32 * (double) seq * seq * 128, pred = 0;
+    if (!afd_cuda_measure_attention (ctx, 32, 32, 128, 128, 1, seq, seq, FALSE, &st, error)
+        || !afd_profile_prefill_attention_time (prof, full / 2.0, &pred, error))
+      return NULL;
+    add_check (out, "attention_prefill_full_square", "heads 32 d=128 seq=1500", st.median_s,
+               2.0 * pred);
+  }
+  const double copies[] = { 3e6, 3e8 };
+  for (guint i = 0; i < G_N_ELEMENTS (copies); i++)
+    {
+      AfdCudaStats st;
+      double pred = 0;
+      if (!afd_cuda_measure_copy (ctx, (size_t) copies[i], &st, error)
+          || !afd_profile_memory_time (prof, 2.0 * copies[i], &pred, error))
+        return NULL;
+      g_autofree char *shape = g_strdup_printf ("copy of %.0f bytes", copies[i]);
+      add_check (out, "memory", shape, st.median_s, pred);
+    }
+  /* Grouped GEMMs: the measured tables against the sum-of-GEMMs model (no new measurement). */
+  const cJSON *grouped = cJSON_GetObjectItem (root, "grouped_gemm");
+  for (const cJSON *t = grouped ? grouped->child : NULL; t != NULL; t = t->next)
+    {
+      double n = cJSON_GetObjectItem (t, "n")->valuedouble;
+      double k = cJSON_GetObjectItem (t, "k")->valuedouble;
+      const char *dist = cJSON_GetStringValue (cJSON_GetObjectItem (t, "distribution"));
+      for (const cJSON *p = cJSON_GetObjectItem (t, "points")->child; p != NULL; p = p->next)
+        {
+          double pred = 0, one = 0;
+          const cJSON *tokens = cJSON_GetObjectItem (p, "tokens_per_expert");
+          for (const cJSON *e = tokens->child; e != NULL; e = e->next)
+            {
+              if (e->valuedouble <= 0)
+                continue;
+              if (!afd_profile_gemm_time (prof, AFD_DTYPE_BF16, e->valuedouble, n, k, &one,
+                                          error))
+                return NULL;
+              pred += one;
+            }
+          g_autofree char *shape = g_strdup_printf (
+              "E=%d N=%.0f K=%.0f %s tokens=%.0f", cJSON_GetArraySize (tokens), n, k, dist,
+              cJSON_GetObjectItem (p, "tokens_total")->valuedouble);
+          add_check (out, "grouped_gemm", shape,
+                     cJSON_GetObjectItem (p, "time_median_s")->valuedouble, pred);
+        }
+    }
+  afd_cuda_progress (options, "verification: %d off-grid checks done", cJSON_GetArraySize (out));
+  return g_steal_pointer (&out);
+}

@@ -60,6 +60,20 @@ gboolean afd_cuda_probe (guint min_gpus, guint *out_count, GError **error);
  */
 cJSON *afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error);
 
+/**
+ * afd_cuda_verify:
+ * @profile_path: a profile just written by afd_cuda_calibrate() on this machine
+ *
+ * Re-measures a fixed list of off-grid shapes (GEMMs, decode attention, a prefill, copies) on
+ * GPU 0 and compares each with the profile's prediction; also compares the profile's grouped
+ * GEMM measurements with the sum-of-GEMMs model. For the "verification" block of the profile.
+ *
+ * Returns: (transfer full) (nullable): a JSON array of {op, shape, measured_s, predicted_s,
+ *   error_rel}, or %NULL with @error set
+ */
+cJSON *afd_cuda_verify (const char *profile_path, const AfdCudaCalibrateOptions *options,
+                        GError **error);
+
 G_END_DECLS
 
 #endif /* AFD_BACKENDS_CUDA_CUDA_CALIBRATE_H */

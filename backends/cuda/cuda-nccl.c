@@ -309,6 +309,7 @@ group_time (Group *g, CollOp op, size_t bytes, guint warmup, AfdCudaStats *out, 
     for (guint r = 0; r < g->n; r++)
       {
         float ms = 0.0f;
+        AFD_CUDA_CHECK (cudaSetDevice ((int) r), error, FALSE);
         AFD_CUDA_CHECK (cudaEventElapsedTime (&ms, g->starts[r][i], g->stops[r][i]), error,
                         FALSE);
         times[i] = MAX (times[i], (double) ms * 1e-3);
