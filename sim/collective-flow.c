@@ -114,7 +114,9 @@ wire (Coll *co, AfdCollectiveAlgo row, guint a, guint b, double payload, double 
 {
   const AfdCollectiveParams *p = &co->p;
   AfdProtocol proto = co->choice.proto;
-  gboolean out = a != b && afd_network_path (co->network, a, b, NULL, NULL);
+  /* Generated and validated clusters route intra-node pairs over NVLink only. */
+  const AfdCluster *c = afd_network_cluster (co->network);
+  gboolean out = afd_cluster_gpu_node (c, a) != afd_cluster_gpu_node (c, b);
   double eff = out ? p->scale_out_efficiency : p->scale_up_efficiency;
   *out_bytes = payload / (p->protocol_factor[proto] * eff);
   *out_extra_s = out ? p->inter_latency_s[row][proto] : p->intra_latency_s[row][proto];

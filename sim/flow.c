@@ -7,7 +7,8 @@
  * can gain without taking from a flow with a smaller or equal rate). Progressive filling
  * finds it: raise all unfixed flows' rates together, fix the flows of the link that saturates
  * first, repeat. A heap of links keyed by their fair share (remaining capacity / unfixed
- * flows) makes one pass O(E log L) for E flow-link incidences. Rates are recomputed once per
+ * flows, keys raised lazily when popped) makes one pass about O(E + L log L) for E flow-link
+ * incidences and L busy links. Rates are recomputed once per
  * instant at which flows start or finish (a deferred event collects every change of that
  * instant). Completion times are rounded to nanoseconds by round_ns(), the one place that
  * calls afd_time_from_seconds() here.
@@ -58,13 +59,11 @@ typedef struct {
   /* progressive filling scratch */
   double rem;
   guint unfixed;
-  guint version;
 } LinkState;
 
 typedef struct {
   double share;
   guint link;
-  guint version;
 } HeapItem;
 
 struct _AfdNetsim {
@@ -329,9 +328,9 @@ detach_flow (AfdNetsim *self, guint id)
 
 /* Binary-heap push (min-heap on share). */
 static void
-heap_push (GArray *heap, double share, guint link, guint version)
+heap_push (GArray *heap, double share, guint link)
 {
-  HeapItem it = { share, link, version };
+  HeapItem it = { share, link };
   g_array_append_val (heap, it);
   HeapItem *h = (HeapItem *) heap->data;
   guint i = heap->len - 1;
@@ -395,16 +394,25 @@ recompute (AfdNetsim *self)
       LinkState *ls = &self->links[al[i]];
       ls->rem = ls->capacity;
       ls->unfixed = ls->flows->len;
-      ls->version++;
-      heap_push (self->heap, ls->rem / ls->unfixed, al[i], ls->version);
+      heap_push (self->heap, ls->rem / ls->unfixed, al[i]);
     }
   while (self->heap->len > 0)
     {
       HeapItem it = heap_pop (self->heap);
       LinkState *ls = &self->links[it.link];
-      if (it.version != ls->version || ls->unfixed == 0)
+      if (ls->unfixed == 0)
         continue;
-      double share = MAX (it.share, 1e-12 * ls->capacity);
+      /* Fixing flows only raises other links' fair shares, so heap keys are lower bounds:
+       * a link whose share grew since it was pushed goes back with its current share
+       * (lazy increase-key), and the first link popped at its current share is the
+       * bottleneck. */
+      double cur = MAX (ls->rem, 0.0) / ls->unfixed;
+      if (cur > it.share * (1 + 1e-12))
+        {
+          heap_push (self->heap, cur, it.link);
+          continue;
+        }
+      double share = MAX (cur, 1e-12 * ls->capacity);
       const guint *lf = (const guint *) ls->flows->data;
       for (guint i = 0; i < ls->flows->len; i++)
         {
@@ -419,12 +427,6 @@ recompute (AfdNetsim *self)
               LinkState *o = &self->links[f->links[k]];
               o->rem -= share;
               o->unfixed--;
-              if (o != ls && o->unfixed > 0)
-                {
-                  o->version++;
-                  heap_push (self->heap, MAX (o->rem, 0.0) / o->unfixed, f->links[k],
-                             o->version);
-                }
             }
         }
     }
