@@ -21,6 +21,13 @@ extern const AfdCommand afd_command_demo;
 extern const AfdCommand afd_command_run;
 extern const AfdCommand afd_command_compare;
 
+/* `afdsim collective` (sim/cmd-collective.c): nccl-tests-style sweep of one collective. */
+extern const AfdCommand afd_command_collective;
+/* `afdsim bench network` (sim/cmd-bench-network.c): flow and analytic all-to-all benchmark. */
+extern const AfdCommand afd_command_bench_network;
+/* `afdsim gen-cluster` (sim/cmd-gen-cluster.c): writes a generated cluster description. */
+extern const AfdCommand afd_command_gen_cluster;
+
 /* Registers the registry lookups run/compare use (sim/main.c calls it before any command). */
 void afd_cmd_run_set_plugins (const AfdPlugins *plugins);
 
