@@ -27,3 +27,9 @@ tests_test_registries_LDADD = $(afd_test_libs)
 
 TESTS += %reldir%/test-show-model.sh
 EXTRA_DIST += %reldir%/test-show-model.sh
+
+# `make bench` builds and runs this (tools/bench.sh); it is not a test.
+EXTRA_PROGRAMS += tests/bench-models
+tests_bench_models_SOURCES = %reldir%/bench-models.c
+tests_bench_models_LDADD = $(afd_libs)
+CLEANFILES += tests/bench-models

@@ -13,3 +13,8 @@ echo "== afdsim bench engine --pending 1000 --events 20000000 --json"
 builddir=$(dirname "$afdsim")
 echo "== tests/bench-queue-variants 5000000"
 (cd "$builddir" && ${MAKE:-make} -s tests/bench-queue-variants) && "$builddir/tests/bench-queue-variants" 5000000
+# Models (issue 4): routing draws/s (top-k without replacement) and analytic op pricing ops/s
+# (docs/models/routing.md, docs/models/roofline.md).
+echo "== tests/bench-models 2000000"
+(cd "$builddir" && ${MAKE:-make} -s tests/bench-models) && \
+  AFDSIM_DATA_DIR="${AFDSIM_DATA_DIR:-$builddir/afdsim-data-uninstalled}" "$builddir/tests/bench-models" 2000000
