@@ -127,7 +127,7 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
       guint64 seqs = afd_strategy_share (in->batch, ka, a);
       AfdStrategyMemory mem = {
         .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
-                         + p.router_per_layer * dense_b * n_moe
+                         + afd_strategy_lm_head_bytes (llm, 1) + p.router_per_layer * dense_b * n_moe
                          + p.dense_ffn_per_layer * dense_b * n_dense,
         .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs, in->context_tokens + nt,
                                                  llm->n_heads, llm->n_layers),
@@ -263,6 +263,13 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
             back[mb * n + a] = ops[a];
         }
     }
+  /* LM head of every micro-batch on its attention GPU (one logit row per sequence). */
+  for (guint mb = 0; mb < M; mb++)
+    for (guint a = 0; a < ka; a++)
+      afd_strategy_add_op (
+          g, a, AFD_OPGRAPH_NONE, mb,
+          afd_ops_lm_head (llm, afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb), 1),
+          back[mb * n + a]);
   return TRUE;
 }
 

@@ -114,6 +114,15 @@ afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens, g
 }
 
 double
+afd_strategy_lm_head_bytes (const AfdLlm *llm, guint shards)
+{
+  AfdLlmParams p;
+  afd_llm_params (llm, &p);
+  double elems = p.lm_head > 0 ? p.lm_head : p.embedding;
+  return elems * afd_dtype_bytes (llm->dtypes.embedding_weights) / MAX (shards, 1u);
+}
+
+double
 afd_strategy_expert_bytes (const AfdLlm *llm)
 {
   AfdLlmParams p;

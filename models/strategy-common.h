@@ -88,6 +88,9 @@ double afd_strategy_attention_weight_bytes (const AfdLlm *llm, guint head_count)
 double afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens,
                               guint head_count, guint n_layers);
 
+/* LM head weights (the embedding table when tied) split @shards ways, bytes. */
+double afd_strategy_lm_head_bytes (const AfdLlm *llm, guint shards);
+
 /* Weights of one routed expert, bytes. */
 double afd_strategy_expert_bytes (const AfdLlm *llm);
 

@@ -177,6 +177,7 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
       guint64 seqs = afd_strategy_share (in->batch, n, i);
       AfdStrategyMemory mem = {
         .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
+                         + afd_strategy_lm_head_bytes (llm, 1)
                          + (afd_strategy_expert_bytes (llm) * pl.count[i]
                             + (p.shared_expert * llm->n_shared_experts + p.router_per_layer)
                                   * dense_b)
@@ -267,6 +268,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           add_a2a (g, "combine", l, mb, group, n, combine, comb_ops + mb * n);
         }
     }
+  /* LM head of every micro-batch on its own GPU (one logit row per sequence). */
+  for (guint mb = 0; mb < M; mb++)
+    for (guint i = 0; i < n; i++)
+      afd_strategy_add_op (
+          g, i, AFD_OPGRAPH_NONE, mb,
+          afd_ops_lm_head (llm, afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb), 1),
+          comb_ops[mb * n + i]);
   return TRUE;
 }
 

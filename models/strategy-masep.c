@@ -156,7 +156,8 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
       guint first, count;
       afd_ops_split_heads (llm->n_heads, ks, a % ks, &first, &count);
       AfdStrategyMemory mem = {
-        .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * llm->n_layers,
+        .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * llm->n_layers
+                         + (a < ks ? afd_strategy_lm_head_bytes (llm, ks) : 0),
         .kv_cache_bytes = afd_strategy_kv_bytes (llm, in->batch, in->context_tokens
                                                  + afd_strategy_new_tokens (in), count,
                                                  llm->n_layers),
@@ -287,6 +288,10 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
       if (s->barrier)
         add_coll (g, AFD_COMM_BARRIER, "layer_barrier", l, all, k + m, 0);
     }
+  /* LM head: vocabulary split over the first replica set (one logit row per sequence). */
+  for (guint a = 0; a < ks; a++)
+    afd_strategy_add_op (g, a, AFD_OPGRAPH_NONE, 0, afd_ops_lm_head (llm, in->batch, ks),
+                         afd_opgraph_gpu_tail (g, a));
   return TRUE;
 }
 

@@ -145,6 +145,7 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                                          : afd_strategy_expert_bytes (llm) * E / tp;
               AfdStrategyMemory mem = {
                 .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * nl
+                                 + (st + 1 == pp ? afd_strategy_lm_head_bytes (llm, tp) : 0)
                                  + (experts
                                     + (p.shared_expert * llm->n_shared_experts / tp
                                        + p.router_per_layer)
@@ -239,6 +240,11 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                     }
                   allreduce (g, "tp_allreduce_ffn", l, mb, group, tp, (double) tok * hb, ar_ops);
                 }
+              /* The last stage computes the micro-batch's logits, vocabulary split over tp. */
+              if (st + 1 == pp)
+                for (guint t = 0; t < tp; t++)
+                  afd_strategy_add_op (g, group[t], AFD_OPGRAPH_NONE, mb,
+                                       afd_ops_lm_head (llm, seqs, tp), ar_ops[t]);
             }
         }
     }
