@@ -41,6 +41,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 static const AfdCommand *const commands[] = {
   &afd_command_run,
   &afd_command_compare,
+  &afd_command_sweep,
   &afd_command_demo,
   &afd_command_bench_engine,
   &afd_command_collective,
@@ -159,6 +160,7 @@ main (int argc, char **argv)
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
   afd_cmd_run_set_plugins (&plugins);
+  afd_cmd_sweep_set_plugins (&plugins);
 
   if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
     return cmd_version (argc - 1, argv + 1, &error);

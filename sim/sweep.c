@@ -1,0 +1,1544 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sweep.c - axes, points, point identity, running points and the resumable JSONL output
+ * (see sim/sweep.h and docs/user/sweep.md).
+ *
+ * Every point runs through the experiment API (sim/experiment.h), one single-run experiment
+ * per point. What-if overrides of input files are applied to a copy of the file's JSON, which
+ * is written once per distinct content into a private temporary folder and handed to the
+ * loaders by path, so the strict loaders validate overridden files exactly as shipped ones.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/cli.h"
+#include "sim/cluster.h"
+#include "sim/data-dir.h"
+#include "sim/error.h"
+#include "sim/experiment.h"
+#include "sim/json.h"
+#include "sim/sweep.h"
+
+
+/* One axis: a name and its values, each an object of assignments. */
+typedef struct {
+  char *name;
+  GPtrArray *values; /* cJSON* objects */
+} Axis;
+
+struct _AfdSweep {
+  cJSON *base;       /* assignments shared by every point */
+  GPtrArray *axes;   /* Axis */
+  GMutex lock;       /* guards tmpdir and materialised */
+  char *tmpdir;      /* (nullable) where overridden input files are written */
+  GHashTable *materialised; /* content SHA-256 -> path */
+};
+
+/* Workload keys, in canonical order. */
+static const char *const string_keys[] = { "cluster", "model", "strategy", "label", "phase",
+                                           "routing", "network", "costs", "ratio", NULL };
+static const char *const int_keys[] = { "batch", "context", "seed", "total_gpus", NULL };
+static const char *const canonical_order[] = { "cluster", "model",   "strategy", "label",
+                                               "batch",   "context", "phase",    "routing",
+                                               "seed",    "network", "costs",    "total_gpus",
+                                               "ratio",   NULL };
+static const char *const override_prefixes[] = { "cluster.", "gpu.", "model.", NULL };
+
+static void
+axis_free (gpointer p)
+{
+  Axis *a = p;
+  g_free (a->name);
+  g_ptr_array_unref (a->values);
+  g_free (a);
+}
+
+static gboolean
+in_list (const char *const *list, const char *key)
+{
+  for (guint i = 0; list[i] != NULL; i++)
+    if (strcmp (list[i], key) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Returns the override prefix @key starts with, or NULL. */
+static const char *
+override_prefix (const char *key)
+{
+  for (guint i = 0; override_prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (key, override_prefixes[i]))
+      return override_prefixes[i];
+  return NULL;
+}
+
+AfdSweep *
+afd_sweep_new (void)
+{
+  AfdSweep *self = g_new0 (AfdSweep, 1);
+  g_autoptr (AfdExperiment) d = afd_experiment_new ();
+  self->base = cJSON_CreateObject ();
+  cJSON_AddStringToObject (self->base, "cluster", d->cluster);
+  cJSON_AddStringToObject (self->base, "model", d->model);
+  cJSON_AddStringToObject (self->base, "strategy", "masep");
+  afd_json_add_number (self->base, "batch", (double) d->batch);
+  afd_json_add_number (self->base, "context", (double) d->context_tokens);
+  cJSON_AddStringToObject (self->base, "phase", d->prefill ? "prefill" : "decode");
+  cJSON_AddStringToObject (self->base, "routing", d->routing);
+  afd_json_add_number (self->base, "seed", (double) d->seed);
+  cJSON_AddStringToObject (self->base, "network", d->network);
+  cJSON_AddStringToObject (self->base, "costs", d->costs);
+  self->axes = g_ptr_array_new_with_free_func (axis_free);
+  g_mutex_init (&self->lock);
+  self->materialised = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+afd_sweep_free (AfdSweep *self)
+{
+  if (self == NULL)
+    return;
+  cJSON_Delete (self->base);
+  g_ptr_array_unref (self->axes);
+  if (self->tmpdir != NULL)
+    {
+      GHashTableIter it;
+      gpointer path;
+      g_hash_table_iter_init (&it, self->materialised);
+      while (g_hash_table_iter_next (&it, NULL, &path))
+        g_unlink (path);
+      g_rmdir (self->tmpdir);
+      g_free (self->tmpdir);
+    }
+  g_hash_table_unref (self->materialised);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+/* Checks that @key is an assignment key: a workload key, an override path or an option name. */
+static gboolean
+check_key (const char *flag, const char *key, GError **error)
+{
+  const char *prefix = override_prefix (key);
+  const char *name = prefix != NULL ? key + strlen (prefix) : key;
+  gboolean ok = name[0] != '\0' && g_ascii_isalpha (name[0]);
+  for (const char *c = name; ok && *c != '\0'; c++)
+    ok = g_ascii_isalnum (*c) || *c == '_' || (prefix != NULL && *c == '.' && c[1] != '.'
+                                               && c[1] != '\0');
+  if (!ok)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "%s: '%s' is not a key (an experiment key, a strategy option, or "
+                   "cluster.PATH, gpu.PATH, model.PATH)", flag, key);
+      return FALSE;
+    }
+  if (prefix == NULL && (strcmp (key, "json") == 0 || strcmp (key, "trace") == 0
+                         || strcmp (key, "runs") == 0 || strcmp (key, "description") == 0))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' cannot vary in a sweep", flag,
+                   key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checks an "A:B" ratio of positive integers. */
+static gboolean
+parse_ratio (const char *text, gint64 *out_a, gint64 *out_b)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ":", -1);
+  if (g_strv_length (parts) != 2)
+    return FALSE;
+  gint64 a = 0, b = 0;
+  if (!afd_cli_parse_int ("ratio", parts[0], 1, 1 << 20, &a, NULL)
+      || !afd_cli_parse_int ("ratio", parts[1], 1, 1 << 20, &b, NULL))
+    return FALSE;
+  *out_a = a;
+  *out_b = b;
+  return TRUE;
+}
+
+/* Parses one item for @key into JSON values appended to @out (a range gives several). */
+static gboolean
+parse_item (const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
+{
+  if (item[0] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: empty value in the list", flag);
+      return FALSE;
+    }
+  gboolean is_int = in_list (int_keys, key);
+  gboolean is_string = in_list (string_keys, key);
+  const char *dots = strstr (item, "..");
+  if (dots != NULL && !is_string)
+    {
+      /* A..B or A..B/STEP: inclusive integer range. */
+      g_autofree char *lo_text = g_strndup (item, (gsize) (dots - item));
+      g_autofree char *hi_text = g_strdup (dots + 2);
+      char *slash = strchr (hi_text, '/');
+      const char *step_text = "1";
+      if (slash != NULL)
+        *slash = '\0', step_text = slash + 1;
+      gint64 lo, hi, step;
+      if (!afd_cli_parse_int (flag, lo_text, G_MININT32, G_MAXINT32, &lo, error)
+          || !afd_cli_parse_int (flag, hi_text, G_MININT32, G_MAXINT32, &hi, error)
+          || !afd_cli_parse_int (flag, step_text, 1, G_MAXINT32, &step, error))
+        return FALSE;
+      if (hi < lo)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: range '%s' is empty (%" G_GINT64_FORMAT
+                       " > %" G_GINT64_FORMAT ")", flag, item, lo, hi);
+          return FALSE;
+        }
+      if ((hi - lo) / step >= AFD_SWEEP_MAX_POINTS)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: range '%s' has more than %d values",
+                       flag, item, AFD_SWEEP_MAX_POINTS);
+          return FALSE;
+        }
+      for (gint64 v = lo; v <= hi; v += step)
+        {
+          if (is_int && v < (strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0))
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: %" G_GINT64_FORMAT
+                           " is out of range", flag, v);
+              return FALSE;
+            }
+          g_ptr_array_add (out, cJSON_CreateNumber ((double) v));
+        }
+      return TRUE;
+    }
+  if (is_int)
+    {
+      gint64 v;
+      gint64 min = strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0 ? 1 : 0;
+      gint64 max = strcmp (key, "seed") == 0 ? ((gint64) 1 << 53) : G_MAXINT32;
+      if (!afd_cli_parse_int (flag, item, min, max, &v, error))
+        return FALSE;
+      g_ptr_array_add (out, cJSON_CreateNumber ((double) v));
+      return TRUE;
+    }
+  if (strcmp (key, "ratio") == 0)
+    {
+      gint64 a, b;
+      if (!parse_ratio (item, &a, &b))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "%s: '%s' is not a ratio A:B of positive integers", flag, item);
+          return FALSE;
+        }
+      g_autofree char *canon = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, a, b);
+      g_ptr_array_add (out, cJSON_CreateString (canon));
+      return TRUE;
+    }
+  if (strcmp (key, "phase") == 0 && strcmp (item, "decode") != 0 && strcmp (item, "prefill") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not decode or prefill", flag,
+                   item);
+      return FALSE;
+    }
+  if (strcmp (key, "network") == 0 && strcmp (item, "analytic") != 0
+      && strcmp (item, "flow") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not analytic or flow", flag,
+                   item);
+      return FALSE;
+    }
+  if (is_string)
+    {
+      g_ptr_array_add (out, cJSON_CreateString (item));
+      return TRUE;
+    }
+  /* Options and overrides: an integer, a number, a boolean, or else a string. */
+  gint64 iv;
+  double dv;
+  if (afd_cli_parse_int (flag, item, G_MININT32, G_MAXINT32, &iv, NULL))
+    g_ptr_array_add (out, cJSON_CreateNumber ((double) iv));
+  else if (afd_cli_parse_double (flag, item, -G_MAXDOUBLE, G_MAXDOUBLE, &dv, NULL))
+    g_ptr_array_add (out, cJSON_CreateNumber (dv));
+  else if (strcmp (item, "true") == 0 || strcmp (item, "false") == 0)
+    g_ptr_array_add (out, cJSON_CreateBool (strcmp (item, "true") == 0));
+  else if (item[0] == '-' || g_ascii_isdigit (item[0]))
+    {
+      /* Looks like a number but is not one: refuse rather than pass a string on. */
+      return afd_cli_parse_double (flag, item, -G_MAXDOUBLE, G_MAXDOUBLE, &dv, error);
+    }
+  else
+    g_ptr_array_add (out, cJSON_CreateString (item));
+  return TRUE;
+}
+
+/* Parses comma-separated values for @key. */
+static GPtrArray *
+parse_values (const char *flag, const char *key, const char *text, GError **error)
+{
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+  if (!check_key (flag, key, error))
+    return NULL;
+  g_auto (GStrv) items = g_strsplit (text, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      g_strstrip (items[i]);
+      if (!parse_item (flag, key, items[i], values, error))
+        return NULL;
+    }
+  if (values->len == 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: no values", flag);
+      return NULL;
+    }
+  return g_steal_pointer (&values);
+}
+
+/* Replaces or adds @key in @obj. */
+static void
+assign (cJSON *obj, const char *key, cJSON *value)
+{
+  if (cJSON_GetObjectItemCaseSensitive (obj, key) != NULL)
+    cJSON_ReplaceItemInObjectCaseSensitive (obj, key, value);
+  else
+    cJSON_AddItemToObject (obj, key, value);
+}
+
+gboolean
+afd_sweep_set (AfdSweep *self, const char *flag, const char *key, const char *text,
+               GError **error)
+{
+  g_autoptr (GPtrArray) values = parse_values (flag, key, text, error);
+  if (values == NULL)
+    return FALSE;
+  if (values->len != 1)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: takes one value, not %u", flag,
+                   values->len);
+      return FALSE;
+    }
+  assign (self->base, key, g_ptr_array_steal_index (values, 0));
+  return TRUE;
+}
+
+/* Appends an axis, checking that the product stays within AFD_SWEEP_MAX_POINTS. */
+static gboolean
+add_axis (AfdSweep *self, const char *name, GPtrArray *values, GError **error)
+{
+  guint64 n = afd_sweep_point_count (self);
+  if (n * values->len > AFD_SWEEP_MAX_POINTS)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "%s: the sweep would have more than %d points", name, AFD_SWEEP_MAX_POINTS);
+      return FALSE;
+    }
+  Axis *a = g_new0 (Axis, 1);
+  a->name = g_strdup (name);
+  a->values = g_ptr_array_ref (values);
+  g_ptr_array_add (self->axes, a);
+  return TRUE;
+}
+
+gboolean
+afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const char *text,
+                    GError **error)
+{
+  g_autoptr (GPtrArray) raw = parse_values (flag, key, text, error);
+  if (raw == NULL)
+    return FALSE;
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+  for (guint i = 0; i < raw->len; i++)
+    {
+      cJSON *o = cJSON_CreateObject ();
+      cJSON_AddItemToObject (o, key, cJSON_Duplicate (raw->pdata[i], TRUE));
+      g_ptr_array_add (values, o);
+    }
+  return add_axis (self, key, values, error);
+}
+
+/* Checks one JSON assignment value for @key and returns a copy (strings re-parsed as text). */
+static cJSON *
+check_json_value (const char *where, const char *key, const cJSON *v, GError **error)
+{
+  if (!check_key (where, key, error))
+    return NULL;
+  if (cJSON_IsString (v))
+    {
+      g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+      if (in_list (string_keys, key))
+        {
+          if (!parse_item (where, key, v->valuestring, vals, error))
+            return NULL;
+          return g_ptr_array_steal_index (vals, 0);
+        }
+      if (in_list (int_keys, key))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected an integer", where,
+                       key);
+          return NULL;
+        }
+      return cJSON_Duplicate (v, TRUE);
+    }
+  if (cJSON_IsNumber (v))
+    {
+      if (in_list (string_keys, key))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a string", where,
+                       key);
+          return NULL;
+        }
+      if (in_list (int_keys, key))
+        {
+          g_autofree char *text = g_strdup_printf ("%.17g", v->valuedouble);
+          g_autoptr (GPtrArray) vals =
+              g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+          if (!parse_item (where, key, text, vals, error))
+            {
+              (*error)->code = AFD_ERROR_CONFIG;
+              return NULL;
+            }
+          return g_ptr_array_steal_index (vals, 0);
+        }
+      return cJSON_Duplicate (v, TRUE);
+    }
+  if (cJSON_IsBool (v) && !in_list (string_keys, key) && !in_list (int_keys, key))
+    return cJSON_Duplicate (v, TRUE);
+  g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a %s", where, key,
+               in_list (string_keys, key) ? "string"
+               : in_list (int_keys, key)  ? "integer"
+                                          : "number, string or boolean");
+  return NULL;
+}
+
+/* Copies one object of assignments, checking every key and value. */
+static cJSON *
+check_assignments (const char *where, const cJSON *obj, GError **error)
+{
+  if (!cJSON_IsObject (obj))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: expected an object", where);
+      return NULL;
+    }
+  g_autoptr (cJSON) out = cJSON_CreateObject ();
+  const cJSON *v;
+  cJSON_ArrayForEach (v, obj)
+    {
+      if (cJSON_GetObjectItemCaseSensitive (out, v->string) != NULL)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: duplicate key", where,
+                       v->string);
+          return NULL;
+        }
+      cJSON *c = check_json_value (where, v->string, v, error);
+      if (c == NULL)
+        {
+          if (*error != NULL && (*error)->code == AFD_ERROR_USAGE)
+            (*error)->code = AFD_ERROR_CONFIG;
+          return NULL;
+        }
+      cJSON_AddItemToObject (out, v->string, c);
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+afd_sweep_add_axis_assignments (AfdSweep *self, const char *name, const cJSON *values,
+                                const char *where, GError **error)
+{
+  if (!cJSON_IsArray (values) || cJSON_GetArraySize (values) == 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: expected a non-empty array", where);
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+  guint i = 0;
+  const cJSON *v;
+  cJSON_ArrayForEach (v, values)
+    {
+      g_autofree char *w = g_strdup_printf ("%s[%u]", where, i++);
+      cJSON *o = check_assignments (w, v, error);
+      if (o == NULL)
+        return FALSE;
+      g_ptr_array_add (objs, o);
+    }
+  if (!add_axis (self, name, objs, error))
+    {
+      (*error)->code = AFD_ERROR_CONFIG;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Option keys F's experiment files accept at the top level (sim/experiment.c). */
+static const char *const experiment_keys[] = { "description", "cluster", "model", "batch",
+                                               "context", "phase", "routing", "seed", "network",
+                                               "costs", "strategy", "runs", "sweep", NULL };
+
+gboolean
+afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
+{
+  g_autofree char *path = afd_data_resolve ("experiments", "experiment", path_or_name, error);
+  if (path == NULL)
+    return FALSE;
+  g_autoptr (cJSON) root = afd_json_parse_file (path, AFD_ERROR_CONFIG, error);
+  if (root == NULL)
+    return FALSE;
+  if (!cJSON_IsObject (root))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: expected an object", path);
+      return FALSE;
+    }
+  const cJSON *sweep = NULL, *runs = NULL;
+  const cJSON *v;
+  /* The base: every top-level key but description, runs and sweep is an assignment. */
+  cJSON_ArrayForEach (v, root)
+    {
+      if (strcmp (v->string, "sweep") == 0)
+        sweep = v;
+      else if (strcmp (v->string, "runs") == 0)
+        runs = v;
+      else if (strcmp (v->string, "description") == 0)
+        continue;
+      else
+        {
+          if (strcmp (v->string, "json") == 0 || strcmp (v->string, "trace") == 0)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                           "%s: %s: not used by a sweep (give --output)", path, v->string);
+              return FALSE;
+            }
+          if (!in_list (experiment_keys, v->string) && override_prefix (v->string) != NULL)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                           "%s: %s: overrides belong in sweep.axes or sweep.set", path,
+                           v->string);
+              return FALSE;
+            }
+          cJSON *c = check_json_value (path, v->string, v, error);
+          if (c == NULL)
+            {
+              if ((*error)->code == AFD_ERROR_USAGE)
+                (*error)->code = AFD_ERROR_CONFIG;
+              return FALSE;
+            }
+          assign (self->base, v->string, c);
+        }
+    }
+  if (runs != NULL)
+    {
+      g_autofree char *w = g_strdup_printf ("%s: runs", path);
+      /* A run's claims are not part of a sweep point. */
+      g_autoptr (cJSON) copy = cJSON_Duplicate (runs, TRUE);
+      cJSON *r;
+      cJSON_ArrayForEach (r, copy)
+        if (cJSON_IsObject (r))
+          cJSON_DeleteItemFromObjectCaseSensitive (r, "claims");
+      if (!afd_sweep_add_axis_assignments (self, "runs", copy, w, error))
+        return FALSE;
+    }
+  if (sweep == NULL)
+    return TRUE;
+  AfdJsonWhere where = { path, "sweep", AFD_ERROR_CONFIG };
+  static const char *const sweep_keys[] = { "axes", "points", "set", "total_gpus", NULL };
+  if (!afd_json_check_object (sweep, &where, sweep_keys, error))
+    return FALSE;
+  const cJSON *total = cJSON_GetObjectItemCaseSensitive (sweep, "total_gpus");
+  if (total != NULL)
+    {
+      g_autofree char *w = g_strdup_printf ("%s: sweep", path);
+      cJSON *c = check_json_value (w, "total_gpus", total, error);
+      if (c == NULL)
+        return FALSE;
+      assign (self->base, "total_gpus", c);
+    }
+  const cJSON *set = cJSON_GetObjectItemCaseSensitive (sweep, "set");
+  if (set != NULL)
+    {
+      g_autofree char *w = g_strdup_printf ("%s: sweep.set", path);
+      g_autoptr (cJSON) c = check_assignments (w, set, error);
+      if (c == NULL)
+        return FALSE;
+      cJSON *item;
+      while ((item = c->child) != NULL)
+        assign (self->base, item->string, cJSON_DetachItemViaPointer (c, item));
+    }
+  const cJSON *axes = cJSON_GetObjectItemCaseSensitive (sweep, "axes");
+  if (axes != NULL && !cJSON_IsObject (axes))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: sweep.axes: expected an object", path);
+      return FALSE;
+    }
+  cJSON_ArrayForEach (v, axes)
+    {
+      g_autofree char *w = g_strdup_printf ("%s: sweep.axes.%s", path, v->string);
+      if (cJSON_IsString (v))
+        {
+          if (!afd_sweep_add_axis (self, w, v->string, v->valuestring, error))
+            {
+              (*error)->code = AFD_ERROR_CONFIG;
+              return FALSE;
+            }
+          continue;
+        }
+      if (!cJSON_IsArray (v) || cJSON_GetArraySize (v) == 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: expected a non-empty array or a string \"a,b\" / \"A..B\"", w);
+          return FALSE;
+        }
+      g_autoptr (cJSON) objs = cJSON_CreateArray ();
+      const cJSON *item;
+      guint i = 0;
+      cJSON_ArrayForEach (item, v)
+        {
+          g_autofree char *wi = g_strdup_printf ("%s[%u]", w, i++);
+          cJSON *c = check_json_value (wi, v->string, item, error);
+          if (c == NULL)
+            {
+              if ((*error)->code == AFD_ERROR_USAGE)
+                (*error)->code = AFD_ERROR_CONFIG;
+              return FALSE;
+            }
+          cJSON *o = cJSON_CreateObject ();
+          cJSON_AddItemToObject (o, v->string, c);
+          cJSON_AddItemToArray (objs, o);
+        }
+      if (!afd_sweep_add_axis_assignments (self, v->string, objs, w, error))
+        return FALSE;
+    }
+  const cJSON *points = cJSON_GetObjectItemCaseSensitive (sweep, "points");
+  if (points != NULL)
+    {
+      g_autofree char *w = g_strdup_printf ("%s: sweep.points", path);
+      if (!afd_sweep_add_axis_assignments (self, "points", points, w, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+guint64
+afd_sweep_point_count (const AfdSweep *self)
+{
+  guint64 n = 1;
+  for (guint i = 0; i < self->axes->len; i++)
+    n *= ((Axis *) self->axes->pdata[i])->values->len;
+  return n;
+}
+
+guint
+afd_sweep_axis_count (const AfdSweep *self)
+{
+  return self->axes->len;
+}
+
+static int
+compare_keys (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Builds the canonical configuration from a flat assignment object. */
+static cJSON *
+canonical (const cJSON *flat)
+{
+  cJSON *out = cJSON_CreateObject ();
+  for (guint i = 0; canonical_order[i] != NULL; i++)
+    {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (flat, canonical_order[i]);
+      if (v != NULL)
+        cJSON_AddItemToObject (out, canonical_order[i], cJSON_Duplicate (v, TRUE));
+    }
+  g_autoptr (GPtrArray) opts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) sets = g_ptr_array_new ();
+  const cJSON *v;
+  cJSON_ArrayForEach (v, flat)
+    {
+      if (in_list (canonical_order, v->string))
+        continue;
+      g_ptr_array_add (override_prefix (v->string) != NULL ? sets : opts, v->string);
+    }
+  g_ptr_array_sort (opts, compare_keys);
+  g_ptr_array_sort (sets, compare_keys);
+  cJSON *o = cJSON_AddObjectToObject (out, "options");
+  for (guint i = 0; i < opts->len; i++)
+    cJSON_AddItemToObject (o, opts->pdata[i],
+                           cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (flat, opts->pdata[i]),
+                                            TRUE));
+  cJSON *s = cJSON_AddObjectToObject (out, "set");
+  for (guint i = 0; i < sets->len; i++)
+    cJSON_AddItemToObject (s, sets->pdata[i],
+                           cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (flat, sets->pdata[i]),
+                                            TRUE));
+  return out;
+}
+
+cJSON *
+afd_sweep_point_config (const AfdSweep *self, guint64 index)
+{
+  g_return_val_if_fail (index < afd_sweep_point_count (self), NULL);
+  g_autoptr (cJSON) flat = cJSON_Duplicate (self->base, TRUE);
+  /* Mixed radix, last axis fastest. */
+  guint64 rest = index;
+  g_autofree guint64 *pick = g_new0 (guint64, self->axes->len + 1);
+  for (guint i = self->axes->len; i-- > 0;)
+    {
+      const Axis *a = self->axes->pdata[i];
+      pick[i] = rest % a->values->len;
+      rest /= a->values->len;
+    }
+  for (guint i = 0; i < self->axes->len; i++)
+    {
+      const Axis *a = self->axes->pdata[i];
+      const cJSON *assignments = a->values->pdata[pick[i]];
+      const cJSON *v;
+      cJSON_ArrayForEach (v, assignments)
+        assign (flat, v->string, cJSON_Duplicate (v, TRUE));
+    }
+  return canonical (flat);
+}
+
+char *
+afd_sweep_config_id (const cJSON *config)
+{
+  g_autofree char *text = cJSON_PrintUnformatted (config);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+  return g_strndup (sum, 16);
+}
+
+/* Applies a dotted-path override to a copy of an input file's JSON. */
+static gboolean
+apply_override (cJSON *root, const char *key, const char *path, const cJSON *value,
+                const char *file, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (path, ".", -1);
+  cJSON *node = root;
+  guint n = g_strv_length (parts);
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      cJSON *child = cJSON_GetObjectItemCaseSensitive (node, parts[i]);
+      if (!cJSON_IsObject (child))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s has no object '%s'", key,
+                       file, parts[i]);
+          return FALSE;
+        }
+      node = child;
+    }
+  const cJSON *old = cJSON_GetObjectItemCaseSensitive (node, parts[n - 1]);
+  if (old != NULL && cJSON_IsObject (old))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: '%s' in %s is an object; set one of its keys", key, parts[n - 1], file);
+      return FALSE;
+    }
+  assign (node, parts[n - 1], cJSON_Duplicate (value, TRUE));
+  return TRUE;
+}
+
+/* Writes @root to the sweep's temporary folder once per distinct content; returns the path. */
+static char *
+materialise (AfdSweep *self, const char *what, const cJSON *root, GError **error)
+{
+  g_autofree char *text = cJSON_Print (root);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+  g_mutex_lock (&self->lock);
+  const char *known = g_hash_table_lookup (self->materialised, sum);
+  if (known != NULL)
+    {
+      char *p = g_strdup (known);
+      g_mutex_unlock (&self->lock);
+      return p;
+    }
+  if (self->tmpdir == NULL)
+    {
+      self->tmpdir = g_dir_make_tmp ("afdsim-sweep-XXXXXX", error);
+      if (self->tmpdir == NULL)
+        {
+          g_mutex_unlock (&self->lock);
+          g_prefix_error (error, "what-if overrides: ");
+          (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
+          return NULL;
+        }
+    }
+  g_autofree char *name = g_strdup_printf ("%s-%.16s.json", what, sum);
+  char *path = g_build_filename (self->tmpdir, name, NULL);
+  gboolean ok = afd_file_write_atomic (path, text, strlen (text), error);
+  if (ok)
+    g_hash_table_insert (self->materialised, g_strdup (sum), g_strdup (path));
+  g_mutex_unlock (&self->lock);
+  if (!ok)
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+/* Reads a shipped or given input file as JSON. */
+static cJSON *
+read_input (const char *kind, const char *what, const char *name, char **out_path,
+            GError **error)
+{
+  g_autofree char *path = afd_data_resolve (kind, what, name, error);
+  if (path == NULL)
+    return NULL;
+  cJSON *root = afd_json_parse_file (path, AFD_ERROR_CONFIG, error);
+  if (root != NULL && out_path != NULL)
+    *out_path = g_steal_pointer (&path);
+  return root;
+}
+
+/* Applies every override of @prefix in @set to @root. */
+static gboolean
+apply_overrides (cJSON *root, const cJSON *set, const char *prefix, const char *file,
+                 GError **error)
+{
+  const cJSON *v;
+  cJSON_ArrayForEach (v, set)
+    if (g_str_has_prefix (v->string, prefix)
+        && !apply_override (root, v->string, v->string + strlen (prefix), v, file, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+has_prefix_key (const cJSON *set, const char *prefix)
+{
+  const cJSON *v;
+  cJSON_ArrayForEach (v, set)
+    if (g_str_has_prefix (v->string, prefix))
+      return TRUE;
+  return FALSE;
+}
+
+/* Resolves the cluster and model of a point, materialising overridden copies. */
+static gboolean
+resolve_inputs (AfdSweep *self, const cJSON *config, char **out_cluster, char **out_model,
+                GError **error)
+{
+  const cJSON *set = cJSON_GetObjectItemCaseSensitive (config, "set");
+  const char *cluster = cJSON_GetObjectItemCaseSensitive (config, "cluster")->valuestring;
+  const char *model = cJSON_GetObjectItemCaseSensitive (config, "model")->valuestring;
+  g_autofree char *cluster_out = g_strdup (cluster), *model_out = g_strdup (model);
+  if (has_prefix_key (set, "cluster.") || has_prefix_key (set, "gpu."))
+    {
+      g_autofree char *cpath = NULL;
+      g_autoptr (cJSON) c = read_input ("topologies/clusters", "cluster", cluster, &cpath, error);
+      if (c == NULL)
+        return FALSE;
+      if (has_prefix_key (set, "gpu."))
+        {
+          /* The GPU is named in generator.gpu (generated clusters) or gpu (explicit ones). */
+          cJSON *holder = cJSON_GetObjectItemCaseSensitive (c, "generator");
+          if (!cJSON_IsObject (holder))
+            holder = c;
+          const cJSON *gname = cJSON_GetObjectItemCaseSensitive (holder, "gpu");
+          if (!cJSON_IsString (gname))
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "gpu.*: %s names no gpu", cpath);
+              return FALSE;
+            }
+          g_autofree char *gpath = NULL;
+          g_autoptr (cJSON) g = read_input ("topologies/gpus", "gpu", gname->valuestring, &gpath,
+                                            error);
+          if (g == NULL || !apply_overrides (g, set, "gpu.", gpath, error))
+            return FALSE;
+          g_autofree char *gout = materialise (self, "gpu", g, error);
+          if (gout == NULL)
+            return FALSE;
+          assign (holder, "gpu", cJSON_CreateString (gout));
+        }
+      if (!apply_overrides (c, set, "cluster.", cpath, error))
+        return FALSE;
+      g_free (cluster_out);
+      cluster_out = materialise (self, "cluster", c, error);
+      if (cluster_out == NULL)
+        return FALSE;
+    }
+  if (has_prefix_key (set, "model."))
+    {
+      g_autofree char *mpath = NULL;
+      g_autoptr (cJSON) m = read_input ("models/llm", "model", model, &mpath, error);
+      if (m == NULL || !apply_overrides (m, set, "model.", mpath, error))
+        return FALSE;
+      g_free (model_out);
+      model_out = materialise (self, "model", m, error);
+      if (model_out == NULL)
+        return FALSE;
+    }
+  *out_cluster = g_steal_pointer (&cluster_out);
+  *out_model = g_steal_pointer (&model_out);
+  return TRUE;
+}
+
+/* Turns total_gpus and ratio into the attn_gpus/moe_gpus options. */
+static gboolean
+resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError **error)
+{
+  const cJSON *total = cJSON_GetObjectItemCaseSensitive (config, "total_gpus");
+  const cJSON *ratio = cJSON_GetObjectItemCaseSensitive (config, "ratio");
+  const cJSON *attn = cJSON_GetObjectItemCaseSensitive (options, "attn_gpus");
+  const cJSON *moe = cJSON_GetObjectItemCaseSensitive (options, "moe_gpus");
+  if (ratio == NULL && (total == NULL || attn == NULL || moe != NULL))
+    return TRUE;
+  gint64 t;
+  if (total != NULL)
+    t = (gint64) total->valuedouble;
+  else
+    {
+      g_autoptr (AfdCluster) c = afd_cluster_load (cluster, error);
+      if (c == NULL)
+        return FALSE;
+      t = afd_cluster_gpu_count (c);
+    }
+  if (ratio != NULL)
+    {
+      if (attn != NULL || moe != NULL)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "ratio and attn_gpus/moe_gpus are both given; use one");
+          return FALSE;
+        }
+      gint64 a, b;
+      if (!parse_ratio (ratio->valuestring, &a, &b))
+        g_assert_not_reached (); /* checked when the axis was parsed */
+      if ((t * a) % (a + b) != 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                       "ratio %s does not split %" G_GINT64_FORMAT " GPUs into whole numbers",
+                       ratio->valuestring, t);
+          return FALSE;
+        }
+      afd_json_add_number (options, "attn_gpus", (double) (t * a / (a + b)));
+      afd_json_add_number (options, "moe_gpus", (double) (t - t * a / (a + b)));
+      return TRUE;
+    }
+  gint64 k = (gint64) attn->valuedouble;
+  if (k >= t)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "%" G_GINT64_FORMAT " attention GPUs leave no MoE GPU of %" G_GINT64_FORMAT,
+                   k, t);
+      return FALSE;
+    }
+  afd_json_add_number (options, "moe_gpus", (double) (t - k));
+  return TRUE;
+}
+
+/* Reads a number from a run object. */
+static double
+num (const cJSON *o, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
+  return cJSON_IsNumber (v) ? v->valuedouble : 0;
+}
+
+/* Copies the headline metrics of @run (a summary's runs[0]) into @line. */
+static void
+add_metrics (cJSON *line, const cJSON *run)
+{
+  static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
+                                      "tokens_per_s_per_gpu", "hfu", "mfu", "utilisation",
+                                      "comm_fraction", "total_flops", "peak_flop_per_s",
+                                      "max_memory_bytes", NULL };
+  for (guint i = 0; keys[i] != NULL; i++)
+    afd_json_add_number (line, keys[i], num (run, keys[i]));
+  const cJSON *gpus = cJSON_GetObjectItemCaseSensitive (run, "gpus");
+  afd_json_add_number (line, "gpus", cJSON_GetArraySize (gpus));
+  /* Roles in order of first appearance (GPU order), with their GPU counts and HFU. */
+  cJSON *roles = cJSON_AddObjectToObject (line, "roles");
+  g_autoptr (cJSON) flops = cJSON_CreateObject ();
+  const cJSON *g;
+  cJSON_ArrayForEach (g, gpus)
+    {
+      const cJSON *role = cJSON_GetObjectItemCaseSensitive (g, "role");
+      const char *r = cJSON_IsString (role) ? role->valuestring : "none";
+      cJSON *count = cJSON_GetObjectItemCaseSensitive (roles, r);
+      if (count == NULL)
+        {
+          afd_json_add_number (roles, r, 1);
+          afd_json_add_number (flops, r, num (g, "flops"));
+        }
+      else
+        {
+          cJSON_SetNumberValue (count, count->valuedouble + 1);
+          cJSON *f = cJSON_GetObjectItemCaseSensitive (flops, r);
+          cJSON_SetNumberValue (f, f->valuedouble + num (g, "flops"));
+        }
+    }
+  cJSON *by_role = cJSON_AddObjectToObject (line, "hfu_by_role");
+  double denom = num (run, "iteration_time_s") * num (run, "peak_flop_per_s");
+  const cJSON *r;
+  cJSON_ArrayForEach (r, roles)
+    {
+      double f = num (flops, r->string);
+      afd_json_add_number (by_role, r->string, denom > 0 ? f / (denom * r->valuedouble) : 0);
+    }
+  const cJSON *cp = cJSON_GetObjectItemCaseSensitive (run, "critical_path");
+  const cJSON *bound = cJSON_GetObjectItemCaseSensitive (cp, "bound_by");
+  if (cJSON_IsString (bound))
+    cJSON_AddStringToObject (line, "bound_by", bound->valuestring);
+}
+
+/* Runs one canonical configuration; returns the summary's first run, or NULL with @error. */
+static cJSON *
+run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GError **error)
+{
+  g_autofree char *cluster = NULL, *model = NULL;
+  if (!resolve_inputs (self, config, &cluster, &model, error))
+    return NULL;
+  g_autoptr (cJSON) options =
+      cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (config, "options"), TRUE);
+  if (!resolve_split (config, cluster, options, error))
+    return NULL;
+  g_autoptr (AfdExperiment) exp = afd_experiment_new ();
+  g_free (exp->cluster), exp->cluster = g_steal_pointer (&cluster);
+  g_free (exp->model), exp->model = g_steal_pointer (&model);
+  exp->batch = (guint64) num (config, "batch");
+  exp->context_tokens = (guint64) num (config, "context");
+  exp->seed = (guint64) num (config, "seed");
+  const char *phase = cJSON_GetObjectItemCaseSensitive (config, "phase")->valuestring;
+  exp->prefill = strcmp (phase, "prefill") == 0;
+  g_free (exp->routing);
+  exp->routing = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "routing")->valuestring);
+  g_free (exp->network);
+  exp->network = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "network")->valuestring);
+  g_free (exp->costs);
+  exp->costs = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "costs")->valuestring);
+  const cJSON *label = cJSON_GetObjectItemCaseSensitive (config, "label");
+  afd_experiment_add_run (exp, cJSON_IsString (label) ? label->valuestring : NULL,
+                          cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring,
+                          g_steal_pointer (&options));
+  g_autoptr (cJSON) summary = afd_experiment_run (exp, plugins, NULL, error);
+  if (summary == NULL)
+    return NULL;
+  cJSON *runs = cJSON_GetObjectItemCaseSensitive (summary, "runs");
+  return cJSON_DetachItemFromArray (runs, 0);
+}
+
+cJSON *
+afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
+{
+  g_autoptr (cJSON) config = afd_sweep_point_config (self, index);
+  g_autofree char *id = afd_sweep_config_id (config);
+  cJSON *line = cJSON_CreateObject ();
+  afd_json_add_number (line, "index", (double) index);
+  cJSON_AddStringToObject (line, "id", id);
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (cJSON) run = run_config (self, config, plugins, &local_error);
+  if (run == NULL)
+    {
+      cJSON_AddStringToObject (line, "status",
+                               g_error_matches (local_error, AFD_ERROR, AFD_ERROR_INFEASIBLE)
+                                   ? "infeasible"
+                                   : "error");
+      cJSON_AddStringToObject (line, "message", local_error->message);
+      cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
+      return line;
+    }
+  cJSON_AddStringToObject (line, "status", "ok");
+  cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
+  add_metrics (line, run);
+  return line;
+}
+
+gboolean
+afd_sweep_resume (const AfdSweep *self, const char *path, guint64 *out_done, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) local_error = NULL;
+  if (!g_file_get_contents (path, &data, &len, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          *out_done = 0;
+          return TRUE;
+        }
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s", local_error->message);
+      return FALSE;
+    }
+  guint64 total = afd_sweep_point_count (self);
+  guint64 done = 0;
+  gsize at = 0;
+  while (at < len)
+    {
+      const char *nl = memchr (data + at, '\n', len - at);
+      if (nl == NULL)
+        break; /* a partial last line: truncated below */
+      gsize end = (gsize) (nl - data);
+      g_autofree char *text = g_strndup (data + at, end - at);
+      guint64 lineno = done + 1;
+      if (done >= total)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: line %" G_GUINT64_FORMAT ": the file has more lines than this sweep "
+                       "has points (%" G_GUINT64_FORMAT "); it belongs to another sweep: give "
+                       "another --output or remove it", path, lineno, total);
+          return FALSE;
+        }
+      g_autoptr (cJSON) obj = cJSON_Parse (text);
+      const cJSON *index = cJSON_GetObjectItemCaseSensitive (obj, "index");
+      const cJSON *id = cJSON_GetObjectItemCaseSensitive (obj, "id");
+      if (!cJSON_IsObject (obj) || !cJSON_IsNumber (index) || !cJSON_IsString (id))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: line %" G_GUINT64_FORMAT ": not a sweep result line (no JSON object "
+                       "with index and id); remove the file or give another --output", path,
+                       lineno);
+          return FALSE;
+        }
+      g_autoptr (cJSON) config = afd_sweep_point_config (self, done);
+      g_autofree char *want = afd_sweep_config_id (config);
+      if (index->valuedouble != (double) done || strcmp (id->valuestring, want) != 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: line %" G_GUINT64_FORMAT ": holds point %g with id %s, but point %"
+                       G_GUINT64_FORMAT " of this sweep has id %s: the file was written by a "
+                       "different sweep (other axes or values); give another --output or remove "
+                       "it to start over", path, lineno, index->valuedouble, id->valuestring, done,
+                       want);
+          return FALSE;
+        }
+      done++;
+      at = end + 1;
+    }
+  if (at < len && truncate (path, (off_t) at) != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot drop the partial last line: %s",
+                   path, g_strerror (errno));
+      return FALSE;
+    }
+  *out_done = done;
+  return TRUE;
+}
+
+void
+afd_sweep_stats_clear (AfdSweepStats *stats)
+{
+  g_clear_pointer (&stats->first_error, g_free);
+}
+
+/* A finished point on its way from a worker thread to the main thread. */
+typedef struct {
+  guint64 index;
+  char *line; /* with its newline */
+  char status; /* 'o'k, 'i'nfeasible, 'e'rror */
+  char *message;
+} Result;
+
+static void
+result_free (gpointer p)
+{
+  Result *r = p;
+  g_free (r->line);
+  g_free (r->message);
+  g_free (r);
+}
+
+/* What the worker threads share. */
+typedef struct {
+  AfdSweep *sweep;
+  const AfdPlugins *plugins;
+  GAsyncQueue *results; /* Result */
+} Work;
+
+/* GThreadPool function: runs one point and queues its line. */
+static void
+work_one (gpointer data, gpointer user_data)
+{
+  Work *w = user_data;
+  guint64 index = GPOINTER_TO_SIZE (data) - 1;
+  g_autoptr (cJSON) line = afd_sweep_run_point (w->sweep, index, w->plugins);
+  Result *r = g_new0 (Result, 1);
+  r->index = index;
+  g_autofree char *text = cJSON_PrintUnformatted (line);
+  r->line = g_strconcat (text, "\n", NULL);
+  const char *status = cJSON_GetObjectItemCaseSensitive (line, "status")->valuestring;
+  r->status = status[0];
+  const cJSON *msg = cJSON_GetObjectItemCaseSensitive (line, "message");
+  r->message = cJSON_IsString (msg) ? g_strdup (msg->valuestring) : NULL;
+  g_async_queue_push (w->results, r);
+}
+
+/* Writes all of @text with as few write(2) calls as the kernel allows (one for a regular file). */
+static gboolean
+write_all (int fd, const char *text, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, text, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      text += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* Formats seconds as "1h02m", "3m05s" or "12s". */
+static void
+format_eta (double s, char *buf, gsize size)
+{
+  if (s < 0 || s > 1e7)
+    g_strlcpy (buf, "?", size);
+  else if (s >= 3600)
+    g_snprintf (buf, size, "%dh%02dm", (int) (s / 3600), ((int) s % 3600) / 60);
+  else if (s >= 60)
+    g_snprintf (buf, size, "%dm%02ds", (int) (s / 60), (int) s % 60);
+  else
+    g_snprintf (buf, size, "%ds", (int) (s + 0.5));
+}
+
+/* Draws the progress line on stderr. */
+static void
+draw_progress (guint64 done, guint64 total, guint64 computed, double elapsed_s)
+{
+  double rate = elapsed_s > 0 ? computed / elapsed_s : 0;
+  char eta[32];
+  format_eta (rate > 0 ? (double) (total - done) / rate : -1, eta, sizeof eta);
+  fprintf (stderr, "\r%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  %.1f pts/s  ETA %s   ", done,
+           total, rate, eta);
+  fflush (stderr);
+}
+
+gboolean
+afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptions *opts,
+               AfdSweepStats *out_stats, GError **error)
+{
+  g_return_val_if_fail (opts->jobs >= 1 && opts->size >= 1 && opts->rank < opts->size, FALSE);
+  gint64 t0 = g_get_monotonic_time ();
+  guint64 total = afd_sweep_point_count (self);
+  gboolean writer = opts->rank == 0;
+  /* Resolve the data folder once, before any thread does (its cache is not locked). */
+  afd_data_dir (NULL);
+
+  guint64 done = 0;
+  int fd = -1;
+  if (writer)
+    {
+      if (!afd_sweep_resume (self, opts->output, &done, error))
+        done = G_MAXUINT64;
+      else
+        {
+          fd = g_open (opts->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+          if (fd < 0)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: %s", opts->output,
+                           g_strerror (errno));
+              done = G_MAXUINT64;
+            }
+        }
+    }
+  afd_sweep_mpi_bcast_u64 (&done);
+  if (done == G_MAXUINT64)
+    {
+      if (!writer)
+        g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "rank %u: rank 0 could not open the output",
+                     opts->rank);
+      return FALSE;
+    }
+
+  AfdSweepStats stats = { .total = total, .resumed = done };
+  Work work = { self, plugins, g_async_queue_new_full (result_free) };
+  GThreadPool *pool = g_thread_pool_new (work_one, &work, (gint) opts->jobs, TRUE, NULL);
+  /* This rank's points: done + rank, done + rank + size, ...; at most 4 per thread queued. */
+  guint64 next_submit = done + opts->rank, mine_left = 0, in_flight = 0;
+  for (guint64 i = next_submit; i < total; i += opts->size)
+    mine_left++;
+  guint64 window = 4 * (guint64) opts->jobs;
+  GHashTable *pending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, result_free);
+  guint64 next_write = done, remote_left = total - done - mine_left;
+  gint64 last_sync = t0, last_draw = 0;
+  gboolean ok = TRUE;
+
+  while (ok && (mine_left > 0 || (writer && (next_write < total))))
+    {
+      while (next_submit < total && in_flight < window)
+        {
+          g_thread_pool_push (pool, GSIZE_TO_POINTER ((gsize) next_submit + 1), NULL);
+          next_submit += opts->size;
+          in_flight++;
+        }
+      Result *r = NULL;
+      if (mine_left > 0)
+        r = opts->size > 1 && writer ? g_async_queue_timeout_pop (work.results, 1000)
+                                     : g_async_queue_pop (work.results);
+      else if (writer)
+        g_usleep (1000); /* waiting only for other ranks */
+      if (r != NULL)
+        {
+          mine_left--;
+          in_flight--;
+          stats.computed++;
+          if (r->status == 'o')
+            stats.ok++;
+          else if (r->status == 'i')
+            stats.infeasible++;
+          else
+            {
+              stats.failed++;
+              if (stats.first_error == NULL)
+                stats.first_error = g_strdup (r->message);
+            }
+          if (!writer)
+            {
+              afd_sweep_mpi_send_line (r->index, r->line);
+              result_free (r);
+              continue;
+            }
+          gint64 *key = g_new (gint64, 1);
+          *key = (gint64) r->index;
+          g_hash_table_insert (pending, key, r);
+        }
+      if (!writer)
+        continue;
+      guint64 idx;
+      char *text;
+      while (remote_left > 0 && afd_sweep_mpi_poll_line (&idx, &text))
+        {
+          Result *rr = g_new0 (Result, 1);
+          rr->index = idx;
+          rr->line = text;
+          gint64 *key = g_new (gint64, 1);
+          *key = (gint64) idx;
+          g_hash_table_insert (pending, key, rr);
+          remote_left--;
+          stats.computed++;
+          /* Count the remote point's status from its line. */
+          g_autoptr (cJSON) obj = cJSON_Parse (text);
+          const cJSON *st = cJSON_GetObjectItemCaseSensitive (obj, "status");
+          const char *s = cJSON_IsString (st) ? st->valuestring : "error";
+          if (s[0] == 'o')
+            stats.ok++;
+          else if (s[0] == 'i')
+            stats.infeasible++;
+          else
+            {
+              stats.failed++;
+              const cJSON *m = cJSON_GetObjectItemCaseSensitive (obj, "message");
+              if (stats.first_error == NULL && cJSON_IsString (m))
+                stats.first_error = g_strdup (m->valuestring);
+            }
+        }
+      /* Write every line that is next in point order. */
+      for (;;)
+        {
+          gint64 key = (gint64) next_write;
+          Result *w = g_hash_table_lookup (pending, &key);
+          if (w == NULL)
+            break;
+          if (!write_all (fd, w->line, strlen (w->line)))
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: write failed: %s", opts->output,
+                           g_strerror (errno));
+              ok = FALSE;
+              break;
+            }
+          g_hash_table_remove (pending, &key);
+          next_write++;
+        }
+      gint64 now = g_get_monotonic_time ();
+      if (ok && now - last_sync >= G_USEC_PER_SEC)
+        {
+          fdatasync (fd);
+          last_sync = now;
+        }
+      if (opts->progress && (now - last_draw >= G_USEC_PER_SEC / 10 || next_write == total))
+        {
+          draw_progress (next_write, total, stats.computed, (now - t0) / 1e6);
+          last_draw = now;
+        }
+    }
+  g_thread_pool_free (pool, !ok, TRUE);
+  g_hash_table_unref (pending);
+  g_async_queue_unref (work.results);
+  if (writer)
+    {
+      if (ok && fdatasync (fd) != 0 && errno != EINVAL)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: %s", opts->output, g_strerror (errno));
+          ok = FALSE;
+        }
+      close (fd);
+      if (opts->progress)
+        fputc ('\n', stderr);
+    }
+  if (!ok)
+    {
+      afd_sweep_stats_clear (&stats);
+      if (opts->size > 1)
+        afd_sweep_mpi_abort ();
+      return FALSE;
+    }
+  if (writer && opts->csv != NULL && !afd_sweep_write_csv (opts->output, opts->csv, error))
+    {
+      afd_sweep_stats_clear (&stats);
+      return FALSE;
+    }
+  stats.wall_s = (g_get_monotonic_time () - t0) / 1e6;
+  if (out_stats != NULL)
+    *out_stats = stats;
+  else
+    afd_sweep_stats_clear (&stats);
+  return TRUE;
+}
+
+/* Appends one CSV field, quoted when it holds a comma, quote or newline. */
+static void
+csv_field (GString *out, const char *text, gboolean first)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  if (strpbrk (text, ",\"\n\r") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* Appends a JSON value as a CSV field: strings bare, numbers as JSON prints them, else empty. */
+static void
+csv_value (GString *out, const cJSON *v, gboolean first)
+{
+  if (cJSON_IsString (v))
+    csv_field (out, v->valuestring, first);
+  else if (cJSON_IsNumber (v) || cJSON_IsBool (v))
+    {
+      g_autofree char *t = cJSON_PrintUnformatted (v);
+      csv_field (out, t, first);
+    }
+  else
+    csv_field (out, "", first);
+}
+
+/* Adds the keys of @obj not yet in @keys. */
+static void
+collect_keys (GPtrArray *keys, const cJSON *obj)
+{
+  const cJSON *v;
+  cJSON_ArrayForEach (v, obj)
+    {
+      gboolean seen = FALSE;
+      for (guint i = 0; i < keys->len && !seen; i++)
+        seen = strcmp (keys->pdata[i], v->string) == 0;
+      if (!seen)
+        g_ptr_array_add (keys, g_strdup (v->string));
+    }
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+gboolean
+afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (jsonl, &data, &len, error))
+    {
+      (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
+  g_auto (GStrv) texts = g_strsplit (data, "\n", -1);
+  for (guint i = 0; texts[i] != NULL; i++)
+    {
+      if (texts[i][0] == '\0')
+        continue;
+      cJSON *obj = cJSON_Parse (texts[i]);
+      if (!cJSON_IsObject (obj))
+        {
+          cJSON_Delete (obj);
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: line %u: not a JSON object", jsonl,
+                       i + 1);
+          return FALSE;
+        }
+      g_ptr_array_add (lines, obj);
+    }
+  static const char *const config_cols[] = { "cluster", "model", "strategy", "label", "batch",
+                                             "context", "phase", "routing", "seed", "network",
+                                             "costs", "total_gpus", "ratio", NULL };
+  static const char *const metric_cols[] = { "gpus", "iteration_time_s", "tpot_s",
+                                             "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
+                                             "utilisation", "comm_fraction", "total_flops",
+                                             "peak_flop_per_s", "max_memory_bytes", "bound_by",
+                                             NULL };
+  /* Optional config columns appear when any line has them; options and overrides sorted. */
+  g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
+  for (guint c = 0; config_cols[c] != NULL; c++)
+    for (guint i = 0; i < lines->len; i++)
+      if (cJSON_GetObjectItemCaseSensitive (
+              cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config"), config_cols[c]))
+        {
+          g_ptr_array_add (cols, g_strdup (config_cols[c]));
+          break;
+        }
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const cJSON *config = cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config");
+      collect_keys (opts, cJSON_GetObjectItemCaseSensitive (config, "options"));
+      collect_keys (sets, cJSON_GetObjectItemCaseSensitive (config, "set"));
+    }
+  g_ptr_array_sort (opts, compare_strings);
+  g_ptr_array_sort (sets, compare_strings);
+
+  g_autoptr (GString) out = g_string_new (NULL);
+  csv_field (out, "index", TRUE);
+  csv_field (out, "id", FALSE);
+  csv_field (out, "status", FALSE);
+  for (guint c = 0; c < cols->len; c++)
+    csv_field (out, cols->pdata[c], FALSE);
+  for (guint c = 0; c < opts->len; c++)
+    csv_field (out, opts->pdata[c], FALSE);
+  for (guint c = 0; c < sets->len; c++)
+    csv_field (out, sets->pdata[c], FALSE);
+  csv_field (out, "roles", FALSE);
+  for (guint c = 0; metric_cols[c] != NULL; c++)
+    csv_field (out, metric_cols[c], FALSE);
+  csv_field (out, "message", FALSE);
+  g_string_append_c (out, '\n');
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const cJSON *l = lines->pdata[i];
+      const cJSON *config = cJSON_GetObjectItemCaseSensitive (l, "config");
+      const cJSON *o = cJSON_GetObjectItemCaseSensitive (config, "options");
+      const cJSON *s = cJSON_GetObjectItemCaseSensitive (config, "set");
+      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "index"), TRUE);
+      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "id"), FALSE);
+      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "status"), FALSE);
+      for (guint c = 0; c < cols->len; c++)
+        csv_value (out, cJSON_GetObjectItemCaseSensitive (config, cols->pdata[c]), FALSE);
+      for (guint c = 0; c < opts->len; c++)
+        csv_value (out, cJSON_GetObjectItemCaseSensitive (o, opts->pdata[c]), FALSE);
+      for (guint c = 0; c < sets->len; c++)
+        csv_value (out, cJSON_GetObjectItemCaseSensitive (s, sets->pdata[c]), FALSE);
+      /* roles as "attention:12;moe:4" */
+      g_autoptr (GString) roles = g_string_new (NULL);
+      const cJSON *r;
+      cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive (l, "roles"))
+        g_string_append_printf (roles, "%s%s:%g", roles->len ? ";" : "", r->string,
+                                r->valuedouble);
+      csv_field (out, roles->str, FALSE);
+      for (guint c = 0; metric_cols[c] != NULL; c++)
+        csv_value (out, cJSON_GetObjectItemCaseSensitive (l, metric_cols[c]), FALSE);
+      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "message"), FALSE);
+      g_string_append_c (out, '\n');
+    }
+  return afd_file_write_atomic (csv, out->str, out->len, error);
+}
