@@ -79,8 +79,11 @@ afd_event_queue_before (const AfdQueueEntry *a, const AfdQueueEntry *b)
 
 /* Moves @entry down from the hole at @i to its place; the heap holds @n entries. */
 static inline void
-afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueueEntry *entry)
+afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueueEntry *entry_in)
 {
+  /* A private copy: the compiler then knows the stores into heap[] cannot change it. */
+  const AfdQueueEntry e = *entry_in;
+  const AfdQueueEntry *entry = &e;
   for (;;)
     {
       gsize c = 4 * i + 1;

@@ -422,6 +422,7 @@ int
 main (int argc, char **argv)
 {
   guint64 n_events = argc > 1 ? g_ascii_strtoull (argv[1], NULL, 10) : 5000000;
+  const char *only = argc > 2 ? argv[2] : NULL; /* run only variants whose name has this */
   if (n_events == 0)
     {
       fprintf (stderr, "usage: %s [EVENTS]\n", argv[0]);
@@ -444,6 +445,8 @@ main (int argc, char **argv)
       guint64 reference = 0;
       for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
         {
+          if (only != NULL && v > 0 && strstr (variants[v].name, only) == NULL)
+            continue;
           double walls[REPS];
           guint64 sum = 0;
           for (int k = 0; k < REPS; k++)
