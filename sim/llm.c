@@ -32,7 +32,7 @@ static const char *const activation_names[AFD_FFN_COUNT] = {
 };
 
 /* Largest accepted dimension: keeps every product of three sizes far inside a double. */
-#define MAX_DIM G_GINT64_CONSTANT (1) << 31
+#define MAX_DIM (G_GINT64_CONSTANT (1) << 31)
 
 const char *
 afd_attention_kind_name (AfdAttentionKind kind)
