@@ -284,6 +284,19 @@ afd_cluster_generate (const AfdClusterGenerator *g, GError **error)
   return g_steal_pointer (&c);
 }
 
+/* Checks that an id can be shown in a one-line message: UTF-8, no control characters. */
+static gboolean
+check_id (const char *id, const char *file, const char *path, GError **error)
+{
+  gboolean ok = g_utf8_validate (id, -1, NULL);
+  for (const char *p = id; ok && *p; p++)
+    ok = (guchar) *p >= 0x20 && *p != 0x7f;
+  if (!ok)
+    g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                 "%s: %s: must be UTF-8 text without control characters", file, path);
+  return ok;
+}
+
 /* Parses an enum-like string value among @names. */
 static gboolean
 get_choice (const cJSON *obj, const AfdJsonWhere *w, const char *key, AfdJsonFlags flags,
@@ -345,6 +358,8 @@ read_generator (const cJSON *gen, const char *file, AfdClusterGenerator *g, GErr
       || !afd_json_get_child (gen, &w, "scale_out", g->nodes > 1 ? AFD_JSON_REQUIRED : 0,
                               cJSON_Object, &out, error))
     return FALSE;
+  if (!check_id (gpu->valuestring, file, "generator.gpu", error))
+    return FALSE;
   g->gpu = gpu->valuestring;
   if (up != NULL)
     {
@@ -397,6 +412,8 @@ lookup_id (GHashTable *ids, const char *id, const char *file, const char *path, 
            GError **error)
 {
   gpointer v;
+  if (!check_id (id, file, path, error))
+    return FALSE;
   if (!g_hash_table_lookup_extended (ids, id, NULL, &v))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY, "%s: %s: unknown id '%s'", file, path,
@@ -412,6 +429,8 @@ static gboolean
 register_id (GHashTable *ids, const char *id, guint vertex, const char *file, const char *path,
              GError **error)
 {
+  if (!check_id (id, file, path, error))
+    return FALSE;
   if (g_hash_table_contains (ids, id))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY, "%s: %s: duplicate id '%s'", file, path,

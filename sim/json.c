@@ -308,6 +308,14 @@ afd_json_get_string (const cJSON *obj, const AfdJsonWhere *where, const char *ke
       g_set_error (error, AFD_ERROR, where->code, "%s: is not valid UTF-8", at);
       return FALSE;
     }
+  /* Names, ids and specs end up in one-line messages and tables (fuzz finding). */
+  for (const char *p = item->valuestring; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      {
+        g_set_error (error, AFD_ERROR, where->code,
+                     "%s: must not contain control characters (found \\x%02x)", at, (guchar) *p);
+        return FALSE;
+      }
   g_free (*inout_value);
   *inout_value = g_strdup (item->valuestring);
   return TRUE;

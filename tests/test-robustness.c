@@ -381,3 +381,37 @@ Test (robustness, empty_routing_spec)
       afd_assert_error_contains (error, "routing '");
     }
 }
+
+/* Fuzz finding: cluster ids were echoed raw, so a non-UTF-8 link end made a non-UTF-8
+ * message; ids must now be UTF-8 without control characters. */
+Test (robustness, cluster_id_not_utf8)
+{
+  g_autofree char *path = data_file ("robust-cluster-bad-utf8-id.json");
+  g_autofree char *m = expect_refused (&readers[2], path);
+  afd_assert_error_contains (&(GError){ .message = m },
+                             "links[6].b: must be UTF-8 text without control characters");
+}
+
+/* Fuzz finding: a raw line break inside a JSON string (cJSON accepts it) reached a message
+ * through "network"; every string read with afd_json_get_string now refuses control
+ * characters. */
+Test (robustness, control_characters_in_strings)
+{
+  g_autofree char *path = data_file ("robust-experiment-raw-newline.json");
+  g_autofree char *m = expect_refused (&readers[4], path);
+  afd_assert_error_contains (&(GError){ .message = m },
+                             "network: must not contain control characters (found \\x0a)");
+  static const char *const texts[] = { "{\"name\": \"a\\tb\"}", "{\"name\": \"a\\u001bb\"}",
+                                       "{\"name\": \"a\x7f\"}" };
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (cJSON) root = afd_json_parse_text (texts[i], "t.json", AFD_ERROR_CONFIG, &error);
+      afd_assert_no_error (error);
+      const AfdJsonWhere where = { "t.json", "", AFD_ERROR_CONFIG };
+      g_autofree char *name = NULL;
+      cr_assert (!afd_json_get_string (root, &where, "name", AFD_JSON_REQUIRED, &name, &error));
+      afd_assert_error_contains (error, "t.json: name: must not contain control characters");
+      cr_assert_null (name);
+    }
+}

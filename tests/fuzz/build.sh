@@ -49,6 +49,8 @@ objs=""
 for src in "$top"/sim/*.c "$top"/models/*.c "$top"/backends/*.c; do
   rel=${src#"$top"/}
   case $rel in sim/main.c) continue ;; esac
+  # MPI code is built only by configure --with-mpi; no reader lives there.
+  grep -q '^#include <mpi.h>' "$src" && continue
   o="$out/obj/$(echo "$rel" | tr / _ | sed 's/\.c$/.o/')"
   if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_header" -nt "$o" ]; then
     # shellcheck disable=SC2086
