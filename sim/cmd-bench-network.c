@@ -45,7 +45,7 @@ bench_cluster (guint nodes, GError **error)
   g.nodes = nodes;
   g.gpus_per_node = 8;
   g.scale_up_bandwidth_bytes_per_s = 450e9;
-  g.scale_up_latency_s = 2.5e-7;
+  g.scale_up_latency_s = 1e-7;
   g.nics_per_node = 8;
   g.nic_bandwidth_bytes_per_s = 50e9;
   g.scale_out_latency_s = 5e-7;

@@ -33,7 +33,7 @@ cmd_gen_cluster (int argc, char **argv, GError **error)
     { "scale-up-bandwidth", 0, 0, G_OPTION_ARG_STRING, &up_bw_t,
       "NVLink bytes/s per GPU per direction (default: the GPU spec's)", "B" },
     { "scale-up-latency", 0, 0, G_OPTION_ARG_STRING, &up_lat_t,
-      "seconds per NVLink hop (default 2.5e-7)", "S" },
+      "seconds per NVLink hop (default 1e-7)", "S" },
     { "nvls", 0, 0, G_OPTION_ARG_STRING, &nvls_t, "in-switch reduction: yes|no (default no)",
       "yes|no" },
     { "nics-per-node", 0, 0, G_OPTION_ARG_STRING, &nics_t, "NICs per node (default G)", "K" },
@@ -61,7 +61,7 @@ cmd_gen_cluster (int argc, char **argv, GError **error)
   g.name = name ? name : "generated";
   g.gpu = gpu ? gpu : "H100-SXM";
   gint64 nodes = 2, gpn = 8, nics = -1, leaf = 32, spines = 1;
-  double up_lat = 2.5e-7, nic_bw = 50e9, out_lat = 5e-7, over = 1, up_bw = -1;
+  double up_lat = 1e-7, nic_bw = 50e9, out_lat = 5e-7, over = 1, up_bw = -1;
   if (!afd_cli_parse_int ("--nodes", nodes_t, 1, 1 << 20, &nodes, error)
       || !afd_cli_parse_int ("--gpus-per-node", gpn_t, 1, 4096, &gpn, error)
       || !afd_cli_parse_int ("--nics-per-node", nics_t, 0, 4096, &nics, error)

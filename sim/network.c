@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * network.c - routing: shortest paths (hop count) that never transit a GPU, ECMP by a
- * stable hash on ties. Per destination, one breadth-first search over the reversed graph
+ * network.c - routing: shortest paths (hop count) that never transit a GPU; among those,
+ * the widest (largest bottleneck bandwidth); ECMP by a stable hash on the remaining ties. Per destination, one breadth-first search over the reversed graph
  * gives every vertex its distance to the destination and its candidate next hops; routes
  * then take one candidate per hop. Tables are cached per destination, with a bounded cache
  * for very large clusters (the same routes come out whatever is cached).
@@ -25,6 +25,7 @@ struct _AfdNetwork {
   guint *loaded;       /* FIFO of destinations with a table, for eviction */
   guint loaded_len, loaded_head, max_tables;
   guint *dist, *queue; /* scratch */
+  double *width;       /* scratch: bottleneck bandwidth toward the destination */
 };
 
 const char *
@@ -60,6 +61,7 @@ afd_network_new (const AfdCluster *cluster)
   self->loaded = g_new0 (guint, self->max_tables);
   self->dist = g_new (guint, self->vertex_count);
   self->queue = g_new (guint, self->vertex_count);
+  self->width = g_new (double, self->vertex_count);
   return self;
 }
 
@@ -84,6 +86,7 @@ afd_network_free (AfdNetwork *self)
   g_free (self->loaded);
   g_free (self->dist);
   g_free (self->queue);
+  g_free (self->width);
   g_free (self);
 }
 
@@ -122,6 +125,25 @@ build_table (AfdNetwork *self, guint dst)
             }
         }
     }
+  /* Widest shortest paths: in discovery order (non-decreasing distance), each vertex's
+   * bottleneck toward dst is the best over its next hops; only next hops that reach it stay
+   * candidates. So two GPUs that share a NIC talk over NVLink, not through the NIC. */
+  double *width = self->width;
+  width[dst] = G_MAXDOUBLE;
+  for (guint i = 1; i < tail; i++)
+    {
+      guint v = queue[i];
+      double best = 0;
+      guint n_out;
+      const guint *out = afd_cluster_out_links (c, v, &n_out);
+      for (guint k = 0; k < n_out; k++)
+        {
+          const AfdLink *l = afd_cluster_link (c, out[k]);
+          if (dist[l->dst] + 1 == dist[v] && (l->dst == dst || l->dst >= ngpu))
+            best = MAX (best, MIN (l->bandwidth_bytes_per_s, width[l->dst]));
+        }
+      width[v] = best;
+    }
   RouteTable *t = g_new0 (RouteTable, 1);
   t->start = g_new0 (guint, nv + 1);
   GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -134,8 +156,10 @@ build_table (AfdNetwork *self, guint dst)
       const guint *out = afd_cluster_out_links (c, v, &n_out);
       for (guint k = 0; k < n_out; k++)
         {
-          guint w = afd_cluster_link (c, out[k])->dst;
-          if (dist[w] + 1 == dist[v] && (w == dst || w >= ngpu))
+          const AfdLink *l = afd_cluster_link (c, out[k]);
+          guint w = l->dst;
+          if (dist[w] + 1 == dist[v] && (w == dst || w >= ngpu)
+              && MIN (l->bandwidth_bytes_per_s, width[w]) >= width[v] * (1 - 1e-12))
             g_array_append_val (cand, out[k]);
         }
     }

@@ -3,8 +3,9 @@
  * network.h - routes over a cluster graph and the flow-level network simulator.
  *
  * AfdNetwork routes between GPUs: shortest paths by hop count that never pass through another
- * GPU; among equal-length paths, the next hop is picked by a stable hash of (source,
- * destination, vertex), so routes are deterministic (ECMP). Routing tables are built per
+ * GPU; among those, only the widest (largest bottleneck bandwidth) are kept; among what is
+ * left, the next hop is picked by a stable hash of (source, destination, vertex), so routes
+ * are deterministic (ECMP). Routing tables are built per
  * destination on first use and cached.
  *
  * AfdNetsim is the flow-level fidelity (docs/models/network.md): every transfer is a flow on

@@ -288,9 +288,10 @@ Test (collective, other_ops_run_in_flow_mode)
 }
 
 /* Worked example (docs/models/collectives.md): 1 GiB all-reduce on one DGX A100 with the
- * defaults. Tuner: ring/Simple. Latency 8.4 + 14 × (3.4 + 0.5) = 63.0 us; bandwidth
- * 300 GB/s × 0.77 = 231 GB/s; 2·7/8 · 2^30 / 231e9 = 8134.38 us; total 8197.38 us;
- * busbw = 1.75 × 2^30 / t = 229.2 GB/s. */
+ * defaults. Tuner: ring/Simple. Latency 8.4 + 14 × (3.4 + 0.2) = 58.8 us (NCCL base, 14
+ * steps of NCCL's NVLink Simple latency + the 2 × 0.1 us route); bandwidth 300 GB/s × 0.77 =
+ * 231 GB/s; 2·7/8 · 2^30 / 231e9 = 8134.41 us; total 8193.21 us; busbw = 1.75 × 2^30 / t =
+ * 229.34 GB/s. */
 Test (collective, worked_example_a100_allreduce)
 {
   g_autoptr (GError) error = NULL;
@@ -305,11 +306,11 @@ Test (collective, worked_example_a100_allreduce)
   cr_assert (afd_collective_time_analytic (net, &coll, NULL, &ch, &t, &error));
   cr_assert_eq (ch.algo, AFD_ALGO_RING);
   cr_assert_eq (ch.proto, AFD_PROTO_SIMPLE);
-  cr_assert_float_eq (ch.latency_s, 63.0e-6, 1e-12);
-  double expect = 63.0e-6 + 1.75 * 1073741824.0 / 231e9;
+  cr_assert_float_eq (ch.latency_s, 58.8e-6, 1e-12);
+  double expect = 58.8e-6 + 1.75 * 1073741824.0 / 231e9;
   cr_assert_float_eq (t, expect, 1e-12, "got %.9g", t);
   double busbw = 1073741824.0 / t * afd_collective_bus_factor (AFD_COLL_ALL_REDUCE, 8);
-  cr_assert_float_eq (busbw / 1e9, 229.2, 0.05);
+  cr_assert_float_eq (busbw / 1e9, 229.34, 0.005);
 }
 
 /* The tuner picks LL for tiny messages and NVLS for large all-reduces on H100 NVSwitch. */

@@ -249,3 +249,24 @@ Test (network, ecmp_spreads_and_is_stable)
       }
   cr_assert (used[0] > 64 && used[1] > 64, "ECMP uses both spines (%u, %u)", used[0], used[1]);
 }
+
+/* Two GPUs that share a NIC reach each other over NVLink (the widest of the equal-length
+ * routes), never through the NIC. */
+Test (network, shared_nic_does_not_carry_intra_node_traffic)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "A100-SXM4-80GB";
+  g.nodes = 2;
+  g.gpus_per_node = 8;
+  g.scale_up_bandwidth_bytes_per_s = 300e9;
+  g.nics_per_node = 4;
+  g.nic_bandwidth_bytes_per_s = 25e9;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  double bw;
+  cr_assert_not (afd_network_path (net, 0, 1, &bw, NULL), "GPUs 0 and 1 share NIC 0");
+  cr_assert_eq (bw, 300e9);
+}
