@@ -83,10 +83,45 @@ offset_to_line_column (const char *text, gsize offset, guint *out_line, guint *o
   *out_column = column;
 }
 
+/*
+ * Returns the byte offset of the first "\u0000" escape inside a string of @text, or -1.
+ * cJSON decodes it into a C string, which silently ends there ("a\u0000b" would read as "a").
+ */
+static gssize
+find_nul_escape (const char *text)
+{
+  gboolean in_string = FALSE;
+  for (const char *p = text; *p; p++)
+    {
+      if (!in_string)
+        in_string = *p == '"';
+      else if (*p == '"')
+        in_string = FALSE;
+      else if (*p == '\\')
+        {
+          if (g_str_has_prefix (p + 1, "u0000"))
+            return p - text;
+          if (p[1] != '\0')
+            p++; /* skip the escaped character, so \\ and \" do not confuse the scan */
+        }
+    }
+  return -1;
+}
+
 cJSON *
 afd_json_parse_text (const char *text, const char *name, int code, GError **error)
 {
   gsize len = strlen (text);
+  gssize nul = find_nul_escape (text);
+  if (nul >= 0)
+    {
+      guint line, column;
+      offset_to_line_column (text, (gsize) nul, &line, &column);
+      g_set_error (error, AFD_ERROR, code,
+                   "%s: line %u, column %u: \\u0000 (NUL) in a string is not supported", name,
+                   line, column);
+      return NULL;
+    }
   const char *end = NULL;
   /* The length includes the terminating NUL, which require_null_terminated checks for. */
   cJSON *root = cJSON_ParseWithLengthOpts (text, len + 1, &end, TRUE);

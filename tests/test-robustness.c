@@ -415,3 +415,20 @@ Test (robustness, control_characters_in_strings)
       cr_assert_null (name);
     }
 }
+
+/* "\u0000" in a string would silently cut it short in cJSON ("name\u0000x" read as "name"),
+ * so it is refused with its position; an escaped backslash before "u0000" is fine. */
+Test (robustness, nul_escape_in_string)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) bad = afd_json_parse_text ("{\"a\": 1,\n \"name\\u0000x\": 2}", "k.json",
+                                               AFD_ERROR_CONFIG, &error);
+  cr_assert_null (bad);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "k.json: line 2, column 7: \\u0000 (NUL) in a string");
+  g_clear_error (&error);
+  g_autoptr (cJSON) ok = afd_json_parse_text ("{\"a\": \"\\\\u0000\", \"b\\\"\": 1}", "ok.json",
+                                              AFD_ERROR_CONFIG, &error);
+  afd_assert_no_error (error);
+  cr_assert_str_eq (cJSON_GetObjectItem (ok, "a")->valuestring, "\\u0000");
+}
