@@ -7,10 +7,12 @@
  *                point y₀·x/x₀ (the time of the smallest point: latency-bound); above the last
  *                point the last y (saturated).
  *   GEMM       t = 2·m·n·k / rate_at(m) in the table of the dtype with the nearest (N, K).
- *   grouped    t = count · Σₑ GEMM(tokensₑ, n, k) over experts with tokens.
+ *   grouped    t = f · count · Σₑ GEMM(tokensₑ, n, k) over experts with tokens, f = the median
+ *              over the profile's grouped measurements of measured / Σₑ GEMM (1 without).
  *   decode     one curve per batch size: rate_b(context) = achieved KV-read bytes/s; the rate
- *              is log-log interpolated between the two measured batch sizes around the
- *              request's, and t = kv_bytes / rate.
+ *              is log-log interpolated in P = batch·heads_kv between the two measured tables
+ *              of the same shape class (kind, rows per KV head, head dims) around the
+ *              request's P, and t = kv_bytes / rate.
  *   prefill    t = F / rate_at(2·F), F the causal FLOPs (the table holds full squares).
  *   memory     t = B / rate_at(B/2) (B bytes read + written; the table holds copies of size B/2).
  *   collective t = α + β·size in the size range holding size (α-β per range, from the profile).
@@ -70,7 +72,9 @@ struct _AfdProfile {
   GArray *prefill;   /* Curve: x = full-square FLOPs, y = FLOP/s */
   Curve memory;      /* x = copy size, y = (read + write) bytes/s */
   GPtrArray *coll;   /* CollTable */
-  guint n_grouped;   /* grouped GEMM tables (validated; kept for describe) */
+  guint n_grouped;   /* grouped GEMM tables */
+  GArray *grouped_ratios; /* measured grouped time / sum-of-GEMMs model, per point (double) */
+  double grouped_factor;  /* median of grouped_ratios; 1 without grouped measurements */
 };
 
 static void
@@ -115,6 +119,7 @@ afd_profile_free (AfdProfile *profile)
   g_clear_pointer (&profile->prefill, g_array_unref);
   curve_clear (&profile->memory);
   g_clear_pointer (&profile->coll, g_ptr_array_unref);
+  g_clear_pointer (&profile->grouped_ratios, g_array_unref);
   g_free (profile);
 }
 
@@ -124,6 +129,12 @@ afd_profile_get_device_name (const AfdProfile *profile)
   return profile->device_name;
 }
 
+double
+afd_profile_get_grouped_factor (const AfdProfile *profile)
+{
+  return profile->grouped_factor;
+}
+
 const char *
 afd_profile_get_path (const AfdProfile *profile)
 {
@@ -131,6 +142,14 @@ afd_profile_get_path (const AfdProfile *profile)
 }
 
 /* ---- loading ---------------------------------------------------------------------------- */
+
+/* Compares two doubles for g_array_sort. */
+static gint
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
 
 /* Keys of a measured point besides its x key (the statistics written by calibrate). */
 #define STAT_KEYS                                                                       \
@@ -325,6 +344,49 @@ load_grouped (AfdProfile *prof, const cJSON *arr, const char *file, GError **err
       if (!ok)
         return FALSE;
       prof->n_grouped++;
+      /* Ratio of each measured point to the sum-of-GEMMs model over the GEMM tables. */
+      g_autofree char *dtype = NULL;
+      double n = 0, k = 0;
+      AfdDtype dt = AFD_DTYPE_BF16;
+      if (!afd_json_get_string (t, &w, "dtype", AFD_JSON_REQUIRED, &dtype, error)
+          || !afd_json_get_number (t, &w, "n", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &n, error)
+          || !afd_json_get_number (t, &w, "k", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &k, error))
+        return FALSE;
+      if (!afd_dtype_from_name (dtype, &dt))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s.dtype: unknown dtype '%s'", file,
+                       path, dtype);
+          return FALSE;
+        }
+      guint j = 0;
+      for (const cJSON *p = cJSON_GetObjectItem (t, "points")->child; p != NULL; p = p->next, j++)
+        {
+          const cJSON *tokens = cJSON_GetObjectItemCaseSensitive (p, "tokens_per_expert");
+          double sum = 0, one = 0;
+          if (!cJSON_IsArray (tokens))
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                           "%s: %s.points[%u].tokens_per_expert: must be an array of counts",
+                           file, path, j);
+              return FALSE;
+            }
+          for (const cJSON *e = tokens->child; e != NULL; e = e->next)
+            {
+              if (!cJSON_IsNumber (e) || !(e->valuedouble >= 0))
+                {
+                  g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                               "%s: %s.points[%u].tokens_per_expert: counts must be numbers >= 0",
+                               file, path, j);
+                  return FALSE;
+                }
+              if (e->valuedouble >= 1 && prof->gemm->len > 0
+                  && afd_profile_gemm_time (prof, dt, e->valuedouble, n, k, &one, NULL))
+                sum += one;
+            }
+          double measured = cJSON_GetObjectItem (p, "time_median_s")->valuedouble;
+          if (sum > 0)
+            g_array_append_val (prof->grouped_ratios, (double){ measured / sum });
+        }
     }
   return TRUE;
 }
@@ -507,6 +569,8 @@ afd_profile_load (const char *path, GError **error)
   prof->prefill = g_array_new (FALSE, TRUE, sizeof (Curve));
   g_array_set_clear_func (prof->prefill, (GDestroyNotify) curve_clear);
   prof->coll = g_ptr_array_new_with_free_func (coll_table_free);
+  prof->grouped_ratios = g_array_new (FALSE, FALSE, sizeof (double));
+  prof->grouped_factor = 1.0;
 
   g_autofree char *format = NULL;
   gint64 version = 0;
@@ -559,6 +623,15 @@ afd_profile_load (const char *path, GError **error)
       || (memory && !load_memory (prof, memory, path, error))
       || (coll && !load_collectives (prof, coll, path, error)))
     return NULL;
+  if (prof->grouped_ratios->len > 0)
+    {
+      GArray *r = prof->grouped_ratios;
+      g_array_sort (r, compare_double);
+      guint n = r->len;
+      prof->grouped_factor = n % 2 ? g_array_index (r, double, n / 2)
+                                   : 0.5 * (g_array_index (r, double, n / 2 - 1)
+                                            + g_array_index (r, double, n / 2));
+    }
   return g_steal_pointer (&prof);
 }
 
@@ -667,17 +740,21 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
     }
   batch = MAX (batch, 1.0);
   context = MAX (context, 1.0);
-  /* The measured batch sizes of that shape around @batch: lo <= batch <= hi when possible. */
+  /* The emulation runs batch·heads_kv identical problems, so tables of the chosen shape class
+   * (kind, query rows per KV head, head dims) are indexed by P = batch·heads_kv, pooling e.g.
+   * 8/8 and 32/32 MHA; pick the measured P around the request's: lo <= P <= hi if possible. */
+  double problems = batch * heads_kv;
   const DecodeTable *lo = NULL, *hi = NULL;
   for (guint i = 0; i < profile->decode->len; i++)
     {
       const DecodeTable *t = &g_array_index (profile->decode, DecodeTable, i);
-      if (t->kind != best->kind || t->heads_q != best->heads_q || t->heads_kv != best->heads_kv
+      if (t->kind != best->kind || t->heads_q / t->heads_kv != best->heads_q / best->heads_kv
           || t->d_qk != best->d_qk || t->d_v != best->d_v)
         continue;
-      if (t->batch <= batch && (lo == NULL || t->batch > lo->batch))
+      double tp = t->batch * t->heads_kv;
+      if (tp <= problems && (lo == NULL || tp > lo->batch * lo->heads_kv))
         lo = t;
-      if (t->batch >= batch && (hi == NULL || t->batch < hi->batch))
+      if (tp >= problems && (hi == NULL || tp < hi->batch * hi->heads_kv))
         hi = t;
     }
   if (lo == NULL)
@@ -686,14 +763,15 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
     hi = lo;
   double per_token = kind == KIND_MLA ? head_dim_qk : (double) head_dim_qk + head_dim_v;
   double kv_bytes = batch * heads_kv * context * per_token * 2.0;
+  double p_lo = lo->batch * lo->heads_kv, p_hi = hi->batch * hi->heads_kv;
   double r_lo = rate_at (&lo->rate, context), r_hi = rate_at (&hi->rate, context), rate = r_lo;
-  if (hi->batch > lo->batch)
+  if (p_hi > p_lo)
     {
-      double f = (log (batch) - log (lo->batch)) / (log (hi->batch) - log (lo->batch));
+      double f = (log (problems) - log (p_lo)) / (log (p_hi) - log (p_lo));
       rate = exp (log (r_lo) + f * (log (r_hi) - log (r_lo)));
     }
-  else if (batch < lo->batch)
-    rate = r_lo * batch / lo->batch; /* fewer sequences than measured: the same time */
+  else if (problems < p_lo)
+    rate = r_lo * problems / p_lo; /* fewer problems than measured: the same time */
   *out_s = kv_bytes / rate;
   return TRUE;
 }
@@ -949,7 +1027,7 @@ profile_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where, dou
                 return FALSE;
               total += t;
             }
-          *out_seconds = count * total;
+          *out_seconds = count * total * p->grouped_factor;
           return TRUE;
         }
       if (op->gemm.m == 0)
@@ -974,9 +1052,9 @@ profile_describe (gpointer state, GString *out)
 {
   const AfdProfile *p = state;
   g_string_append_printf (out, "file=%s device=%s gemm_tables=%u decode_tables=%u "
-                          "prefill_tables=%u collective_tables=%u",
+                          "prefill_tables=%u collective_tables=%u grouped_factor=%.4f",
                           p->path, p->device_name, p->gemm->len, p->decode->len,
-                          p->prefill->len, p->coll->len);
+                          p->prefill->len, p->coll->len, p->grouped_factor);
 }
 
 const AfdCostModelClass afd_cost_model_profile_class = {

@@ -140,7 +140,16 @@ gboolean afd_profile_fit_alpha_beta (const double *sizes_bytes, const double *ti
  */
 cJSON *afd_profile_fits_to_json (const double *sizes_bytes, const double *times_s, guint n);
 
-/* The `profile` cost backend: {"file": PROFILE_JSON}. */
+/**
+ * afd_profile_get_grouped_factor:
+ *
+ * Returns: f, the median over the profile's grouped GEMM measurements of measured time /
+ *   Σₑ GEMM(tokensₑ) (the sum-of-GEMMs model); 1 when the profile has none. The cost backend
+ *   prices a grouped expert GEMM as f · Σₑ GEMM(tokensₑ).
+ */
+double afd_profile_get_grouped_factor (const AfdProfile *profile);
+
+/* The `profile` cost backend: {"file": PROFILE_JSON} (a shipped name or a path). */
 extern const AfdCostModelClass afd_cost_model_profile_class;
 
 G_END_DECLS

@@ -123,15 +123,17 @@ Test (profile, decode_attention_measured_point_and_clamp)
   assert_rel (t, 8e-4);
 }
 
-/* A GQA shape with no GQA table falls back to the nearest table of another kind: 32 query
- * heads over 8 KV heads, batch 16, context 1024 read 16·8·1024·256·2 = 2^26 bytes at batch
- * 16's rate for context 1024 (2^28/4e-4): t = 1e-4 s. */
+/* A GQA shape with no GQA table falls back to the nearest table of another kind, indexed by
+ * P = batch·heads_kv: 32 query heads over 8 KV heads, batch 16, context 1024 read
+ * 16·8·1024·256·2 = 2^26 bytes; P = 128 lies halfway (in log) between the measured P = 32
+ * (batch 1 × 32 heads, rate 2^24/1e-4 at context 1024) and P = 512 (rate 2^28/4e-4), so
+ * rate = sqrt(2^24/1e-4 · 2^28/4e-4) = 2^26/2e-4 and t = 2e-4 s. */
 Test (profile, decode_attention_falls_back_across_kinds)
 {
   double t = 0;
   g_autoptr (GError) error = NULL;
   cr_assert (afd_profile_decode_attention_time (prof, 32, 8, 128, 128, 16, 1024, 1, &t, &error));
-  assert_rel (t, 67108864.0 / (268435456.0 / 4e-4));
+  assert_rel (t, 2e-4);
 }
 
 /* Prefill: the causal F = 5e11 FLOPs is looked up at 2F = 1e12 (rate 4e14): t = 1.25e-3 s. */
@@ -330,4 +332,28 @@ Test (profile, shipped_profiles_load_and_are_sane)
       cr_assert (strstr (afd_profile_get_device_name (p), model) != NULL, "%s",
                  afd_profile_get_device_name (p));
     }
+}
+
+/* The grouped factor is the median of measured / sum-of-GEMMs over the grouped points: in
+ * profile-small.json 4e-5 / (2 · 2e-5) = 1; in profile-grouped.json (the same point measured at
+ * 3e-5 s) 0.75, and the backend scales a grouped op by it: experts with 256 and 4096 tokens,
+ * count 1, cost 0.75 · (3.2e-5 + 1.6e-4) s. */
+Test (profile, grouped_factor_scales_grouped_ops)
+{
+  g_autoptr (GError) error = NULL;
+  cr_assert_float_eq (afd_profile_get_grouped_factor (prof), 1.0, 1e-12);
+  g_autoptr (cJSON) params = cJSON_CreateObject ();
+  cJSON_AddStringToObject (params, "file", TEST_DATA "/profile-grouped.json");
+  g_autoptr (AfdCostModel) m = afd_cost_model_new (&afd_cost_model_profile_class, params, &error);
+  afd_assert_no_error (error);
+  AfdGpuSpec gpu = { .name = (char *) "test" };
+  AfdPlacement where = { .gpu = &gpu, .gpu_index = 0 };
+  g_autoptr (AfdOp) moe = afd_op_new (AFD_OP_EXPERT_GROUPED_GEMM, "experts");
+  moe->has_gemm = TRUE;
+  moe->gemm = (AfdGemmShape){ .m = 2176, .n = 4096, .k = 4096, .count = 1 };
+  const guint64 tokens[] = { 256, 4096 };
+  afd_op_set_expert_tokens (moe, tokens, 2);
+  double t = 0;
+  cr_assert (afd_cost_model_op_time (m, moe, &where, &t, &error));
+  assert_rel (t, 0.75 * (3.2e-5 + 1.6e-4));
 }

@@ -31,6 +31,8 @@ typedef struct {
   int d_qk, d_v; /* head dims */
   int ld_kv;     /* row stride of the K and V caches, elements */
   int batch;     /* batched problems: batch·heads_kv (decode) or heads (prefill) */
+  int ld_s;      /* row stride of S, elements: l rounded up to 64 (128-byte rows, as a fused
+                  * kernel's tiles are; an unaligned stride would time a slow cuBLAS path) */
   long long stride_kv;
   void *q, *k, *v, *s, *o;
 } AttnRun;
@@ -45,15 +47,15 @@ attn_launch (AfdCudaContext *ctx, guint rep, gpointer data, GError **error)
   AFD_CUBLAS_CHECK (cublasGemmStridedBatchedEx (
                         ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, r->l, r->g, r->d_qk, &alpha, r->k,
                         CUDA_R_16BF, r->ld_kv, r->stride_kv, r->q, CUDA_R_16BF, r->d_qk,
-                        (long long) r->g * r->d_qk, &beta, r->s, CUDA_R_16BF, r->l,
-                        (long long) r->l * r->g, r->batch, CUBLAS_COMPUTE_32F,
+                        (long long) r->g * r->d_qk, &beta, r->s, CUDA_R_16BF, r->ld_s,
+                        (long long) r->ld_s * r->g, r->batch, CUBLAS_COMPUTE_32F,
                         CUBLAS_GEMM_DEFAULT),
                     error, FALSE);
   /* Oᵀ[d_v×g] = V(as stored, ld×L, first d_v rows) · Sᵀ[L×g]. */
   AFD_CUBLAS_CHECK (cublasGemmStridedBatchedEx (
                         ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, r->d_v, r->g, r->l, &alpha, r->v,
-                        CUDA_R_16BF, r->ld_kv, r->stride_kv, r->s, CUDA_R_16BF, r->l,
-                        (long long) r->l * r->g, &beta, r->o, CUDA_R_16BF, r->d_v,
+                        CUDA_R_16BF, r->ld_kv, r->stride_kv, r->s, CUDA_R_16BF, r->ld_s,
+                        (long long) r->ld_s * r->g, &beta, r->o, CUDA_R_16BF, r->d_v,
                         (long long) r->d_v * r->g, r->batch, CUBLAS_COMPUTE_32F,
                         CUBLAS_GEMM_DEFAULT),
                     error, FALSE);
@@ -82,6 +84,7 @@ attn_measure (AfdCudaContext *ctx, AttnRun *r, gboolean shared_kv, AfdCudaStats 
               GError **error)
 {
   size_t kv = (size_t) r->batch * (size_t) r->stride_kv * 2;
+  r->ld_s = (r->l + 63) / 64 * 64;
   gboolean ok = (r->q = afd_cuda_alloc_random (ctx, (size_t) r->batch * r->g * r->d_qk * 2,
                                                AFD_DTYPE_BF16, error)) != NULL;
   if (ok)
@@ -91,8 +94,8 @@ attn_measure (AfdCudaContext *ctx, AttnRun *r, gboolean shared_kv, AfdCudaStats 
   else if (ok)
     ok = (r->v = afd_cuda_alloc_random (ctx, kv, AFD_DTYPE_BF16, error)) != NULL;
   if (ok)
-    ok = (r->s = afd_cuda_alloc_random (ctx, (size_t) r->batch * r->g * r->l * 2, AFD_DTYPE_BF16,
-                                        error)) != NULL;
+    ok = (r->s = afd_cuda_alloc_random (ctx, (size_t) r->batch * r->g * r->ld_s * 2,
+                                        AFD_DTYPE_BF16, error)) != NULL;
   if (ok)
     ok = (r->o = afd_cuda_alloc_random (ctx, (size_t) r->batch * r->g * r->d_v * 2,
                                         AFD_DTYPE_BF16, error)) != NULL;

@@ -19,6 +19,9 @@
 /* 512 MiB of blocker copy: about 0.2-0.35 ms on H100/H200, long enough for the host to
  * enqueue a run of small launches behind it. */
 #define BLOCKER_BYTES ((size_t) 512 << 20)
+/* A lower bound on the time of one blocker copy (256 MiB read + 256 MiB written) on any GPU
+ * this code targets: 512 MiB at ≤ 8 TB/s is ≥ 67 µs. */
+#define BLOCKER_MIN_US 60.0
 /* Random bytes generated on the host once, then replicated on the device. */
 #define PATTERN_BYTES ((size_t) 16 << 20)
 /* Fixed seed: benchmark data are the same on every run. */
@@ -239,16 +242,30 @@ afd_cuda_time (AfdCudaContext *ctx, AfdCudaLaunchFunc launch, gpointer data,
                AfdCudaStats *out_stats, GError **error)
 {
   AFD_CUDA_CHECK (cudaSetDevice (ctx->device), error, FALSE);
+  /* Warm-up enqueues exactly what a timed repetition does, so its host time per repetition
+   * tells how long the host needs to enqueue the timed ones. */
+  gint64 host_start_us = g_get_monotonic_time ();
   for (guint i = 0; i < ctx->warmup; i++)
-    if (!launch (ctx, i, data, error))
-      return FALSE;
+    {
+      guint e = i % ctx->repetitions;
+      AFD_CUDA_CHECK (cudaEventRecord (ctx->starts[e], ctx->stream), error, FALSE);
+      if (!launch (ctx, i, data, error))
+        return FALSE;
+      AFD_CUDA_CHECK (cudaEventRecord (ctx->stops[e], ctx->stream), error, FALSE);
+    }
+  double host_per_rep_us
+      = ctx->warmup > 0 ? (double) (g_get_monotonic_time () - host_start_us) / ctx->warmup : 50.0;
   if (!afd_cuda_stream_wait (ctx->stream, ctx->timeout_s, "warm-up", error))
     return FALSE;
-  /* The blocker keeps the GPU busy while the host enqueues every timed repetition. */
+  /* The blocker keeps the GPU busy while the host enqueues every timed repetition: enough
+   * chained copies (each well over BLOCKER_MIN_US) to outlast 1.5× the host's enqueue time. */
   size_t half = ctx->blocker_bytes / 2;
-  AFD_CUDA_CHECK (cudaMemcpyAsync (ctx->blocker, (char *) ctx->blocker + half, half,
-                                   cudaMemcpyDeviceToDevice, ctx->stream),
-                  error, FALSE);
+  guint copies = (guint) CLAMP (ceil (1.5 * ctx->repetitions * host_per_rep_us / BLOCKER_MIN_US),
+                                1, 4096);
+  for (guint i = 0; i < copies; i++)
+    AFD_CUDA_CHECK (cudaMemcpyAsync (ctx->blocker, (char *) ctx->blocker + half, half,
+                                     cudaMemcpyDeviceToDevice, ctx->stream),
+                    error, FALSE);
   for (guint i = 0; i < ctx->repetitions; i++)
     {
       AFD_CUDA_CHECK (cudaEventRecord (ctx->starts[i], ctx->stream), error, FALSE);

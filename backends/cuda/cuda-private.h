@@ -4,9 +4,9 @@
  * handles, workspace), the event timer and its statistics, random device buffers.
  *
  * Timing method (docs/backends/cuda.md): every benchmark is warmed up, then each repetition is
- * bracketed by two CUDA events on one stream; the host enqueues all repetitions behind a long
- * device-to-device copy (the "blocker") so that launch latency of the host never shows as idle
- * GPU time inside a bracket. Statistics keep the median and the spread (min, p10, p90, max).
+ * bracketed by two CUDA events on one stream; the host enqueues all repetitions behind a chain
+ * of device-to-device copies (the "blocker"), sized from the warm-up's host time per
+ * repetition, so that the host's launch latency never shows as idle GPU time inside a bracket. Statistics keep the median and the spread (min, p10, p90, max).
  * Every wait on the device polls with a deadline, so a wedged GPU ends with an error, never a
  * hang. Nothing here prints. Private to backends/cuda/.
  */
