@@ -33,3 +33,4 @@ include tests/roofline.mk
 include tests/cuda.mk
 include tests/strategies.mk
 include tests/robustness.mk
+include tests/sweep.mk
