@@ -21,6 +21,7 @@
 #include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/json.h"
 
 /* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
 #define DEFAULT_COMMAND "run"
@@ -139,10 +140,19 @@ cmd_list (int argc, char **argv, GError **error)
 static AfdCostModel *
 cost_model_from_spec (const char *spec, GError **error)
 {
-  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
+  /* "NAME:FILE" hands FILE to the backend as {"file": FILE} (--costs profile:H200). */
+  const char *colon = strchr (spec, ':');
+  g_autofree char *name = colon != NULL ? g_strndup (spec, (gsize) (colon - spec)) : g_strdup (spec);
+  const AfdCostModelClass *klass = afd_cost_model_lookup (name, error);
   if (klass == NULL)
     return NULL;
-  return afd_cost_model_new (klass, NULL, error);
+  g_autoptr (cJSON) params = NULL;
+  if (colon != NULL)
+    {
+      params = cJSON_CreateObject ();
+      cJSON_AddStringToObject (params, "file", colon + 1);
+    }
+  return afd_cost_model_new (klass, params, error);
 }
 
 /* Registry lookups handed to the commands in sim/ (docs/internals/architecture.md). */
