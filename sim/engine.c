@@ -138,12 +138,12 @@ afd_engine_run (AfdEngine *self, AfdTime until_ns, guint64 max_events)
   self->stop_requested = FALSE;
   while (n < limit && queue->len > 0)
     {
-      const AfdQueueEntry *top = &queue->heap[0];
-      if (top->time_ns > until_ns)
+      AfdTime time_ns = afd_event_queue_top_time (queue);
+      if (time_ns > until_ns)
         break;
-      self->now_ns = top->time_ns;
+      self->now_ns = time_ns;
       /* The handler gets a copy: the top slot may be overwritten by its first schedule. */
-      AfdEvent event = top->event;
+      AfdEvent event = *afd_event_queue_top_event (queue);
       const Handler *h = &handlers[event.handler];
       self->top_consumed = TRUE;
       h->func (self, &event, h->user_data);

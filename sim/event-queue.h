@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * event-queue.h - the engine's pending-event set: a 4-ary min-heap of events by value.
+ * event-queue.h - the engine's pending-event set: a 4-ary min-heap of 16-byte keys whose
+ * payloads live in a pool.
  *
- * Entries are ordered by (time_ns, sequence); the sequence number is assigned by the queue
- * at push time, so events pushed for the same instant come out in push order. Entries
- * (32 bytes: time, sequence, a 16-byte AfdEvent) live by value in one growable array that is
- * aligned so that the four children of a node share two cache lines; nothing is allocated per
- * event. The hot operations are static inline so the engine's loop compiles into one
- * function; besides push and pop there is replace_top (pop the minimum and push a new event
- * with a single sift), which is what a discrete-event loop does most of the time.
- * docs/internals/engine.md gives the measurements behind this choice
- * (tests/bench-queue-variants.c). The queue never frees anything payloads point to.
+ * Events are ordered by (time_ns, sequence); the sequence number is assigned by the queue at
+ * push time, so events pushed for the same instant come out in push order. The heap holds
+ * only 16-byte keys {time_ns, seq:32 | slot:32}, so a node's four children fill exactly one
+ * 64-byte cache line (the array is aligned for that); the 16-byte AfdEvent payloads stay put
+ * in a pool, indexed by slot, and are touched once when pushed and once when popped. Nothing
+ * is allocated per event. A 32-bit sequence suffices because only pending events need
+ * distinct, ordered numbers: before the counter wraps, the pending keys are renumbered in
+ * order (O(n log n) once every 2^32 pushes). The hot operations are static inline with
+ * branch-free compares; besides push and pop there is replace_top (pop the minimum and push
+ * a new event with a single sift, reusing its payload slot), which is what a discrete-event
+ * loop does most of the time. docs/internals/engine.md gives the measurements behind this
+ * design (tests/bench-queue-variants.c). The queue never frees anything payloads point to.
  *
  * This header is internal to sim/: models use sim/engine.h.
  */
@@ -24,19 +28,22 @@
 
 G_BEGIN_DECLS
 
-/* One pending event: its key (time_ns, seq) and its payload, 32 bytes. */
+/* One heap key, 16 bytes: the event's time, then (seq << 32 | payload slot). */
 typedef struct {
-  AfdTime time_ns; /* absolute simulated time, nanoseconds */
-  guint64 seq;     /* push order; breaks ties between equal times */
-  AfdEvent event;  /* payload, by value */
-} AfdQueueEntry;
+  AfdTime time_ns; /* absolute simulated time, nanoseconds; never negative */
+  guint64 tie;     /* high 32 bits: push order among pending events; low 32: pool slot */
+} AfdQueueKey;
 
-/* The heap. Embed it by value (afd_event_queue_init/clear) or use new/free. */
+/* The queue. Embed it by value (afd_event_queue_init/clear) or use new/free. */
 typedef struct _AfdEventQueue {
-  AfdQueueEntry *heap; /* heap[0] is the minimum; children of i are 4i+1 … 4i+4 */
-  gsize len;           /* entries in use */
-  gsize capacity;      /* entries allocated */
-  guint64 next_seq;    /* sequence number of the next push */
+  AfdQueueKey *heap;   /* heap[0] is the minimum; children of i are 4i+1 … 4i+4 */
+  AfdEvent *pool;      /* payloads by slot */
+  guint32 *free_slots; /* stack of pool slots not in use below pool_used */
+  gsize len;           /* keys in the heap */
+  gsize capacity;      /* keys and slots allocated */
+  gsize n_free;        /* entries in free_slots */
+  gsize pool_used;     /* slots ever handed out (high-water mark) */
+  guint64 next_seq;    /* sequence number of the next push, < 2^32 */
   gpointer block;      /* the allocation heap points into (for alignment) */
 } AfdEventQueue;
 
@@ -63,27 +70,28 @@ void afd_event_queue_free (AfdEventQueue *self);
 /* Doubles the capacity (slow path of push; internal). */
 G_GNUC_INTERNAL void afd_event_queue_grow (AfdEventQueue *self);
 
-/* Returns: TRUE if entry @a comes before entry @b in (time_ns, seq) order. Times are >= 0,
- * so the pair is one unsigned 128-bit number: one compare, no branch to mispredict. */
-static inline gboolean
-afd_event_queue_before (const AfdQueueEntry *a, const AfdQueueEntry *b)
+/* Renumbers the pending keys 0 … len-1 in order before the 32-bit sequence wraps (internal;
+ * called by push when next_seq reaches 2^32). */
+G_GNUC_INTERNAL void afd_event_queue_renumber (AfdEventQueue *self);
+
+/* Returns: 1 if key @a comes before key @b in (time_ns, seq) order, else 0. Times are
+ * never negative, so a key is one unsigned 128-bit number: one compare, no branch. */
+static inline gsize
+afd_event_queue_before (const AfdQueueKey *a, const AfdQueueKey *b)
 {
 #ifdef __SIZEOF_INT128__
-  unsigned __int128 ka = ((unsigned __int128) (guint64) a->time_ns << 64) | a->seq;
-  unsigned __int128 kb = ((unsigned __int128) (guint64) b->time_ns << 64) | b->seq;
+  unsigned __int128 ka = ((unsigned __int128) (guint64) a->time_ns << 64) | a->tie;
+  unsigned __int128 kb = ((unsigned __int128) (guint64) b->time_ns << 64) | b->tie;
   return ka < kb;
 #else
-  return a->time_ns < b->time_ns || (a->time_ns == b->time_ns && a->seq < b->seq);
+  return a->time_ns < b->time_ns || (a->time_ns == b->time_ns && a->tie < b->tie);
 #endif
 }
 
-/* Moves @entry down from the hole at @i to its place; the heap holds @n entries. */
+/* Moves @key down from the hole at @i to its place; the heap holds @n keys. */
 static inline void
-afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueueEntry *entry_in)
+afd_event_queue_sift_down (AfdQueueKey *heap, gsize n, gsize i, AfdQueueKey key)
 {
-  /* A private copy: the compiler then knows the stores into heap[] cannot change it. */
-  const AfdQueueEntry e = *entry_in;
-  const AfdQueueEntry *entry = &e;
   for (;;)
     {
       gsize c = 4 * i + 1;
@@ -92,12 +100,11 @@ afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueue
       gsize best = c;
       if (G_LIKELY (c + 3 < n))
         {
-          /* Full family: a tournament of independent compares whose results are used as
-           * integers, so the compiler emits setb/cmov instead of unpredictable branches. */
-          gsize b01 = c + (gsize) afd_event_queue_before (&heap[c + 1], &heap[c]);
-          gsize b23 = c + 2 + (gsize) afd_event_queue_before (&heap[c + 3], &heap[c + 2]);
-          gsize pick = (gsize) afd_event_queue_before (&heap[b23], &heap[b01]);
-          best = b01 + pick * (b23 - b01);
+          /* Full family (one cache line): a tournament of independent compares whose
+           * results are used as integers, so the compiler emits setb/cmov, not branches. */
+          gsize b01 = c + afd_event_queue_before (&heap[c + 1], &heap[c]);
+          gsize b23 = c + 2 + afd_event_queue_before (&heap[c + 3], &heap[c + 2]);
+          best = b01 + afd_event_queue_before (&heap[b23], &heap[b01]) * (b23 - b01);
         }
       else
         {
@@ -105,17 +112,26 @@ afd_event_queue_sift_down (AfdQueueEntry *heap, gsize n, gsize i, const AfdQueue
             if (afd_event_queue_before (&heap[k], &heap[best]))
               best = k;
         }
-      if (!afd_event_queue_before (&heap[best], entry))
+      if (!afd_event_queue_before (&heap[best], &key))
         break;
       heap[i] = heap[best];
       i = best;
     }
-  heap[i] = *entry;
+  heap[i] = key;
+}
+
+/* Returns: the tie word for pool slot @slot, taking the next sequence number. */
+static inline guint64
+afd_event_queue_next_tie (AfdEventQueue *self, guint32 slot)
+{
+  if (G_UNLIKELY (self->next_seq > G_MAXUINT32))
+    afd_event_queue_renumber (self);
+  return (self->next_seq++ << 32) | slot;
 }
 
 /**
  * afd_event_queue_push:
- * @time_ns: absolute simulated time of the event, in nanoseconds
+ * @time_ns: absolute simulated time of the event, in nanoseconds, >= 0
  * @event: (transfer none): payload, copied into the queue
  */
 static inline void
@@ -123,37 +139,52 @@ afd_event_queue_push (AfdEventQueue *self, AfdTime time_ns, const AfdEvent *even
 {
   if (G_UNLIKELY (self->len == self->capacity))
     afd_event_queue_grow (self);
-  AfdQueueEntry entry = { time_ns, self->next_seq++, *event };
-  AfdQueueEntry *heap = self->heap;
+  guint32 slot = self->n_free > 0 ? self->free_slots[--self->n_free]
+                                  : (guint32) self->pool_used++;
+  self->pool[slot] = *event;
+  AfdQueueKey key = { time_ns, afd_event_queue_next_tie (self, slot) };
+  AfdQueueKey *heap = self->heap;
   gsize i = self->len++;
   while (i > 0)
     {
       gsize parent = (i - 1) / 4;
-      if (!afd_event_queue_before (&entry, &heap[parent]))
+      if (!afd_event_queue_before (&key, &heap[parent]))
         break;
       heap[i] = heap[parent];
       i = parent;
     }
-  heap[i] = entry;
+  heap[i] = key;
 }
 
-/* Returns: (transfer none) (nullable): the minimum entry, or %NULL if the queue is empty. */
-static inline const AfdQueueEntry *
-afd_event_queue_peek (const AfdEventQueue *self)
+/* Returns: the pool slot of key @key. */
+static inline guint32
+afd_event_queue_key_slot (const AfdQueueKey *key)
 {
-  return self->len > 0 ? &self->heap[0] : NULL;
+  return (guint32) key->tie;
 }
 
-/* Removes the minimum entry; the queue must not be empty. */
+/* Returns: the earliest event's time; the queue must not be empty. */
+static inline AfdTime
+afd_event_queue_top_time (const AfdEventQueue *self)
+{
+  return self->heap[0].time_ns;
+}
+
+/* Returns: (transfer none): the earliest event's payload; the queue must not be empty. */
+static inline const AfdEvent *
+afd_event_queue_top_event (const AfdEventQueue *self)
+{
+  return &self->pool[afd_event_queue_key_slot (&self->heap[0])];
+}
+
+/* Removes the earliest event; the queue must not be empty. */
 static inline void
 afd_event_queue_remove_top (AfdEventQueue *self)
 {
+  self->free_slots[self->n_free++] = afd_event_queue_key_slot (&self->heap[0]);
   gsize n = --self->len;
   if (n > 0)
-    {
-      AfdQueueEntry last = self->heap[n];
-      afd_event_queue_sift_down (self->heap, n, 0, &last);
-    }
+    afd_event_queue_sift_down (self->heap, n, 0, self->heap[n]);
 }
 
 /**
@@ -169,9 +200,9 @@ afd_event_queue_pop (AfdEventQueue *self, AfdTime *out_time_ns, AfdEvent *out_ev
   if (self->len == 0)
     return FALSE;
   if (out_time_ns != NULL)
-    *out_time_ns = self->heap[0].time_ns;
+    *out_time_ns = afd_event_queue_top_time (self);
   if (out_event != NULL)
-    *out_event = self->heap[0].event;
+    *out_event = *afd_event_queue_top_event (self);
   afd_event_queue_remove_top (self);
   return TRUE;
 }
@@ -179,17 +210,20 @@ afd_event_queue_pop (AfdEventQueue *self, AfdTime *out_time_ns, AfdEvent *out_ev
 /**
  * afd_event_queue_replace_top:
  *
- * Removes the minimum entry and pushes (@time_ns, @event) with one sift from the root; the
- * same result as pop then push, at about half the cost. The queue must not be empty.
+ * Removes the earliest event and pushes (@time_ns, @event) with one sift from the root,
+ * reusing the removed event's payload slot; the same order as pop then push, at about half
+ * the cost. The queue must not be empty.
  */
 static inline void
 afd_event_queue_replace_top (AfdEventQueue *self, AfdTime time_ns, const AfdEvent *event)
 {
-  AfdQueueEntry entry = { time_ns, self->next_seq++, *event };
-  afd_event_queue_sift_down (self->heap, self->len, 0, &entry);
+  guint32 slot = afd_event_queue_key_slot (&self->heap[0]);
+  self->pool[slot] = *event;
+  AfdQueueKey key = { time_ns, afd_event_queue_next_tie (self, slot) };
+  afd_event_queue_sift_down (self->heap, self->len, 0, key);
 }
 
-/* Returns: the number of entries waiting. */
+/* Returns: the number of events waiting. */
 static inline gsize
 afd_event_queue_len (const AfdEventQueue *self)
 {
