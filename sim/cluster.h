@@ -127,7 +127,8 @@ const char *afd_cluster_vertex_name (const AfdCluster *self, guint vertex);
 
 /* Returns: the number of directed links. */
 guint afd_cluster_link_count (const AfdCluster *self);
-/* Returns: (transfer none): directed link @link. */
+/* Returns: (transfer none): directed link @link; links are stored contiguously and never move,
+ * so &afd_cluster_link (c, 0)[i] is link i for the cluster's lifetime. */
 const AfdLink *afd_cluster_link (const AfdCluster *self, guint link);
 /**
  * afd_cluster_out_links:

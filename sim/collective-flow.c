@@ -66,7 +66,8 @@ struct _Coll {
   AfdCollectiveChoice choice;
   AfdCollective c;  /* group and matrix point into owned copies */
   guint *group;
-  double *matrix;
+  double *matrix;       /* all-to-all-v only */
+  double uniform_bytes; /* all-to-all: S / n per pair */
   AfdGroupInfo g;
   double analytic_s;
   AfdCollectiveDoneFunc done;
@@ -77,6 +78,16 @@ struct _Coll {
 };
 
 static void start_phase (Coll *co);
+
+/* Payload bytes from position @i to position @j of an all-to-all(-v). A uniform all-to-all
+ * keeps no matrix (n² doubles would dominate memory and cache at a thousand GPUs). */
+static inline double
+pair_bytes (const Coll *co, guint i, guint j)
+{
+  if (i == j)
+    return 0;
+  return co->matrix != NULL ? co->matrix[(gsize) i * co->g.n + j] : co->uniform_bytes;
+}
 
 static void
 unit_free (gpointer data)
@@ -192,7 +203,7 @@ static void
 pairwise_next (Unit *u, guint r, guint s)
 {
   Coll *co = u->coll;
-  guint n = u->m, k = 2 * r + s;
+  guint k = 2 * r + s;
   if (u->seq_next[k] >= u->seq_start[k + 1])
     return;
   guint peer = u->seq_peers[u->seq_next[k]++];
@@ -204,10 +215,10 @@ pairwise_next (Unit *u, guint r, guint s)
       payload = 0;
       for (guint j = co->g.node_start[co->g.node_of[peer]];
            j < co->g.node_start[co->g.node_of[peer] + 1]; j++)
-        payload += co->matrix[r * n + co->g.order[j]];
+        payload += pair_bytes (co, r, co->g.order[j]);
     }
   else
-    payload = co->matrix[r * n + peer];
+    payload = pair_bytes (co, r, peer);
   double bytes, extra;
   wire (co, AFD_ALGO_DIRECT, a, b, payload, &bytes, &extra);
   afd_netsim_start_transfer (co->sim, a, b, bytes, 0, TRUE, on_flow, u,
@@ -224,7 +235,7 @@ forward_next (Unit *u, guint r)
   guint64 item = GPOINTER_TO_SIZE (g_queue_pop_head (&u->forward[r]));
   guint src = (guint) (item >> 32), dst = (guint) (item & 0xffffffffu);
   double bytes, extra;
-  wire (co, AFD_ALGO_DIRECT, co->group[r], co->group[dst], co->matrix[src * u->m + dst], &bytes,
+  wire (co, AFD_ALGO_DIRECT, co->group[r], co->group[dst], pair_bytes (co, src, dst), &bytes,
         &extra);
   u->fwd_busy[r] = TRUE;
   afd_netsim_start_transfer (co->sim, co->group[r], co->group[dst], bytes, 0, TRUE, on_flow, u,
@@ -298,7 +309,7 @@ on_flow (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag
             for (guint j = u->coll->g.node_start[nd]; j < u->coll->g.node_start[nd + 1]; j++)
               {
                 guint dst = u->coll->g.order[j];
-                if (dst != peer && u->coll->matrix[r * u->m + dst] > 0)
+                if (dst != peer && pair_bytes (u->coll, r, dst) > 0)
                   g_queue_push_tail (&u->forward[peer],
                                      GSIZE_TO_POINTER (((guint64) r << 32) | dst));
               }
@@ -512,7 +523,7 @@ build_phase (Coll *co)
             for (guint e = 1; e < cnt_a; e++)
               {
                 guint j = g->order[g->node_start[A] + (l + e) % cnt_a];
-                if (co->matrix[(gsize) r * n + j] <= 0)
+                if (pair_bytes (co, r, j) <= 0)
                   continue;
                 u->expected++;
                 g_array_append_val (peers, j);
@@ -528,12 +539,12 @@ build_phase (Coll *co)
                     guint target = g->order[lo + l % cnt_b];
                     double sum = 0;
                     for (guint q = lo; q < lo + cnt_b; q++)
-                      sum += co->matrix[(gsize) r * n + g->order[q]];
+                      sum += pair_bytes (co, r, g->order[q]);
                     if (sum <= 0)
                       continue;
                     u->expected++;
                     for (guint q = lo; q < lo + cnt_b; q++)
-                      if (g->order[q] != target && co->matrix[(gsize) r * n + g->order[q]] > 0)
+                      if (g->order[q] != target && pair_bytes (co, r, g->order[q]) > 0)
                         u->expected++;
                     g_array_append_val (peers, target);
                     continue;
@@ -541,7 +552,7 @@ build_phase (Coll *co)
                 for (guint e = 0; e < cnt_b; e++)
                   {
                     guint j = g->order[lo + (l + e) % cnt_b];
-                    if (co->matrix[(gsize) r * n + j] <= 0)
+                    if (pair_bytes (co, r, j) <= 0)
                       continue;
                     u->expected++;
                     g_array_append_val (peers, j);
@@ -631,15 +642,11 @@ afd_netsim_start_collective (AfdNetsim *sim, const AfdCollective *coll,
   guint n = coll->group_size;
   co->group = g_memdup2 (coll->group, sizeof (guint) * n);
   co->c.group = co->group;
-  if (coll->op == AFD_COLL_ALL_TO_ALL || coll->op == AFD_COLL_ALL_TO_ALL_V)
+  if (coll->op == AFD_COLL_ALL_TO_ALL)
+    co->uniform_bytes = coll->bytes / n;
+  else if (coll->op == AFD_COLL_ALL_TO_ALL_V)
     {
-      co->matrix = g_new (double, (gsize) n * n);
-      for (guint i = 0; i < n; i++)
-        for (guint j = 0; j < n; j++)
-          co->matrix[(gsize) i * n + j] =
-              i == j ? 0
-                     : (coll->op == AFD_COLL_ALL_TO_ALL ? coll->bytes / n
-                                                        : coll->matrix_bytes[(gsize) i * n + j]);
+      co->matrix = g_memdup2 (coll->matrix_bytes, sizeof (double) * n * n);
       co->c.matrix_bytes = co->matrix;
     }
   co->phase = 0;

@@ -26,6 +26,7 @@ struct _AfdNetwork {
   guint loaded_len, loaded_head, max_tables;
   guint *dist, *queue; /* scratch */
   double *width;       /* scratch: bottleneck bandwidth toward the destination */
+  const AfdLink *links; /* the cluster's directed links, contiguous (hot loops index it) */
 };
 
 const char *
@@ -62,6 +63,7 @@ afd_network_new (const AfdCluster *cluster)
   self->dist = g_new (guint, self->vertex_count);
   self->queue = g_new (guint, self->vertex_count);
   self->width = g_new (double, self->vertex_count);
+  self->links = afd_cluster_link_count (cluster) > 0 ? afd_cluster_link (cluster, 0) : NULL;
   return self;
 }
 
@@ -117,7 +119,7 @@ build_table (AfdNetwork *self, guint dst)
       const guint *out = afd_cluster_out_links (c, v, &n_out);
       for (guint k = 0; k < n_out; k++)
         {
-          guint w = afd_cluster_link (c, out[k])->dst;
+          guint w = self->links[out[k]].dst;
           if (dist[w] == G_MAXUINT)
             {
               dist[w] = dist[v] + 1;
@@ -138,7 +140,7 @@ build_table (AfdNetwork *self, guint dst)
       const guint *out = afd_cluster_out_links (c, v, &n_out);
       for (guint k = 0; k < n_out; k++)
         {
-          const AfdLink *l = afd_cluster_link (c, out[k]);
+          const AfdLink *l = &self->links[out[k]];
           if (dist[l->dst] + 1 == dist[v] && (l->dst == dst || l->dst >= ngpu))
             best = MAX (best, MIN (l->bandwidth_bytes_per_s, width[l->dst]));
         }
@@ -156,7 +158,7 @@ build_table (AfdNetwork *self, guint dst)
       const guint *out = afd_cluster_out_links (c, v, &n_out);
       for (guint k = 0; k < n_out; k++)
         {
-          const AfdLink *l = afd_cluster_link (c, out[k]);
+          const AfdLink *l = &self->links[out[k]];
           guint w = l->dst;
           if (dist[w] + 1 == dist[v] && (w == dst || w >= ngpu)
               && MIN (l->bandwidth_bytes_per_s, width[w]) >= width[v] * (1 - 1e-12))
@@ -213,7 +215,7 @@ afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
       guint pick = cnt == 1 ? 0 : (guint) (ecmp_hash (src, dst, v) % cnt);
       guint link = t->cand[lo + pick];
       out_links[n++] = link;
-      v = afd_cluster_link (self->cluster, link)->dst;
+      v = self->links[link].dst;
     }
   return n;
 }
