@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * network.c - routing: shortest paths (hop count) that never transit a GPU; among those,
- * the widest (largest bottleneck bandwidth); ECMP by a stable hash on the remaining ties. Per destination, one breadth-first search over the reversed graph
- * gives every vertex its distance to the destination and its candidate next hops; routes
- * then take one candidate per hop. Tables are cached per destination, with a bounded cache
- * for very large clusters (the same routes come out whatever is cached).
+ * the widest (largest bottleneck bandwidth); ECMP by a stable hash on the remaining ties.
+ * Per destination, one breadth-first search over the reversed graph gives every vertex its
+ * distance to the destination and its candidate next hops; routes then take one candidate
+ * per hop. When vertices × GPUs is small enough the next hops live in one vertex-major
+ * matrix (cache-friendly for many routes at once); otherwise tables are cached per
+ * destination, with a bounded cache for very large clusters (the same routes come out
+ * whatever is cached).
  */
 #include "config.h"
 
@@ -27,7 +30,17 @@ struct _AfdNetwork {
   guint *dist, *queue; /* scratch */
   double *width;       /* scratch: bottleneck bandwidth toward the destination */
   const AfdLink *links; /* the cluster's directed links, contiguous (hot loops index it) */
+  /* Dense mode (V × GPUs small enough): next[v * ngpu + dst] = the next link from v toward
+   * dst, or DENSE_MULTI | offset into ovf ([count, link, link, …]) on ECMP ties. Vertex-major
+   * so that routes toward consecutive destinations through a shared switch touch
+   * consecutive memory. */
+  guint *next;
+  gboolean *built;
+  GArray *ovf;
 };
+
+#define DENSE_MULTI 0x80000000u
+#define DENSE_MAX_ENTRIES (32u << 20) /* 128 MiB of next hops */
 
 const char *
 afd_network_fidelity_name (AfdNetworkFidelity fidelity)
@@ -64,6 +77,12 @@ afd_network_new (const AfdCluster *cluster)
   self->queue = g_new (guint, self->vertex_count);
   self->width = g_new (double, self->vertex_count);
   self->links = afd_cluster_link_count (cluster) > 0 ? afd_cluster_link (cluster, 0) : NULL;
+  if ((guint64) self->vertex_count * g <= DENSE_MAX_ENTRIES)
+    {
+      self->next = g_new (guint, (gsize) self->vertex_count * g);
+      self->built = g_new0 (gboolean, g);
+      self->ovf = g_array_new (FALSE, FALSE, sizeof (guint));
+    }
   return self;
 }
 
@@ -89,6 +108,10 @@ afd_network_free (AfdNetwork *self)
   g_free (self->dist);
   g_free (self->queue);
   g_free (self->width);
+  g_free (self->next);
+  g_free (self->built);
+  if (self->ovf != NULL)
+    g_array_unref (self->ovf);
   g_free (self);
 }
 
@@ -201,11 +224,55 @@ ecmp_hash (guint src, guint dst, guint v)
   return z ^ (z >> 31);
 }
 
+/* Dense mode: fills column @dst of the next-hop matrix. */
+static void
+build_column (AfdNetwork *self, guint dst)
+{
+  guint ngpu = afd_cluster_gpu_count (self->cluster);
+  RouteTable *t = build_table (self, dst);
+  for (guint v = 0; v < self->vertex_count; v++)
+    {
+      guint lo = t->start[v], cnt = t->start[v + 1] - lo, e = G_MAXUINT;
+      if (cnt == 1)
+        e = t->cand[lo];
+      else if (cnt > 1)
+        {
+          e = DENSE_MULTI | self->ovf->len;
+          g_array_append_val (self->ovf, cnt);
+          g_array_append_vals (self->ovf, t->cand + lo, cnt);
+        }
+      self->next[(gsize) v * ngpu + dst] = e;
+    }
+  table_free (t);
+  self->built[dst] = TRUE;
+}
+
 guint
 afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
 {
   guint ngpu = afd_cluster_gpu_count (self->cluster);
   g_return_val_if_fail (src < ngpu && dst < ngpu && src != dst, 0);
+  if (self->next != NULL)
+    {
+      if (!self->built[dst])
+        build_column (self, dst);
+      guint v = src, n = 0;
+      while (v != dst)
+        {
+          guint e = self->next[(gsize) v * ngpu + dst], link;
+          g_assert (e != G_MAXUINT && n < AFD_NETWORK_MAX_HOPS); /* loader checked routes */
+          if (e & DENSE_MULTI)
+            {
+              const guint *o = &g_array_index (self->ovf, guint, e & ~DENSE_MULTI);
+              link = o[1 + (guint) (ecmp_hash (src, dst, v) % o[0])];
+            }
+          else
+            link = e;
+          out_links[n++] = link;
+          v = self->links[link].dst;
+        }
+      return n;
+    }
   const RouteTable *t = table_for (self, dst);
   guint v = src, n = 0;
   while (v != dst)
