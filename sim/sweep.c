@@ -43,7 +43,13 @@ struct _AfdSweep {
 /* Workload keys, in canonical order. */
 static const char *const string_keys[] = { "cluster", "model", "strategy", "label", "phase",
                                            "routing", "network", "costs", "ratio", NULL };
-static const char *const int_keys[] = { "batch", "context", "seed", "total_gpus", NULL };
+/* Integer keys: workload keys and the integer options every shipped strategy documents. */
+static const char *const int_keys[] = { "batch", "context", "seed", "total_gpus", "attn_gpus",
+                                        "moe_gpus", "attn_nodes", "ffn_nodes", "tp", "pp", "dp",
+                                        "ep", "micro_batches", NULL };
+/* Keys ending in a unit (docs/internals/style.md: units in every name) hold numbers. */
+static const char *const unit_suffixes[] = { "_s", "_bytes", "_bytes_per_s", "_flop_per_s",
+                                             "_fraction", NULL };
 static const char *const canonical_order[] = { "cluster", "model",   "strategy", "label",
                                                "batch",   "context", "phase",    "routing",
                                                "seed",    "network", "costs",    "total_gpus",
@@ -256,9 +262,18 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
       g_ptr_array_add (out, cJSON_CreateString (item));
       return TRUE;
     }
-  /* Options and overrides: an integer, a number, a boolean, or else a string. */
+  /* Options and overrides: an integer, a number, a boolean, or else a string; a key named
+   * with a unit takes numbers only. */
   gint64 iv;
   double dv;
+  for (guint i = 0; unit_suffixes[i] != NULL; i++)
+    if (g_str_has_suffix (key, unit_suffixes[i]))
+      {
+        if (!afd_cli_parse_double (flag, item, -G_MAXDOUBLE, G_MAXDOUBLE, &dv, error))
+          return FALSE;
+        g_ptr_array_add (out, cJSON_CreateNumber (dv));
+        return TRUE;
+      }
   if (afd_cli_parse_int (flag, item, G_MININT32, G_MAXINT32, &iv, NULL))
     g_ptr_array_add (out, cJSON_CreateNumber ((double) iv));
   else if (afd_cli_parse_double (flag, item, -G_MAXDOUBLE, G_MAXDOUBLE, &dv, NULL))

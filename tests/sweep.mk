@@ -9,5 +9,6 @@ tests_test_sweep_LDADD = $(afd_test_libs)
 tests_test_sweep_hfu_SOURCES = %reldir%/test-sweep-hfu.c %reldir%/test-helpers.h
 tests_test_sweep_hfu_CPPFLAGS = $(afd_test_cppflags)
 tests_test_sweep_hfu_LDADD = $(afd_test_libs)
-TESTS += $(afd_sweep_tests) %reldir%/test-sweep-kill.sh %reldir%/test-sweep-mpi.sh
-EXTRA_DIST += %reldir%/test-sweep-kill.sh %reldir%/test-sweep-mpi.sh
+TESTS += $(afd_sweep_tests) %reldir%/test-sweep-cli.sh %reldir%/test-sweep-kill.sh \
+	%reldir%/test-sweep-mpi.sh
+EXTRA_DIST += %reldir%/test-sweep-cli.sh %reldir%/test-sweep-kill.sh %reldir%/test-sweep-mpi.sh
