@@ -18,3 +18,6 @@ echo "== tests/bench-queue-variants 5000000"
 echo "== tests/bench-models 2000000"
 (cd "$builddir" && ${MAKE:-make} -s tests/bench-models) && \
   AFDSIM_DATA_DIR="${AFDSIM_DATA_DIR:-$builddir/afdsim-data-uninstalled}" "$builddir/tests/bench-models" 2000000
+# Network (issue 3): flow-mode all-to-all on 1024 GPUs, analytic on 8192 (docs/performance.md).
+echo "== afdsim bench network --json"
+"$afdsim" bench network --json
