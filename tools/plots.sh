@@ -23,3 +23,11 @@ trap 'rm -rf "$tmp"' EXIT
 "$afdsim" roofline --table --expert-dtype fp8 --json "$tmp/roofline-table.json" >/dev/null
 "$python" "$srcdir/experiments/plots/plot_roofline.py" table "$tmp/roofline-table.json" "$img/roofline-table.png"
 echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"
+
+# Sweep (docs/user/sweep.md): the seeds' 16-GPU setup at every k:(16-k) split, and the per-GPU
+# busy/comm/idle split of the seeds' headline experiment.
+"$afdsim" sweep seeds-ratio-sweep -q -o "$tmp/ratio.jsonl"
+"$python" "$srcdir/experiments/plots/plot_sweep.py" "$tmp/ratio.jsonl" "$img/sweep-seeds-ratio.png"
+"$afdsim" run seeds-headline -q --json "$tmp/headline.json"
+"$python" "$srcdir/experiments/plots/plot_gpus.py" "$tmp/headline.json" "$img/gpus-seeds-headline.png"
+echo "plots: $img/sweep-seeds-ratio.png $img/gpus-seeds-headline.png"
