@@ -21,3 +21,9 @@ echo "== tests/bench-models 2000000"
 # Network (issue 3): flow-mode all-to-all on 1024 GPUs, analytic on 8192 (docs/performance.md).
 echo "== afdsim bench network --json"
 "$afdsim" bench network --json
+# Sweep (issue 6): 1000-point ratio sweep of the seeds' setup (every feasible MA Separation split
+# k:(16-k) x 250 batch sizes) on 2 threads; points/s in the summary line (docs/performance.md).
+sweep_tmp=$(mktemp -d)
+echo "== afdsim sweep --attn-gpus 8,12,14,15 --total-gpus 16 --batch 8..2000/8 --jobs 2"
+"$afdsim" sweep --attn-gpus 8,12,14,15 --total-gpus 16 --batch 8..2000/8 --jobs 2 -o "$sweep_tmp/sweep.jsonl"
+rm -rf "$sweep_tmp"
