@@ -4,7 +4,7 @@
  *
  * N_A attention nodes and N_F FFN nodes (whole nodes). Attention GPUs are data-parallel over
  * the sequences, each split into m micro-batches (2..4). FFN GPUs hold the routed experts
- * (E/G_F contiguous, or replicas when E < G_F) and the shared experts (on a 1/G_F token share).
+ * (E/G_F contiguous, or EPLB replicas of the hottest when E < G_F) and the shared experts (on a 1/G_F token share).
  * Per layer and micro-batch: attention + router on the attention GPUs, an M2N all-to-all-v
  * attention->FFN in fp8 (H·(1+4/128) bytes per token-destination), the grouped expert GEMM on
  * the FFN GPUs, and the FFN->attention return in bf16 (2H). Dense layers run on the attention
@@ -77,13 +77,6 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
       return FALSE;
     }
   guint ka = na * gpn, kf = nf * gpn, n = ka + kf, E = llm->n_routed_experts;
-  if (E > 0 && E < kf && kf % E != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                   "%u FFN GPUs: with fewer experts (%u) than GPUs the FFN GPUs must be a multiple "
-                   "of %u", kf, E, E);
-      return FALSE;
-    }
   if (in->batch < (guint64) ka * M)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
@@ -103,24 +96,9 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   afd_llm_params (llm, &p);
   double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
-  /* FFN GPU f holds experts [efirst[f], efirst[f] + ecount[f]) or replica f / E of f mod E. */
-  g_autofree guint *efirst = g_new0 (guint, kf);
-  g_autofree guint *ecount = g_new0 (guint, kf);
-  for (guint f = 0, at = 0; f < kf && E > 0; f++)
-    {
-      if (E >= kf)
-        {
-          efirst[f] = at;
-          ecount[f] = (guint) afd_strategy_share (E, kf, f);
-          at += ecount[f];
-        }
-      else
-        {
-          efirst[f] = f % E;
-          ecount[f] = 1;
-        }
-    }
-  guint reps = E > 0 && E < kf ? kf / E : 1;
+  guint W = afd_strategy_experts_per_gpu (E, kf);
+  g_autofree guint64 *local = g_new0 (guint64, (gsize) kf * W);
+  g_autofree guint *count = g_new0 (guint, kf);
 
   for (guint a = 0; a < ka; a++)
     {
@@ -139,7 +117,8 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   for (guint f = 0; f < kf; f++)
     {
       AfdStrategyMemory mem = {
-        .weights_bytes = (afd_strategy_expert_bytes (llm) * ecount[f]
+        .weights_bytes = (afd_strategy_expert_bytes (llm)
+                              * (E == 0 ? 0 : E >= kf ? afd_strategy_share (E, kf, f) : 1)
                           + p.shared_expert * llm->n_shared_experts * dense_b)
                          * n_moe,
         .activations_bytes = 4.0 * (double) T / kf * llm->top_k * hb,
@@ -209,12 +188,13 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
             continue;
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
               guint64 recv = 0;
-              for (guint e = efirst[f]; e < efirst[f] + ecount[f]; e++)
-                recv += E >= kf ? etok[e] : afd_strategy_share (etok[e], reps, f / E);
+              for (guint k = 0; k < count[f]; k++)
+                recv += local[(gsize) f * W + k];
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) a * n + ka + f]
                     = (double) afd_strategy_share (recv, ka, (a + f) % ka) * db;
@@ -231,20 +211,17 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
             continue;
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              g_autofree guint64 *local = g_new0 (guint64, MAX (ecount[f], 1u));
               guint64 recv = 0;
-              for (guint k = 0; k < ecount[f]; k++)
-                {
-                  guint64 t = etok[efirst[f] + k];
-                  local[k] = E >= kf ? t : afd_strategy_share (t, reps, f / E);
-                  recv += local[k];
-                }
+              for (guint k = 0; k < count[f]; k++)
+                recv += local[(gsize) f * W + k];
               guint gf = ka + f;
               afd_strategy_add_op (g, gf, l, mb,
-                                   afd_ops_expert_grouped_gemm (llm, l, local, ecount[f]),
+                                   afd_ops_expert_grouped_gemm (llm, l, local + (gsize) f * W,
+                                                                count[f]),
                                    a2f[mb * n + gf]);
               guint64 mb_tokens = afd_strategy_share (T, M, mb);
               AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (mb_tokens, kf, f), 1);

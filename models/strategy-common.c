@@ -2,6 +2,8 @@
 /* strategy-common.c - helpers shared by the deployment strategies (see strategy-common.h). */
 #include "config.h"
 
+#include <string.h>
+
 #include "models/routing.h"
 #include "models/strategy-common.h"
 #include "sim/engine.h"
@@ -44,6 +46,45 @@ void
 afd_strategy_routing_clear (AfdStrategyRouting *routing)
 {
   g_clear_pointer (&routing->tokens, g_free);
+}
+
+guint
+afd_strategy_experts_per_gpu (guint n_experts, guint n_gpus)
+{
+  return MAX (1u, (n_experts + n_gpus - 1) / n_gpus);
+}
+
+void
+afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+                           guint64 *out_tokens, guint *out_count)
+{
+  guint width = afd_strategy_experts_per_gpu (n_experts, n_gpus);
+  memset (out_tokens, 0, sizeof (guint64) * width * n_gpus);
+  if (n_experts == 0)
+    {
+      memset (out_count, 0, sizeof (guint) * n_gpus);
+      return;
+    }
+  if (n_experts >= n_gpus)
+    {
+      guint at = 0;
+      for (guint i = 0; i < n_gpus; i++)
+        {
+          out_count[i] = (guint) afd_strategy_share (n_experts, n_gpus, i);
+          for (guint k = 0; k < out_count[i]; k++)
+            out_tokens[(gsize) i * width + k] = expert_tokens[at + k];
+          at += out_count[i];
+        }
+      return;
+    }
+  g_autoptr (AfdRoutingResult) r
+      = afd_routing_replicate (expert_tokens, n_experts, n_gpus - n_experts);
+  g_assert (r->n_slots == n_gpus);
+  for (guint i = 0; i < n_gpus; i++)
+    {
+      out_count[i] = 1;
+      out_tokens[(gsize) i * width] = r->slot_tokens[i];
+    }
 }
 
 guint64

@@ -43,6 +43,25 @@ void afd_strategy_routing_clear (AfdStrategyRouting *routing);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdStrategyRouting, afd_strategy_routing_clear)
 
+/**
+ * afd_strategy_expert_slots:
+ * @expert_tokens: (array length=n_experts): this layer's (micro-batch's) pairs per expert
+ * @n_gpus: GPUs holding the experts
+ * @out_tokens: (out caller-allocates): n_gpus × afd_strategy_experts_per_gpu() entries; row
+ *   i holds the pairs of GPU i's local experts (or replica)
+ * @out_count: (out caller-allocates) (array length=n_gpus): local experts per GPU
+ *
+ * Expert placement shared by EP and AFD: with E >= G, GPU i holds the contiguous block of
+ * share(E, G, i) experts; with E < G, GPU i < E holds expert i and the G - E others hold
+ * EPLB replicas of the hottest experts (afd_routing_replicate: each replica goes to the
+ * expert with the most pairs per replica, whose pairs are then split evenly).
+ */
+void afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+                                guint64 *out_tokens, guint *out_count);
+
+/* Returns: the most experts any GPU holds under afd_strategy_expert_slots(). */
+guint afd_strategy_experts_per_gpu (guint n_experts, guint n_gpus);
+
 /* Returns: the share of @total that part @i of @n gets (first total % n parts get one more). */
 guint64 afd_strategy_share (guint64 total, guint n, guint i);
 

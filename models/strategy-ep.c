@@ -3,9 +3,10 @@
  * strategy-ep.c - wide expert parallelism, DeepSeek-style (seed 003; DeepSeek-V3 §3.4).
  *
  * Attention is data-parallel: each of the ep GPUs serves an even share of the sequences with
- * all heads. Routed experts are spread over the GPUs: with E >= G, GPU i holds a contiguous
- * block of E/G experts (the seed's "at most one per GPU" when E = G); with E < G, GPU i holds
- * expert i mod E, so hot-or-not every expert gets G/E replicas that split its tokens evenly.
+ * all heads. Routed experts are spread over the GPUs (afd_strategy_expert_slots): with
+ * E >= G, GPU i holds a contiguous block of E/G experts (the seed's "at most one per GPU"
+ * when E = G); with E < G, GPUs beyond E hold EPLB replicas of the hottest experts (DeepSeek-V3
+ * EP320: 256 experts + 64 redundant), which split those experts' pairs evenly.
  * Per MoE layer and micro-batch: attention, router, dispatch (all-to-all-v: a source sends each
  * expert-holding GPU its share of that expert's token-expert pairs, H·(1+4/128) bytes each in
  * fp8 with block scales, or H·dtype), the grouped expert GEMM, the shared experts on local
@@ -50,61 +51,6 @@ ep_describe (gpointer state, GString *out)
                           s->micro_batches);
 }
 
-/* Expert placement: GPU i holds experts [first[i], first[i] + count[i]) when E >= G; otherwise
- * expert i mod E, one of replicas[e] copies (replica index i / E). */
-typedef struct {
-  guint n, E;
-  guint *first, *count, *replicas;
-} Placement;
-
-static void
-placement_init (Placement *pl, guint n, guint E)
-{
-  pl->n = n;
-  pl->E = E;
-  pl->first = g_new0 (guint, n);
-  pl->count = g_new0 (guint, n);
-  pl->replicas = g_new0 (guint, MAX (E, 1u));
-  guint at = 0;
-  for (guint i = 0; i < n; i++)
-    {
-      if (E >= n)
-        {
-          pl->first[i] = at;
-          pl->count[i] = (guint) afd_strategy_share (E, n, i);
-          at += pl->count[i];
-        }
-      else if (E > 0)
-        {
-          pl->first[i] = i % E;
-          pl->count[i] = 1;
-          pl->replicas[i % E]++;
-        }
-    }
-  for (guint e = 0; E >= n && e < E; e++)
-    pl->replicas[e] = 1;
-}
-
-static void
-placement_clear (Placement *pl)
-{
-  g_free (pl->first);
-  g_free (pl->count);
-  g_free (pl->replicas);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Placement, placement_clear)
-
-/* Tokens (token-expert pairs) GPU @d processes for local expert slot @e of expert total @t. */
-static guint64
-replica_tokens (const Placement *pl, guint d, guint64 t)
-{
-  if (pl->E >= pl->n)
-    return t;
-  guint e = d % pl->E;
-  return afd_strategy_share (t, pl->replicas[e], d / pl->E);
-}
-
 /* Adds one all-to-all-v over @group whose members wait for their GPU's compute tail. */
 static guint
 add_a2a (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *group, guint n,
@@ -130,15 +76,6 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
                    in->n_gpus);
       return FALSE;
     }
-  guint E = llm->n_routed_experts;
-  if (E > 0 && E < n && n % E != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                   "ep %u: with fewer experts (%u) than GPUs every expert needs the same number "
-                   "of replicas, so ep must be a multiple of %u",
-                   n, E, E);
-      return FALSE;
-    }
   if (in->batch < (guint64) n * M)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
@@ -147,6 +84,8 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
                    in->batch, n, M);
       return FALSE;
     }
+  guint E = llm->n_routed_experts;
+  guint W = afd_strategy_experts_per_gpu (E, n);
   guint64 nt = afd_strategy_new_tokens (in);
   guint64 T = in->batch * nt;
   double hb = afd_strategy_hidden_bytes_per_token (llm);
@@ -155,18 +94,18 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   g_auto (AfdStrategyRouting) routing = { 0 };
   if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
-  g_auto (Placement) pl = { 0 };
-  placement_init (&pl, n, E);
   g_autofree guint *group = g_new (guint, n);
   for (guint i = 0; i < n; i++)
     group[i] = i;
-  g_autofree double *dispatch = g_new0 (double, (gsize) n * n);
-  g_autofree double *combine = g_new0 (double, (gsize) n * n);
+  g_autofree double *pairs = g_new0 (double, (gsize) n * n);
   g_autofree guint *disp_ops = g_new (guint, (gsize) n * M);
   g_autofree guint *comb_ops = g_new (guint, (gsize) n * M);
   for (guint i = 0; i < n * M; i++)
     comb_ops[i] = AFD_OPGRAPH_NONE;
   g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
+  g_autofree guint64 *local = g_new0 (guint64, (gsize) n * W);
+  g_autofree guint *count = g_new0 (guint, n);
+  g_autofree guint64 *recv = g_new0 (guint64, n);
   AfdLlmParams p;
   afd_llm_params (llm, &p);
   double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
@@ -175,10 +114,11 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   for (guint i = 0; i < n; i++)
     {
       guint64 seqs = afd_strategy_share (in->batch, n, i);
+      guint held = E == 0 ? 0 : E >= n ? (guint) afd_strategy_share (E, n, i) : 1;
       AfdStrategyMemory mem = {
         .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
                          + afd_strategy_lm_head_bytes (llm, 1)
-                         + (afd_strategy_expert_bytes (llm) * pl.count[i]
+                         + (afd_strategy_expert_bytes (llm) * held
                             + (p.shared_expert * llm->n_shared_experts + p.router_per_layer)
                                   * dense_b)
                                * n_moe
@@ -218,22 +158,19 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
             }
           if (!is_moe)
             continue;
-          /* Dispatch pairs: source i sends GPU d its share of d's experts' token-expert pairs. */
+          /* Dispatch: source i sends GPU d an even share of the pairs d processes. */
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_expert_slots (etok, E, n, local, count);
           for (guint d = 0; d < n; d++)
             {
-              guint64 recv = 0;
-              for (guint e = pl.first[d]; e < pl.first[d] + pl.count[d]; e++)
-                recv += replica_tokens (&pl, d, etok[e]);
+              recv[d] = 0;
+              for (guint k = 0; k < count[d]; k++)
+                recv[d] += local[(gsize) d * W + k];
               for (guint i = 0; i < n; i++)
-                {
-                  double share = (double) afd_strategy_share (recv, n, (i + d) % n);
-                  dispatch[(gsize) i * n + d] = share * db;
-                  combine[(gsize) d * n + i] = share * cb;
-                }
+                pairs[(gsize) i * n + d] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * db;
             }
-          add_a2a (g, "dispatch", l, mb, group, n, dispatch, disp_ops + mb * n);
+          add_a2a (g, "dispatch", l, mb, group, n, pairs, disp_ops + mb * n);
         }
       if (!is_moe)
         continue;
@@ -242,30 +179,26 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
         {
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_expert_slots (etok, E, n, local, count);
           for (guint i = 0; i < n; i++)
             {
-              g_autofree guint64 *local = g_new0 (guint64, MAX (pl.count[i], 1u));
-              for (guint k = 0; k < pl.count[i]; k++)
-                local[k] = replica_tokens (&pl, i, etok[pl.first[i] + k]);
+              recv[i] = 0;
+              for (guint k = 0; k < count[i]; k++)
+                recv[i] += local[(gsize) i * W + k];
               afd_strategy_add_op (g, i, l, mb,
-                                   afd_ops_expert_grouped_gemm (llm, l, local, pl.count[i]),
+                                   afd_ops_expert_grouped_gemm (llm, l, local + (gsize) i * W,
+                                                                count[i]),
                                    disp_ops[mb * n + i]);
               guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
               AfdOp *sh = afd_ops_shared_expert (llm, l, seqs * nt, 1);
               if (sh != NULL)
                 afd_strategy_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
             }
-          /* Combine: the reverse of this micro-batch's dispatch, in the combine dtype. */
+          /* Combine: the transpose of this micro-batch's dispatch, in the combine dtype. */
           for (guint d = 0; d < n; d++)
-            {
-              guint64 recv = 0;
-              for (guint e = pl.first[d]; e < pl.first[d] + pl.count[d]; e++)
-                recv += replica_tokens (&pl, d, etok[e]);
-              for (guint i = 0; i < n; i++)
-                combine[(gsize) d * n + i]
-                    = (double) afd_strategy_share (recv, n, (i + d) % n) * cb;
-            }
-          add_a2a (g, "combine", l, mb, group, n, combine, comb_ops + mb * n);
+            for (guint i = 0; i < n; i++)
+              pairs[(gsize) d * n + i] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * cb;
+          add_a2a (g, "combine", l, mb, group, n, pairs, comb_ops + mb * n);
         }
     }
   /* LM head of every micro-batch on its own GPU (one logit row per sequence). */

@@ -29,6 +29,12 @@ afd_cmd_run_set_plugins (const AfdPlugins *p)
   plugins = p;
 }
 
+const AfdPlugins *
+afd_cmd_run_plugins (void)
+{
+  return plugins;
+}
+
 /* Reads a number from a run's summary. */
 static double
 num (const cJSON *o, const char *key)

@@ -29,6 +29,8 @@ struct _AfdReplay {
   guint *arrivals;        /* per collective */
   guint *prev_in_stream;  /* per op */
   gboolean ran;
+  AfdTime makespan;       /* -1 until computed */
+  AfdReplayGpuTimes *times; /* per GPU, computed on first use */
 };
 
 /* Prices one compute op: its fixed duration or the configured function. */
@@ -140,6 +142,7 @@ afd_replay_new (const AfdOpGraph *graph, AfdEngine *engine, const AfdReplayConfi
       self->comm_ns[c] = afd_time_from_seconds (s);
     }
   self->finish_handler = afd_engine_register (engine, on_comm_end, self);
+  self->makespan = -1;
   return g_steal_pointer (&self);
 }
 
@@ -154,6 +157,7 @@ afd_replay_free (AfdReplay *self)
   g_free (self->comm_ns);
   g_free (self->comm_start_ns);
   g_free (self->arrivals);
+  g_free (self->times);
   g_free (self);
 }
 
@@ -242,9 +246,13 @@ afd_replay_comm_start (const AfdReplay *self, guint comm)
 AfdTime
 afd_replay_makespan (const AfdReplay *self)
 {
+  if (self->makespan >= 0)
+    return self->makespan;
   AfdTime end = 0;
   for (guint i = 0; i < afd_opgraph_n_ops (self->graph); i++)
     end = MAX (end, afd_gpu_set_op_end (self->set, i));
+  /* A cache, not an observable change: the replay is logically const after the run. */
+  ((AfdReplay *) self)->makespan = end;
   return end;
 }
 
@@ -273,55 +281,80 @@ cmp_interval (const void *a, const void *b)
   return (x->end > y->end) - (x->end < y->end);
 }
 
+/* Computes every GPU's time split in one pass over the ops (grouped by GPU). */
+static void
+compute_times (AfdReplay *self)
+{
+  const AfdOpGraph *graph = self->graph;
+  guint n_gpus = afd_opgraph_n_gpus (graph), n_ops = afd_opgraph_n_ops (graph);
+  AfdTime span = afd_replay_makespan (self);
+  self->times = g_new0 (AfdReplayGpuTimes, n_gpus);
+  /* Counting sort of the op ids by GPU keeps each GPU's ops in graph order. */
+  g_autofree guint *start = g_new0 (guint, n_gpus + 1);
+  g_autofree guint *by_gpu = g_new (guint, MAX (n_ops, 1u));
+  for (guint i = 0; i < n_ops; i++)
+    start[afd_opgraph_op (graph, i)->gpu + 1]++;
+  for (guint g = 0; g < n_gpus; g++)
+    start[g + 1] += start[g];
+  g_autofree guint *fill = g_memdup2 (start, sizeof (guint) * (n_gpus + 1));
+  for (guint i = 0; i < n_ops; i++)
+    by_gpu[fill[afd_opgraph_op (graph, i)->gpu]++] = i;
+  g_autoptr (GArray) iv = g_array_new (FALSE, FALSE, sizeof (Interval));
+  for (guint g = 0; g < n_gpus; g++)
+    {
+      AfdReplayGpuTimes *out = &self->times[g];
+      AfdTime compute = 0, comm = 0, wait = 0;
+      g_array_set_size (iv, 0);
+      for (guint k = start[g]; k < start[g + 1]; k++)
+        {
+          guint i = by_gpu[k];
+          const AfdOpGraphOp *op = afd_opgraph_op (graph, i);
+          Interval x;
+          busy_interval (self, i, &x.start, &x.end);
+          if (op->kind == AFD_OPGRAPH_COMPUTE)
+            {
+              compute += x.end - x.start;
+              out->flops += op->flops;
+            }
+          else
+            {
+              comm += x.end - x.start;
+              wait += x.start - afd_gpu_set_op_start (self->set, i);
+            }
+          if (x.end > x.start)
+            g_array_append_val (iv, x);
+        }
+      g_array_sort (iv, cmp_interval);
+      AfdTime busy = 0, cur_s = -1, cur_e = -1;
+      for (guint k = 0; k < iv->len; k++)
+        {
+          Interval x = g_array_index (iv, Interval, k);
+          if (x.start > cur_e)
+            {
+              busy += cur_e - cur_s;
+              cur_s = x.start;
+              cur_e = x.end;
+            }
+          else
+            cur_e = MAX (cur_e, x.end);
+        }
+      busy += cur_e - cur_s;
+      out->compute_busy_s = afd_time_to_seconds (compute);
+      out->comm_busy_s = afd_time_to_seconds (comm);
+      out->comm_wait_s = afd_time_to_seconds (wait);
+      out->busy_s = afd_time_to_seconds (busy);
+      out->idle_s = afd_time_to_seconds (span - busy);
+    }
+}
+
 void
 afd_replay_gpu_times (const AfdReplay *self, guint gpu, AfdReplayGpuTimes *out)
 {
-  g_return_if_fail (self->ran && out != NULL);
-  *out = (AfdReplayGpuTimes) { 0 };
-  g_autoptr (GArray) iv = g_array_new (FALSE, FALSE, sizeof (Interval));
-  AfdTime compute = 0, comm = 0, wait = 0;
-  guint n_ops = afd_opgraph_n_ops (self->graph);
-  for (guint i = 0; i < n_ops; i++)
-    {
-      const AfdOpGraphOp *op = afd_opgraph_op (self->graph, i);
-      if (op->gpu != gpu)
-        continue;
-      Interval x;
-      busy_interval (self, i, &x.start, &x.end);
-      if (op->kind == AFD_OPGRAPH_COMPUTE)
-        {
-          compute += x.end - x.start;
-          out->flops += op->flops;
-        }
-      else
-        {
-          comm += x.end - x.start;
-          wait += x.start - afd_gpu_set_op_start (self->set, i);
-        }
-      if (x.end > x.start)
-        g_array_append_val (iv, x);
-    }
-  g_array_sort (iv, cmp_interval);
-  AfdTime busy = 0, cur_s = -1, cur_e = -1;
-  for (guint k = 0; k < iv->len; k++)
-    {
-      Interval x = g_array_index (iv, Interval, k);
-      if (x.start > cur_e)
-        {
-          busy += cur_e - cur_s;
-          cur_s = x.start;
-          cur_e = x.end;
-        }
-      else
-        cur_e = MAX (cur_e, x.end);
-    }
-  busy += cur_e - cur_s;
-  AfdTime span = afd_replay_makespan (self);
-  out->compute_busy_s = afd_time_to_seconds (compute);
-  out->comm_busy_s = afd_time_to_seconds (comm);
-  out->comm_wait_s = afd_time_to_seconds (wait);
-  out->busy_s = afd_time_to_seconds (busy);
-  out->idle_s = afd_time_to_seconds (span - busy);
+  g_return_if_fail (self->ran && out != NULL && gpu < afd_opgraph_n_gpus (self->graph));
+  /* A cache filled on first use; the replay is logically const after the run. */
+  if (self->times == NULL)
+    compute_times ((AfdReplay *) self);
+  *out = self->times[gpu];
 }
 
 GArray *

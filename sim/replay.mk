@@ -7,5 +7,5 @@ libafdsim_a_SOURCES += \
 	%reldir%/replay.h %reldir%/replay.c \
 	%reldir%/metrics.h %reldir%/metrics.c \
 	%reldir%/experiment.h %reldir%/experiment.c \
-	%reldir%/cmd-run.c \
+	%reldir%/cmd-run.c %reldir%/cmd-bench-strategies.c \
 	$(NULL)

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-bench-strategies.c - `afdsim bench strategies`: wall time and peak memory of strategy
+ * replays (docs/performance.md "Strategies").
+ *
+ * Cases: the default experiment (experiments/seeds-headline, three strategies, median of
+ * --repeat runs), and DeepSeek-V3 decode with EP320 (h800-x40, 61 layers, 2 micro-batches,
+ * 64 sequences per GPU, context 4096) with the analytic network, and with --flow also with the
+ * flow-level network. Peak memory is the process's maximum resident set (getrusage) after the
+ * case, so it only grows from case to case. Prints a table, or JSON with --json.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "sim/cli.h"
+#include "sim/commands.h"
+#include "sim/error.h"
+#include "sim/experiment.h"
+#include "sim/json.h"
+
+/* Returns: the process's peak resident set, bytes. */
+static double
+peak_rss_bytes (void)
+{
+  struct rusage u;
+  if (getrusage (RUSAGE_SELF, &u) != 0)
+    return 0;
+  return (double) u.ru_maxrss * 1024.0; /* Linux reports kilobytes */
+}
+
+/* Runs @exp @repeat times; returns the median wall time in seconds, or < 0 on error. */
+static double
+time_experiment (const AfdExperiment *exp, guint repeat, double *out_tpot_s, GError **error)
+{
+  g_autofree double *t = g_new (double, repeat);
+  for (guint i = 0; i < repeat; i++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr (cJSON) s = afd_experiment_run (exp, afd_cmd_run_plugins (), NULL, error);
+      t[i] = (double) (g_get_monotonic_time () - t0) / 1e6;
+      if (s == NULL)
+        return -1;
+      const cJSON *runs = cJSON_GetObjectItem (s, "runs");
+      const cJSON *r0 = cJSON_GetArrayItem (runs, 0);
+      *out_tpot_s = cJSON_GetNumberValue (cJSON_GetObjectItem (r0, "tpot_s"));
+    }
+  /* Insertion sort: repeat is small. */
+  for (guint i = 1; i < repeat; i++)
+    for (guint j = i; j > 0 && t[j - 1] > t[j]; j--)
+      {
+        double x = t[j];
+        t[j] = t[j - 1];
+        t[j - 1] = x;
+      }
+  return t[repeat / 2];
+}
+
+/* One benchmark case's results. */
+typedef struct {
+  const char *name;
+  double wall_s;
+  double tpot_s;
+  double peak_rss_bytes;
+  double limit_s;
+} Case;
+
+static int
+bench_strategies (int argc, char **argv, GError **error)
+{
+  gboolean json = FALSE, flow = FALSE;
+  g_autofree char *repeat_text = NULL;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL },
+    { "flow", 0, 0, G_OPTION_ARG_NONE, &flow, "also time DeepSeek-V3 EP320 with --network flow",
+      NULL },
+    { "repeat", 0, 0, G_OPTION_ARG_STRING, &repeat_text, "runs of the default experiment (5)",
+      "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_option_context_set_summary (ctx, "Times strategy replays: the default experiment and "
+                                     "DeepSeek-V3 decode with EP320 (docs/performance.md).");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!afd_cli_parse_options (ctx, "bench strategies", &argc, &argv, 0, error))
+    return 2;
+  gint64 repeat = 5;
+  if (!afd_cli_parse_int ("--repeat", repeat_text, 1, 1000, &repeat, error))
+    return 2;
+  if (afd_cmd_run_plugins () == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "bench strategies: no registry wired");
+      return 1;
+    }
+
+  Case cases[3];
+  guint n = 0;
+  g_autoptr (AfdExperiment) headline = afd_experiment_load ("seeds-headline", error);
+  if (headline == NULL)
+    return 1;
+  cases[n] = (Case) { "default experiment (3 strategies, 16 GPUs)", 0, 0, 0, 0.1 };
+  cases[n].wall_s = time_experiment (headline, (guint) repeat, &cases[n].tpot_s, error);
+  if (cases[n].wall_s < 0)
+    return 1;
+  cases[n++].peak_rss_bytes = peak_rss_bytes ();
+
+  for (guint k = 0; k < (flow ? 2u : 1u); k++)
+    {
+      g_autoptr (AfdExperiment) ds = afd_experiment_new ();
+      g_free (ds->cluster), ds->cluster = g_strdup ("h800-x40");
+      g_free (ds->model), ds->model = g_strdup ("deepseek-v3");
+      ds->batch = 320 * 64;
+      ds->context_tokens = 4096;
+      if (k == 1)
+        g_free (ds->network), ds->network = g_strdup ("flow");
+      cJSON *o = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (o, "ep", 320);
+      cJSON_AddNumberToObject (o, "micro_batches", 2);
+      afd_experiment_add_run (ds, "ep320", "ep", o);
+      cases[n] = (Case) { k == 0 ? "deepseek-v3 EP320 decode, analytic network"
+                                 : "deepseek-v3 EP320 decode, flow network",
+                          0, 0, 0, k == 0 ? 1.0 : 10.0 };
+      cases[n].wall_s = time_experiment (ds, 1, &cases[n].tpot_s, error);
+      if (cases[n].wall_s < 0)
+        return 1;
+      cases[n++].peak_rss_bytes = peak_rss_bytes ();
+    }
+
+  if (json)
+    {
+      g_autoptr (cJSON) root = cJSON_CreateArray ();
+      for (guint i = 0; i < n; i++)
+        {
+          cJSON *o = cJSON_CreateObject ();
+          cJSON_AddStringToObject (o, "case", cases[i].name);
+          afd_json_add_number (o, "wall_s", cases[i].wall_s);
+          afd_json_add_number (o, "target_wall_s", cases[i].limit_s);
+          afd_json_add_number (o, "simulated_tpot_s", cases[i].tpot_s);
+          afd_json_add_number (o, "peak_rss_bytes", cases[i].peak_rss_bytes);
+          cJSON_AddItemToArray (root, o);
+        }
+      g_autofree char *text = cJSON_Print (root);
+      printf ("%s\n", text);
+      return 0;
+    }
+  printf ("%-46s %10s %10s %14s %12s\n", "case", "wall s", "target s", "sim TPOT ms",
+          "peak RSS MB");
+  for (guint i = 0; i < n; i++)
+    printf ("%-46s %10.4f %10.1f %14.3f %12.1f\n", cases[i].name, cases[i].wall_s,
+            cases[i].limit_s, cases[i].tpot_s * 1e3, cases[i].peak_rss_bytes / 1e6);
+  return 0;
+}
+
+const AfdCommand afd_command_bench_strategies = {
+  "bench strategies", "time strategy replays (default experiment, DeepSeek-V3 EP320)",
+  bench_strategies
+};
