@@ -30,6 +30,10 @@ extern const AfdCommand afd_command_gen_cluster;
 
 /* Registers the registry lookups run/compare use (sim/main.c calls it before any command). */
 void afd_cmd_run_set_plugins (const AfdPlugins *plugins);
+/* Returns: (transfer none) (nullable): the lookups registered with afd_cmd_run_set_plugins. */
+const AfdPlugins *afd_cmd_run_plugins (void);
+/* `afdsim bench strategies` (sim/cmd-bench-strategies.c): strategy replay benchmarks. */
+extern const AfdCommand afd_command_bench_strategies;
 /* `afdsim sweep` (sim/cmd-sweep.c): a grid of runs, JSONL/CSV, threads, MPI, resumable. */
 extern const AfdCommand afd_command_sweep;
 /* Registers the registry lookups sweep uses (sim/main.c calls it before any command). */

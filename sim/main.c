@@ -42,6 +42,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 static const AfdCommand *const commands[] = {
   &afd_command_run,
   &afd_command_compare,
+  &afd_command_bench_strategies,
   &afd_command_sweep,
   &afd_command_demo,
   &afd_command_bench_engine,
