@@ -227,6 +227,16 @@ cmd_collective (int argc, char **argv, GError **error)
   coll.group = group;
   coll.group_size = (guint) ranks;
   g_autoptr (AfdNetwork) net = afd_network_new (cluster);
+  {
+    /* Reject an inapplicable algorithm before printing anything. */
+    double t;
+    coll.bytes = 0;
+    AfdCollective check = coll;
+    if (check.op == AFD_COLL_SEND_RECV)
+      check.group_size = 2;
+    if (!afd_collective_time_analytic (net, &check, NULL, NULL, &t, error))
+      return 1;
+  }
 
   printf ("# afdsim collective: %s on %" G_GINT64_FORMAT " of %u GPUs of %s (%u nodes), "
           "network %s\n",

@@ -15,4 +15,5 @@ tests_test_network_LDADD = $(afd_test_libs)
 tests_test_collective_SOURCES = %reldir%/test-collective.c %reldir%/test-helpers.h
 tests_test_collective_CPPFLAGS = $(afd_test_cppflags)
 tests_test_collective_LDADD = $(afd_test_libs)
-TESTS += $(network_tests)
+TESTS += $(network_tests) %reldir%/test-network-cli.sh
+EXTRA_DIST += %reldir%/test-network-cli.sh
