@@ -51,6 +51,11 @@ if has roofline; then
   run 1 roofline --model deepseek-v3 --gpu "$data/robust-gpu-huge-number.json"
   run 2 roofline --bo 1e309
 fi
+if has run; then
+  run 1 run --cluster "$data/robust-cluster-bad-utf8-id.json"
+  run 1 run "$data/robust-experiment-raw-newline.json"
+  run 1 run --routing ''
+fi
 if has "show model"; then
   run 0 show model masep-4l
   run 1 show model "$data/robust-bad-utf8-key.json"
