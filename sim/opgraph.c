@@ -32,7 +32,7 @@ struct _AfdOpGraph {
   GArray *comms;        /* AfdOpGraphComm */
   GArray *member_gpus;  /* guint */
   GArray *member_ops;   /* guint */
-  GArray *pairs;        /* double */
+  GPtrArray *pairs;     /* one n×n double block per all-to-all-v (no realloc copies) */
   GArray *edges;        /* Edge, until finish */
   GArray *deps;         /* guint, after finish */
   GArray *payloads;     /* AfdOp by value: name interned, expert_tokens = NULL */
@@ -74,7 +74,7 @@ afd_opgraph_new (guint n_gpus)
   self->comms = g_array_new (FALSE, TRUE, sizeof (AfdOpGraphComm));
   self->member_gpus = g_array_new (FALSE, FALSE, sizeof (guint));
   self->member_ops = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->pairs = g_array_new (FALSE, FALSE, sizeof (double));
+  self->pairs = g_ptr_array_new_with_free_func (g_free);
   self->edges = g_array_new (FALSE, FALSE, sizeof (Edge));
   self->deps = g_array_new (FALSE, FALSE, sizeof (guint));
   self->payloads = g_array_new (FALSE, FALSE, sizeof (AfdOp));
@@ -93,7 +93,7 @@ afd_opgraph_free (AfdOpGraph *self)
   g_array_unref (self->comms);
   g_array_unref (self->member_gpus);
   g_array_unref (self->member_ops);
-  g_array_unref (self->pairs);
+  g_ptr_array_unref (self->pairs);
   g_array_unref (self->edges);
   g_array_unref (self->deps);
   g_array_unref (self->payloads);
@@ -257,7 +257,8 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
   c.pair_offset = self->pairs->len;
   if (pair_bytes != NULL)
     {
-      g_array_append_vals (self->pairs, pair_bytes, (guint) n_members * n_members);
+      g_ptr_array_add (self->pairs,
+                       g_memdup2 (pair_bytes, sizeof (double) * n_members * n_members));
       double total = 0;
       for (gsize i = 0; i < (gsize) n_members * n_members; i++)
         total += pair_bytes[i];
@@ -394,7 +395,7 @@ afd_opgraph_comm_pairs (const AfdOpGraph *self, guint comm)
   const AfdOpGraphComm *c = afd_opgraph_comm (self, comm);
   if (!c->has_pairs)
     return NULL;
-  return &g_array_index (self->pairs, double, c->pair_offset);
+  return g_ptr_array_index (self->pairs, c->pair_offset);
 }
 
 guint
@@ -443,7 +444,7 @@ afd_opgraph_member_bytes (const AfdOpGraph *self, guint comm, guint member,
     case AFD_COMM_ALL_TO_ALL:
       if (c->has_pairs)
         {
-          const double *p = &g_array_index (self->pairs, double, c->pair_offset);
+          const double *p = g_ptr_array_index (self->pairs, c->pair_offset);
           for (guint j = 0; j < c->n_members; j++)
             if (j != member)
               {

@@ -81,7 +81,7 @@ typedef struct {
   guint member_offset; /* members' GPUs at afd_opgraph_comm_gpus(), ops at _comm_ops() */
   double bytes;        /* the collective's buffer size in bytes (nccl-tests "size") */
   gboolean has_pairs;  /* all-to-all-v: afd_opgraph_comm_pairs() has n_members^2 entries */
-  gsize pair_offset;
+  gsize pair_offset;    /* internal: which stored matrix */
 } AfdOpGraphComm;
 
 /**
