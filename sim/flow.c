@@ -7,8 +7,8 @@
  * can gain without taking from a flow with a smaller or equal rate). Progressive filling
  * finds it: raise all unfixed flows' rates together, fix the flows of the link that saturates
  * first, repeat. A heap of links keyed by their fair share (remaining capacity / unfixed
- * flows, keys raised lazily when popped) makes one pass about O(E + L log L) for E flow-link
- * incidences and L busy links. Rates are recomputed once per
+ * flows; built in O(L), keys raised lazily when popped; the pass stops once every flow is
+ * fixed) makes one pass about O(E + L log L) for E flow-link incidences and L busy links. Rates are recomputed once per
  * instant at which flows start or finish (a deferred event collects every change of that
  * instant). Completion times are rounded to nanoseconds by round_ns(), the one place that
  * calls afd_time_from_seconds() here.
@@ -51,7 +51,8 @@ typedef struct {
 
 typedef struct {
   double capacity; /* bytes/s */
-  GArray *flows;   /* guint flow ids */
+  guint *ids;      /* flow ids on the link */
+  guint n_ids, cap_ids;
   guint active_pos;
   AfdTime busy_since;
   double busy_s;
@@ -66,21 +67,40 @@ typedef struct {
   guint link;
 } HeapItem;
 
+/* A growable array of guint (hot paths: no function call per push or pop). */
+typedef struct {
+  guint *v;
+  guint len, cap;
+} UVec;
+
+static inline void
+uvec_push (UVec *a, guint x)
+{
+  if (a->len == a->cap)
+    {
+      a->cap = MAX (16u, 2 * a->cap);
+      a->v = g_renew (guint, a->v, a->cap);
+    }
+  a->v[a->len++] = x;
+}
+
 struct _AfdNetsim {
   AfdNetwork *network;
   const AfdCluster *cluster;
   AfdEngine *engine;
   guint32 handler;
   LinkState *links;
+  const AfdLink *cluster_links; /* contiguous (sim/cluster.h) */
   guint n_links;
   GArray *flows;       /* Flow, slots reused through free_flows */
-  GArray *free_flows;  /* guint */
-  GArray *records;     /* Record, slots reused through free_records */
-  GArray *free_records;
-  GArray *active;       /* guint flow ids whose bytes are draining */
-  GArray *active_links; /* guint link ids with at least one flow */
-  GArray *heap;         /* HeapItem */
-  GArray *finished;     /* scratch */
+  UVec free_flows;
+  GArray *records; /* Record, slots reused through free_records */
+  UVec free_records;
+  UVec active;       /* flow ids whose bytes are draining */
+  UVec active_links; /* link ids with at least one flow */
+  HeapItem *heap;
+  guint heap_len, heap_cap;
+  UVec finished; /* scratch */
   guchar *fixed;        /* per flow slot */
   guint fixed_len;
   AfdTime last_advance_ns;
@@ -109,19 +129,13 @@ afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
   self->handler = afd_engine_register (engine, handle_event, self);
   self->n_links = afd_cluster_link_count (self->cluster);
   self->links = g_new0 (LinkState, self->n_links);
+  self->cluster_links = self->n_links > 0 ? afd_cluster_link (self->cluster, 0) : NULL;
   for (guint l = 0; l < self->n_links; l++)
     {
       self->links[l].capacity = afd_cluster_link (self->cluster, l)->bandwidth_bytes_per_s;
-      self->links[l].flows = g_array_new (FALSE, FALSE, sizeof (guint));
     }
   self->flows = g_array_new (FALSE, FALSE, sizeof (Flow));
-  self->free_flows = g_array_new (FALSE, FALSE, sizeof (guint));
   self->records = g_array_new (FALSE, FALSE, sizeof (Record));
-  self->free_records = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->active = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->active_links = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->heap = g_array_new (FALSE, FALSE, sizeof (HeapItem));
-  self->finished = g_array_new (FALSE, FALSE, sizeof (guint));
   self->last_advance_ns = afd_engine_now (engine);
   return self;
 }
@@ -132,16 +146,16 @@ afd_netsim_free (AfdNetsim *self)
   if (self == NULL)
     return;
   for (guint l = 0; l < self->n_links; l++)
-    g_array_unref (self->links[l].flows);
+    g_free (self->links[l].ids);
   g_free (self->links);
   g_array_unref (self->flows);
-  g_array_unref (self->free_flows);
+  g_free (self->free_flows.v);
   g_array_unref (self->records);
-  g_array_unref (self->free_records);
-  g_array_unref (self->active);
-  g_array_unref (self->active_links);
-  g_array_unref (self->heap);
-  g_array_unref (self->finished);
+  g_free (self->free_records.v);
+  g_free (self->active.v);
+  g_free (self->active_links.v);
+  g_free (self->heap);
+  g_free (self->finished.v);
   g_free (self->fixed);
   g_free (self);
 }
@@ -175,8 +189,8 @@ advance (AfdNetsim *self)
     return;
   double dt = afd_time_to_seconds (now - self->last_advance_ns);
   Flow *flows = (Flow *) self->flows->data;
-  const guint *act = (const guint *) self->active->data;
-  for (guint i = 0; i < self->active->len; i++)
+  const guint *act = self->active.v;
+  for (guint i = 0; i < self->active.len; i++)
     {
       Flow *f = &flows[act[i]];
       f->remaining -= f->rate * dt;
@@ -200,10 +214,9 @@ new_record (AfdNetsim *self, AfdTransferFunc func, gpointer user_data, guint64 t
 {
   Record r = { func, user_data, tag, bytes };
   guint id;
-  if (self->free_records->len > 0)
+  if (self->free_records.len > 0)
     {
-      id = g_array_index (self->free_records, guint, self->free_records->len - 1);
-      g_array_set_size (self->free_records, self->free_records->len - 1);
+      id = self->free_records.v[--self->free_records.len];
       g_array_index (self->records, Record, id) = r;
     }
   else
@@ -244,11 +257,8 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     }
   advance (self);
   guint id;
-  if (self->free_flows->len > 0)
-    {
-      id = g_array_index (self->free_flows, guint, self->free_flows->len - 1);
-      g_array_set_size (self->free_flows, self->free_flows->len - 1);
-    }
+  if (self->free_flows.len > 0)
+    id = self->free_flows.v[--self->free_flows.len];
   else
     {
       id = self->flows->len;
@@ -265,20 +275,25 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
-      lat += afd_cluster_link (self->cluster, l)->latency_s;
-      f->pos[k] = ls->flows->len;
-      g_array_append_val (ls->flows, id);
-      if (ls->flows->len == 1)
+      lat += self->cluster_links[l].latency_s;
+      if (ls->n_ids == ls->cap_ids)
+        {
+          ls->cap_ids = MAX (4u, 2 * ls->cap_ids);
+          ls->ids = g_renew (guint, ls->ids, ls->cap_ids);
+        }
+      f->pos[k] = ls->n_ids;
+      ls->ids[ls->n_ids++] = id;
+      if (ls->n_ids == 1)
         {
           ls->busy_since = now;
-          ls->active_pos = self->active_links->len;
-          g_array_append_val (self->active_links, l);
+          ls->active_pos = self->active_links.len;
+          uvec_push (&self->active_links, l);
         }
     }
   f->latency_ns = round_ns (lat);
-  f->active_pos = self->active->len;
-  g_array_append_val (self->active, id);
-  self->stats.max_active = MAX (self->stats.max_active, self->active->len);
+  f->active_pos = self->active.len;
+  uvec_push (&self->active, id);
+  self->stats.max_active = MAX (self->stats.max_active, self->active.len);
   mark_dirty (self);
 }
 
@@ -292,8 +307,8 @@ detach_flow (AfdNetsim *self, guint id)
   for (guint k = 0; k < f->nlinks; k++)
     {
       LinkState *ls = &self->links[f->links[k]];
-      guint *lf = (guint *) ls->flows->data;
-      guint last = lf[ls->flows->len - 1];
+      guint *lf = ls->ids;
+      guint last = lf[ls->n_ids - 1];
       guint p = f->pos[k];
       if (last != id)
         {
@@ -306,34 +321,39 @@ detach_flow (AfdNetsim *self, guint id)
                 break;
               }
         }
-      g_array_set_size (ls->flows, ls->flows->len - 1);
+      ls->n_ids--;
       ls->bytes += f->bytes;
-      if (ls->flows->len == 0)
+      if (ls->n_ids == 0)
         {
           ls->busy_s += afd_time_to_seconds (now - ls->busy_since);
-          guint *al = (guint *) self->active_links->data;
-          guint lastl = al[self->active_links->len - 1];
+          guint *al = self->active_links.v;
+          guint lastl = al[self->active_links.len - 1];
           al[ls->active_pos] = lastl;
           self->links[lastl].active_pos = ls->active_pos;
-          g_array_set_size (self->active_links, self->active_links->len - 1);
+          self->active_links.len--;
         }
     }
-  guint *act = (guint *) self->active->data;
-  guint lastf = act[self->active->len - 1];
+  guint *act = self->active.v;
+  guint lastf = act[self->active.len - 1];
   act[f->active_pos] = lastf;
   flows[lastf].active_pos = f->active_pos;
-  g_array_set_size (self->active, self->active->len - 1);
-  g_array_append_val (self->free_flows, id);
+  self->active.len--;
+  uvec_push (&self->free_flows, id);
 }
 
 /* Binary-heap push (min-heap on share). */
 static void
-heap_push (GArray *heap, double share, guint link)
+heap_push (AfdNetsim *self, double share, guint link)
 {
-  HeapItem it = { share, link };
-  g_array_append_val (heap, it);
-  HeapItem *h = (HeapItem *) heap->data;
-  guint i = heap->len - 1;
+  if (self->heap_len == self->heap_cap)
+    {
+      self->heap_cap = MAX (64u, 2 * self->heap_cap);
+      self->heap = g_renew (HeapItem, self->heap, self->heap_cap);
+    }
+  HeapItem *h = self->heap;
+  guint i = self->heap_len++;
+  h[i].share = share;
+  h[i].link = link;
   while (i > 0)
     {
       guint p = (i - 1) / 2;
@@ -346,30 +366,38 @@ heap_push (GArray *heap, double share, guint link)
     }
 }
 
-/* Binary-heap pop of the smallest share (ties: smallest link id, for determinism). */
-static HeapItem
-heap_pop (GArray *heap)
+/* Restores the heap order below position @i (ties: smallest link id, for determinism). */
+static void
+heap_sift_down (AfdNetsim *self, guint i)
 {
-  HeapItem *h = (HeapItem *) heap->data;
-  HeapItem top = h[0];
-  h[0] = h[heap->len - 1];
-  g_array_set_size (heap, heap->len - 1);
-  h = (HeapItem *) heap->data;
-  guint n = heap->len, i = 0;
+  HeapItem *h = self->heap;
+  guint n = self->heap_len;
+  HeapItem x = h[i];
   for (;;)
     {
-      guint l = 2 * i + 1, r = l + 1, m = i;
-      if (l < n && (h[l].share < h[m].share || (h[l].share == h[m].share && h[l].link < h[m].link)))
-        m = l;
-      if (r < n && (h[r].share < h[m].share || (h[r].share == h[m].share && h[r].link < h[m].link)))
-        m = r;
-      if (m == i)
+      guint c = 2 * i + 1;
+      if (c >= n)
         break;
-      HeapItem t = h[m];
-      h[m] = h[i];
-      h[i] = t;
-      i = m;
+      if (c + 1 < n
+          && (h[c + 1].share < h[c].share
+              || (h[c + 1].share == h[c].share && h[c + 1].link < h[c].link)))
+        c++;
+      if (!(h[c].share < x.share || (h[c].share == x.share && h[c].link < x.link)))
+        break;
+      h[i] = h[c];
+      i = c;
     }
+  h[i] = x;
+}
+
+/* Binary-heap pop of the smallest share. */
+static HeapItem
+heap_pop (AfdNetsim *self)
+{
+  HeapItem top = self->heap[0];
+  self->heap[0] = self->heap[--self->heap_len];
+  if (self->heap_len > 0)
+    heap_sift_down (self, 0);
   return top;
 }
 
@@ -384,21 +412,32 @@ recompute (AfdNetsim *self)
       self->fixed_len = MAX (self->flows->len, 2 * self->fixed_len);
       self->fixed = g_realloc (self->fixed, self->fixed_len);
     }
-  const guint *act = (const guint *) self->active->data;
-  for (guint i = 0; i < self->active->len; i++)
+  const guint *act = self->active.v;
+  for (guint i = 0; i < self->active.len; i++)
     self->fixed[act[i]] = 0;
-  g_array_set_size (self->heap, 0);
-  const guint *al = (const guint *) self->active_links->data;
-  for (guint i = 0; i < self->active_links->len; i++)
+  /* All busy links at their initial share, heapified in O(L) (Floyd). */
+  const guint *al = self->active_links.v;
+  guint nl = self->active_links.len;
+  if (self->heap_cap < nl)
+    {
+      self->heap_cap = MAX (nl, 2 * self->heap_cap);
+      self->heap = g_renew (HeapItem, self->heap, self->heap_cap);
+    }
+  for (guint i = 0; i < nl; i++)
     {
       LinkState *ls = &self->links[al[i]];
       ls->rem = ls->capacity;
-      ls->unfixed = ls->flows->len;
-      heap_push (self->heap, ls->rem / ls->unfixed, al[i]);
+      ls->unfixed = ls->n_ids;
+      self->heap[i].share = ls->rem / ls->unfixed;
+      self->heap[i].link = al[i];
     }
-  while (self->heap->len > 0)
+  self->heap_len = nl;
+  for (guint i = nl / 2; i-- > 0;)
+    heap_sift_down (self, i);
+  guint unfixed_flows = self->active.len;
+  while (self->heap_len > 0 && unfixed_flows > 0)
     {
-      HeapItem it = heap_pop (self->heap);
+      HeapItem it = heap_pop (self);
       LinkState *ls = &self->links[it.link];
       if (ls->unfixed == 0)
         continue;
@@ -409,17 +448,18 @@ recompute (AfdNetsim *self)
       double cur = MAX (ls->rem, 0.0) / ls->unfixed;
       if (cur > it.share * (1 + 1e-12))
         {
-          heap_push (self->heap, cur, it.link);
+          heap_push (self, cur, it.link);
           continue;
         }
       double share = MAX (cur, 1e-12 * ls->capacity);
-      const guint *lf = (const guint *) ls->flows->data;
-      for (guint i = 0; i < ls->flows->len; i++)
+      const guint *lf = ls->ids;
+      for (guint i = 0; i < ls->n_ids; i++)
         {
           guint id = lf[i];
           if (self->fixed[id])
             continue;
           self->fixed[id] = 1;
+          unfixed_flows--;
           Flow *f = &flows[id];
           f->rate = share;
           for (guint k = 0; k < f->nlinks; k++)
@@ -432,7 +472,7 @@ recompute (AfdNetsim *self)
     }
   /* The earliest completion decides the next wake-up. */
   AfdTime now = afd_engine_now (self->engine), next = AFD_TIME_MAX;
-  for (guint i = 0; i < self->active->len; i++)
+  for (guint i = 0; i < self->active.len; i++)
     {
       const Flow *f = &flows[act[i]];
       AfdTime t = now + round_ns (MAX (f->remaining, 0.0) / f->rate);
@@ -449,17 +489,18 @@ complete_flows (AfdNetsim *self)
 {
   advance (self);
   Flow *flows = (Flow *) self->flows->data;
-  const guint *act = (const guint *) self->active->data;
-  g_array_set_size (self->finished, 0);
-  for (guint i = 0; i < self->active->len; i++)
+  const guint *act = self->active.v;
+  self->finished.len = 0;
+  for (guint i = 0; i < self->active.len; i++)
     {
       const Flow *f = &flows[act[i]];
       if (f->remaining <= f->rate * 1e-9 + 1e-9 * f->bytes)
-        g_array_append_val (self->finished, act[i]);
+        uvec_push (&self->finished, act[i]);
     }
   AfdTime now = afd_engine_now (self->engine);
-  guint n = self->finished->len;
-  g_autofree guint *done = g_memdup2 (self->finished->data, sizeof (guint) * MAX (n, 1));
+  guint n = self->finished.len;
+  /* A private copy: sender callbacks below may re-enter and reuse the scratch vector. */
+  g_autofree guint *done = g_memdup2 (self->finished.v, sizeof (guint) * MAX (n, 1));
   guint n_sent = 0;
   for (guint i = 0; i < n; i++)
     {
@@ -471,7 +512,7 @@ complete_flows (AfdNetsim *self)
         done[n_sent++] = f->record; /* n_sent <= i: reuses slots already read */
       detach_flow (self, id);
     }
-  if (n > 0 || self->active->len > 0)
+  if (n > 0 || self->active.len > 0)
     mark_dirty (self);
   /* Sender-side callbacks last: they may start new flows (and reuse flow slots). The
    * records stay valid until their delivery event, which comes later. */
@@ -503,7 +544,7 @@ handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data)
       {
         guint id = (guint) event->arg;
         Record r = g_array_index (self->records, Record, id);
-        g_array_append_val (self->free_records, id);
+        uvec_push (&self->free_records, id);
         self->stats.bytes_delivered += r.bytes;
         if (r.func != NULL)
           r.func (self, AFD_TRANSFER_DELIVERED, r.user_data, r.tag);
@@ -521,7 +562,7 @@ afd_netsim_link_stats (const AfdNetsim *self, guint link, AfdLinkStats *out_stat
   const LinkState *ls = &self->links[link];
   out_stats->bytes = ls->bytes;
   out_stats->busy_s = ls->busy_s;
-  if (ls->flows->len > 0)
+  if (ls->n_ids > 0)
     out_stats->busy_s += afd_time_to_seconds (afd_engine_now (self->engine) - ls->busy_since);
 }
 
@@ -534,5 +575,5 @@ afd_netsim_stats (const AfdNetsim *self, AfdNetsimStats *out_stats)
 guint
 afd_netsim_active_flows (const AfdNetsim *self)
 {
-  return self->active->len;
+  return self->active.len;
 }

@@ -37,6 +37,7 @@ struct _AfdNetwork {
   guint *next;
   gboolean *built;
   GArray *ovf;
+  guint *cand_scratch; /* max out-degree entries */
 };
 
 #define DENSE_MULTI 0x80000000u
@@ -77,6 +78,14 @@ afd_network_new (const AfdCluster *cluster)
   self->queue = g_new (guint, self->vertex_count);
   self->width = g_new (double, self->vertex_count);
   self->links = afd_cluster_link_count (cluster) > 0 ? afd_cluster_link (cluster, 0) : NULL;
+  guint max_degree = 1;
+  for (guint v = 0; v < self->vertex_count; v++)
+    {
+      guint n_out;
+      afd_cluster_out_links (cluster, v, &n_out);
+      max_degree = MAX (max_degree, n_out);
+    }
+  self->cand_scratch = g_new (guint, max_degree);
   if ((guint64) self->vertex_count * g <= DENSE_MAX_ENTRIES)
     {
       self->next = g_new (guint, (gsize) self->vertex_count * g);
@@ -110,6 +119,7 @@ afd_network_free (AfdNetwork *self)
   g_free (self->width);
   g_free (self->next);
   g_free (self->built);
+  g_free (self->cand_scratch);
   if (self->ovf != NULL)
     g_array_unref (self->ovf);
   g_free (self);
@@ -121,9 +131,11 @@ afd_network_cluster (const AfdNetwork *self)
   return self->cluster;
 }
 
-/* Builds the next-hop table toward GPU @dst (links come in pairs l, l^1 = reverse). */
-static RouteTable *
-build_table (AfdNetwork *self, guint dst)
+/* Breadth-first search from GPU @dst over the reversed graph (links come in pairs, so the
+ * reverse of an out-link is an in-link of the same capacity): fills self->dist and the
+ * discovery order self->queue; returns how many vertices were reached. */
+static guint
+search_from (AfdNetwork *self, guint dst)
 {
   const AfdCluster *c = self->cluster;
   guint nv = self->vertex_count, ngpu = afd_cluster_gpu_count (c);
@@ -150,25 +162,42 @@ build_table (AfdNetwork *self, guint dst)
             }
         }
     }
+  return tail;
+}
+
+/* The widest bottleneck from @v toward dst over its shortest-path next hops (self->width of
+ * the next hops must be known: vertices are visited in discovery order). */
+static inline double
+widest_next (AfdNetwork *self, guint v, guint dst, guint ngpu)
+{
+  const guint *dist = self->dist;
+  guint n_out;
+  const guint *out = afd_cluster_out_links (self->cluster, v, &n_out);
+  double best = 0;
+  for (guint k = 0; k < n_out; k++)
+    {
+      const AfdLink *l = &self->links[out[k]];
+      if (dist[l->dst] + 1 == dist[v] && (l->dst == dst || l->dst >= ngpu))
+        best = MAX (best, MIN (l->bandwidth_bytes_per_s, self->width[l->dst]));
+    }
+  return best;
+}
+
+/* Builds the next-hop table toward GPU @dst. */
+static RouteTable *
+build_table (AfdNetwork *self, guint dst)
+{
+  const AfdCluster *c = self->cluster;
+  guint nv = self->vertex_count, ngpu = afd_cluster_gpu_count (c);
+  guint *dist = self->dist, *queue = self->queue;
+  guint tail = search_from (self, dst);
   /* Widest shortest paths: in discovery order (non-decreasing distance), each vertex's
    * bottleneck toward dst is the best over its next hops; only next hops that reach it stay
    * candidates. So two GPUs that share a NIC talk over NVLink, not through the NIC. */
   double *width = self->width;
   width[dst] = G_MAXDOUBLE;
   for (guint i = 1; i < tail; i++)
-    {
-      guint v = queue[i];
-      double best = 0;
-      guint n_out;
-      const guint *out = afd_cluster_out_links (c, v, &n_out);
-      for (guint k = 0; k < n_out; k++)
-        {
-          const AfdLink *l = &self->links[out[k]];
-          if (dist[l->dst] + 1 == dist[v] && (l->dst == dst || l->dst >= ngpu))
-            best = MAX (best, MIN (l->bandwidth_bytes_per_s, width[l->dst]));
-        }
-      width[v] = best;
-    }
+    width[queue[i]] = widest_next (self, queue[i], dst, ngpu);
   RouteTable *t = g_new0 (RouteTable, 1);
   t->start = g_new0 (guint, nv + 1);
   GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -224,26 +253,43 @@ ecmp_hash (guint src, guint dst, guint v)
   return z ^ (z >> 31);
 }
 
-/* Dense mode: fills column @dst of the next-hop matrix. */
+/* Dense mode: fills column @dst of the next-hop matrix (same choices as build_table). */
 static void
 build_column (AfdNetwork *self, guint dst)
 {
-  guint ngpu = afd_cluster_gpu_count (self->cluster);
-  RouteTable *t = build_table (self, dst);
-  for (guint v = 0; v < self->vertex_count; v++)
+  guint ngpu = afd_cluster_gpu_count (self->cluster), nv = self->vertex_count;
+  guint tail = search_from (self, dst);
+  for (guint v = 0; v < nv; v++)
+    if (self->dist[v] == G_MAXUINT)
+      self->next[(gsize) v * ngpu + dst] = G_MAXUINT;
+  self->next[(gsize) dst * ngpu + dst] = G_MAXUINT;
+  self->width[dst] = G_MAXDOUBLE;
+  guint *cand = self->cand_scratch;
+  for (guint i = 1; i < tail; i++)
     {
-      guint lo = t->start[v], cnt = t->start[v + 1] - lo, e = G_MAXUINT;
-      if (cnt == 1)
-        e = t->cand[lo];
-      else if (cnt > 1)
+      guint v = self->queue[i];
+      double best = widest_next (self, v, dst, ngpu);
+      self->width[v] = best;
+      guint n_out, n = 0;
+      const guint *out = afd_cluster_out_links (self->cluster, v, &n_out);
+      for (guint k = 0; k < n_out; k++)
+        {
+          const AfdLink *l = &self->links[out[k]];
+          if (self->dist[l->dst] + 1 == self->dist[v] && (l->dst == dst || l->dst >= ngpu)
+              && MIN (l->bandwidth_bytes_per_s, self->width[l->dst]) >= best * (1 - 1e-12))
+            cand[n++] = out[k];
+        }
+      guint e = G_MAXUINT;
+      if (n == 1)
+        e = cand[0];
+      else if (n > 1)
         {
           e = DENSE_MULTI | self->ovf->len;
-          g_array_append_val (self->ovf, cnt);
-          g_array_append_vals (self->ovf, t->cand + lo, cnt);
+          g_array_append_val (self->ovf, n);
+          g_array_append_vals (self->ovf, cand, n);
         }
       self->next[(gsize) v * ngpu + dst] = e;
     }
-  table_free (t);
   self->built[dst] = TRUE;
 }
 
