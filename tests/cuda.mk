@@ -9,3 +9,5 @@ tests_test_cuda_nogpu_SOURCES = %reldir%/test-cuda-nogpu.c %reldir%/test-helpers
 tests_test_cuda_nogpu_CPPFLAGS = $(afd_test_cppflags)
 tests_test_cuda_nogpu_LDADD = $(afd_test_libs)
 TESTS += tests/test-profile tests/test-cuda-nogpu
+TESTS += %reldir%/test-calibrate.sh
+EXTRA_DIST += %reldir%/test-calibrate.sh
