@@ -45,20 +45,23 @@ for bin in "$build"/fuzz-*; do
     *) dict="-dict=$top/tests/fuzz/json.dict" ;;
   esac
   log="$work/$t.log"
+  # Whole simulated runs take longer than one file read.
+  timeout=10
+  case $t in experiment-run) timeout=30 ;; esac
 
   # 1. Replay: every seed and regression input once (a regression shows up here, fast).
   # libFuzzer takes either folders or files, so the regression inputs go into a folder.
   regress="$work/regress-$t"
   mkdir -p "$regress"
   case $t in cli) ;; *) cp "$top"/tests/data/robust-*.json "$regress"/ 2>/dev/null ;; esac
-  if ! nice -n "${FUZZ_NICE:-10}" "$bin" -runs=0 -max_len=65536 -timeout=10 \
+  if ! nice -n "${FUZZ_NICE:-10}" "$bin" -runs=0 -max_len=65536 -timeout=$timeout \
       -artifact_prefix="$artifacts/$t-" "$seeds" "$regress" >"$log" 2>&1; then
     echo "fuzz $t: FAILED replaying the corpus"; tail -n 40 "$log"; status=1; continue
   fi
 
   # 2. Fuzz for $seconds.
   # shellcheck disable=SC2086
-  nice -n "${FUZZ_NICE:-10}" "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  nice -n "${FUZZ_NICE:-10}" "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=$timeout \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" $dict \
     "$work/$t" "$seeds" >"$log" 2>&1
   rc=$?
