@@ -8,13 +8,13 @@
  * finds it: raise all unfixed flows' rates together, fix the flows of the link that saturates
  * first, repeat. A heap of links keyed by their fair share (remaining capacity / unfixed
  * flows; built in O(L), keys raised lazily when popped; the pass stops once every flow is
- * fixed) makes one pass about O(E + L log L) for E flow-link incidences and L busy links. Rates are recomputed once per
- * instant at which flows start or finish (a deferred event collects every change of that
- * instant). Completion times are rounded to nanoseconds by round_ns(), the one place that
- * calls afd_time_from_seconds() here.
- *
- * TODO(#3): the pass is global; restricting it to the connected component touched by the
- * change would help workloads with many independent groups.
+ * fixed) makes one pass about O(E + L log L) for E flow-link incidences and L busy links.
+ * Rates are recomputed once per instant at which flows start or finish (a deferred event
+ * collects every change of that instant), and only over the connected components (of the
+ * flow-link graph) that contain a link whose flows changed: max-min rates decompose over
+ * components, so flows elsewhere keep theirs. Draining and the search for the next
+ * completion are one O(F) loop each per instant. Completion times are rounded to nanoseconds
+ * by round_ns(), the one place that calls afd_time_from_seconds() here.
  */
 #include "config.h"
 
@@ -60,6 +60,8 @@ typedef struct {
   /* progressive filling scratch */
   double rem;
   guint unfixed;
+  guint mark;     /* component search epoch */
+  gboolean dirty; /* a flow started or finished on it since the last recomputation */
 } LinkState;
 
 typedef struct {
@@ -102,7 +104,11 @@ struct _AfdNetsim {
   guint heap_len, heap_cap;
   UVec finished; /* scratch */
   guchar *fixed;        /* per flow slot */
+  guint *flow_mark;     /* per flow slot: component search epoch */
   guint fixed_len;
+  UVec dirty_links;
+  UVec comp_links, comp_flows, bfs; /* scratch of the component search */
+  guint epoch;
   AfdTime last_advance_ns;
   gboolean recompute_pending;
   guint64 wake_generation;
@@ -157,6 +163,11 @@ afd_netsim_free (AfdNetsim *self)
   g_free (self->heap);
   g_free (self->finished.v);
   g_free (self->fixed);
+  g_free (self->flow_mark);
+  g_free (self->dirty_links.v);
+  g_free (self->comp_links.v);
+  g_free (self->comp_flows.v);
+  g_free (self->bfs.v);
   g_free (self);
 }
 
@@ -196,6 +207,17 @@ advance (AfdNetsim *self)
       f->remaining -= f->rate * dt;
     }
   self->last_advance_ns = now;
+}
+
+/* Notes that the flows on @l changed, so its component needs new rates. */
+static inline void
+dirty_link (AfdNetsim *self, guint l)
+{
+  if (!self->links[l].dirty)
+    {
+      self->links[l].dirty = TRUE;
+      uvec_push (&self->dirty_links, l);
+    }
 }
 
 /* Asks for a rate recomputation at the end of this instant. */
@@ -283,6 +305,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
         }
       f->pos[k] = ls->n_ids;
       ls->ids[ls->n_ids++] = id;
+      dirty_link (self, l);
       if (ls->n_ids == 1)
         {
           ls->busy_since = now;
@@ -323,6 +346,7 @@ detach_flow (AfdNetsim *self, guint id)
         }
       ls->n_ids--;
       ls->bytes += f->bytes;
+      dirty_link (self, f->links[k]);
       if (ls->n_ids == 0)
         {
           ls->busy_s += afd_time_to_seconds (now - ls->busy_since);
@@ -401,7 +425,55 @@ heap_pop (AfdNetsim *self)
   return top;
 }
 
-/* Progressive filling over every active flow, then schedules the next completion. */
+/* Collects into comp_links / comp_flows the components reachable from the dirty links. */
+static void
+collect_components (AfdNetsim *self)
+{
+  Flow *flows = (Flow *) self->flows->data;
+  if (++self->epoch == 0)
+    {
+      /* Epoch wrapped: clear every mark once. */
+      for (guint l = 0; l < self->n_links; l++)
+        self->links[l].mark = 0;
+      memset (self->flow_mark, 0, sizeof (guint) * self->fixed_len);
+      self->epoch = 1;
+    }
+  guint epoch = self->epoch;
+  self->comp_links.len = self->comp_flows.len = self->bfs.len = 0;
+  for (guint i = 0; i < self->dirty_links.len; i++)
+    {
+      guint l0 = self->dirty_links.v[i];
+      self->links[l0].dirty = FALSE;
+      if (self->links[l0].mark == epoch || self->links[l0].n_ids == 0)
+        continue;
+      self->links[l0].mark = epoch;
+      uvec_push (&self->bfs, l0);
+      while (self->bfs.len > 0)
+        {
+          guint l = self->bfs.v[--self->bfs.len];
+          LinkState *ls = &self->links[l];
+          uvec_push (&self->comp_links, l);
+          for (guint j = 0; j < ls->n_ids; j++)
+            {
+              guint id = ls->ids[j];
+              if (self->flow_mark[id] == epoch)
+                continue;
+              self->flow_mark[id] = epoch;
+              uvec_push (&self->comp_flows, id);
+              const Flow *f = &flows[id];
+              for (guint k = 0; k < f->nlinks; k++)
+                if (self->links[f->links[k]].mark != epoch)
+                  {
+                    self->links[f->links[k]].mark = epoch;
+                    uvec_push (&self->bfs, f->links[k]);
+                  }
+            }
+        }
+    }
+  self->dirty_links.len = 0;
+}
+
+/* Progressive filling over the changed components, then schedules the next completion. */
 static void
 recompute (AfdNetsim *self)
 {
@@ -409,15 +481,19 @@ recompute (AfdNetsim *self)
   Flow *flows = (Flow *) self->flows->data;
   if (self->fixed_len < self->flows->len)
     {
+      guint old = self->fixed_len;
       self->fixed_len = MAX (self->flows->len, 2 * self->fixed_len);
       self->fixed = g_realloc (self->fixed, self->fixed_len);
+      self->flow_mark = g_renew (guint, self->flow_mark, self->fixed_len);
+      memset (self->flow_mark + old, 0, sizeof (guint) * (self->fixed_len - old));
     }
-  const guint *act = self->active.v;
-  for (guint i = 0; i < self->active.len; i++)
-    self->fixed[act[i]] = 0;
-  /* All busy links at their initial share, heapified in O(L) (Floyd). */
-  const guint *al = self->active_links.v;
-  guint nl = self->active_links.len;
+  collect_components (self);
+  const guint *cf = self->comp_flows.v;
+  for (guint i = 0; i < self->comp_flows.len; i++)
+    self->fixed[cf[i]] = 0;
+  /* The component's links at their initial share, heapified in O(L) (Floyd). */
+  const guint *al = self->comp_links.v;
+  guint nl = self->comp_links.len;
   if (self->heap_cap < nl)
     {
       self->heap_cap = MAX (nl, 2 * self->heap_cap);
@@ -434,7 +510,7 @@ recompute (AfdNetsim *self)
   self->heap_len = nl;
   for (guint i = nl / 2; i-- > 0;)
     heap_sift_down (self, i);
-  guint unfixed_flows = self->active.len;
+  guint unfixed_flows = self->comp_flows.len;
   while (self->heap_len > 0 && unfixed_flows > 0)
     {
       HeapItem it = heap_pop (self);
@@ -472,6 +548,7 @@ recompute (AfdNetsim *self)
     }
   /* The earliest completion decides the next wake-up. */
   AfdTime now = afd_engine_now (self->engine), next = AFD_TIME_MAX;
+  const guint *act = self->active.v;
   for (guint i = 0; i < self->active.len; i++)
     {
       const Flow *f = &flows[act[i]];

@@ -270,3 +270,33 @@ Test (network, shared_nic_does_not_carry_intra_node_traffic)
   cr_assert_not (afd_network_path (net, 0, 1, &bw, NULL), "GPUs 0 and 1 share NIC 0");
   cr_assert_eq (bw, 300e9);
 }
+
+/* Starts d -> c when the timer transfer (tag 9) is delivered. */
+static void
+start_late_flow (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag)
+{
+  Times *t = user_data;
+  if (tag == 9)
+    afd_netsim_start_transfer (sim, 3, 2, 1e9, 0, FALSE, on_transfer, t, 2);
+  else
+    on_transfer (sim, stage, user_data, tag);
+}
+
+/* A flow joining later slows only its own component: a -> c (1 GB) runs alone at 1 GB/s for
+ * 0.5 s, then shares switch->c with d -> c (from 0.5 s): a finishes at 0.5 + 0.5/0.5 = 1.5 s,
+ * d at 1.5 + 0.5/1 = 2 s; b -> d (0.25 GB over b's 0.25 GB/s link) is in another component
+ * and finishes at 1 s regardless. */
+Test (network, late_flow_changes_only_its_component)
+{
+  Rig r;
+  Times t = { 0 };
+  rig_init (&r, TEST_DATA "/network-maxmin.json");
+  afd_netsim_start_transfer (r.sim, 0, 2, 1e9, 0, FALSE, start_late_flow, &t, 0);
+  afd_netsim_start_transfer (r.sim, 1, 3, 0.25e9, 0, FALSE, start_late_flow, &t, 1);
+  afd_netsim_start_transfer (r.sim, 0, 0, 0, 0.5, FALSE, start_late_flow, &t, 9);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered_ns[0], 1500000000);
+  cr_assert_eq (t.delivered_ns[1], 1000000000);
+  cr_assert_eq (t.delivered_ns[2], 2000000000);
+  rig_clear (&r);
+}
