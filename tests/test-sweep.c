@@ -43,14 +43,40 @@ cfg_num (const cJSON *config, const char *key)
   return v->valuedouble;
 }
 
-/* A temporary file path in a fresh folder. */
+/* Folders made by temp_path() in this test (each Criterion test runs in its own process). */
+static GPtrArray *temp_dirs;
+
+/* A temporary file path in a fresh folder, removed when the test ends. */
 static char *
 temp_path (const char *name)
 {
-  g_autofree char *dir = g_dir_make_tmp ("test-sweep-XXXXXX", NULL);
+  char *dir = g_dir_make_tmp ("test-sweep-XXXXXX", NULL);
   cr_assert_not_null (dir);
+  if (temp_dirs == NULL)
+    temp_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (temp_dirs, dir);
   return g_build_filename (dir, name, NULL);
 }
+
+/* Removes the folders temp_path() made, with the files in them. */
+static void
+remove_temps (void)
+{
+  for (guint i = 0; temp_dirs != NULL && i < temp_dirs->len; i++)
+    {
+      g_autoptr (GDir) d = g_dir_open (temp_dirs->pdata[i], 0, NULL);
+      const char *f;
+      while (d != NULL && (f = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *p = g_build_filename (temp_dirs->pdata[i], f, NULL);
+          g_remove (p);
+        }
+      g_rmdir (temp_dirs->pdata[i]);
+    }
+  g_clear_pointer (&temp_dirs, g_ptr_array_unref);
+}
+
+TestSuite (sweep, .fini = remove_temps);
 
 /* Ranges expand inclusively with an optional step; lists keep their order. */
 Test (sweep, axis_ranges_and_lists)
