@@ -4,8 +4,8 @@
  *
  * The tuner of sim/collective.c picks the algorithm and protocol; this file turns the choice
  * into flows:
- *   ring      C channels; channel c orders each node's members rotated by c, so each channel
- *             leaves a node through a different GPU (and NIC). Step k of rank r starts when
+ *   ring      C channels; channel c orders each node's members rotated by c × (members / C),
+ *             so each channel leaves a node through a different GPU and NIC. Step k of rank r starts when
  *             r has received step k-1 and its own step k-1 has drained (NCCL's ring steps).
  *   chain     broadcast/reduce: the buffer in chunks, pipelined along the ring order.
  *   direct    all-to-all(-v): each rank walks its NVLink peers and its network peers as two
@@ -357,9 +357,11 @@ ring_unit (Coll *co, const guint *gpus, guint m, guint channels, guint nsteps, d
           guint j = i;
           while (j < m && afd_cluster_gpu_node (c, gpus[j]) == afd_cluster_gpu_node (c, gpus[i]))
             j++;
-          guint len = j - i;
+          /* Spread the channels' starting GPUs evenly, so that with fewer NICs than GPUs
+           * (several GPUs per NIC) every channel still crosses through its own NIC. */
+          guint len = j - i, stride = MAX (1u, len / channels);
           for (guint k = 0; k < len; k++)
-            u->orders[ch * m + i + k] = gpus[i + (k + ch) % len];
+            u->orders[ch * m + i + k] = gpus[i + (k + ch * stride) % len];
           i = j;
         }
     }

@@ -4,7 +4,7 @@
 
 Usage: tools/network-fidelity.py [AFDSIM]   (default: $AFDSIM or ./afdsim)
 
-Runs `afdsim collective --network analytic` for every published point below (clusters that are
+Runs `afdsim collective` in both fidelities for every published point below (clusters that are
 not shipped are written with `afdsim gen-cluster`), prints the Markdown fidelity table with the
 relative error of busbw, (predicted - published) / published, and the median absolute error.
 Every row names its source; [MEAS] rows are measurements published in the cited thread,
@@ -92,32 +92,42 @@ def main():
         path = os.path.join(tmp, name + ".json")
         subprocess.run([AFDSIM, "gen-cluster", "--name", name, "-o", path] + args, check=True)
         paths[name] = path
-    print("| row | published busbw (GB/s) | kind | predicted busbw (GB/s) | algo/proto | error | source |")
-    print("|---|---:|---|---:|---|---:|---|")
-    errors, test_errors = [], []
+    print("| row | published busbw (GB/s) | kind | analytic busbw (GB/s) | algo/proto | error | flow busbw (GB/s) | flow error | source |")
+    print("|---|---:|---|---:|---|---:|---:|---:|---|")
+    errors, test_errors, flow_errors = [], [], []
     for (label, cluster, op, ranks, size, algo, busbw, time_us, kind, source, calib) in ROWS:
         out = os.path.join(tmp, "row.json")
         subprocess.run([AFDSIM, "collective", "--cluster", paths.get(cluster, cluster), "--op", op,
                         "--ranks", str(ranks), "--bytes", str(size), "--algo", algo, "--json", out],
                        check=True, stdout=subprocess.DEVNULL)
         row = json.load(open(out))[0]
+        subprocess.run([AFDSIM, "collective", "--cluster", paths.get(cluster, cluster), "--op", op,
+                        "--ranks", str(ranks), "--bytes", str(size), "--algo", algo,
+                        "--network", "flow", "--json", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        frow = json.load(open(out))[0]
         if busbw is None:
             busbw = size / (time_us * 1e-6) * bus_factor(op, ranks) / 1e9
         pred = row["busbw_bytes_per_s"] / 1e9
         err = (pred - busbw) / busbw
         errors.append(abs(err))
+        fpred = frow["busbw_bytes_per_s"] / 1e9
+        ferr = (fpred - busbw) / busbw
+        flow_errors.append(abs(ferr))
         if not calib:
             test_errors.append(abs(err))
         shown = ("%.2f" % busbw) if busbw >= 0.1 else ("%.4f" % busbw)
         pshown = ("%.2f" % pred) if pred >= 0.1 else ("%.4f" % pred)
-        print("| %s%s | %s%s | %s | %s | %s/%s | %+.1f%% | %s |" % (
+        fshown = ("%.2f" % fpred) if fpred >= 0.1 else ("%.4f" % fpred)
+        print("| %s%s | %s%s | %s | %s | %s/%s | %+.1f%% | %s | %+.1f%% | %s |" % (
             label, " (calibration)" if calib else "", shown,
             " (%.2f us)" % time_us if time_us else "", kind, pshown, row["algo"], row["proto"],
-            100 * err, source))
+            100 * err, fshown, 100 * ferr, source))
     print()
-    print("Median |error|: all %d rows %.1f%%; %d test rows (calibration rows excluded) %.1f%%." % (
-        len(errors), 100 * statistics.median(errors), len(test_errors),
-        100 * statistics.median(test_errors)))
+    print("Median |error|, analytic: all %d rows %.1f%%; %d test rows (calibration rows excluded)"
+          " %.1f%%. Flow: all rows %.1f%%." % (
+              len(errors), 100 * statistics.median(errors), len(test_errors),
+              100 * statistics.median(test_errors), 100 * statistics.median(flow_errors)))
 
 
 if __name__ == "__main__":
