@@ -173,6 +173,8 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
   AfdSweepStats stats = { 0 };
   ok = afd_sweep_run (sweep, plugins, &opts, &stats, error);
   afd_sweep_mpi_finalize ();
+  if (!ok && rank != 0)
+    g_clear_error (error); /* rank 0 reports it, once */
   if (!ok)
     return 1;
   if (rank == 0 && !quiet)
