@@ -386,3 +386,34 @@ Test (collective, names)
   cr_assert (afd_protocol_from_name ("ll128", &proto));
   cr_assert_not (afd_protocol_from_name ("ll64", &proto));
 }
+
+/* With 4 NICs for 8 GPUs per node, the 4 ring channels still cross nodes through 4 distinct
+ * NICs: 2 nodes x 8 GPUs, NVLink 100 GB/s, 4 x 25 GB/s NICs, S = 16 MB, no latency:
+ * 30 steps of 250 kB per channel at 25 GB/s = 30 x 10 us = 300 us in both fidelities. */
+Test (collective, ring_channels_use_distinct_shared_nics)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "A100-SXM4-80GB";
+  g.nodes = 2;
+  g.gpus_per_node = 8;
+  g.scale_up_bandwidth_bytes_per_s = 100e9;
+  g.nics_per_node = 4;
+  g.nic_bandwidth_bytes_per_s = 25e9;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[16];
+  for (guint i = 0; i < 16; i++)
+    group[i] = i;
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 16, 16e6,
+                         NULL };
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 300e-6, 1e-12);
+  AfdTime ft = flow_time (net, &coll, &p);
+  cr_assert (llabs (ft - 300000) <= 30, "flow %" G_GINT64_FORMAT, ft);
+}
