@@ -200,7 +200,8 @@ bare_run_events (BareRun *run, guint64 n_events)
             {
               gsize b01 = c + bare_before (&heap[c + 1], &heap[c]);
               gsize b23 = c + 2 + bare_before (&heap[c + 3], &heap[c + 2]);
-              best = b01 + bare_before (&heap[b23], &heap[b01]) * (b23 - b01);
+              gsize mask = (gsize) 0 - bare_before (&heap[b23], &heap[b01]);
+              best = b01 ^ ((b01 ^ b23) & mask);
             }
           else
             for (gsize j = c + 1; j < n; j++)

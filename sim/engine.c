@@ -96,11 +96,10 @@ afd_engine_register (AfdEngine *self, AfdEventHandlerFunc func, gpointer user_da
   return self->handlers->len - 1;
 }
 
-void
-afd_engine_schedule_at (AfdEngine *self, AfdTime time_ns, const AfdEvent *event)
+/* Inserts @event at @time_ns (validated by the callers). */
+static inline void
+schedule_checked (AfdEngine *self, AfdTime time_ns, const AfdEvent *event)
 {
-  g_return_if_fail (time_ns >= self->now_ns);
-  g_return_if_fail (event->handler < self->handlers->len);
   if (self->top_consumed)
     {
       /* The event being handled still sits at the top: take its place in one sift. */
@@ -112,10 +111,19 @@ afd_engine_schedule_at (AfdEngine *self, AfdTime time_ns, const AfdEvent *event)
 }
 
 void
+afd_engine_schedule_at (AfdEngine *self, AfdTime time_ns, const AfdEvent *event)
+{
+  g_return_if_fail (time_ns >= self->now_ns);
+  g_return_if_fail (event->handler < self->handlers->len);
+  schedule_checked (self, time_ns, event);
+}
+
+void
 afd_engine_schedule (AfdEngine *self, AfdTime delay_ns, const AfdEvent *event)
 {
   g_return_if_fail (delay_ns >= 0 && delay_ns <= AFD_TIME_MAX - self->now_ns);
-  afd_engine_schedule_at (self, self->now_ns + delay_ns, event);
+  g_return_if_fail (event->handler < self->handlers->len);
+  schedule_checked (self, self->now_ns + delay_ns, event);
 }
 
 AfdTime

@@ -101,10 +101,12 @@ afd_event_queue_sift_down (AfdQueueKey *heap, gsize n, gsize i, AfdQueueKey key)
       if (G_LIKELY (c + 3 < n))
         {
           /* Full family (one cache line): a tournament of independent compares whose
-           * results are used as integers, so the compiler emits setb/cmov, not branches. */
+           * results are used as integers, so the compiler emits setb/sbb, not branches. */
           gsize b01 = c + afd_event_queue_before (&heap[c + 1], &heap[c]);
           gsize b23 = c + 2 + afd_event_queue_before (&heap[c + 3], &heap[c + 2]);
-          best = b01 + afd_event_queue_before (&heap[b23], &heap[b01]) * (b23 - b01);
+          /* A mask, not "? :" or a multiply, which gcc turns back into a branch here. */
+          gsize mask = (gsize) 0 - afd_event_queue_before (&heap[b23], &heap[b01]);
+          best = b01 ^ ((b01 ^ b23) & mask);
         }
       else
         {

@@ -10,8 +10,10 @@
  * cheap splitmix64 generator and a precomputed table of 65536 exponential delays, so that
  * the queue's own cost dominates. Results and the choice: docs/internals/engine.md.
  *
- * Usage: bench-queue-variants [EVENTS] (default 5000000), run for 1e3 and 1e5 pending,
- * median of 3 runs per variant.
+ * Usage: bench-queue-variants [EVENTS [NAME-SUBSTRING [PENDING]]]: EVENTS defaults to 5000000;
+ * every variant (or those whose name contains NAME-SUBSTRING) runs at 1e3 and 1e5 pending (or
+ * PENDING only), median of 3 runs. One variant at one size is what valgrind's cachegrind
+ * needs for exact instruction, cache-miss and branch-miss counts (docs/internals/engine.md).
  */
 #include "config.h"
 
@@ -422,6 +424,7 @@ main (int argc, char **argv)
 {
   guint64 n_events = argc > 1 ? g_ascii_strtoull (argv[1], NULL, 10) : 5000000;
   const char *only = argc > 2 ? argv[2] : NULL; /* run only variants whose name has this */
+  guint32 one_size = argc > 3 ? (guint32) g_ascii_strtoull (argv[3], NULL, 10) : 0;
   if (n_events == 0)
     {
       fprintf (stderr, "usage: %s [EVENTS]\n", argv[0]);
@@ -433,18 +436,25 @@ main (int argc, char **argv)
       double u = (double) (rng_next (&r) >> 11) * 0x1.0p-53;
       delay_table[i] = (AfdTime) (-1000.0 * log (1.0 - u) + 0.5) + 10;
     }
-  const guint32 sizes[] = { 1000, 100000 };
+  guint32 sizes[] = { 1000, 100000 };
+  guint n_sizes = G_N_ELEMENTS (sizes);
+  if (one_size > 0)
+    {
+      sizes[0] = one_size;
+      n_sizes = 1;
+    }
   printf ("pending-event set variants, PHOLD hold model, %" G_GUINT64_FORMAT
           " events, median of %d runs\n",
           n_events, REPS);
   printf ("%-44s %9s %14s %14s\n", "variant", "pending", "ns_per_event", "events_per_s");
   int status = 0;
-  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+  for (guint s = 0; s < n_sizes; s++)
     {
       guint64 reference = 0;
+      gboolean have_reference = FALSE;
       for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
         {
-          if (only != NULL && v > 0 && strstr (variants[v].name, only) == NULL)
+          if (only != NULL && strstr (variants[v].name, only) == NULL)
             continue;
           double walls[REPS];
           guint64 sum = 0;
@@ -452,8 +462,11 @@ main (int argc, char **argv)
             sum = variants[v].run (sizes[s], n_events, variants[v].fused, &walls[k]);
           qsort (walls, REPS, sizeof (double), cmp_double);
           double med = walls[REPS / 2];
-          if (v == 0)
-            reference = sum;
+          if (!have_reference)
+            {
+              reference = sum;
+              have_reference = TRUE;
+            }
           const char *check = sum == reference ? "" : "  CHECKSUM MISMATCH";
           if (sum != reference)
             status = 1;
