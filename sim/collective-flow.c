@@ -626,10 +626,7 @@ afd_netsim_start_collective (AfdNetsim *sim, const AfdCollective *coll,
   Coll *co = g_new0 (Coll, 1);
   co->sim = sim;
   co->network = afd_netsim_network (sim);
-  if (params != NULL)
-    co->p = *params;
-  else
-    afd_collective_params_init (&co->p);
+  afd_collective_params_resolve (params, afd_network_cluster (co->network), &co->p);
   co->c = *coll;
   co->done = done;
   co->user_data = user_data;

@@ -32,6 +32,12 @@ G_GNUC_INTERNAL gboolean afd_group_info_init (AfdGroupInfo *info, AfdNetwork *ne
                                               const AfdCollective *coll, GError **error);
 G_GNUC_INTERNAL void afd_group_info_clear (AfdGroupInfo *info);
 
+/* Copies @params (defaults when %NULL) into @out, filling efficiencies left at 0 from the
+ * cluster's GPU spec. */
+G_GNUC_INTERNAL void afd_collective_params_resolve (const AfdCollectiveParams *params,
+                                                   const AfdCluster *cluster,
+                                                   AfdCollectiveParams *out);
+
 /* Picks (or checks the forced) algorithm and protocol; fills @out_choice and the time. */
 G_GNUC_INTERNAL gboolean afd_collective_tune (AfdNetwork *network, const AfdGroupInfo *info,
                                               const AfdCollective *coll,

@@ -129,17 +129,32 @@ afd_collective_params_init (AfdCollectiveParams *p)
   p->protocol_factor[AFD_PROTO_LL] = 0.5;
   p->protocol_factor[AFD_PROTO_LL128] = 0.92;
   p->protocol_factor[AFD_PROTO_SIMPLE] = 1.0;
-  /* A100 ring busbw 230-232 of 300 GB/s NVLink (hardware.md §1.3) = 0.77. */
-  p->scale_up_efficiency = 0.77;
+  /* 0: from the GPU spec (A100 0.77, H100 0.82, B200 0.76: hardware.md §1.3). */
+  p->scale_up_efficiency = 0;
   /* HDR: ~24 of 25 GB/s achievable (hardware.md §1.2, nccl#412); NDR 48-49 of 50. */
   p->scale_out_efficiency = 0.96;
   p->tree_efficiency = 0.92;
-  /* H100 NVLS busbw 480 GB/s on 8 GPUs = algbw 274 of 450 GB/s line rate (hardware.md §1.3). */
-  p->nvls_efficiency = 0.61;
+  /* 0: from the GPU spec (H100 NVLS busbw 480 = algbw 274 of 450 GB/s: 0.61). */
+  p->nvls_efficiency = 0;
   p->p2p_latency_s = 8.4e-6;
   p->peer_latency_s = 0.5e-6;
   p->chain_chunk_bytes = 128 << 10; /* NCCL network P2P chunk (hardware.md §5.2) */
   p->channels = 0;
+}
+
+void
+afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdCluster *cluster,
+                               AfdCollectiveParams *out)
+{
+  if (params != NULL)
+    *out = *params;
+  else
+    afd_collective_params_init (out);
+  const AfdGpuSpec *gpu = afd_cluster_gpu_spec (cluster);
+  if (!(out->scale_up_efficiency > 0))
+    out->scale_up_efficiency = gpu->nvlink_efficiency > 0 ? gpu->nvlink_efficiency : 0.77;
+  if (!(out->nvls_efficiency > 0))
+    out->nvls_efficiency = gpu->nvls_efficiency > 0 ? gpu->nvls_efficiency : 0.61;
 }
 
 void
@@ -570,16 +585,12 @@ afd_collective_time_analytic (AfdNetwork *network, const AfdCollective *coll,
                               double *out_seconds, GError **error)
 {
   g_return_val_if_fail (network != NULL && coll != NULL && out_seconds != NULL, FALSE);
-  AfdCollectiveParams defaults;
-  if (params == NULL)
-    {
-      afd_collective_params_init (&defaults);
-      params = &defaults;
-    }
+  AfdCollectiveParams p;
+  afd_collective_params_resolve (params, afd_network_cluster (network), &p);
   AfdGroupInfo g;
   if (!afd_group_info_init (&g, network, coll, error))
     return FALSE;
-  gboolean ok = afd_collective_tune (network, &g, coll, params, out_choice, out_seconds, error);
+  gboolean ok = afd_collective_tune (network, &g, coll, &p, out_choice, out_seconds, error);
   afd_group_info_clear (&g);
   return ok;
 }

@@ -80,10 +80,12 @@ typedef struct {
   double intra_latency_s[AFD_ALGO_COUNT][AFD_PROTO_COUNT]; /* per NVLink step */
   double inter_latency_s[AFD_ALGO_COUNT][AFD_PROTO_COUNT]; /* per network step */
   double protocol_factor[AFD_PROTO_COUNT]; /* fraction of bandwidth carrying payload */
-  double scale_up_efficiency;   /* achievable fraction of NVLink line rate, (0,1] */
+  double scale_up_efficiency;   /* achievable fraction of NVLink line rate, (0,1]; 0: the GPU
+                                 * spec's nvlink_efficiency, or 0.77 when it has none */
   double scale_out_efficiency;  /* achievable fraction of NIC line rate, (0,1] */
   double tree_efficiency;       /* tree bus bandwidth relative to ring, (0,1] */
-  double nvls_efficiency;       /* NVLS algbw as a fraction of NVLink line rate, (0,1] */
+  double nvls_efficiency;       /* NVLS algbw as a fraction of NVLink line rate, (0,1]; 0: the
+                                 * GPU spec's nvls_efficiency, or 0.61 when it has none */
   double p2p_latency_s;         /* base latency of send/recv and all-to-all, seconds */
   double peer_latency_s;        /* added per peer of an all-to-all, seconds */
   double chain_chunk_bytes;     /* pipeline chunk of broadcast/reduce chains in flow mode */
@@ -92,8 +94,8 @@ typedef struct {
 
 /**
  * afd_collective_params_init:
- * @params: (out caller-allocates): filled with the defaults (NCCL 2.2x constants, efficiencies
- *   calibrated as docs/models/collectives.md says)
+ * @params: (out caller-allocates): filled with the defaults (NCCL 2.2x constants; the NVLink
+ *   and NVLS efficiencies 0, i.e. taken from the cluster's GPU spec when the collective runs)
  */
 void afd_collective_params_init (AfdCollectiveParams *params);
 

@@ -138,7 +138,7 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
   static const char *const allowed[] = {
     "name", "source", "peak_flop_per_s", "hbm_bytes", "hbm_bandwidth_bytes_per_s",
     "nvlink_bandwidth_bytes_per_s", "sm_count", "launch_overhead_s", "l2_bytes", "efficiency",
-    NULL
+    "nvlink_efficiency", "nvls_efficiency", NULL
   };
   const AfdJsonFlags pos = AFD_JSON_REQUIRED | AFD_JSON_POSITIVE;
   gint64 sm_count = 0;
@@ -158,7 +158,11 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
                                AFD_JSON_REQUIRED | AFD_JSON_NONNEGATIVE,
                                &spec->launch_overhead_s, error)
       || !afd_json_get_number (root, &where, "l2_bytes", pos, &spec->l2_bytes, error)
-      || !read_efficiency (root, file, &spec->efficiency, error))
+      || !read_efficiency (root, file, &spec->efficiency, error)
+      || !afd_json_get_number (root, &where, "nvlink_efficiency", AFD_JSON_FRACTION,
+                               &spec->nvlink_efficiency, error)
+      || !afd_json_get_number (root, &where, "nvls_efficiency", AFD_JSON_FRACTION,
+                               &spec->nvls_efficiency, error))
     return FALSE;
   spec->sm_count = (guint) sm_count;
   return TRUE;

@@ -5,7 +5,8 @@
  * Every field carries its unit in its name, as the JSON keys do (docs/user/topology-format.md).
  * Peak FLOP/s are dense (no 2:4 sparsity); 0 means the GPU has no tensor-core path for that
  * dtype. The efficiency parameters are the analytic cost backend's (docs/models/roofline.md);
- * the network model uses only nvlink_bandwidth_bytes_per_s. The loader rejects unknown keys,
+ * the network model uses nvlink_bandwidth_bytes_per_s and the optional nvlink_efficiency and
+ * nvls_efficiency (docs/models/collectives.md). The loader rejects unknown keys,
  * missing keys and non-positive quantities, naming the file and key.
  */
 #ifndef AFD_SIM_GPU_SPEC_H
@@ -52,6 +53,9 @@ typedef struct {
   double launch_overhead_s;                   /* per-kernel launch overhead, seconds */
   double l2_bytes;                            /* L2 cache, bytes */
   AfdGpuEfficiency efficiency;
+  /* Optional (0 = not given; the collective model then uses its own defaults): */
+  double nvlink_efficiency;                   /* NCCL ring busbw / NVLink line rate, (0,1] */
+  double nvls_efficiency;                     /* NVLS all-reduce algbw / NVLink line rate, (0,1] */
 } AfdGpuSpec;
 
 /**

@@ -10,8 +10,9 @@ relative error of busbw, (predicted - published) / published, and the median abs
 Every row names its source; [MEAS] rows are measurements published in the cited thread,
 [EST] rows are expectations derived from published per-NIC measurements and the maintainers'
 rule for all-to-all (busbw = N/(N-1) x per-GPU NIC bandwidth, nccl-tests#130).
-Calibrated parameters (sim/collective.c): scale_up_efficiency on row "DGX-A100 1x8 AR 4G",
-nvls_efficiency on row "DGX-H100 1x8 AR 4G (NVLS)"; every other row is a test point.
+Calibrated parameters (topologies/gpus/*.json): nvlink_efficiency of A100 on row "DGX-A100 1x8
+AR 4G" and of H100 on row "DGX-H100 1x8 AR 4G ring", nvls_efficiency of H100 on row "DGX-H100
+1x8 AR 4G (NVLS)" (all three as hardware.md s1.3 states them); every other row is a test point.
 """
 import json
 import os
@@ -45,7 +46,7 @@ ROWS = [
     ("DGX-H100 1x8 AR 4G (NVLS)", "dgx-h100-x4", "all-reduce", 8, 4 * G, "auto", 480.0, None,
      "MEAS", "nccl-tests#212 (maintainer: peak ~480, algbw ~275)", True),
     ("DGX-H100 1x8 AR 4G ring", "dgx-h100-x4", "all-reduce", 8, 4 * G, "ring", 370.0, None,
-     "MEAS", "nccl-tests#212 (maintainer: NCCL_ALGO=RING ~370)", False),
+     "MEAS", "nccl-tests#212 (maintainer: NCCL_ALGO=RING ~370)", True),
     ("HGX-H100 1x8 AR 2G ring", "dgx-h100-x4", "all-reduce", 8, 2 * G, "ring", None, 10100.0,
      "EST", "ASTRA-sim HGX-H100 validation plot, read off (hardware.md 5.3)", False),
     ("H200 1x8 AR 4G", "h200-1x8", "all-reduce", 8, 4 * G, "auto", 475.0, None, "MEAS",
