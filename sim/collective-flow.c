@@ -16,7 +16,10 @@
  *             intra-node ring AG.
  * Wire bytes = payload / (protocol factor × tier efficiency); each flow adds the NCCL per-step
  * latency of its tier to the route latency. The collective's base latency delays its start.
- * Tree and NVLS take their analytic time as one delay (TODO(#3): decompose them).
+ *   tree      double binary tree: per tree half the buffer in pipelined chunks, reduced up to
+ *             the root (a vertex forwards chunk j once every child's chunk j has arrived) and
+ *             broadcast back down.
+ * NVLS takes its analytic time as one delay (TODO(#3): in-switch reduction as flows).
  */
 #include "config.h"
 
@@ -33,7 +36,11 @@ typedef enum {
   UNIT_RING,
   UNIT_CHAIN,
   UNIT_PAIRWISE,
+  UNIT_TREE,
 } UnitKind;
+
+#define TREES 2     /* NCCL's double binary tree: each tree carries half the buffer */
+#define TREE_KIDS 3 /* at most: the next GPU of the node's chain + two child nodes */
 
 typedef struct {
   UnitKind kind;
@@ -57,6 +64,16 @@ typedef struct {
   guint *seq_next;    /* per rank × 2 */
   GQueue *forward;    /* per rank: pending forwards (packed src<<32 | dst) */
   gboolean *fwd_busy; /* per rank */
+  /* tree (all-reduce): per tree t and ring position i, index [t * m + i] */
+  guint *parent;      /* position of the parent, G_MAXUINT at the root */
+  guint *kids;        /* [(t * m + i) * TREE_KIDS + c] positions of the children */
+  guint *n_kids;
+  guint *up_have;     /* [(t * m + i) * nsteps + j]: children's chunk j received */
+  guint *up_next;     /* next chunk to send to the parent */
+  gboolean *up_busy;
+  guint *down_have;   /* chunks available to send down (root: fully reduced ones) */
+  guint *down_next;   /* [(t * m + i) * TREE_KIDS + c] */
+  gboolean *down_busy;
 } Unit;
 
 struct _Coll {
@@ -105,6 +122,15 @@ unit_free (gpointer data)
       g_queue_clear (&u->forward[i]);
   g_free (u->forward);
   g_free (u->fwd_busy);
+  g_free (u->parent);
+  g_free (u->kids);
+  g_free (u->n_kids);
+  g_free (u->up_have);
+  g_free (u->up_next);
+  g_free (u->up_busy);
+  g_free (u->down_have);
+  g_free (u->down_next);
+  g_free (u->down_busy);
   g_free (u);
 }
 
@@ -242,6 +268,104 @@ forward_next (Unit *u, guint r)
                              (G_GUINT64_CONSTANT (2) << 62) | ((guint64) r << 31) | dst);
 }
 
+/* Tree tags: direction (1 bit: 0 up, 1 down) | tree instance (9) | position (24) | kid (2) |
+ * chunk (28). */
+static guint64
+tree_tag (guint down, guint t, guint pos, guint kid, guint chunk)
+{
+  return ((guint64) down << 63) | ((guint64) t << 54) | ((guint64) pos << 30)
+         | ((guint64) kid << 28) | chunk;
+}
+
+/* Sends every ready chunk of tree @t from position @i to its parent (one at a time). */
+static void
+tree_try_up (Unit *u, guint t, guint i)
+{
+  Coll *co = u->coll;
+  guint ti = t * u->m + i;
+  if (u->parent[ti] == G_MAXUINT)
+    return;
+  while (!u->up_busy[ti] && u->up_next[ti] < u->nsteps
+         && u->up_have[(gsize) ti * u->nsteps + u->up_next[ti]] == u->n_kids[ti])
+    {
+      guint j = u->up_next[ti]++;
+      guint a = u->orders[i], b = u->orders[u->parent[ti]];
+      double bytes, extra;
+      wire (co, AFD_ALGO_TREE, a, b, u->chunk / co->p.tree_efficiency, &bytes, &extra);
+      u->up_busy[ti] = TRUE;
+      afd_netsim_start_transfer (co->sim, a, b, bytes, extra, TRUE, on_flow, u,
+                                 tree_tag (0, t, i, 0, j));
+    }
+}
+
+/* Sends every available chunk of tree @t from position @i down to each child. */
+static void
+tree_try_down (Unit *u, guint t, guint i)
+{
+  Coll *co = u->coll;
+  guint ti = t * u->m + i;
+  for (guint c = 0; c < u->n_kids[ti]; c++)
+    {
+      guint k = ti * TREE_KIDS + c;
+      while (!u->down_busy[k] && u->down_next[k] < u->down_have[ti])
+        {
+          guint j = u->down_next[k]++;
+          guint a = u->orders[i], b = u->orders[u->kids[k]];
+          double bytes, extra;
+          wire (co, AFD_ALGO_TREE, a, b, u->chunk / co->p.tree_efficiency, &bytes, &extra);
+          u->down_busy[k] = TRUE;
+          afd_netsim_start_transfer (co->sim, a, b, bytes, extra, TRUE, on_flow, u,
+                                     tree_tag (1, t, i, c, j));
+        }
+    }
+}
+
+/* A tree chunk event: @stage of the flow tagged @tag. */
+static void
+tree_event (Unit *u, AfdTransferStage stage, guint64 tag)
+{
+  guint down = (guint) (tag >> 63), t = (guint) ((tag >> 54) & 511);
+  guint i = (guint) ((tag >> 30) & ((1u << 24) - 1)), c = (guint) ((tag >> 28) & 3);
+  guint j = (guint) (tag & ((1u << 28) - 1));
+  guint ti = t * u->m + i;
+  if (stage == AFD_TRANSFER_SENT)
+    {
+      if (down)
+        {
+          u->down_busy[ti * TREE_KIDS + c] = FALSE;
+          tree_try_down (u, t, i);
+        }
+      else
+        {
+          u->up_busy[ti] = FALSE;
+          tree_try_up (u, t, i);
+        }
+      return;
+    }
+  if (down)
+    {
+      guint q = u->kids[ti * TREE_KIDS + c];
+      u->down_have[t * u->m + q]++;
+      tree_try_down (u, t, q);
+    }
+  else
+    {
+      guint p = u->parent[ti], tp = t * u->m + p;
+      u->up_have[(gsize) tp * u->nsteps + j]++;
+      if (u->parent[tp] == G_MAXUINT)
+        {
+          /* The root: chunks complete in order (each child sends in order). */
+          while (u->down_have[tp] < u->nsteps
+                 && u->up_have[(gsize) tp * u->nsteps + u->down_have[tp]] == u->n_kids[tp])
+            u->down_have[tp]++;
+          tree_try_down (u, t, p);
+        }
+      else
+        tree_try_up (u, t, p);
+    }
+  unit_delivered (u);
+}
+
 /* The callback of every flow a collective starts. */
 static void
 on_flow (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag)
@@ -287,6 +411,9 @@ on_flow (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag
           }
         break;
       }
+    case UNIT_TREE:
+      tree_event (u, stage, tag);
+      break;
     case UNIT_PAIRWISE:
       {
         guint s = (guint) (tag >> 62), r = (guint) ((tag >> 31) & 0x7fffffffu);
@@ -368,6 +495,75 @@ ring_unit (Coll *co, const guint *gpus, guint m, guint channels, guint nsteps, d
   return u;
 }
 
+/* Double binary trees over the group, one pair per channel: inside each node a chain toward
+ * the node's leader (channel c's leader is the member c × (members / channels), so channels
+ * leave a node through different GPUs and NICs); across nodes a binary tree of the leaders
+ * (the second tree of a pair mirrors the node order, so leaves of one tree are inner
+ * vertices of the other). Each tree reduces its share of the buffer up to its root and
+ * broadcasts it back, in pipelined chunks. */
+static void
+tree_unit (Coll *co, const guint *ring, double S, guint channels)
+{
+  const AfdGroupInfo *g = &co->g;
+  guint n = g->n, N = g->nodes, T = TREES * MIN (channels, 256u);
+  Unit *u = unit_new (co, UNIT_TREE);
+  u->m = n;
+  u->channels = T;
+  u->orders = g_memdup2 (ring, sizeof (guint) * n);
+  double share = S / T, chunk = MAX (co->p.chain_chunk_bytes, 1.0);
+  guint K = (guint) CLAMP (ceil (share / chunk), 1.0, MAX (8.0, 512.0 / T));
+  u->nsteps = K;
+  u->chunk = share / K;
+  u->parent = g_new (guint, T * n);
+  u->kids = g_new0 (guint, T * n * TREE_KIDS);
+  u->n_kids = g_new0 (guint, T * n);
+  u->up_have = g_new0 (guint, (gsize) T * n * K);
+  u->up_next = g_new0 (guint, T * n);
+  u->up_busy = g_new0 (gboolean, T * n);
+  u->down_have = g_new0 (guint, T * n);
+  u->down_next = g_new0 (guint, T * n * TREE_KIDS);
+  u->down_busy = g_new0 (gboolean, T * n * TREE_KIDS);
+  for (guint t = 0; t < T; t++)
+    {
+      guint mirror = t % TREES, ch = t / TREES;
+      for (guint k = 0; k < N; k++)
+        {
+          guint kk = mirror == 0 ? k : N - 1 - k; /* position of node k in this tree */
+          guint lo = g->node_start[k], cnt = g->node_start[k + 1] - lo;
+          guint stride = MAX (1u, cnt / (T / TREES)), rot = ch * stride;
+          for (guint r = 0; r < cnt; r++)
+            {
+              guint i = lo + (r + rot) % cnt, ti = t * n + i;
+              if (r > 0)
+                u->parent[ti] = lo + (r - 1 + rot) % cnt;
+              else if (kk == 0)
+                u->parent[ti] = G_MAXUINT;
+              else
+                {
+                  guint pk = (kk - 1) / 2, pnode = mirror == 0 ? pk : N - 1 - pk;
+                  guint plo = g->node_start[pnode], pcnt = g->node_start[pnode + 1] - plo;
+                  guint pstride = MAX (1u, pcnt / (T / TREES));
+                  u->parent[ti] = plo + (ch * pstride) % pcnt;
+                }
+            }
+        }
+      for (guint i = 0; i < n; i++)
+        {
+          guint ti = t * n + i;
+          if (u->parent[ti] != G_MAXUINT)
+            {
+              guint tp = t * n + u->parent[ti];
+              g_assert (u->n_kids[tp] < TREE_KIDS);
+              u->kids[tp * TREE_KIDS + u->n_kids[tp]++] = i;
+            }
+        }
+    }
+  u->expected = (guint64) T * K * 2 * (n - 1);
+  for (guint t = 0; t < T; t++)
+    for (guint i = 0; i < n; i++)
+      tree_try_up (u, t, i);
+}
+
 /* Builds the units of phase @co->phase; returns FALSE when there is no such phase. */
 static gboolean
 build_phase (Coll *co)
@@ -388,6 +584,8 @@ build_phase (Coll *co)
       switch (co->choice.algo)
         {
         case AFD_ALGO_TREE:
+          delay = co->p.base_latency_s[AFD_ALGO_TREE][co->choice.proto];
+          break;
         case AFD_ALGO_NVLS:
           delay = co->analytic_s;
           break;
@@ -406,12 +604,19 @@ build_phase (Coll *co)
                                  on_flow, u, 0);
       return TRUE;
     }
-  if (co->choice.algo == AFD_ALGO_TREE || co->choice.algo == AFD_ALGO_NVLS)
+  if (co->choice.algo == AFD_ALGO_NVLS)
     return FALSE;
   guint channels = co->p.channels;
   if (channels == 0)
     channels = g->nodes > 1 ? MAX (1u, g->nics_min) : 1;
   channels = MIN (channels, 4095u);
+  if (co->choice.algo == AFD_ALGO_TREE)
+    {
+      if (co->phase > 1)
+        return FALSE;
+      tree_unit (co, ring, S, channels);
+      return TRUE;
+    }
   switch (co->choice.algo)
     {
     case AFD_ALGO_RING:

@@ -157,9 +157,9 @@ typedef void (*AfdCollectiveDoneFunc) (AfdNetsim *sim, gpointer user_data);
  * @params: (transfer none) (nullable): copied; %NULL for the defaults
  * @done: (nullable): called once, when the last byte of the collective is delivered
  *
- * Starts the collective now: its flows share links with everything else in flight. Tree and
- * NVLS have no flow decomposition yet (TODO(#3)): they take their analytic time, without
- * contention. The collective frees itself after @done.
+ * Starts the collective now: its flows share links with everything else in flight. NVLS has
+ * no flow decomposition yet (TODO(#3)): it takes its analytic time, without contention. The
+ * collective frees itself after @done.
  *
  * Returns: %FALSE with @error (AFD_ERROR_CONFIG) for the same invalid inputs as
  *   afd_collective_time_analytic(); nothing is started then

@@ -417,3 +417,33 @@ Test (collective, ring_channels_use_distinct_shared_nics)
   AfdTime ft = flow_time (net, &coll, &p);
   cr_assert (llabs (ft - 300000) <= 30, "flow %" G_GINT64_FORMAT, ft);
 }
+
+/* The tree all-reduce in flow mode (one node x 8, NVLink 100 GB/s, no latency, S = 64 MB):
+ * two trees of S/2, each a chain through the node, reduced up and broadcast down in chunks of
+ * 128 KiB (245 per tree). Every byte crosses 2(n-1) edges once: 14 x 64 MB delivered. A
+ * middle GPU sends S/2 up and S/2 down per tree, 2S in all, so t >= 2S/B = 1280 us; the
+ * pipeline adds at most 2(n-1) chunk hops at the shared rate B/4 (4 flows per uplink):
+ * 14 x 130.6 kB / 25 GB/s = 73.1 us. */
+Test (collective, tree_allreduce_in_flow_mode)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 8, 100e9, 0);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_TREE, AFD_PROTO_SIMPLE, group, 8, 64e6,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
+  AfdTime done = -1;
+  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &done, &error));
+  afd_engine_run (engine, AFD_TIME_MAX, 0);
+  AfdNetsimStats st;
+  afd_netsim_stats (sim, &st);
+  cr_assert_float_eq (st.bytes_delivered, 14 * 64e6, 1e-3, "got %.17g", st.bytes_delivered);
+  double chunk = 32e6 / 245;
+  cr_assert (done >= 1280000, "flow %" G_GINT64_FORMAT, done);
+  cr_assert (done <= 1280000 + afd_time_from_seconds (14 * chunk / 25e9) + 14,
+             "flow %" G_GINT64_FORMAT, done);
+}
