@@ -27,3 +27,6 @@ sweep_tmp=$(mktemp -d)
 echo "== afdsim sweep --attn-gpus 8,12,14,15 --total-gpus 16 --batch 8..2000/8 --jobs 2"
 "$afdsim" sweep --attn-gpus 8,12,14,15 --total-gpus 16 --batch 8..2000/8 --jobs 2 -o "$sweep_tmp/sweep.jsonl"
 rm -rf "$sweep_tmp"
+# Strategies (issue 5): the default experiment and DeepSeek-V3 EP320 decode (docs/performance.md).
+echo "== afdsim bench strategies --json"
+"$afdsim" bench strategies --json
