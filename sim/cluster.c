@@ -485,13 +485,16 @@ check_routes (const AfdCluster *c, const char *file, GError **error)
                      afd_cluster_vertex_name (c, v), afd_cluster_vertex_name (c, 0));
         return FALSE;
       }
-  /* Routes: from each GPU, a search that does not pass through other GPUs. */
+  /* Routes: from each GPU, a search that does not pass through other GPUs; the hop count of
+   * every shortest route must fit AFD_CLUSTER_MAX_ROUTE_HOPS. */
+  g_autofree guint *hops = g_new0 (guint, nv);
   for (guint src = 0; src < c->gpu_count; src++)
     {
       mark++;
       head = tail = 0;
       queue[tail++] = src;
       seen[src] = mark;
+      hops[src] = 0;
       while (head < tail)
         {
           guint v = queue[head++];
@@ -503,19 +506,33 @@ check_routes (const AfdCluster *c, const char *file, GError **error)
               if (seen[w] != mark)
                 {
                   seen[w] = mark;
+                  hops[w] = hops[v] + 1;
                   queue[tail++] = w;
                 }
             }
         }
       for (guint dst = 0; dst < c->gpu_count; dst++)
-        if (seen[dst] != mark)
-          {
-            g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
-                         "%s: links: no route from GPU '%s' to GPU '%s' (routes never pass "
-                         "through a GPU)",
-                         file, afd_cluster_vertex_name (c, src), afd_cluster_vertex_name (c, dst));
-            return FALSE;
-          }
+        {
+          if (seen[dst] != mark)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                           "%s: links: no route from GPU '%s' to GPU '%s' (routes never pass "
+                           "through a GPU)",
+                           file, afd_cluster_vertex_name (c, src),
+                           afd_cluster_vertex_name (c, dst));
+              return FALSE;
+            }
+          if (hops[dst] > AFD_CLUSTER_MAX_ROUTE_HOPS)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                           "%s: links: the route from GPU '%s' to GPU '%s' has %u links (at most "
+                           "%d)",
+                           file, afd_cluster_vertex_name (c, src),
+                           afd_cluster_vertex_name (c, dst), hops[dst],
+                           AFD_CLUSTER_MAX_ROUTE_HOPS);
+              return FALSE;
+            }
+        }
     }
   return TRUE;
 }

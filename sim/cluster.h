@@ -21,6 +21,9 @@ G_BEGIN_DECLS
 
 typedef struct _AfdCluster AfdCluster;
 
+/* The longest route between two GPUs that a cluster may need, in links (checked on loading). */
+#define AFD_CLUSTER_MAX_ROUTE_HOPS 16
+
 /* What a vertex of the cluster graph is. */
 typedef enum {
   AFD_VERTEX_GPU = 0,

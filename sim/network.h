@@ -54,7 +54,7 @@ void afd_network_free (AfdNetwork *self);
 const AfdCluster *afd_network_cluster (const AfdNetwork *self);
 
 /* The longest route the network stores, in links. */
-#define AFD_NETWORK_MAX_HOPS 16
+#define AFD_NETWORK_MAX_HOPS AFD_CLUSTER_MAX_ROUTE_HOPS
 
 /**
  * afd_network_route:

@@ -161,6 +161,7 @@ Test (cluster, rejects_bad_inputs)
     { "cluster-generator-unknown-gpu.json", "generator.gpu: unknown GPU 'Z9000'" },
     { "cluster-unknown-link-id.json", "links[0].b: unknown id 'nope'" },
     { "cluster-bad-topology.json", "generator.scale_out.topology: unknown value 'torus'" },
+    { "cluster-long-route.json", "has 21 links (at most 16)" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
