@@ -10,11 +10,16 @@
  * its share of the shared experts; an all-to-all among MoE GPUs combines expert outputs per
  * token shard; each MoE GPU returns its token shard to every attention GPU; a barrier closes
  * the layer. With attention_redundancy 2 the heads are split over k/2 GPUs and every head runs
- * twice (each replica set all-reduces on its own). Formulas, comm volumes and the hand-worked
+ * twice (each replica set all-reduces on its own). With rebalance, a time predictor fitted on
+ * the run's cost model (least-squares lines of attention time vs heads and expert time vs
+ * experts per GPU) moves GPUs between the roles when the predicted times differ by more than
+ * rebalance_threshold (5 %), and experts are placed longest-first on the least loaded MoE
+ * GPU. Formulas, comm volumes and the hand-worked
  * 2:1 case: docs/models/strategies.md "MA Separation" (tests/test-strategies.c).
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "models/strategy-common.h"
@@ -28,10 +33,13 @@ typedef struct {
   gboolean scatter; /* hand-off by routing instead of broadcast */
   gint64 redundancy;
   gboolean barrier;
+  gboolean rebalance;
+  double threshold; /* relative difference of predicted times that triggers rebalancing */
 } MaSep;
 
 static const char *const masep_keys[] = {
-  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", NULL,
+  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", "rebalance",
+  "rebalance_threshold", NULL,
 };
 
 static gpointer
@@ -43,6 +51,7 @@ masep_create (const cJSON *params, GError **error)
   g_autofree MaSep *s = g_new0 (MaSep, 1);
   s->redundancy = 1;
   s->barrier = TRUE;
+  s->threshold = 0.05;
   g_autofree char *handoff = g_strdup ("broadcast");
   if (!afd_json_get_int (params, &where, "attn_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->attn_gpus,
                          error)
@@ -51,6 +60,9 @@ masep_create (const cJSON *params, GError **error)
       || !afd_json_get_int (params, &where, "attention_redundancy", AFD_JSON_OPTIONAL, 1, 2,
                             &s->redundancy, error)
       || !afd_json_get_bool (params, &where, "barrier", AFD_JSON_OPTIONAL, &s->barrier, error)
+      || !afd_json_get_bool (params, &where, "rebalance", AFD_JSON_OPTIONAL, &s->rebalance, error)
+      || !afd_json_get_number (params, &where, "rebalance_threshold", AFD_JSON_FRACTION,
+                               &s->threshold, error)
       || !afd_json_get_string (params, &where, "handoff", AFD_JSON_OPTIONAL, &handoff, error))
     return NULL;
   if (strcmp (handoff, "broadcast") != 0 && strcmp (handoff, "scatter") != 0)
@@ -68,9 +80,11 @@ masep_describe (gpointer state, GString *out)
 {
   const MaSep *s = state;
   g_string_append_printf (out, "attn_gpus=%" G_GINT64_FORMAT " moe_gpus=%" G_GINT64_FORMAT
-                          " handoff=%s attention_redundancy=%" G_GINT64_FORMAT " barrier=%s",
+                          " handoff=%s attention_redundancy=%" G_GINT64_FORMAT
+                          " barrier=%s rebalance=%s rebalance_threshold=%g",
                           s->attn_gpus, s->moe_gpus, s->scatter ? "scatter" : "broadcast",
-                          s->redundancy, s->barrier ? "true" : "false");
+                          s->redundancy, s->barrier ? "true" : "false",
+                          s->rebalance ? "true" : "false", s->threshold);
 }
 
 /* Adds an all-to-all-v over @group with @pairs (n×n, freed here); members depend on their
@@ -94,6 +108,178 @@ add_coll (AfdOpGraph *g, AfdCommPattern pattern, const char *name, guint layer,
   for (guint i = 0; i < n; i++)
     deps[i] = afd_opgraph_gpu_tail (g, group[i]);
   afd_opgraph_add_comm (g, pattern, name, layer, 0, group, n, bytes, NULL, deps, NULL);
+}
+
+/* Least-squares line y = a + b·x through @n points. */
+static void
+fit_line (const double *x, const double *y, guint n, double *out_a, double *out_b)
+{
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      sx += x[i];
+      sy += y[i];
+      sxx += x[i] * x[i];
+      sxy += x[i] * y[i];
+    }
+  double den = n * sxx - sx * sx;
+  *out_b = den != 0 ? (n * sxy - sx * sy) / den : 0;
+  *out_a = (sy - *out_b * sx) / n;
+}
+
+/* Sum of the cost model's times for @ops. */
+static gboolean
+price_ops (const AfdStrategyInput *in, GPtrArray *ops, double *out_s, GError **error)
+{
+  AfdPlacement where = { in->gpu, 0 };
+  double total = 0;
+  for (guint i = 0; i < ops->len; i++)
+    {
+      double t = 0;
+      if (!afd_cost_model_op_time (in->costs, ops->pdata[i], &where, &t, error))
+        return FALSE;
+      total += t;
+    }
+  *out_s = total;
+  return TRUE;
+}
+
+/* The time predictor of MA Separation's rebalancing (docs/models/strategies.md): per layer,
+ * t_attn(h) = a + b·h for an attention GPU with h heads over the whole batch and
+ * t_moe(e) = c + d·e for a MoE GPU with e experts at the mean load, both least-squares lines
+ * fitted on the run's cost model (h = 1..min(heads, 16), e = 1..E). */
+typedef struct {
+  double a, b, c, d;
+} Predictor;
+
+static gboolean
+fit_predictor (const AfdStrategyInput *in, guint64 T, Predictor *out, GError **error)
+{
+  const AfdLlm *llm = in->llm;
+  guint nh = MIN (llm->n_heads, 16u), ne = MAX (llm->n_routed_experts, 1u);
+  g_autofree double *x = g_new (double, MAX (nh, ne));
+  g_autofree double *y = g_new (double, MAX (nh, ne));
+  guint layer = 0;
+  while (layer + 1 < llm->n_layers && !afd_llm_layer_is_moe (llm, layer))
+    layer++;
+  for (guint h = 1; h <= nh; h++)
+    {
+      AfdOpsParams ap;
+      afd_strategy_attention_params (in, layer, in->batch, 0, h, &ap);
+      g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+      if (!afd_ops_attention_block (llm, &ap, ops, error) || !price_ops (in, ops, &y[h - 1], error))
+        return FALSE;
+      x[h - 1] = h;
+    }
+  fit_line (x, y, nh, &out->a, &out->b);
+  g_autofree guint64 *tok = g_new (guint64, ne);
+  for (guint e = 1; e <= ne; e++)
+    {
+      for (guint k = 0; k < e; k++)
+        tok[k] = T * MAX (llm->top_k, 1u) / ne;
+      g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+      g_ptr_array_add (ops, afd_ops_expert_grouped_gemm (llm, layer, tok, e));
+      if (!price_ops (in, ops, &y[e - 1], error))
+        return FALSE;
+      x[e - 1] = e;
+    }
+  fit_line (x, y, ne, &out->c, &out->d);
+  return TRUE;
+}
+
+/* Predicted per-layer times of a k:m split (r replica sets). */
+static void
+predict (const Predictor *p, const AfdLlm *llm, guint k, guint m, guint r, double *out_attn,
+         double *out_moe)
+{
+  guint ks = k / r;
+  *out_attn = p->a + p->b * ((llm->n_heads + ks - 1) / ks);
+  *out_moe = p->c + p->d * ((double) llm->n_routed_experts / m);
+}
+
+/* Rebalancing: when the predicted attention and MoE times of k:m differ by more than the
+ * threshold (relative to the larger), move GPUs between the roles: the feasible split of the
+ * same k + m GPUs that minimises max(t_attn, t_moe) (ties: the one closest to k). */
+static gboolean
+rebalance_split (const MaSep *s, const AfdStrategyInput *in, guint64 T, guint *inout_k,
+                 guint *inout_m, GError **error)
+{
+  const AfdLlm *llm = in->llm;
+  if (in->costs == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "rebalance needs the run's cost model to fit its time predictor");
+      return FALSE;
+    }
+  Predictor p;
+  if (!fit_predictor (in, T, &p, error))
+    return FALSE;
+  guint k = *inout_k, m = *inout_m, r = (guint) s->redundancy, n = k + m;
+  double ta, tm;
+  predict (&p, llm, k, m, r, &ta, &tm);
+  if (fabs (ta - tm) <= s->threshold * MAX (ta, tm))
+    return TRUE;
+  double best = MAX (ta, tm);
+  for (guint kk = r; kk < n; kk += r)
+    {
+      guint mm = n - kk;
+      if (kk / r > llm->n_heads || (llm->n_routed_experts > 0 && llm->n_routed_experts % mm != 0))
+        continue;
+      double a, b;
+      predict (&p, llm, kk, mm, r, &a, &b);
+      double worst = MAX (a, b);
+      guint dist = kk > *inout_k ? kk - *inout_k : *inout_k - kk;
+      guint best_dist = k > *inout_k ? k - *inout_k : *inout_k - k;
+      if (worst < best * (1 - 1e-12) || (worst <= best && dist < best_dist))
+        {
+          best = worst;
+          k = kk;
+          m = mm;
+        }
+    }
+  *inout_k = k;
+  *inout_m = m;
+  return TRUE;
+}
+
+/* Expert placement: which experts each MoE GPU holds. Without rebalancing GPU j holds the
+ * contiguous block [j·E/m, (j+1)·E/m); with it, experts are assigned longest-processing-time
+ * first (by their pairs summed over the layers) to the least loaded GPU with room left. */
+static void
+place_experts (const MaSep *s, const AfdStrategyRouting *routing, guint E, guint m,
+               guint *out_expert_of_slot)
+{
+  guint epg = E / m;
+  for (guint e = 0; e < E; e++)
+    out_expert_of_slot[e] = e;
+  if (!s->rebalance || m <= 1)
+    return;
+  g_autofree double *load = g_new0 (double, E);
+  for (guint l = 0; l < routing->n_layers; l++)
+    for (guint e = 0; e < E; e++)
+      load[e] += (double) routing->tokens[(gsize) l * E + e];
+  g_autofree guint *order = g_new (guint, E);
+  for (guint e = 0; e < E; e++)
+    order[e] = e;
+  /* Stable insertion sort by load, descending (E is small). */
+  for (guint i = 1; i < E; i++)
+    for (guint j = i; j > 0 && load[order[j - 1]] < load[order[j]]; j--)
+      {
+        guint t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+  g_autofree double *gpu_load = g_new0 (double, m);
+  g_autofree guint *fill = g_new0 (guint, m);
+  for (guint i = 0; i < E; i++)
+    {
+      guint best = G_MAXUINT;
+      for (guint j = 0; j < m; j++)
+        if (fill[j] < epg && (best == G_MAXUINT || gpu_load[j] < gpu_load[best]))
+          best = j;
+      out_expert_of_slot[best * epg + fill[best]++] = order[i];
+      gpu_load[best] += load[order[i]];
+    }
 }
 
 static gboolean
@@ -132,12 +318,22 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
                    llm->n_routed_experts, m);
       return FALSE;
     }
-  guint E = llm->n_routed_experts, epg = m > 0 && E > 0 ? E / m : 0;
   guint64 T = in->batch * afd_strategy_new_tokens (in);
+  if (s->rebalance)
+    {
+      if (!rebalance_split (s, in, T, &k, &m, error))
+        return FALSE;
+      ks = k / r;
+    }
+  guint E = llm->n_routed_experts, epg = m > 0 && E > 0 ? E / m : 0;
   double hb = afd_strategy_hidden_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
   if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
+  /* slot_expert[j·epg + i]: the i-th expert of MoE GPU j; local[]: its pairs in a layer. */
+  g_autofree guint *slot_expert = g_new0 (guint, MAX (E, 1u));
+  g_autofree guint64 *local = g_new0 (guint64, MAX (epg, 1u));
+  place_experts (s, &routing, E, m, slot_expert);
 
   g_autofree guint *attn = g_new (guint, k);
   g_autofree guint *moe = g_new (guint, m);
@@ -224,8 +420,8 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
           for (guint j = 0; j < m; j++)
             {
               guint64 pairs_j = 0;
-              for (guint e = j * epg; e < (j + 1) * epg; e++)
-                pairs_j += routing.tokens[(gsize) l * E + e];
+              for (guint i = j * epg; i < (j + 1) * epg; i++)
+                pairs_j += routing.tokens[(gsize) l * E + slot_expert[i]];
               for (guint a = 0; a < ks; a++)
                 pairs[(gsize) a * n + ks + j] = (double) afd_strategy_share (pairs_j, ks, a) * db;
             }
@@ -240,11 +436,10 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
               if (!s->scatter)
                 afd_strategy_add_op (g, gj, l, 0, afd_ops_router (llm, l, T),
                                      afd_opgraph_gpu_tail (g, gj));
-              afd_strategy_add_op (
-                  g, gj, l, 0,
-                  afd_ops_expert_grouped_gemm (llm, l, routing.tokens + (gsize) l * E + j * epg,
-                                               epg),
-                  afd_opgraph_gpu_tail (g, gj));
+              for (guint i = 0; i < epg; i++)
+                local[i] = routing.tokens[(gsize) l * E + slot_expert[j * epg + i]];
+              afd_strategy_add_op (g, gj, l, 0, afd_ops_expert_grouped_gemm (llm, l, local, epg),
+                                   afd_opgraph_gpu_tail (g, gj));
               AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (T, m, j), 1);
               if (sh != NULL)
                 afd_strategy_add_op (g, gj, l, 0, sh, afd_opgraph_gpu_tail (g, gj));
@@ -262,8 +457,8 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
             {
               double produced = 0;
               if (is_moe)
-                for (guint e = i * epg; e < (i + 1) * epg; e++)
-                  produced += (double) routing.tokens[(gsize) l * E + e];
+                for (guint q = i * epg; q < (i + 1) * epg; q++)
+                  produced += (double) routing.tokens[(gsize) l * E + slot_expert[q]];
               else
                 produced = (double) T; /* partial sums of the split dense FFN */
               for (guint jj = 0; jj < m; jj++)

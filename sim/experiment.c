@@ -17,12 +17,13 @@
 #include "sim/replay.h"
 #include "sim/trace.h"
 
-/* Strategy option keys accepted at the top level or in a run (each strategy validates its own
- * subset strictly). */
-static const char *const option_keys[] = {
-  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", "tp", "pp", "dp",
-  "moe", "ep", "micro_batches", "attn_nodes", "ffn_nodes", NULL,
-};
+/* Keys of an experiment that are not strategy options; every other key of the top level
+ * (one run) or of a run object is handed to the strategy, which validates its options
+ * strictly (sim/ names no strategy). */
+static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
+                                        "phase", "routing", "seed", "network", "costs", "json",
+                                        "trace", "strategy", "runs", NULL };
+static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
 run_free (gpointer p)
@@ -80,38 +81,50 @@ afd_experiment_add_run (AfdExperiment *self, const char *label, const char *stra
   return r;
 }
 
-/* Copies the strategy option keys present in @obj into a new options object. */
+/* Copies every key of @obj that is not in @reserved into a new options object, checking
+ * for duplicates. */
 static cJSON *
-collect_options (const cJSON *obj)
+collect_options (const cJSON *obj, const char *const *reserved, const AfdJsonWhere *where,
+                 GError **error)
 {
-  cJSON *o = cJSON_CreateObject ();
-  for (guint i = 0; option_keys[i] != NULL; i++)
+  g_autoptr (cJSON) o = cJSON_CreateObject ();
+  const cJSON *item;
+  cJSON_ArrayForEach (item, obj)
     {
-      const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, option_keys[i]);
-      if (v != NULL)
-        cJSON_AddItemToObject (o, option_keys[i], cJSON_Duplicate (v, TRUE));
+      gboolean skip = FALSE;
+      for (guint i = 0; reserved[i] != NULL && !skip; i++)
+        skip = strcmp (item->string, reserved[i]) == 0;
+      if (skip)
+        continue;
+      if (cJSON_GetObjectItemCaseSensitive (o, item->string) != NULL)
+        {
+          g_set_error (error, AFD_ERROR, where->code, "%s: %s%s%s: duplicate key", where->file,
+                       where->path, where->path[0] ? "." : "", item->string);
+          return NULL;
+        }
+      cJSON_AddItemToObject (o, item->string, cJSON_Duplicate (item, TRUE));
     }
-  return o;
+  return g_steal_pointer (&o);
 }
 
 /* Reads one entry of "runs". */
 static gboolean
 load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GError **error)
 {
-  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
-  g_ptr_array_add (keys, (gpointer) "label");
-  g_ptr_array_add (keys, (gpointer) "strategy");
-  g_ptr_array_add (keys, (gpointer) "claims");
-  for (guint i = 0; option_keys[i] != NULL; i++)
-    g_ptr_array_add (keys, (gpointer) option_keys[i]);
-  g_ptr_array_add (keys, NULL);
-  if (!afd_json_check_object (node, where, (const char *const *) keys->pdata, error))
-    return FALSE;
+  if (!cJSON_IsObject (node))
+    {
+      g_set_error (error, AFD_ERROR, where->code, "%s: %s: must be an object", where->file,
+                   where->path);
+      return FALSE;
+    }
   g_autofree char *label = NULL, *strategy = NULL;
   if (!afd_json_get_string (node, where, "strategy", AFD_JSON_REQUIRED, &strategy, error)
       || !afd_json_get_string (node, where, "label", AFD_JSON_OPTIONAL, &label, error))
     return FALSE;
-  AfdExperimentRun *r = afd_experiment_add_run (self, label, strategy, collect_options (node));
+  cJSON *options = collect_options (node, run_keys, where, error);
+  if (options == NULL)
+    return FALSE;
+  AfdExperimentRun *r = afd_experiment_add_run (self, label, strategy, options);
   const cJSON *claims = NULL;
   if (!afd_json_get_child (node, where, "claims", AFD_JSON_OPTIONAL, cJSON_Object, &claims,
                           error))
@@ -146,17 +159,12 @@ afd_experiment_load (const char *path_or_name, GError **error)
   if (root == NULL)
     return NULL;
   AfdJsonWhere where = { path, "", AFD_ERROR_CONFIG };
-  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
-  static const char *const top[] = { "description", "cluster", "model", "batch", "context",
-                                     "phase", "routing", "seed", "network", "costs", "json",
-                                     "trace", "strategy", "runs", NULL };
-  for (guint i = 0; top[i] != NULL; i++)
-    g_ptr_array_add (keys, (gpointer) top[i]);
-  for (guint i = 0; option_keys[i] != NULL; i++)
-    g_ptr_array_add (keys, (gpointer) option_keys[i]);
-  g_ptr_array_add (keys, NULL);
-  if (!afd_json_check_object (root, &where, (const char *const *) keys->pdata, error))
-    return NULL;
+  if (!cJSON_IsObject (root))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: the experiment must be an object",
+                   path);
+      return NULL;
+    }
   g_autoptr (AfdExperiment) self = afd_experiment_new ();
   self->path = g_strdup (path);
   gint64 batch = (gint64) self->batch, context = (gint64) self->context_tokens,
@@ -203,9 +211,25 @@ afd_experiment_load (const char *path_or_name, GError **error)
       return NULL;
     }
   if (strategy != NULL)
-    afd_experiment_add_run (self, NULL, strategy, collect_options (root));
+    {
+      cJSON *options = collect_options (root, top_keys, &where, error);
+      if (options == NULL)
+        return NULL;
+      afd_experiment_add_run (self, NULL, strategy, options);
+    }
   else
     {
+      /* With "runs", strategy options belong in the runs: any other key is unknown. */
+      g_autoptr (cJSON) extra = collect_options (root, top_keys, &where, error);
+      if (extra == NULL)
+        return NULL;
+      if (extra->child != NULL)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: %s: unknown key (strategy options go inside each run)", path,
+                       extra->child->string);
+          return NULL;
+        }
       guint i = 0;
       const cJSON *item;
       cJSON_ArrayForEach (item, runs)
@@ -421,6 +445,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     .prefill = self->prefill,
     .routing = self->routing,
     .seed = self->seed,
+    .costs = costs,
   };
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
   if (graph == NULL)
@@ -548,7 +573,12 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
       cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, error);
       if (r == NULL)
         {
-          g_prefix_error (error, "run %s: ", run->label);
+          if (self->path != NULL && self->runs->len > 1)
+            g_prefix_error (error, "%s: runs[%u] (%s): ", self->path, i, run->label);
+          else if (self->path != NULL)
+            g_prefix_error (error, "%s: ", self->path);
+          else
+            g_prefix_error (error, "run %s: ", run->label);
           return NULL;
         }
       cJSON *entry = cJSON_CreateObject ();

@@ -35,6 +35,8 @@ typedef struct {
   gboolean prefill;         /* FALSE: one decode step (1 new token per sequence) */
   const char *routing;      /* routing spec ("uniform", "zipf:1.2", …; models/routing.h) */
   guint64 seed;             /* the run's seed; routing draws from stream "routing" */
+  AfdCostModel *costs;      /* (transfer none) (nullable): the run's cost model, for strategies
+                               that predict op times (MA Separation rebalancing) */
 } AfdStrategyInput;
 
 typedef struct _AfdStrategy AfdStrategy;

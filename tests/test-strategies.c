@@ -35,7 +35,7 @@ TestSuite (strategies, .init = setup, .fini = teardown);
 static AfdStrategyInput
 input (guint64 batch)
 {
-  AfdStrategyInput in = { llm, gpu, 16, 4, batch, 2048, FALSE, "zipf:1.2", 7 };
+  AfdStrategyInput in = { llm, gpu, 16, 4, batch, 2048, FALSE, "zipf:1.2", 7, NULL };
   return in;
 }
 
@@ -177,7 +177,7 @@ replay_tiny (const char *strategy, const char *options, guint n_gpus, AfdOpGraph
   g_autoptr (GError) error = NULL;
   g_autoptr (AfdLlm) tiny = afd_llm_load (TEST_DATA "/strategy-tiny.json", &error);
   afd_assert_no_error (error);
-  AfdStrategyInput in = { tiny, gpu, n_gpus, n_gpus, 4, 1024, FALSE, "uniform", 1 };
+  AfdStrategyInput in = { tiny, gpu, n_gpus, n_gpus, 4, 1024, FALSE, "uniform", 1, NULL };
   AfdOpGraph *g = build (strategy, options, &in, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdEngine) e = afd_engine_new (1);
@@ -217,4 +217,68 @@ Test (strategies, worked_masep_two_to_one)
   AfdTime t = replay_tiny ("masep", "{\"attn_gpus\": 2, \"moe_gpus\": 1}", 3, &g);
   cr_assert_eq (t, 166796);
   cr_assert_float_eq (afd_opgraph_total_flops (g, AFD_OP_EXPERT_GROUPED_GEMM), 134217728.0, 1e-3);
+}
+
+/* Counts the GPUs of @g whose role is @role. */
+static guint
+count_role (const AfdOpGraph *g, const char *role)
+{
+  guint n = 0;
+  for (guint i = 0; i < afd_opgraph_n_gpus (g); i++)
+    n += g_strcmp0 (afd_opgraph_gpu_role (g, i), role) == 0;
+  return n;
+}
+
+/* The largest per-GPU routed-expert FLOPs of @g. */
+static double
+max_expert_flops (const AfdOpGraph *g)
+{
+  g_autofree double *f = g_new0 (double, afd_opgraph_n_gpus (g));
+  double best = 0;
+  for (guint i = 0; i < afd_opgraph_n_ops (g); i++)
+    {
+      const AfdOpGraphOp *op = afd_opgraph_op (g, i);
+      if (op->kind == AFD_OPGRAPH_COMPUTE && op->op_kind == AFD_OP_EXPERT_GROUPED_GEMM)
+        best = MAX (best, f[op->gpu] += op->flops);
+    }
+  return best;
+}
+
+/* MA Separation rebalancing: a threshold of 100 % never moves GPUs; at a short context the
+ * MoE side is predicted slower (4 experts' weights per layer vs 3 heads of a 256-token KV),
+ * so GPUs move from attention to MoE; longest-first expert placement never raises the most
+ * loaded MoE GPU's expert FLOPs under skewed routing; the total is unchanged. */
+Test (strategies, masep_rebalancing)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCostModel) costs
+      = afd_cost_model_new (afd_cost_model_lookup ("analytic", NULL), NULL, &error);
+  afd_assert_no_error (error);
+  AfdStrategyInput in = input (1024);
+  in.context_tokens = 256;
+  in.routing = "zipf:1.5";
+  in.costs = costs;
+  g_autoptr (AfdOpGraph) fixed = build ("masep", "{\"attn_gpus\": 12, \"moe_gpus\": 4}", &in,
+                                        &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdOpGraph) kept = build (
+      "masep",
+      "{\"attn_gpus\": 12, \"moe_gpus\": 4, \"rebalance\": true, \"rebalance_threshold\": 1}",
+      &in, &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (count_role (kept, "attention"), 12);
+  cr_assert_leq (max_expert_flops (kept), max_expert_flops (fixed));
+  g_autoptr (AfdOpGraph) moved
+      = build ("masep", "{\"attn_gpus\": 12, \"moe_gpus\": 4, \"rebalance\": true}", &in, &error);
+  afd_assert_no_error (error);
+  cr_assert_lt (count_role (moved, "attention"), 12);
+  cr_assert_eq (count_role (moved, "attention") + count_role (moved, "moe"), 16);
+  cr_assert_float_eq (afd_opgraph_total_flops (moved, AFD_OP_EXPERT_GROUPED_GEMM),
+                      afd_opgraph_total_flops (fixed, AFD_OP_EXPERT_GROUPED_GEMM), 1e-3);
+  /* Without a cost model the predictor cannot be fitted: a configuration error. */
+  in.costs = NULL;
+  g_autoptr (GError) e2 = NULL;
+  g_autoptr (AfdOpGraph) none = build ("masep", "{\"rebalance\": true}", &in, &e2);
+  cr_assert_null (none);
+  afd_assert_error (e2, AFD_ERROR, AFD_ERROR_CONFIG);
 }
