@@ -284,7 +284,29 @@ struct _Net {
   AfdReplay *replay;
   GError *error;     /* first failure inside a flow-mode callback */
   CommCtx *ctx;      /* flow mode: one per collective */
+  GArray *sample_ns; /* flow mode: instants the link counters were sampled (AfdTime) */
+  GArray *sample_busy; /* flow mode: per sample, every link's cumulative busy seconds */
+  guint n_links;
 };
+
+/* Flow mode: records every link's cumulative busy time now (collective starts and ends are
+ * where the rates change). */
+static void
+sample_links (Net *net)
+{
+  AfdTime now = afd_engine_now (afd_netsim_engine (net->netsim));
+  if (net->sample_ns->len > 0
+      && g_array_index (net->sample_ns, AfdTime, net->sample_ns->len - 1) == now)
+    g_array_set_size (net->sample_busy, net->sample_busy->len - net->n_links);
+  else
+    g_array_append_val (net->sample_ns, now);
+  for (guint l = 0; l < net->n_links; l++)
+    {
+      AfdLinkStats st;
+      afd_netsim_link_stats (net->netsim, l, &st);
+      g_array_append_val (net->sample_busy, st.busy_s);
+    }
+}
 
 /* Describes collective @comm of @graph for sim/collective.h. A barrier is a 4-byte all-reduce
  * (how NCCL-based frameworks implement one). */
@@ -353,6 +375,8 @@ static void
 on_collective_done (AfdNetsim *sim, gpointer user_data)
 {
   CommCtx *ctx = user_data;
+  if (ctx->net->sample_ns != NULL)
+    sample_links (ctx->net);
   afd_replay_comm_finished (ctx->net->replay, ctx->comm);
 }
 
@@ -369,11 +393,91 @@ comm_start_flow (gpointer user_data, AfdReplay *replay, const AfdOpGraph *graph,
     }
   AfdCollective coll;
   to_collective (graph, comm, &coll);
+  if (net->sample_ns != NULL)
+    sample_links (net);
   if (!afd_netsim_start_collective (net->netsim, &coll, NULL, on_collective_done,
                                     &net->ctx[comm], &net->error))
     {
       g_prefix_error (&net->error, "collective %s: ", afd_opgraph_comm (graph, comm)->name);
       afd_replay_comm_finished (replay, comm);
+    }
+}
+
+/* A link's name for the summary and the trace: "SRC->DST". */
+static char *
+link_name (const AfdCluster *cluster, guint l)
+{
+  const AfdLink *k = afd_cluster_link (cluster, l);
+  return g_strdup_printf ("%s->%s", afd_cluster_vertex_name (cluster, k->src),
+                          afd_cluster_vertex_name (cluster, k->dst));
+}
+
+/* Flow mode: the 10 busiest links of the iteration (busy = time with >= 1 flow), in the
+ * summary as "links" (ties: link order). */
+static void
+add_link_summary (cJSON *out, const AfdCluster *cluster, AfdNetsim *netsim, double iteration_s)
+{
+  guint n = afd_cluster_link_count (cluster);
+  g_autofree guint *order = g_new (guint, n);
+  g_autofree double *busy = g_new (double, n);
+  g_autofree double *bytes = g_new (double, n);
+  for (guint l = 0; l < n; l++)
+    {
+      AfdLinkStats st;
+      afd_netsim_link_stats (netsim, l, &st);
+      busy[l] = st.busy_s;
+      bytes[l] = st.bytes;
+      order[l] = l;
+    }
+  for (guint i = 1; i < n; i++)
+    for (guint j = i; j > 0 && busy[order[j - 1]] < busy[order[j]]; j--)
+      {
+        guint t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+  cJSON *links = cJSON_AddArrayToObject (out, "links");
+  for (guint i = 0; i < MIN (n, 10u) && busy[order[i]] > 0; i++)
+    {
+      guint l = order[i];
+      const AfdLink *k = afd_cluster_link (cluster, l);
+      g_autofree char *name = link_name (cluster, l);
+      cJSON *o = cJSON_CreateObject ();
+      cJSON_AddStringToObject (o, "link", name);
+      cJSON_AddBoolToObject (o, "scale_out", k->scale_out);
+      afd_json_add_number (o, "bytes", bytes[l]);
+      afd_json_add_number (o, "busy_s", busy[l]);
+      afd_json_add_number (o, "busy_fraction", iteration_s > 0 ? busy[l] / iteration_s : 0);
+      afd_json_add_number (o, "mean_bandwidth_bytes_per_s", iteration_s > 0 ? bytes[l] / iteration_s : 0);
+      cJSON_AddItemToArray (links, o);
+    }
+}
+
+/* Flow mode: one counter per link that carried traffic, on a "network" process after the
+ * GPUs: the fraction of each sampling interval the link was busy. */
+static void
+write_link_counters (AfdTraceWriter *w, const AfdCluster *cluster, const Net *net, guint pid)
+{
+  guint ns = net->sample_ns->len;
+  if (ns == 0)
+    return;
+  afd_trace_writer_process_name (w, pid, "network links");
+  const double *b = (const double *) net->sample_busy->data;
+  for (guint l = 0; l < net->n_links; l++)
+    {
+      if (b[(gsize) (ns - 1) * net->n_links + l] <= 0)
+        continue;
+      g_autofree char *name = link_name (cluster, l);
+      for (guint i = 0; i + 1 < ns; i++)
+        {
+          AfdTime t0 = g_array_index (net->sample_ns, AfdTime, i);
+          AfdTime t1 = g_array_index (net->sample_ns, AfdTime, i + 1);
+          double d = b[(gsize) (i + 1) * net->n_links + l] - b[(gsize) i * net->n_links + l];
+          double v = t1 > t0 ? d / afd_time_to_seconds (t1 - t0) : 0;
+          afd_trace_writer_counter (w, pid, name, "busy", t0, MIN (MAX (v, 0.0), 1.0));
+        }
+      afd_trace_writer_counter (w, pid, name, "busy", g_array_index (net->sample_ns, AfdTime,
+                                                                     ns - 1), 0);
     }
 }
 
@@ -454,9 +558,10 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   Pricing pricing = { costs, in.gpu };
   g_autoptr (AfdNetwork) network = afd_network_new (cluster);
   g_autoptr (AfdNetsim) netsim = NULL;
-  Net net = { network, NULL, NULL, NULL, NULL };
+  Net net = { network, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
   AfdReplayConfig config = { .op_time = price, .op_time_data = &pricing };
   g_autofree CommCtx *ctx = NULL;
+  g_autoptr (GArray) sample_ns_owner = NULL, sample_busy_owner = NULL;
   if (strcmp (self->network, "flow") == 0)
     {
       guint n = afd_opgraph_n_comms (graph);
@@ -469,6 +574,12 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
         }
       netsim = afd_netsim_new (network, engine);
       net.netsim = netsim;
+      net.n_links = afd_cluster_link_count (cluster);
+      if (self->trace != NULL)
+        {
+          net.sample_ns = sample_ns_owner = g_array_new (FALSE, FALSE, sizeof (AfdTime));
+          net.sample_busy = sample_busy_owner = g_array_new (FALSE, FALSE, sizeof (double));
+        }
       ctx = g_new (CommCtx, MAX (n, 1u));
       for (guint c = 0; c < n; c++)
         ctx[c] = (CommCtx) { &net, c };
@@ -496,6 +607,8 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   AfdMetrics m;
   afd_metrics_compute (replay, graph, &in, &m);
   cJSON *out = afd_metrics_to_json (replay, graph, &in, &m);
+  if (netsim != NULL)
+    add_link_summary (out, cluster, netsim, m.iteration_time_s);
   if (self->trace != NULL)
     {
       g_autofree char *tp = trace_path (self, run->label);
@@ -506,6 +619,8 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
           return NULL;
         }
       afd_replay_write_trace (replay, w);
+      if (net.sample_ns != NULL)
+        write_link_counters (w, cluster, &net, afd_opgraph_n_gpus (graph));
       if (!afd_trace_writer_close (w, error))
         {
           cJSON_Delete (out);
