@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "backends/cuda/cuda-calibrate.h"
+#include "backends/cuda/cuda-exec.h"
 #include "sim/error.h"
 
 #define NOT_BUILT "afdsim was built without --enable-cuda (reconfigure with --enable-cuda " \
@@ -31,6 +32,14 @@ afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
 cJSON *
 afd_cuda_verify (const char *profile_path, const AfdCudaCalibrateOptions *options,
                  GError **error)
+{
+  g_set_error_literal (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE, NOT_BUILT);
+  return NULL;
+}
+
+/* Fails at once: no CUDA in this build (real execution, backends/cuda/cuda-exec.c). */
+AfdCudaExecResult *
+afd_cuda_exec (const AfdExecPlan *plan, const AfdCudaExecOptions *options, GError **error)
 {
   g_set_error_literal (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE, NOT_BUILT);
   return NULL;

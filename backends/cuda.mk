@@ -6,6 +6,8 @@ libafdsim_a_SOURCES += \
 	%reldir%/profile.h %reldir%/profile.c \
 	%reldir%/cmd-calibrate.h %reldir%/cmd-calibrate.c \
 	%reldir%/cuda/cuda-calibrate.h \
+	%reldir%/cuda/cuda-exec.h %reldir%/cuda/exec-plan.c \
+	%reldir%/cmd-validate.h %reldir%/cmd-validate.c \
 	$(NULL)
 if ENABLE_CUDA
 libafdsim_a_SOURCES += \
@@ -13,13 +15,16 @@ libafdsim_a_SOURCES += \
 	%reldir%/cuda/cuda-context.c %reldir%/cuda/cuda-gemm.c \
 	%reldir%/cuda/cuda-attention.c %reldir%/cuda/cuda-calibrate.c \
 	%reldir%/cuda/cuda-backend.c \
+	%reldir%/cuda/exec-private.h %reldir%/cuda/cuda-exec.c \
 	$(NULL)
 if WITH_NCCL
-libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl.c
+libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl.c %reldir%/cuda/exec-nccl.c
 else
-libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl-none.c
+libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda/exec-nccl-none.c
 endif
 else
 libafdsim_a_SOURCES += %reldir%/cuda-stub.c
 endif
 EXTRA_DIST += %reldir%/cuda/cuda-nccl.c %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda-stub.c
+EXTRA_DIST += %reldir%/cuda/exec-private.h %reldir%/cuda/cuda-exec.c %reldir%/cuda/exec-nccl.c \
+	%reldir%/cuda/exec-nccl-none.c

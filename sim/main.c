@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backends/cmd-calibrate.h"
+#include "backends/cmd-validate.h"
 #include "backends/registry.h"
 #include "models/registry.h"
 #include "models/roofline.h"
@@ -40,7 +41,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
-  &afd_command_run,
+  &afd_command_run_backend, /* sim/cmd-run.c's run, or --backend cuda */
   &afd_command_compare,
   &afd_command_bench_strategies,
   &afd_command_sweep,
@@ -53,6 +54,7 @@ static const AfdCommand *const commands[] = {
   &afd_command_show_model,
   &afd_command_roofline,
   &afd_command_calibrate,
+  &afd_command_validate,
   &command_help,
   &command_version,
   NULL,

@@ -34,3 +34,4 @@ include tests/cuda.mk
 include tests/strategies.mk
 include tests/robustness.mk
 include tests/sweep.mk
+include tests/exec.mk
