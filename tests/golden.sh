@@ -11,7 +11,7 @@ src=${top_srcdir:-.}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 norm() {
-  sed -E 's/^([[:space:]]*"(version|git_revision)":[[:space:]]*)"[^"]*"/\1"X"/' "$1"
+  sed -E 's/^([[:space:]]*"(version|git_revision|features)":[[:space:]]*)"[^"]*"/\1"X"/' "$1"
 }
 status=0
 n=0
