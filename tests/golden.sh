@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # golden.sh - for every experiments/<x>/ with expected/summary.json: run `afdsim run` on its
 # experiment.json (fixed seed inside) and compare the summary byte for byte, after replacing
-# provenance.version and provenance.git_revision by "X" on both sides (they change with every
-# commit; everything else, input SHA-256 included, must match). Update an expected file with:
+# provenance.version, git_revision and features by "X" on both sides (they change with every
+# commit or configuration; everything else, input SHA-256 included, must match). Update an expected file with:
 #   afdsim run experiments/<x>/experiment.json -q --json experiments/<x>/expected/summary.json
 set -u
 afdsim=${AFDSIM:-./afdsim}
