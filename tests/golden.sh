@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # golden.sh - for every experiments/<x>/ with expected/summary.json: run `afdsim run` on its
-# experiment.json (fixed seed inside) and compare the summary byte for byte, after replacing
+# experiment.json (fixed seed inside; traces go to a temporary folder) and compare the
+# summary byte for byte, after replacing
 # provenance.version, git_revision and features by "X" on both sides (they change with every
 # commit or configuration; everything else, input SHA-256 included, must match). Update an expected file with:
 #   afdsim run experiments/<x>/experiment.json -q --json experiments/<x>/expected/summary.json
@@ -19,7 +20,8 @@ for exp in "$src"/experiments/*/; do
   [ -f "$exp/expected/summary.json" ] || continue
   name=$(basename "$exp")
   n=$((n + 1))
-  if ! "$afdsim" run "$exp/experiment.json" -q --json "$tmp/$name.json"; then
+  if ! "$afdsim" run "$exp/experiment.json" -q --json "$tmp/$name.json" \
+      --trace "$tmp/$name-trace.json"; then
     echo "golden: $name: afdsim failed"
     status=1
     continue
