@@ -16,6 +16,9 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "models/registry.h"
 #include "models/strategy-common.h"
 #include "sim/error.h"
@@ -24,9 +27,11 @@
 typedef struct {
   gint64 ep;
   gint64 micro_batches;
+  gboolean two_stage; /* node-limited two-stage dispatch/combine */
+  gint64 node_limit;  /* most nodes a token is sent to (0: no limit) */
 } Ep;
 
-static const char *const ep_keys[] = { "ep", "micro_batches", NULL };
+static const char *const ep_keys[] = { "ep", "micro_batches", "dispatch", "node_limit", NULL };
 
 static gpointer
 ep_create (const cJSON *params, GError **error)
@@ -35,11 +40,22 @@ ep_create (const cJSON *params, GError **error)
   if (!afd_json_check_object (params, &where, ep_keys, error))
     return NULL;
   g_autofree Ep *s = g_new0 (Ep, 1);
+  g_autofree char *dispatch = g_strdup ("flat");
   s->micro_batches = 2;
   if (!afd_json_get_int (params, &where, "ep", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->ep, error)
       || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 2,
-                            &s->micro_batches, error))
+                            &s->micro_batches, error)
+      || !afd_json_get_int (params, &where, "node_limit", AFD_JSON_OPTIONAL, 0, 1 << 16,
+                            &s->node_limit, error)
+      || !afd_json_get_string (params, &where, "dispatch", AFD_JSON_OPTIONAL, &dispatch, error))
     return NULL;
+  if (strcmp (dispatch, "flat") != 0 && strcmp (dispatch, "two-stage") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "strategy options: dispatch: '%s' is not 'flat' or 'two-stage'", dispatch);
+      return NULL;
+    }
+  s->two_stage = strcmp (dispatch, "two-stage") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -47,8 +63,10 @@ static void
 ep_describe (gpointer state, GString *out)
 {
   const Ep *s = state;
-  g_string_append_printf (out, "ep=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT, s->ep,
-                          s->micro_batches);
+  g_string_append_printf (out, "ep=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT
+                          " dispatch=%s node_limit=%" G_GINT64_FORMAT,
+                          s->ep, s->micro_batches, s->two_stage ? "two-stage" : "flat",
+                          s->node_limit);
 }
 
 /* Adds one all-to-all-v over @group whose members wait for their GPU's compute tail. */
@@ -61,6 +79,102 @@ add_a2a (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *gr
     deps[i] = afd_opgraph_stream_tail (g, group[i], AFD_OPGRAPH_STREAM_COMPUTE);
   return afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, name, layer, mb, group, n, 0, pairs, deps,
                                out_ops);
+}
+
+/* What one dispatch or combine exchanges: pairs each GPU receives (recv[d]) and tokens each
+ * GPU sends (tok[i]), for one layer and micro-batch. */
+typedef struct {
+  guint n, gpn, top_k;
+  gint64 node_limit;
+  const guint64 *recv;
+  const guint64 *tok;
+} Exchange;
+
+/* Expected fraction of a source's tokens that reach node @d (two-stage): a token's k pairs
+ * land on node d with probability q_d (d's share of all pairs), so it reaches d with
+ * probability 1 - (1 - q_d)^k; with a node limit M the hits of a token are scaled so that
+ * their sum is at most M. */
+static void
+node_hits (const Exchange *x, double *out_hit)
+{
+  guint N = x->n / x->gpn;
+  double total = 0, sum = 0;
+  for (guint d = 0; d < x->n; d++)
+    total += (double) x->recv[d];
+  for (guint b = 0; b < N; b++)
+    {
+      double q = 0;
+      for (guint j = 0; j < x->gpn; j++)
+        q += (double) x->recv[b * x->gpn + j];
+      q = total > 0 ? q / total : 0;
+      out_hit[b] = 1 - pow (1 - q, x->top_k);
+      sum += out_hit[b];
+    }
+  if (x->node_limit > 0 && sum > (double) x->node_limit)
+    for (guint b = 0; b < N; b++)
+      out_hit[b] *= (double) x->node_limit / sum;
+}
+
+/* Two-stage exchange (DeepSeek node-limited all-to-all): a rail stage among the GPUs of one
+ * local rank across nodes carrying each token once per destination node, and a node stage
+ * (NVLink) carrying each pair to the GPU of its expert. Dispatch runs rail then node; combine
+ * runs node then rail (outputs are summed inside the node before crossing the network).
+ * @out_ops[i]: GPU i's member op of the last stage. */
+static void
+add_two_stage (AfdOpGraph *g, const Exchange *x, gboolean combine, double unit, guint layer,
+               guint mb, guint *out_ops)
+{
+  guint N = x->n / x->gpn, gpn = x->gpn;
+  g_autofree double *hit = g_new (double, N);
+  node_hits (x, hit);
+  g_autofree guint *grp = g_new (guint, MAX (N, gpn));
+  g_autofree guint *ops = g_new (guint, MAX (N, gpn));
+  g_autofree double *pairs = g_new0 (double, (gsize) MAX (N, gpn) * MAX (N, gpn));
+  for (guint stage = 0; stage < 2; stage++)
+    {
+      gboolean rail = (stage == 0) != combine;
+      if (rail)
+        for (guint r = 0; r < gpn; r++)
+          {
+            for (guint a = 0; a < N; a++)
+              grp[a] = a * gpn + r;
+            for (guint a = 0; a < N; a++)
+              for (guint b = 0; b < N; b++)
+                {
+                  /* Dispatch: a's tokens to node b; combine: b's outputs for a's tokens. */
+                  guint src = combine ? b : a, dst = combine ? a : b;
+                  pairs[(gsize) src * N + dst]
+                      = a == b ? 0 : (double) x->tok[grp[a]] * hit[b] * unit;
+                }
+            g_autofree guint *deps = g_new (guint, N);
+            for (guint a = 0; a < N; a++)
+              deps[a] = afd_opgraph_stream_tail (g, grp[a], AFD_OPGRAPH_STREAM_COMPUTE);
+            afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, combine ? "combine_rail" : "dispatch_rail",
+                                  layer, mb, grp, N, 0, pairs, deps, ops);
+            for (guint a = 0; a < N; a++)
+              out_ops[grp[a]] = ops[a];
+          }
+      else
+        for (guint b = 0; b < N; b++)
+          {
+            for (guint j = 0; j < gpn; j++)
+              grp[j] = b * gpn + j;
+            for (guint i = 0; i < gpn; i++)
+              for (guint j = 0; j < gpn; j++)
+                {
+                  double v = i == j ? 0
+                                    : (double) afd_strategy_share (x->recv[grp[j]], gpn, i) * unit;
+                  pairs[combine ? (gsize) j * gpn + i : (gsize) i * gpn + j] = v;
+                }
+            g_autofree guint *deps = g_new (guint, gpn);
+            for (guint j = 0; j < gpn; j++)
+              deps[j] = afd_opgraph_stream_tail (g, grp[j], AFD_OPGRAPH_STREAM_COMPUTE);
+            afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, combine ? "combine_node" : "dispatch_node",
+                                  layer, mb, grp, gpn, 0, pairs, deps, ops);
+            for (guint j = 0; j < gpn; j++)
+              out_ops[grp[j]] = ops[j];
+          }
+    }
 }
 
 static gboolean
@@ -82,6 +196,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
                    "batch %" G_GUINT64_FORMAT " is smaller than ep %u x %u micro-batches: some "
                    "GPUs would have no sequences",
                    in->batch, n, M);
+      return FALSE;
+    }
+  if (s->two_stage && (n % in->gpus_per_node != 0 || n / in->gpus_per_node < 2))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "dispatch two-stage needs ep (%u) to be whole nodes of %u GPUs, at least 2", n,
+                   in->gpus_per_node);
       return FALSE;
     }
   guint E = llm->n_routed_experts;
@@ -106,6 +227,8 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   g_autofree guint64 *local = g_new0 (guint64, (gsize) n * W);
   g_autofree guint *count = g_new0 (guint, n);
   g_autofree guint64 *recv = g_new0 (guint64, n);
+  g_autofree guint64 *tok = g_new0 (guint64, n);
+  Exchange x = { n, in->gpus_per_node, MAX (llm->top_k, 1u), s->node_limit, recv, tok };
   AfdLlmParams p;
   afd_llm_params (llm, &p);
   double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
@@ -170,7 +293,12 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
               for (guint i = 0; i < n; i++)
                 pairs[(gsize) i * n + d] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * db;
             }
-          add_a2a (g, "dispatch", l, mb, group, n, pairs, disp_ops + mb * n);
+          for (guint i = 0; i < n; i++)
+            tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
+          if (s->two_stage)
+            add_two_stage (g, &x, FALSE, db, l, mb, disp_ops + mb * n);
+          else
+            add_a2a (g, "dispatch", l, mb, group, n, pairs, disp_ops + mb * n);
         }
       if (!is_moe)
         continue;
@@ -198,7 +326,12 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           for (guint d = 0; d < n; d++)
             for (guint i = 0; i < n; i++)
               pairs[(gsize) d * n + i] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * cb;
-          add_a2a (g, "combine", l, mb, group, n, pairs, comb_ops + mb * n);
+          for (guint i = 0; i < n; i++)
+            tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
+          if (s->two_stage)
+            add_two_stage (g, &x, TRUE, cb, l, mb, comb_ops + mb * n);
+          else
+            add_a2a (g, "combine", l, mb, group, n, pairs, comb_ops + mb * n);
         }
     }
   /* LM head of every micro-batch on its own GPU (one logit row per sequence). */

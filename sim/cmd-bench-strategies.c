@@ -5,8 +5,9 @@
  *
  * Cases: the default experiment (experiments/seeds-headline, three strategies, median of
  * --repeat runs), and DeepSeek-V3 decode with EP320 (h800-x40, 61 layers, 2 micro-batches,
- * 64 sequences per GPU, context 4096) with the analytic network, and with --flow also with the
- * flow-level network. Peak memory is the process's maximum resident set (getrusage) after the
+ * 64 sequences per GPU, context 4096): flat all-to-all-v with the analytic network, and
+ * DeepSeek's two-stage node-limited dispatch (4 nodes) with the analytic and the flow-level
+ * network (--quick skips the flow case; --flat-flow adds the flat one, minutes). Peak memory is the process's maximum resident set (getrusage) after the
  * case, so it only grows from case to case. Prints a table, or JSON with --json.
  */
 #include "config.h"
@@ -69,12 +70,13 @@ typedef struct {
 static int
 bench_strategies (int argc, char **argv, GError **error)
 {
-  gboolean json = FALSE, flow = FALSE;
+  gboolean json = FALSE, quick = FALSE, flat_flow = FALSE;
   g_autofree char *repeat_text = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL },
-    { "flow", 0, 0, G_OPTION_ARG_NONE, &flow, "also time DeepSeek-V3 EP320 with --network flow",
-      NULL },
+    { "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "skip the flow-network case", NULL },
+    { "flat-flow", 0, 0, G_OPTION_ARG_NONE, &flat_flow,
+      "also the flat all-to-all-v on the flow network (minutes)", NULL },
     { "repeat", 0, 0, G_OPTION_ARG_STRING, &repeat_text, "runs of the default experiment (5)",
       "N" },
     { NULL },
@@ -94,33 +96,51 @@ bench_strategies (int argc, char **argv, GError **error)
       return 1;
     }
 
-  Case cases[3];
+  Case cases[5];
   guint n = 0;
   g_autoptr (AfdExperiment) headline = afd_experiment_load ("seeds-headline", error);
   if (headline == NULL)
     return 1;
+  /* Time the simulation, not trace files written into the current folder. */
+  g_clear_pointer (&headline->trace, g_free);
   cases[n] = (Case) { "default experiment (3 strategies, 16 GPUs)", 0, 0, 0, 0.1 };
   cases[n].wall_s = time_experiment (headline, (guint) repeat, &cases[n].tpot_s, error);
   if (cases[n].wall_s < 0)
     return 1;
   cases[n++].peak_rss_bytes = peak_rss_bytes ();
 
-  for (guint k = 0; k < (flow ? 2u : 1u); k++)
+  /* DeepSeek-V3 EP320 variants: (two-stage dispatch, flow network). */
+  static const struct {
+    gboolean two_stage, flow;
+    const char *name;
+    double limit_s;
+  } ds_cases[] = {
+    { FALSE, FALSE, "deepseek-v3 EP320, flat a2a-v, analytic network", 1.0 },
+    { TRUE, FALSE, "deepseek-v3 EP320, two-stage, analytic network", 1.0 },
+    { TRUE, TRUE, "deepseek-v3 EP320, two-stage, flow network", 10.0 },
+    { FALSE, TRUE, "deepseek-v3 EP320, flat a2a-v, flow network", 10.0 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (ds_cases); k++)
     {
+      if ((ds_cases[k].flow && quick) || (ds_cases[k].flow && !ds_cases[k].two_stage && !flat_flow))
+        continue;
       g_autoptr (AfdExperiment) ds = afd_experiment_new ();
       g_free (ds->cluster), ds->cluster = g_strdup ("h800-x40");
       g_free (ds->model), ds->model = g_strdup ("deepseek-v3");
       ds->batch = 320 * 64;
       ds->context_tokens = 4096;
-      if (k == 1)
+      if (ds_cases[k].flow)
         g_free (ds->network), ds->network = g_strdup ("flow");
       cJSON *o = cJSON_CreateObject ();
       cJSON_AddNumberToObject (o, "ep", 320);
       cJSON_AddNumberToObject (o, "micro_batches", 2);
+      if (ds_cases[k].two_stage)
+        {
+          cJSON_AddStringToObject (o, "dispatch", "two-stage");
+          cJSON_AddNumberToObject (o, "node_limit", 4);
+        }
       afd_experiment_add_run (ds, "ep320", "ep", o);
-      cases[n] = (Case) { k == 0 ? "deepseek-v3 EP320 decode, analytic network"
-                                 : "deepseek-v3 EP320 decode, flow network",
-                          0, 0, 0, k == 0 ? 1.0 : 10.0 };
+      cases[n] = (Case) { ds_cases[k].name, 0, 0, 0, ds_cases[k].limit_s };
       cases[n].wall_s = time_experiment (ds, 1, &cases[n].tpot_s, error);
       if (cases[n].wall_s < 0)
         return 1;
@@ -144,10 +164,10 @@ bench_strategies (int argc, char **argv, GError **error)
       printf ("%s\n", text);
       return 0;
     }
-  printf ("%-46s %10s %10s %14s %12s\n", "case", "wall s", "target s", "sim TPOT ms",
+  printf ("%-50s %10s %10s %14s %12s\n", "case", "wall s", "target s", "sim TPOT ms",
           "peak RSS MB");
   for (guint i = 0; i < n; i++)
-    printf ("%-46s %10.4f %10.1f %14.3f %12.1f\n", cases[i].name, cases[i].wall_s,
+    printf ("%-50s %10.4f %10.1f %14.3f %12.1f\n", cases[i].name, cases[i].wall_s,
             cases[i].limit_s, cases[i].tpot_s * 1e3, cases[i].peak_rss_bytes / 1e6);
   return 0;
 }
