@@ -290,8 +290,11 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
               recv[d] = 0;
               for (guint k = 0; k < count[d]; k++)
                 recv[d] += local[(gsize) d * W + k];
+              /* share (recv[d], n, (i + d) % n), inlined: this loop runs n^2 times. */
+              double base = (double) (recv[d] / n) * db, extra = db;
+              guint64 rem = recv[d] % n;
               for (guint i = 0; i < n; i++)
-                pairs[(gsize) i * n + d] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * db;
+                pairs[(gsize) i * n + d] = base + ((i + d) % n < rem ? extra : 0);
             }
           for (guint i = 0; i < n; i++)
             tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
@@ -324,8 +327,12 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
             }
           /* Combine: the transpose of this micro-batch's dispatch, in the combine dtype. */
           for (guint d = 0; d < n; d++)
-            for (guint i = 0; i < n; i++)
-              pairs[(gsize) d * n + i] = (double) afd_strategy_share (recv[d], n, (i + d) % n) * cb;
+            {
+              double base = (double) (recv[d] / n) * cb;
+              guint64 rem = recv[d] % n;
+              for (guint i = 0; i < n; i++)
+                pairs[(gsize) d * n + i] = base + ((i + d) % n < rem ? cb : 0);
+            }
           for (guint i = 0; i < n; i++)
             tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)

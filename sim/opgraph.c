@@ -268,6 +268,21 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
   g_array_append_val (self->comms, c);
   g_array_append_vals (self->member_gpus, gpus, n_members);
 
+  /* All-to-all-v: every member's off-diagonal row and column sums in one pass. */
+  g_autofree double *row = NULL, *col = NULL;
+  if (pair_bytes != NULL)
+    {
+      row = g_new0 (double, n_members);
+      col = g_new0 (double, n_members);
+      for (guint i = 0; i < n_members; i++)
+        for (guint j = 0; j < n_members; j++)
+          if (i != j)
+            {
+              double v = pair_bytes[(gsize) i * n_members + j];
+              row[i] += v;
+              col[j] += v;
+            }
+    }
   for (guint m = 0; m < n_members; m++)
     {
       g_return_val_if_fail (gpus[m] < self->n_gpus, AFD_OPGRAPH_NONE);
@@ -283,7 +298,13 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
       op.payload = AFD_OPGRAPH_NONE;
       op.comm = comm;
       op.member = m;
-      afd_opgraph_member_bytes (self, comm, m, &op.send_bytes, &op.recv_bytes);
+      if (pair_bytes != NULL)
+        {
+          op.send_bytes = row[m];
+          op.recv_bytes = col[m];
+        }
+      else
+        afd_opgraph_member_bytes (self, comm, m, &op.send_bytes, &op.recv_bytes);
       guint id = append_op (self, &op);
       g_array_append_val (self->member_ops, id);
       if (member_deps != NULL)
