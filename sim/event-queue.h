@@ -88,9 +88,12 @@ afd_event_queue_before (const AfdQueueKey *a, const AfdQueueKey *b)
 #endif
 }
 
-/* Moves @key down from the hole at @i to its place; the heap holds @n keys. */
+/* Moves @key down from the hole at @i to its place; the heap holds @n keys. When a child
+ * moves up into the root, its payload in @pool is prefetched: it is the next event to run,
+ * and the rest of the sift hides the load. */
 static inline void
-afd_event_queue_sift_down (AfdQueueKey *heap, gsize n, gsize i, AfdQueueKey key)
+afd_event_queue_sift_down (AfdQueueKey *heap, gsize n, gsize i, AfdQueueKey key,
+                           const AfdEvent *pool)
 {
   for (;;)
     {
@@ -117,6 +120,8 @@ afd_event_queue_sift_down (AfdQueueKey *heap, gsize n, gsize i, AfdQueueKey key)
       if (!afd_event_queue_before (&heap[best], &key))
         break;
       heap[i] = heap[best];
+      if (i == 0)
+        __builtin_prefetch (&pool[(guint32) heap[0].tie]);
       i = best;
     }
   heap[i] = key;
@@ -186,7 +191,7 @@ afd_event_queue_remove_top (AfdEventQueue *self)
   self->free_slots[self->n_free++] = afd_event_queue_key_slot (&self->heap[0]);
   gsize n = --self->len;
   if (n > 0)
-    afd_event_queue_sift_down (self->heap, n, 0, self->heap[n]);
+    afd_event_queue_sift_down (self->heap, n, 0, self->heap[n], self->pool);
 }
 
 /**
@@ -222,7 +227,7 @@ afd_event_queue_replace_top (AfdEventQueue *self, AfdTime time_ns, const AfdEven
   guint32 slot = afd_event_queue_key_slot (&self->heap[0]);
   self->pool[slot] = *event;
   AfdQueueKey key = { time_ns, afd_event_queue_next_tie (self, slot) };
-  afd_event_queue_sift_down (self->heap, self->len, 0, key);
+  afd_event_queue_sift_down (self->heap, self->len, 0, key, self->pool);
 }
 
 /* Returns: the number of events waiting. */
