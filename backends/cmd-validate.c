@@ -23,9 +23,11 @@
 
 #include "backends/cmd-validate.h"
 #include "backends/cuda/cuda-exec.h"
+#include "backends/profile.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
 #include "sim/commands.h"
+#include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/json.h"
@@ -193,6 +195,7 @@ typedef struct {
   AfdCostModel *costs;
   const AfdGpuSpec *gpu;
   AfdNetwork *network;
+  AfdProfile *profile; /* (nullable): collectives priced by its α-β fits instead */
 } Sim;
 
 static gboolean
@@ -256,6 +259,40 @@ sim_comm_time (gpointer user_data, const AfdOpGraph *graph, guint comm, double *
       coll.bytes = 4;
       break;
     }
+  if (s->profile != NULL)
+    {
+      static const char *const names[] = { [AFD_COMM_ALL_REDUCE] = "all_reduce",
+                                           [AFD_COMM_ALL_GATHER] = "all_gather",
+                                           [AFD_COMM_REDUCE_SCATTER] = "reduce_scatter",
+                                           [AFD_COMM_BROADCAST] = "broadcast",
+                                           [AFD_COMM_ALL_TO_ALL] = "all_to_all",
+                                           [AFD_COMM_SEND_RECV] = "send_recv",
+                                           [AFD_COMM_BARRIER] = "all_reduce" };
+      double size = c->pattern == AFD_COMM_BARRIER ? 4 : c->bytes;
+      if (c->pattern == AFD_COMM_ALL_TO_ALL && c->has_pairs)
+        {
+          /* nccl-tests' size: everything one rank sends, its own chunk included; the busiest
+           * member (sent or received) sets the time. */
+          const double *p = coll.matrix_bytes;
+          guint n = c->n_members;
+          size = 0;
+          for (guint i = 0; i < n; i++)
+            {
+              double row = 0, col = 0;
+              for (guint j = 0; j < n; j++)
+                if (j != i)
+                  row += p[i * n + j], col += p[j * n + i];
+              size = MAX (size, MAX (row, col) * n / (n - 1.0));
+            }
+        }
+      if (!afd_profile_collective_time (s->profile, names[c->pattern], c->n_members,
+                                        MAX (size, 1.0), out_seconds, error))
+        {
+          g_prefix_error (error, "collective %s: ", c->name);
+          return FALSE;
+        }
+      return TRUE;
+    }
   if (!afd_collective_time_analytic (s->network, &coll, NULL, NULL, out_seconds, error))
     {
       g_prefix_error (error, "collective %s: ", c->name);
@@ -275,7 +312,16 @@ simulate (const AfdOpGraph *graph, const AfdCluster *cluster, const char *spec, 
   if (costs == NULL)
     return FALSE;
   g_autoptr (AfdNetwork) network = afd_network_new (cluster);
-  Sim s = { costs, afd_cluster_gpu_spec (cluster), network };
+  g_autoptr (AfdProfile) profile = NULL;
+  if (g_str_has_prefix (spec, "profile:"))
+    {
+      /* A calibrated run prices collectives from the same profile (its α-β fits). */
+      g_autofree char *path = afd_data_resolve ("topologies/profiles", "profile",
+                                                spec + strlen ("profile:"), error);
+      if (path == NULL || (profile = afd_profile_load (path, error)) == NULL)
+        return FALSE;
+    }
+  Sim s = { costs, afd_cluster_gpu_spec (cluster), network, profile };
   AfdReplayConfig config = { .op_time = sim_price, .op_time_data = &s,
                              .comm_time = sim_comm_time, .comm_time_data = &s };
   g_autoptr (AfdEngine) engine = afd_engine_new (seed);
@@ -292,6 +338,8 @@ simulate (const AfdOpGraph *graph, const AfdCluster *cluster, const char *spec, 
   *out_makespan_s = (double) afd_replay_makespan (replay) * 1e-9;
   g_autoptr (GString) desc = g_string_new (NULL);
   afd_cost_model_describe (costs, desc);
+  g_string_append (desc, profile != NULL ? "; collectives: the profile's alpha-beta fits"
+                                         : "; collectives: analytic network model");
   *out_desc = g_string_free (g_steal_pointer (&desc), FALSE);
   return TRUE;
 }
@@ -489,6 +537,7 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
       afd_json_add_number (r, "iteration_min_s", real->iteration_min_s);
       afd_json_add_number (r, "iteration_max_s", real->iteration_max_s);
       afd_json_add_number (r, "gate_timeouts", real->gate_timeouts);
+      afd_json_add_number (r, "blocker_iterations", real->blocker_iterations);
       cJSON *its = cJSON_AddArrayToObject (r, "iteration_s");
       for (guint i = 0; i < real->iterations; i++)
         cJSON_AddItemToArray (its, cJSON_CreateNumber (real->iteration_s[i]));

@@ -71,8 +71,8 @@ Test (exec_plan, grouped_gemm_uses_routed_counts)
 }
 
 /* Decode attention (GQA 32/8 heads, 16 sequences, context 2048) runs over 16·8 problems of
- * 4 query rows and 2049 KV rows; it owns K and V caches of 2·128·2049·128 bf16 elements and
- * S rows are padded to 2112 (a multiple of 64). */
+ * 4 query rows and 2049 KV rows rounded up to a 16-token block (2064); it owns K and V caches
+ * of 2·128·2064·128 bf16 elements and S rows are padded to 2112 (a multiple of 64). */
 Test (exec_plan, attention_decode_shape)
 {
   g_autoptr (AfdOpGraph) g = afd_opgraph_new (1);
@@ -86,10 +86,10 @@ Test (exec_plan, attention_decode_shape)
   cr_assert_eq (p->kind, AFD_EXEC_ATTENTION);
   cr_assert_eq (p->attn_problems, 128);
   cr_assert_eq (p->attn_rows, 4);
-  cr_assert_eq (p->attn_kv_len, 2049);
+  cr_assert_eq (p->attn_kv_len, 2064);
   cr_assert_eq (p->attn_ld_s, 2112);
   cr_assert_not (p->attn_shared_kv);
-  cr_assert_eq (p->kv_bytes, G_GUINT64_CONSTANT (2) * 128 * 2049 * 128 * 2);
+  cr_assert_eq (p->kv_bytes, G_GUINT64_CONSTANT (2) * 128 * 2064 * 128 * 2);
   cr_assert_eq (p->scratch_bytes, G_GUINT64_CONSTANT (128) * 4 * (128 + 2112 + 128) * 2);
 }
 

@@ -34,7 +34,11 @@
 #include "backends/cuda/exec-private.h"
 
 /* The gate opens at this deadline even if the host has not finished enqueueing. */
-#define GATE_DEADLINE_S 5.0
+#define GATE_DEADLINE_S 2.0
+/* Fallback when the gate cannot be used: device copies of this many bytes each (from the
+ * context's blocker buffer) ahead of the barrier, as many as cover the host's enqueue time. */
+#define BLOCKER_COPY_BYTES ((size_t) 128 << 20)
+#define BLOCKER_MAX_COPIES 4000u
 
 /* One prepared cuBLASLt GEMM shape. */
 typedef struct {
@@ -77,6 +81,9 @@ typedef struct {
   GHashTable *shapes; /* "gpu dtype m n k" -> LtGemm* */
   AfdExecComms *comms;
   Gate gate;
+  gboolean ungated;   /* the gate timed out once: later iterations use the blocker copies */
+  double enqueue_s;   /* the longest host enqueue time seen, seconds */
+  double copy_s;      /* measured time of one blocker copy, seconds (0: not yet measured) */
 } Exec;
 
 /* Frees one LtGemm. */
@@ -341,19 +348,65 @@ wait_all (Exec *x, GError **error)
     }
 }
 
-/* Enqueues one iteration behind the gate, opens it and waits. */
+/* Measures one blocker copy on GPU 0 (for sizing the fallback's chain). */
 static gboolean
-run_iteration (Exec *x, GError **error)
+measure_copy (Exec *x, GError **error)
 {
+  AfdCudaContext *ctx = x->gpus[0].ctx;
+  cudaEvent_t a = NULL, b = NULL;
+  float ms = 0;
+  AFD_CUDA_CHECK (cudaSetDevice (0), error, FALSE);
+  AFD_CUDA_CHECK (cudaEventCreate (&a), error, FALSE);
+  AFD_CUDA_CHECK (cudaEventCreate (&b), error, (cudaEventDestroy (a), FALSE));
+  size_t half = MIN (BLOCKER_COPY_BYTES, ctx->blocker_bytes / 2);
+  cudaError_t st = cudaEventRecord (a, ctx->stream);
+  for (guint i = 0; st == cudaSuccess && i < 8; i++)
+    st = cudaMemcpyAsync ((char *) ctx->blocker + half, ctx->blocker, half,
+                          cudaMemcpyDeviceToDevice, ctx->stream);
+  if (st == cudaSuccess)
+    st = cudaEventRecord (b, ctx->stream);
+  if (st == cudaSuccess)
+    st = cudaEventSynchronize (b);
+  if (st == cudaSuccess)
+    st = cudaEventElapsedTime (&ms, a, b);
+  cudaEventDestroy (a);
+  cudaEventDestroy (b);
+  AFD_CUDA_CHECK (st, error, FALSE);
+  x->copy_s = MAX (ms * 1e-3 / 8, 1e-6);
+  return TRUE;
+}
+
+/* Enqueues one iteration behind the gate (or, @gated FALSE, directly; or, after a gate
+ * timeout, behind a chain of device copies sized from the host's enqueue time), lets it run
+ * and waits. */
+static gboolean
+run_iteration (Exec *x, gboolean gated, GError **error)
+{
+  gint64 t0_us = g_get_monotonic_time ();
   g_atomic_int_set (&x->gate.open, 0);
   g_atomic_int_set (&x->gate.timed_out, 0);
-  x->gate.deadline_us = g_get_monotonic_time () + (gint64) (GATE_DEADLINE_S * 1e6);
-  for (guint g = 0; g < x->n_gpus; g++)
+  x->gate.deadline_us = t0_us + (gint64) (GATE_DEADLINE_S * 1e6);
+  if (gated && x->ungated && x->copy_s == 0 && !measure_copy (x, error))
+    return FALSE;
+  for (guint g = 0; g < x->n_gpus && gated; g++)
     {
+      AfdCudaContext *ctx = x->gpus[g].ctx;
       AFD_CUDA_CHECK (cudaSetDevice ((int) g), error, FALSE);
-      AFD_CUDA_CHECK (cudaLaunchHostFunc (x->gpus[g].io.streams[AFD_OPGRAPH_STREAM_COMPUTE],
-                                          gate_wait, &x->gate),
-                      error, FALSE);
+      if (!x->ungated)
+        {
+          AFD_CUDA_CHECK (cudaLaunchHostFunc (x->gpus[g].io.streams[AFD_OPGRAPH_STREAM_COMPUTE],
+                                              gate_wait, &x->gate),
+                          error, FALSE);
+          continue;
+        }
+      size_t half = MIN (BLOCKER_COPY_BYTES, ctx->blocker_bytes / 2);
+      guint copies = (guint) MIN (ceil (2.0 * x->enqueue_s / x->copy_s) + 1,
+                                  (double) BLOCKER_MAX_COPIES);
+      for (guint i = 0; i < copies; i++)
+        AFD_CUDA_CHECK (cudaMemcpyAsync ((char *) ctx->blocker + (i % 2 ? 0 : half),
+                                         (char *) ctx->blocker + (i % 2 ? half : 0), half,
+                                         cudaMemcpyDeviceToDevice, ctx->stream),
+                        error, FALSE);
     }
   AfdExecGpuComm *io = g_newa (AfdExecGpuComm, x->n_gpus);
   for (guint g = 0; g < x->n_gpus; g++)
@@ -400,8 +453,13 @@ run_iteration (Exec *x, GError **error)
         if (!op_end (x, ops[m], error))
           return FALSE;
     }
+  x->enqueue_s = MAX (x->enqueue_s, (g_get_monotonic_time () - t0_us) * 1e-6);
   g_atomic_int_set (&x->gate.open, 1);
-  return wait_all (x, error);
+  if (!wait_all (x, error))
+    return FALSE;
+  /* A gate that had to open on its deadline would cost that much every iteration. */
+  x->ungated = x->ungated || (gated && g_atomic_int_get (&x->gate.timed_out));
+  return TRUE;
 }
 
 /* Returns the time from GPU @gpu's start event to @ev, seconds. */
@@ -599,11 +657,15 @@ afd_cuda_exec (const AfdExecPlan *plan, const AfdCudaExecOptions *options, GErro
     }
   for (guint it = 0; ok && it < options->warmup + options->iterations; it++)
     {
-      ok = run_iteration (&x, error);
+      /* Warm-up iterations run ungated: first launches load modules (CUDA lazy loading,
+       * NCCL's lazy connections), which must not wait behind a closed gate. */
+      gboolean gated = it >= options->warmup || options->warmup == 0;
+      ok = run_iteration (&x, gated, error);
       if (ok && it >= options->warmup)
         {
           ok = read_times (&x, r, it - options->warmup, error);
           r->gate_timeouts += (guint) g_atomic_int_get (&x.gate.timed_out);
+          r->blocker_iterations += (guint) (x.ungated && !g_atomic_int_get (&x.gate.timed_out));
         }
     }
   if (ok)

@@ -44,7 +44,8 @@ typedef struct {
   const guint64 *expert_tokens; /* grouped: (transfer none) borrowed from the graph */
   guint64 attn_problems;     /* attention: batched problems (sequences · KV heads) */
   guint64 attn_rows;         /* attention: query rows per problem */
-  guint64 attn_kv_len;       /* attention: KV length (context + new tokens) */
+  guint64 attn_kv_len;       /* attention: KV length (context + new tokens, rounded up to
+                              * AFD_EXEC_KV_BLOCK) */
   guint64 attn_d_qk, attn_d_v;
   gboolean attn_shared_kv;   /* MLA: V is the first d_v columns of the latent K cache */
   guint64 attn_ld_s;         /* row stride of S: kv_len rounded up to 64 */
@@ -63,6 +64,9 @@ typedef struct {
   guint64 comm_bytes;    /* max over its comm ops, for each of the send and receive buffers */
   guint64 total_bytes;   /* weights + KV + scratch + 2 · comm + AFD_EXEC_RESERVED_BYTES */
 } AfdExecGpuMemory;
+
+/* Attention runs over the KV length rounded up to this many tokens (a paged cache's block). */
+#define AFD_EXEC_KV_BLOCK 16u
 
 /* Set aside per GPU for cuBLAS workspaces, NCCL buffers and the CUDA context, bytes. */
 #define AFD_EXEC_RESERVED_BYTES ((guint64) 2 << 30)
@@ -129,6 +133,8 @@ typedef struct {
   guint median_iteration; /* index of the iteration whose time is the median */
   guint gate_timeouts;    /* iterations whose launch gate opened on its deadline (the host
                            * enqueued slower than the GPUs ran: times include host latency) */
+  guint blocker_iterations; /* iterations launched behind device copies instead of the gate
+                             * (after a gate timeout) */
   char *device_name;      /* GPU 0's name */
   char *versions;         /* "CUDA runtime …, cuBLASLt …, NCCL …" */
 } AfdCudaExecResult;
