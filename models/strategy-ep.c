@@ -69,16 +69,17 @@ ep_describe (gpointer state, GString *out)
                           s->node_limit);
 }
 
-/* Adds one all-to-all-v over @group whose members wait for their GPU's compute tail. */
-static guint
-add_a2a (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *group, guint n,
-         const double *pairs, guint *out_ops)
+/* Adds the flat dispatch (or, with @transpose, combine) of one layer and micro-batch: an
+ * all-to-all-v where every source sends GPU d an even share of the @recv[d] pairs d
+ * processes, @unit bytes each, stored compactly; members wait for their GPU's compute tail. */
+static void
+add_even (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *group, guint n,
+          const guint64 *recv, double unit, gboolean transpose, guint *out_ops)
 {
   g_autofree guint *deps = g_new (guint, n);
   for (guint i = 0; i < n; i++)
     deps[i] = afd_opgraph_stream_tail (g, group[i], AFD_OPGRAPH_STREAM_COMPUTE);
-  return afd_opgraph_add_comm (g, AFD_COMM_ALL_TO_ALL, name, layer, mb, group, n, 0, pairs, deps,
-                               out_ops);
+  afd_opgraph_add_comm_even (g, name, layer, mb, group, n, recv, unit, transpose, deps, out_ops);
 }
 
 /* What one dispatch or combine exchanges: pairs each GPU receives (recv[d]) and tokens each
@@ -218,7 +219,6 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   g_autofree guint *group = g_new (guint, n);
   for (guint i = 0; i < n; i++)
     group[i] = i;
-  g_autofree double *pairs = g_new0 (double, (gsize) n * n);
   g_autofree guint *disp_ops = g_new (guint, (gsize) n * M);
   g_autofree guint *comb_ops = g_new (guint, (gsize) n * M);
   for (guint i = 0; i < n * M; i++)
@@ -290,18 +290,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
               recv[d] = 0;
               for (guint k = 0; k < count[d]; k++)
                 recv[d] += local[(gsize) d * W + k];
-              /* share (recv[d], n, (i + d) % n), inlined: this loop runs n^2 times. */
-              double base = (double) (recv[d] / n) * db, extra = db;
-              guint64 rem = recv[d] % n;
-              for (guint i = 0; i < n; i++)
-                pairs[(gsize) i * n + d] = base + ((i + d) % n < rem ? extra : 0);
             }
           for (guint i = 0; i < n; i++)
             tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)
             add_two_stage (g, &x, FALSE, db, l, mb, disp_ops + mb * n);
           else
-            add_a2a (g, "dispatch", l, mb, group, n, pairs, disp_ops + mb * n);
+            add_even (g, "dispatch", l, mb, group, n, recv, db, FALSE, disp_ops + mb * n);
         }
       if (!is_moe)
         continue;
@@ -326,19 +321,12 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
                 afd_strategy_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
             }
           /* Combine: the transpose of this micro-batch's dispatch, in the combine dtype. */
-          for (guint d = 0; d < n; d++)
-            {
-              double base = (double) (recv[d] / n) * cb;
-              guint64 rem = recv[d] % n;
-              for (guint i = 0; i < n; i++)
-                pairs[(gsize) d * n + i] = base + ((i + d) % n < rem ? cb : 0);
-            }
           for (guint i = 0; i < n; i++)
             tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)
             add_two_stage (g, &x, TRUE, cb, l, mb, comb_ops + mb * n);
           else
-            add_a2a (g, "combine", l, mb, group, n, pairs, comb_ops + mb * n);
+            add_even (g, "combine", l, mb, group, n, recv, cb, TRUE, comb_ops + mb * n);
         }
     }
   /* LM head of every micro-batch on its own GPU (one logit row per sequence). */

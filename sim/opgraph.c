@@ -25,6 +25,49 @@ typedef struct {
   guint stream_tail[AFD_OPGRAPH_N_STREAMS];
 } Gpu;
 
+/* A compact all-to-all-v (afd_opgraph_add_comm_even). */
+typedef struct {
+  guint64 *counts;
+  double unit;
+  gboolean transpose;
+} Even;
+
+static void
+even_free (gpointer p)
+{
+  Even *e = p;
+  g_free (e->counts);
+  g_free (e);
+}
+
+/* Fills @out (n x n, row = sender) with a compact collective's pairs, row by row: each
+ * count's quotient and remainder are computed once and every write is sequential (this
+ * runs for every wide all-to-all-v, 320^2 pairs in DeepSeek-V3 EP320). */
+static void
+even_fill (const Even *e, guint n, double *out)
+{
+  g_autofree double *base = g_new (double, n);
+  g_autofree guint64 *rem = g_new (guint64, n);
+  for (guint a = 0; a < n; a++)
+    {
+      base[a] = e->unit * (double) (e->counts[a] / n);
+      rem[a] = e->counts[a] % n;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      double *row = out + (gsize) i * n;
+      guint r = i; /* (i + j) mod n for j = 0 */
+      for (guint j = 0; j < n; j++)
+        {
+          /* Dispatch: column j's count; combine: row i's count. */
+          guint a = e->transpose ? i : j;
+          row[j] = base[a] + (r < rem[a] ? e->unit : 0);
+          if (++r == n)
+            r = 0;
+        }
+    }
+}
+
 struct _AfdOpGraph {
   guint n_gpus;
   Gpu *gpus;
@@ -33,6 +76,9 @@ struct _AfdOpGraph {
   GArray *member_gpus;  /* guint */
   GArray *member_ops;   /* guint */
   GPtrArray *pairs;     /* one n×n double block per all-to-all-v (no realloc copies) */
+  GPtrArray *evens;     /* Even, one per compact all-to-all-v */
+  double *scratch;      /* materialised compact matrix (afd_opgraph_comm_pairs) */
+  gsize scratch_len;
   GArray *edges;        /* Edge, until finish */
   GArray *deps;         /* guint, after finish */
   GArray *payloads;     /* AfdOp by value: name interned, expert_tokens = NULL */
@@ -75,6 +121,7 @@ afd_opgraph_new (guint n_gpus)
   self->member_gpus = g_array_new (FALSE, FALSE, sizeof (guint));
   self->member_ops = g_array_new (FALSE, FALSE, sizeof (guint));
   self->pairs = g_ptr_array_new_with_free_func (g_free);
+  self->evens = g_ptr_array_new_with_free_func (even_free);
   self->edges = g_array_new (FALSE, FALSE, sizeof (Edge));
   self->deps = g_array_new (FALSE, FALSE, sizeof (guint));
   self->payloads = g_array_new (FALSE, FALSE, sizeof (AfdOp));
@@ -94,6 +141,8 @@ afd_opgraph_free (AfdOpGraph *self)
   g_array_unref (self->member_gpus);
   g_array_unref (self->member_ops);
   g_ptr_array_unref (self->pairs);
+  g_ptr_array_unref (self->evens);
+  g_free (self->scratch);
   g_array_unref (self->edges);
   g_array_unref (self->deps);
   g_array_unref (self->payloads);
@@ -236,10 +285,12 @@ pattern_op_kind (AfdCommPattern pattern)
   return AFD_OP_COMM_ALL_TO_ALL;
 }
 
-guint
-afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name, guint layer,
-                      guint micro_batch, const guint *gpus, guint n_members, double bytes,
-                      const double *pair_bytes, const guint *member_deps, guint *out_member_ops)
+/* Adds a collective; an all-to-all-v gives either @pair_bytes (dense) or @even (compact,
+ * taken over). */
+static guint
+add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name, guint layer,
+          guint micro_batch, const guint *gpus, guint n_members, double bytes,
+          const double *pair_bytes, Even *even, const guint *member_deps, guint *out_member_ops)
 {
   g_return_val_if_fail (self != NULL && !self->finished, AFD_OPGRAPH_NONE);
   g_return_val_if_fail ((guint) pattern < AFD_COMM_N_PATTERNS && n_members > 0, AFD_OPGRAPH_NONE);
@@ -253,8 +304,17 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
   c.n_members = n_members;
   c.member_offset = self->member_gpus->len;
   c.bytes = bytes;
-  c.has_pairs = pair_bytes != NULL;
-  c.pair_offset = self->pairs->len;
+  c.has_pairs = pair_bytes != NULL || even != NULL;
+  c.pairs_even = even != NULL;
+  c.pair_offset = even != NULL ? self->evens->len : self->pairs->len;
+  if (even != NULL)
+    {
+      g_ptr_array_add (self->evens, even);
+      double total = 0;
+      for (guint i = 0; i < n_members; i++)
+        total += (double) even->counts[i];
+      c.bytes = total * even->unit;
+    }
   if (pair_bytes != NULL)
     {
       g_ptr_array_add (self->pairs,
@@ -270,15 +330,29 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
 
   /* All-to-all-v: every member's off-diagonal row and column sums in one pass. */
   g_autofree double *row = NULL, *col = NULL;
-  if (pair_bytes != NULL)
+  if (c.has_pairs)
     {
       row = g_new0 (double, n_members);
       col = g_new0 (double, n_members);
+      const double *p = pair_bytes;
+      if (even != NULL)
+        {
+          /* Reuse the graph's scratch: materialising costs no allocation after the first. */
+          gsize len = (gsize) n_members * n_members;
+          if (self->scratch_len < len)
+            {
+              g_free (self->scratch);
+              self->scratch = g_new (double, len);
+              self->scratch_len = len;
+            }
+          even_fill (even, n_members, self->scratch);
+          p = self->scratch;
+        }
       for (guint i = 0; i < n_members; i++)
         for (guint j = 0; j < n_members; j++)
           if (i != j)
             {
-              double v = pair_bytes[(gsize) i * n_members + j];
+              double v = p[(gsize) i * n_members + j];
               row[i] += v;
               col[j] += v;
             }
@@ -298,7 +372,7 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
       op.payload = AFD_OPGRAPH_NONE;
       op.comm = comm;
       op.member = m;
-      if (pair_bytes != NULL)
+      if (c.has_pairs)
         {
           op.send_bytes = row[m];
           op.recv_bytes = col[m];
@@ -313,6 +387,30 @@ afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name
         out_member_ops[m] = id;
     }
   return comm;
+}
+
+guint
+afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char *name, guint layer,
+                      guint micro_batch, const guint *gpus, guint n_members, double bytes,
+                      const double *pair_bytes, const guint *member_deps, guint *out_member_ops)
+{
+  return add_comm (self, pattern, name, layer, micro_batch, gpus, n_members, bytes, pair_bytes,
+                   NULL, member_deps, out_member_ops);
+}
+
+guint
+afd_opgraph_add_comm_even (AfdOpGraph *self, const char *name, guint layer, guint micro_batch,
+                           const guint *gpus, guint n_members, const guint64 *counts,
+                           double unit_bytes, gboolean transpose, const guint *member_deps,
+                           guint *out_member_ops)
+{
+  g_return_val_if_fail (counts != NULL && n_members > 0 && unit_bytes >= 0, AFD_OPGRAPH_NONE);
+  Even *e = g_new (Even, 1);
+  e->counts = g_memdup2 (counts, sizeof (guint64) * n_members);
+  e->unit = unit_bytes;
+  e->transpose = transpose;
+  return add_comm (self, AFD_COMM_ALL_TO_ALL, name, layer, micro_batch, gpus, n_members, 0, NULL,
+                   e, member_deps, out_member_ops);
 }
 
 guint
@@ -416,7 +514,20 @@ afd_opgraph_comm_pairs (const AfdOpGraph *self, guint comm)
   const AfdOpGraphComm *c = afd_opgraph_comm (self, comm);
   if (!c->has_pairs)
     return NULL;
-  return g_ptr_array_index (self->pairs, c->pair_offset);
+  if (!c->pairs_even)
+    return g_ptr_array_index (self->pairs, c->pair_offset);
+  /* Materialise into the graph's one scratch buffer (a cache: the graph stays logically
+   * const). */
+  AfdOpGraph *mut = (AfdOpGraph *) self;
+  gsize n = c->n_members, len = n * n;
+  if (mut->scratch_len < len)
+    {
+      g_free (mut->scratch);
+      mut->scratch = g_new (double, len);
+      mut->scratch_len = len;
+    }
+  even_fill (g_ptr_array_index (self->evens, c->pair_offset), (guint) n, mut->scratch);
+  return mut->scratch;
 }
 
 guint
@@ -465,7 +576,7 @@ afd_opgraph_member_bytes (const AfdOpGraph *self, guint comm, guint member,
     case AFD_COMM_ALL_TO_ALL:
       if (c->has_pairs)
         {
-          const double *p = g_ptr_array_index (self->pairs, c->pair_offset);
+          const double *p = afd_opgraph_comm_pairs (self, comm);
           for (guint j = 0; j < c->n_members; j++)
             if (j != member)
               {

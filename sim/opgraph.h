@@ -82,6 +82,7 @@ typedef struct {
   double bytes;        /* the collective's buffer size in bytes (nccl-tests "size") */
   gboolean has_pairs;  /* all-to-all-v: afd_opgraph_comm_pairs() has n_members^2 entries */
   gsize pair_offset;    /* internal: which stored matrix */
+  gboolean pairs_even;  /* internal: stored as per-member counts (afd_opgraph_add_comm_even) */
 } AfdOpGraphComm;
 
 /**
@@ -161,6 +162,25 @@ guint afd_opgraph_add_comm (AfdOpGraph *self, AfdCommPattern pattern, const char
                             double bytes, const double *pair_bytes, const guint *member_deps,
                             guint *out_member_ops);
 
+/**
+ * afd_opgraph_add_comm_even:
+ * @counts: (array length=n_members): per member, the items it receives (or, with
+ *   @transpose, sends), each @unit_bytes long
+ * @transpose: %FALSE: sender i sends member j share(counts[j], n, (i + j) mod n) items
+ *   (every sender an even share of what j receives: an MoE dispatch); %TRUE: member i sends
+ *   member j share(counts[i], n, (i + j) mod n) items (the matching combine)
+ *
+ * Adds an all-to-all-v whose pair matrix is that even split, stored in O(n) instead of
+ * O(n^2) (wide expert parallelism has hundreds of such collectives of 320^2 pairs). It
+ * behaves exactly like afd_opgraph_add_comm() with the materialised matrix.
+ *
+ * Returns: the collective's index
+ */
+guint afd_opgraph_add_comm_even (AfdOpGraph *self, const char *name, guint layer,
+                                 guint micro_batch, const guint *gpus, guint n_members,
+                                 const guint64 *counts, double unit_bytes, gboolean transpose,
+                                 const guint *member_deps, guint *out_member_ops);
+
 /* Adds a dependency of @op on the earlier op @dep (AFD_OPGRAPH_NONE: ignored). */
 void afd_opgraph_add_dep (AfdOpGraph *self, guint op, guint dep);
 
@@ -187,7 +207,9 @@ const AfdOpGraphComm *afd_opgraph_comm (const AfdOpGraph *self, guint comm);
 const guint *afd_opgraph_deps (const AfdOpGraph *self);
 const guint *afd_opgraph_comm_gpus (const AfdOpGraph *self, guint comm);
 const guint *afd_opgraph_comm_ops (const AfdOpGraph *self, guint comm);
-/* Returns: (transfer none) (nullable): the n^2 pair bytes, or %NULL when none. */
+/* Returns: (transfer none) (nullable): the n^2 pair bytes, or %NULL when none. A collective
+ * added with afd_opgraph_add_comm_even() is materialised into one buffer owned by the
+ * graph, valid until the next call of this function. */
 const double *afd_opgraph_comm_pairs (const AfdOpGraph *self, guint comm);
 guint afd_opgraph_gpu_node (const AfdOpGraph *self, guint gpu);
 const char *afd_opgraph_gpu_role (const AfdOpGraph *self, guint gpu);
