@@ -54,3 +54,31 @@ Test (opgraph, alltoallv_rows_and_columns)
   cr_assert_float_eq (afd_opgraph_op (g, ops[1])->send_bytes, 20, 1e-12);
   cr_assert_float_eq (afd_opgraph_op (g, ops[1])->recv_bytes, 10, 1e-12);
 }
+
+/* A compact even-split all-to-all-v equals its materialised matrix: counts {5, 3, 0} over 3
+ * members, 2 B each; sender i gives member j share(counts[j], 3, (i + j) mod 3) items:
+ * column 0 (5 items) = {2, 2, 1}, column 1 (3) = {1, 1, 1}, column 2 (0) = 0; the combine is
+ * the transpose. */
+Test (opgraph, even_alltoallv_matches_dense)
+{
+  g_autoptr (AfdOpGraph) g = afd_opgraph_new (3);
+  guint grp[] = { 0, 1, 2 }, d[3], c[3];
+  guint64 counts[] = { 5, 3, 0 };
+  afd_opgraph_add_comm_even (g, "dispatch", 0, 0, grp, 3, counts, 2.0, FALSE, NULL, d);
+  afd_opgraph_add_comm_even (g, "combine", 0, 0, grp, 3, counts, 2.0, TRUE, NULL, c);
+  afd_opgraph_finish (g);
+  /* share(5,3,r) = 2,2,1 for r = 0,1,2; share(3,3,r) = 1. Row i, column j: r = (i+j) mod 3. */
+  const double want[9] = { 4, 2, 0, 4, 2, 0, 2, 2, 0 };
+  const double *p = afd_opgraph_comm_pairs (g, 0);
+  for (guint k = 0; k < 9; k++)
+    cr_assert_float_eq (p[k], want[k], 1e-12, "dispatch pair %u: %g", k, p[k]);
+  p = afd_opgraph_comm_pairs (g, 1);
+  for (guint i = 0; i < 3; i++)
+    for (guint j = 0; j < 3; j++)
+      cr_assert_float_eq (p[i * 3 + j], want[j * 3 + i], 1e-12);
+  /* Member 0 receives the off-diagonal of column 0 (4 + 2) and sends row 0's (2 + 0). */
+  cr_assert_float_eq (afd_opgraph_op (g, d[0])->recv_bytes, 6, 1e-12);
+  cr_assert_float_eq (afd_opgraph_op (g, d[0])->send_bytes, 2, 1e-12);
+  cr_assert_float_eq (afd_opgraph_op (g, c[0])->send_bytes, 6, 1e-12);
+  cr_assert_float_eq (afd_opgraph_comm (g, 0)->bytes, 16, 1e-12);
+}
