@@ -34,7 +34,7 @@ static int cmd_version (int argc, char **argv, GError **error);
 static const AfdCommand command_help = { "help", "show the commands, or one command's flags",
                                          cmd_help };
 static const AfdCommand command_list = {
-  "list", "list what is shipped: models, gpus, clusters, experiments", cmd_list
+  "list", "list what is shipped: models, gpus, clusters, experiments, strategies", cmd_list
 };
 static const AfdCommand command_version = { "version", "print version and built-in features",
                                             cmd_version };
@@ -111,7 +111,8 @@ static const ListKind list_kinds[] = {
 static int
 cmd_list (int argc, char **argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[models|gpus|clusters|experiments]");
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("[models|gpus|clusters|experiments|strategies]");
   g_option_context_set_summary (ctx, command_list.summary);
   if (!afd_cli_parse_options (ctx, "list", &argc, &argv, 1, error))
     return 2;
@@ -130,10 +131,21 @@ cmd_list (int argc, char **argv, GError **error)
       for (guint i = 0; i < names->len; i++)
         printf ("%s%s\n", only == NULL ? "  " : "", (char *) names->pdata[i]);
     }
+  /* Strategies come from the registry, not the data folder. */
+  if (only == NULL || strcmp (only, "strategies") == 0)
+    {
+      found = TRUE;
+      const AfdStrategyClass *const *list = afd_strategy_list ();
+      if (only == NULL)
+        printf ("strategies:\n");
+      for (guint i = 0; list[i] != NULL; i++)
+        printf ("%s%-8s %s\n", only == NULL ? "  " : "", list[i]->name, list[i]->summary);
+    }
   if (!found)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                   "list: unknown kind '%s' (models, gpus, clusters, experiments)", only);
+                   "list: unknown kind '%s' (models, gpus, clusters, experiments, strategies)",
+                   only);
       return 2;
     }
   return 0;
