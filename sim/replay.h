@@ -146,7 +146,6 @@ GArray *afd_replay_critical_path (const AfdReplay *self);
 /**
  * afd_replay_write_trace:
  * @trace: (transfer none): an open writer
- * @gpu_label: (nullable): extra label per GPU (e.g. "attention"); %NULL uses the graph's roles
  *
  * One process per GPU ("gpu3 node0 attention"), threads "compute" and "comm", a complete event
  * per op (comm ops from their rendezvous, with the wait in args), flow arrows for every
