@@ -35,7 +35,7 @@
 #define DEFAULT_EVENTS 10000000
 #define MAX_PENDING 100000000       /* 3.2 GB of heap entries */
 #define SLICE_EVENTS 100000 /* events per turn of each loop */
-#define QUEUE_NAME "4-ary heap, replace-top"
+#define QUEUE_NAME "4-ary heap of 16-byte keys + payload pool, replace-top"
 
 /* One exponential delay, mean 1 µs, plus 10 ns, rounded to integer nanoseconds. One 32-bit
  * draw: u = (k + 0.5) / 2^32 lies in (0, 1), so the log is finite, and its resolution
