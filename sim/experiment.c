@@ -2,6 +2,7 @@
 /* experiment.c - experiment loading and execution (see sim/experiment.h). */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/cluster.h"
@@ -481,17 +482,38 @@ write_link_counters (AfdTraceWriter *w, const AfdCluster *cluster, const Net *ne
     }
 }
 
-/* Path relative to the data folder when the file lies inside it (stable across installs). */
+/* Returns: (transfer full) (nullable): @path with every symbolic link resolved. */
+static char *
+resolve (const char *path)
+{
+  char *r = realpath (path, NULL);
+  if (r == NULL)
+    return NULL;
+  char *out = g_strdup (r);
+  free (r);
+  return out;
+}
+
+/* Path relative to the data folder when the file lies inside one of its shipped folders
+ * (experiments, topologies, models/llm), with symbolic links resolved on both sides: the build
+ * tree's data folder links to the sources, so the same file must get the same name however
+ * afdsim was started (stable across installs and builds). */
 static char *
 stable_path (const char *path)
 {
+  static const char *const kinds[] = { "experiments", "topologies", "models/llm" };
   const char *dir = afd_data_dir (NULL);
-  g_autofree char *real_dir = dir != NULL ? g_canonicalize_filename (dir, NULL) : NULL;
-  g_autofree char *real = g_canonicalize_filename (path, NULL);
-  if (real_dir != NULL && g_str_has_prefix (real, real_dir) && real[strlen (real_dir)] == '/')
-    return g_strdup (real + strlen (real_dir) + 1);
-  if (dir != NULL && g_str_has_prefix (path, dir) && path[strlen (dir)] == '/')
-    return g_strdup (path + strlen (dir) + 1);
+  g_autofree char *real = resolve (path);
+  for (guint k = 0; dir != NULL && real != NULL && k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autofree char *kdir = g_build_filename (dir, kinds[k], NULL);
+      g_autofree char *real_kdir = resolve (kdir);
+      if (real_kdir == NULL)
+        continue;
+      gsize n = strlen (real_kdir);
+      if (g_str_has_prefix (real, real_kdir) && real[n] == '/')
+        return g_strdup_printf ("%s/%s", kinds[k], real + n + 1);
+    }
   return g_strdup (path);
 }
 
