@@ -123,20 +123,24 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
 /* Flags shared by run and compare. */
 typedef struct {
   char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
-      *phase, *routing, *seed, *network, *costs, *json, *trace;
+      *phase, *routing, *seed, *network, *costs, *json, *trace, *attn_nodes, *ffn_nodes;
   char **strategies;
+  char **sets;
   gboolean quiet;
 } Flags;
 
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->cluster, &f->model, &f->strategy, &f->attn, &f->moe, &f->tp, &f->pp,
-                   &f->dp, &f->ep, &f->mb, &f->batch, &f->context, &f->phase, &f->routing,
-                   &f->seed, &f->network, &f->costs, &f->json, &f->trace };
+  char **all[] = { &f->cluster, &f->model,   &f->strategy, &f->attn,       &f->moe,
+                   &f->tp,      &f->pp,      &f->dp,       &f->ep,         &f->mb,
+                   &f->batch,   &f->context, &f->phase,    &f->routing,    &f->seed,
+                   &f->network, &f->costs,   &f->json,     &f->trace,      &f->attn_nodes,
+                   &f->ffn_nodes };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
   g_clear_pointer (&f->strategies, g_strfreev);
+  g_clear_pointer (&f->sets, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
@@ -221,8 +225,33 @@ flag_options (const Flags *f, GError **error)
       || !opt_int (o, "--moe-gpus", f->moe, "moe_gpus", error)
       || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
       || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
-      || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error))
+      || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error)
+      || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
+      || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
     return NULL;
+  /* --set KEY=VALUE: VALUE is read as JSON when it parses (numbers, true, false), else as a
+   * string; the strategy validates it like any option. */
+  for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (f->sets[i], '=');
+      if (eq == NULL || eq == f->sets[i])
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "--set: '%s' is not KEY=VALUE (e.g. --set dispatch=two-stage)", f->sets[i]);
+          return NULL;
+        }
+      g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
+      cJSON *v = cJSON_Parse (eq + 1);
+      if (v == NULL || cJSON_IsObject (v) || cJSON_IsArray (v) || cJSON_IsNull (v))
+        {
+          cJSON_Delete (v);
+          v = cJSON_CreateString (eq + 1);
+        }
+      if (cJSON_GetObjectItemCaseSensitive (o, key) != NULL)
+        cJSON_ReplaceItemInObjectCaseSensitive (o, key, v);
+      else
+        cJSON_AddItemToObject (o, key, v);
+    }
   return g_steal_pointer (&o);
 }
 
@@ -242,6 +271,10 @@ entries (Flags *f, gboolean compare)
     { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
     { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
     { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->mb, "micro-batches", "N" },
+    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
+    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets,
+      "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)", "KEY=VALUE" },
     { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
     { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
     { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },

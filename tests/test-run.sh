@@ -29,7 +29,10 @@ check memory 1 "HBM" -- run --strategy ep --batch 2000000
 check run-ep 0 "tokens/s" -- run --strategy ep --batch 64 --context 512
 check compare 0 "tppp" -- compare --batch 64 --context 512
 check prefill 0 "prefill" -- run --strategy tppp --phase prefill --batch 16 --context 256
-check afd 0 "afd" -- run --strategy afd --batch 64 --context 512
+check afd 0 "afd" -- run --strategy afd --attn-nodes 2 --ffn-nodes 2 --batch 64 --context 512
+check set-option 0 "ep" -- run --strategy ep --set dispatch=two-stage --set node_limit=2 --batch 64
+check set-bad-value 1 "two-stage" -- run --strategy ep --set dispatch=bogus
+check set-not-pair 2 "KEY=VALUE" -- run --strategy ep --set dispatch
 # One seed, one summary: two runs are byte-identical.
 "$afdsim" run --strategy ep --routing zipf:1.2 --seed 5 -q --json "$tmp/a.json" &&
   "$afdsim" run --strategy ep --routing zipf:1.2 --seed 5 -q --json "$tmp/b.json" &&
