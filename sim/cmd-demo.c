@@ -123,8 +123,8 @@ cmd_demo (int argc, char **argv, GError **error)
   AfdTime makespan_ns = afd_engine_now (engine);
 
   printf ("afdsim demo: synthetic timeline, %d GPUs x {compute, comm}, %" G_GINT64_FORMAT
-          " layers, seed %" G_GINT64_FORMAT "\n",
-          DEMO_N_GPUS, layers, seed);
+          " layer%s, seed %" G_GINT64_FORMAT "\n",
+          DEMO_N_GPUS, layers, layers == 1 ? "" : "s", seed);
   printf ("%-6s %16s %16s %16s %12s\n", "gpu", "compute_busy_us", "comm_busy_us",
           "compute_idle_us", "compute_util");
   for (guint g = 0; g < DEMO_N_GPUS; g++)
