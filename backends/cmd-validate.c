@@ -442,10 +442,7 @@ write_trace (const char *path, const AfdOpGraph *graph, const AfdExecPlan *plan,
       cJSON_AddStringToObject (args, "exec", afd_exec_kind_name (afd_exec_plan_op (plan, i)->kind));
       afd_json_add_number (args, "real_median_s", real->op_duration_s[i]);
       for (guint s = 0; s < n_sides; s++)
-        {
-          g_autofree char *key = g_strdup_printf ("simulated_s %s", sides[s].spec);
-          afd_json_add_number (args, key, sides[s].op_s[i]);
-        }
+        afd_json_add_number (args, s == 0 ? "analytic_s" : "calibrated_s", sides[s].op_s[i]);
       AfdTime t0 = (AfdTime) llround (start[i] * 1e9);
       AfdTime t1 = (AfdTime) llround (MAX (end[i], start[i]) * 1e9);
       afd_trace_writer_complete (w, o->gpu, o->stream, o->name,
