@@ -41,7 +41,8 @@
 typedef struct {
   char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
       *phase, *routing, *seed, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend,
-      *network;
+      *network, *attn_nodes, *ffn_nodes;
+  char **sets;
   gboolean quiet;
 } Flags;
 
@@ -51,9 +52,10 @@ flags_clear (Flags *f)
   char **all[] = { &f->cluster, &f->model, &f->strategy, &f->attn, &f->moe, &f->tp, &f->pp,
                    &f->dp, &f->ep, &f->mb, &f->batch, &f->context, &f->phase, &f->routing,
                    &f->seed, &f->costs, &f->json, &f->trace, &f->warmup, &f->iterations,
-                   &f->timeout, &f->backend, &f->network };
+                   &f->timeout, &f->backend, &f->network, &f->attn_nodes, &f->ffn_nodes };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
+  g_clear_pointer (&f->sets, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
@@ -72,6 +74,10 @@ entries (Flags *f, gboolean validate)
     { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
     { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
     { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->mb, "micro-batches", "N" },
+    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
+    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets,
+      "any strategy option, e.g. dispatch=two-stage (repeat)", "KEY=VALUE" },
     { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
     { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
     { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },
@@ -142,8 +148,32 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
           || !opt_int (o, "--moe-gpus", f->moe, "moe_gpus", error)
           || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
           || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
-          || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error))
+          || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error)
+          || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
+          || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
         return NULL;
+      /* --set KEY=VALUE as `afdsim run` reads it: JSON when it parses, else a string. */
+      for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
+        {
+          const char *eq = strchr (f->sets[i], '=');
+          if (eq == NULL || eq == f->sets[i])
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--set: '%s' is not KEY=VALUE",
+                           f->sets[i]);
+              return NULL;
+            }
+          g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
+          cJSON *val = cJSON_Parse (eq + 1);
+          if (val == NULL || cJSON_IsObject (val) || cJSON_IsArray (val) || cJSON_IsNull (val))
+            {
+              cJSON_Delete (val);
+              val = cJSON_CreateString (eq + 1);
+            }
+          if (cJSON_GetObjectItemCaseSensitive (o, key) != NULL)
+            cJSON_ReplaceItemInObjectCaseSensitive (o, key, val);
+          else
+            cJSON_AddItemToObject (o, key, val);
+        }
       afd_experiment_add_run (exp, NULL, f->strategy, g_steal_pointer (&o));
     }
   if (f->cluster != NULL)

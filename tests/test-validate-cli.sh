@@ -41,6 +41,7 @@ expect 2 "--iterations" validate $w --strategy ep --ep 4 --iterations 0
 expect 2 "--timeout" validate $w --strategy ep --ep 4 --timeout nan
 expect 2 "exclusive" validate --strategy ep seeds-headline
 expect 2 "--strategy" validate $w
+expect 2 "--set" validate $w --strategy ep --set noequals
 # A placement the strategy rejects fails before any GPU is touched.
 expect 1 "needs 8 GPUs" validate $w --strategy tppp --tp 4 --pp 2
 # The simulator's run is unchanged, with or without --backend sim.
