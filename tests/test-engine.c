@@ -214,3 +214,36 @@ Test (engine, rng_seed_derivation_worked_example)
   y ^= y >> 31;
   cr_assert_eq (afd_rng_seed_for (7, "a"), (guint32) (y >> 32));
 }
+
+/* Records afd_engine_pending() as seen from inside a handler, before and after scheduling. */
+static void
+count_pending (AfdEngine *engine, const AfdEvent *event, gpointer user_data)
+{
+  gsize *seen = user_data;
+  seen[0] = afd_engine_pending (engine);
+  if (event->arg > 0)
+    {
+      AfdEvent next = { event->handler, 0, event->arg - 1 };
+      afd_engine_schedule (engine, 1, &next);
+      seen[1] = afd_engine_pending (engine);
+    }
+}
+
+/* While a handler runs, its own event is no longer pending, whichever path the loop takes. */
+Test (engine, pending_excludes_running_event)
+{
+  g_autoptr (AfdEngine) engine = afd_engine_new (1);
+  gsize seen[2] = { 99, 99 };
+  guint32 h = afd_engine_register (engine, count_pending, seen);
+  AfdEvent a = { h, 0, 1 }, b = { h, 0, 0 };
+  afd_engine_schedule_at (engine, 10, &a);
+  afd_engine_schedule_at (engine, 20, &b);
+  cr_assert_eq (afd_engine_run (engine, AFD_TIME_MAX, 1), 1);
+  cr_assert_eq (seen[0], 1, "only b is pending while a runs");
+  cr_assert_eq (seen[1], 2, "b and a's child after the schedule");
+  cr_assert_eq (afd_engine_pending (engine), 2);
+  cr_assert_eq (afd_engine_run (engine, AFD_TIME_MAX, 0), 2);
+  cr_assert_eq (seen[0], 0);
+  cr_assert_eq (afd_engine_pending (engine), 0);
+  cr_assert_eq (afd_engine_now (engine), 20);
+}
