@@ -490,6 +490,19 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
   return TRUE;
 }
 
+/* AfdStrategyClass.replica_of: with attention_redundancy 2, attention GPU a of one replica
+ * set computes the same heads as GPU (a + k/2) mod k of the other (docs/models/faults.md).
+ * With rebalance the split is decided at build time, so no replica is claimed. */
+static guint
+masep_replica_of (gpointer state, const AfdStrategyInput *in, guint gpu)
+{
+  const MaSep *s = state;
+  guint k = s->attn_gpus > 0 ? (guint) s->attn_gpus : MAX (1u, in->n_gpus * 3 / 4);
+  if (s->redundancy != 2 || s->rebalance || k % 2 != 0 || gpu >= k)
+    return G_MAXUINT;
+  return (gpu + k / 2) % k;
+}
+
 const AfdStrategyClass afd_strategy_masep_class = {
   .name = "masep",
   .summary = "MA Separation: k attention GPUs (heads split, all-reduce) + m MoE GPUs (E/m "
@@ -498,4 +511,5 @@ const AfdStrategyClass afd_strategy_masep_class = {
   .destroy = g_free,
   .build = masep_build,
   .describe = masep_describe,
+  .replica_of = masep_replica_of,
 };

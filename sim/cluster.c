@@ -441,9 +441,10 @@ register_id (GHashTable *ids, const char *id, guint vertex, const char *file, co
   return TRUE;
 }
 
-/* Checks that the graph is connected and that every GPU pair has a route (no GPU transit). */
+/* Checks that the graph is connected and that every GPU pair has a route (no GPU transit).
+ * With @skip_isolated, vertices left without links (a failed NIC, sim/fault.h) are ignored. */
 static gboolean
-check_routes (const AfdCluster *c, const char *file, GError **error)
+check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, GError **error)
 {
   guint nv = c->vertices->len;
   g_autofree guint *seen = g_new0 (guint, nv);
@@ -478,7 +479,7 @@ check_routes (const AfdCluster *c, const char *file, GError **error)
         }
     }
   for (guint v = 0; v < nv; v++)
-    if (seen[v] != mark)
+    if (seen[v] != mark && !(skip_isolated && c->adj_start[v + 1] == c->adj_start[v]))
       {
         g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
                      "%s: links: the graph is disconnected ('%s' is not connected to '%s')", file,
@@ -535,6 +536,12 @@ check_routes (const AfdCluster *c, const char *file, GError **error)
         }
     }
   return TRUE;
+}
+
+static gboolean
+check_routes (const AfdCluster *c, const char *file, GError **error)
+{
+  return check_routes_ex (c, file, FALSE, error);
 }
 
 /* Reads the explicit form: nodes, switches, nics, links. */
@@ -869,4 +876,31 @@ afd_cluster_gpu_nic_bandwidth (const AfdCluster *self, guint gpu, guint *out_nic
   if (out_nic != NULL)
     *out_nic = G_MAXUINT;
   return 0.0;
+}
+
+AfdCluster *
+afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale, GError **error)
+{
+  g_autofree guint *sizes = g_memdup2 (self->node_gpus, sizeof (guint) * self->node_count);
+  g_autoptr (AfdCluster) c = cluster_new (self->name, self->node_count, sizes);
+  c->gpu = afd_gpu_spec_copy (self->gpu);
+  c->nvls = self->nvls;
+  for (guint v = 0; v < self->vertices->len; v++)
+    {
+      const Vertex *x = &g_array_index (self->vertices, Vertex, v);
+      add_vertex (c, g_strdup (x->name), x->kind, x->network);
+    }
+  for (guint l = 0; l < self->links->len; l++)
+    {
+      AfdLink k = g_array_index (self->links, AfdLink, l);
+      double f = scale != NULL ? scale[l] : 1.0;
+      if (!(f > 0))
+        continue;
+      k.bandwidth_bytes_per_s *= f;
+      g_array_append_val (c->links, k);
+    }
+  build_adjacency (c);
+  if (!check_routes_ex (c, self->name, TRUE, error))
+    return NULL;
+  return g_steal_pointer (&c);
 }

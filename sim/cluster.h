@@ -149,6 +149,20 @@ const guint *afd_cluster_out_links (const AfdCluster *self, guint vertex, guint 
  */
 double afd_cluster_gpu_nic_bandwidth (const AfdCluster *self, guint gpu, guint *out_nic);
 
+/**
+ * afd_cluster_copy_with_link_scale:
+ * @scale: (array) (nullable): per directed link, a factor on its bandwidth; <= 0 removes the
+ *   link (a failed link, sim/fault.h); %NULL copies unchanged
+ *
+ * Vertices keep their indices; the surviving links are renumbered in order. Vertices left
+ * without any link are allowed (a failed NIC).
+ *
+ * Returns: (transfer full) (nullable): the copy, or %NULL with AFD_ERROR_TOPOLOGY ("NAME:
+ *   links: no route from GPU … to GPU …") when removed links disconnect two GPUs
+ */
+AfdCluster *afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale,
+                                              GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdCluster, afd_cluster_free)
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include "sim/commands.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/fault.h"
 #include "sim/json.h"
 
 static const AfdPlugins *plugins;
@@ -92,6 +93,25 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
                   num (c, "tpot_s") * 1e3, num (c, "tokens_per_s"), num (c, "utilisation") * 100);
         }
     }
+  cJSON_ArrayForEach (r, runs)
+    {
+      const cJSON *its = cJSON_GetObjectItem (r, "iterations"), *it;
+      if (its == NULL)
+        continue;
+      printf ("\n%s with faults (detection %g s):\n%5s %-10s %12s %14s  %s\n",
+              cJSON_GetObjectItem (r, "label")->valuestring, num (r, "fault_detection_s"),
+              "iter", "state", "TPOT ms", "tokens/s", "note");
+      cJSON_ArrayForEach (it, its)
+        {
+          const cJSON *tp = cJSON_GetObjectItem (it, "tpot_s");
+          g_autofree char *tpot = cJSON_IsNumber (tp)
+                                      ? g_strdup_printf ("%.3f", tp->valuedouble * 1e3)
+                                      : g_strdup ("-");
+          printf ("%5.0f %-10s %12s %14.0f  %s\n", num (it, "index"),
+                  cJSON_GetObjectItem (it, "state")->valuestring, tpot, num (it, "tokens_per_s"),
+                  cJSON_GetObjectItem (it, "note")->valuestring);
+        }
+    }
   for (guint i = 0; traces != NULL && i < traces->len; i++)
     printf ("trace: %s\n", (char *) traces->pdata[i]);
 }
@@ -124,6 +144,8 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
 typedef struct {
   char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
       *phase, *routing, *seed, *network, *costs, *json, *trace, *attn_nodes, *ffn_nodes;
+  char *iterations, *fault_detection; /* sim/fault.h */
+  char **faults;                      /* --fault, repeated */
   char **strategies;
   char **sets;
   gboolean quiet;
@@ -136,11 +158,12 @@ flags_clear (Flags *f)
                    &f->tp,      &f->pp,      &f->dp,       &f->ep,         &f->mb,
                    &f->batch,   &f->context, &f->phase,    &f->routing,    &f->seed,
                    &f->network, &f->costs,   &f->json,     &f->trace,      &f->attn_nodes,
-                   &f->ffn_nodes };
+                   &f->ffn_nodes, &f->iterations, &f->fault_detection };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
   g_clear_pointer (&f->strategies, g_strfreev);
   g_clear_pointer (&f->sets, g_strfreev);
+  g_clear_pointer (&f->faults, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
@@ -213,6 +236,27 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
         return FALSE;
       exp->seed = (guint64) v;
     }
+  if (f->iterations != NULL)
+    {
+      if (!afd_cli_parse_int ("--iterations", f->iterations, 1, AFD_FAULT_MAX_ITERATIONS, &v,
+                              error))
+        return FALSE;
+      exp->iterations = (guint) v;
+    }
+  if (f->fault_detection != NULL
+      && !afd_cli_parse_double ("--fault-detection", f->fault_detection, 0, 3600,
+                                &exp->fault_detection_s, error))
+    return FALSE;
+  for (guint i = 0; f->faults != NULL && f->faults[i] != NULL; i++)
+    {
+      AfdFault *fault = afd_fault_parse (f->faults[i], AFD_ERROR_USAGE, error);
+      if (fault == NULL)
+        {
+          g_prefix_error (error, "--fault: ");
+          return FALSE;
+        }
+      g_ptr_array_add (exp->faults, fault);
+    }
   return TRUE;
 }
 
@@ -284,6 +328,13 @@ entries (Flags *f, gboolean compare)
     { "costs", 0, 0, G_OPTION_ARG_STRING, &f->costs, "cost model (default analytic)", "C" },
     { "json", 0, 0, G_OPTION_ARG_STRING, &f->json, "write the summary JSON here", "FILE" },
     { "trace", 0, 0, G_OPTION_ARG_STRING, &f->trace, "write a Chrome trace here", "FILE" },
+    { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->faults,
+      "inject a fault: gpu:G, link:A/B[:F], link:V[:F], straggler:G:X, each [@iterN] (repeat)",
+      "SPEC" },
+    { "iterations", 0, 0, G_OPTION_ARG_STRING, &f->iterations,
+      "iterations to simulate with faults (default: last fault's + 3)", "N" },
+    { "fault-detection", 0, 0, G_OPTION_ARG_STRING, &f->fault_detection,
+      "seconds to detect a failure (default 1e-3)", "S" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };

@@ -12,6 +12,7 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/fault.h"
 #include "sim/json.h"
 #include "sim/llm.h"
 #include "sim/metrics.h"
@@ -23,7 +24,8 @@
  * strictly (sim/ names no strategy). */
 static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
                                         "phase", "routing", "seed", "network", "costs", "json",
-                                        "trace", "strategy", "runs", NULL };
+                                        "trace", "strategy", "runs", "faults", "iterations",
+                                        "fault_detection_s", NULL };
 static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
@@ -49,6 +51,8 @@ afd_experiment_new (void)
   self->network = g_strdup ("analytic");
   self->costs = g_strdup ("analytic");
   self->runs = g_ptr_array_new_with_free_func (run_free);
+  self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_fault_free);
+  self->fault_detection_s = AFD_FAULT_DETECTION_DEFAULT_S;
   return self;
 }
 
@@ -66,6 +70,7 @@ afd_experiment_free (AfdExperiment *self)
   g_free (self->json);
   g_free (self->trace);
   g_ptr_array_unref (self->runs);
+  g_ptr_array_unref (self->faults);
   g_free (self);
 }
 
@@ -150,6 +155,40 @@ load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GEr
   return TRUE;
 }
 
+/* Reads "faults" (spec strings or objects, sim/fault.h), "iterations" and
+ * "fault_detection_s". */
+static gboolean
+load_faults (AfdExperiment *self, const cJSON *root, const AfdJsonWhere *where, GError **error)
+{
+  const cJSON *faults = NULL;
+  gint64 iterations = 0;
+  if (!afd_json_get_child (root, where, "faults", AFD_JSON_OPTIONAL, cJSON_Array, &faults, error)
+      || !afd_json_get_int (root, where, "iterations", AFD_JSON_OPTIONAL, 1,
+                            AFD_FAULT_MAX_ITERATIONS, &iterations, error)
+      || !afd_json_get_number (root, where, "fault_detection_s", AFD_JSON_OPTIONAL,
+                               &self->fault_detection_s, error))
+    return FALSE;
+  if (!(self->fault_detection_s >= 0) || self->fault_detection_s > 3600)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: fault_detection_s: must be in [0, 3600] seconds (got %g)", where->file,
+                   self->fault_detection_s);
+      return FALSE;
+    }
+  self->iterations = (guint) iterations;
+  guint i = 0;
+  const cJSON *item;
+  cJSON_ArrayForEach (item, faults)
+    {
+      g_autofree char *fpath = afd_json_path_index ("faults", i++);
+      AfdFault *f = afd_fault_from_json (item, where->file, fpath, error);
+      if (f == NULL)
+        return FALSE;
+      g_ptr_array_add (self->faults, f);
+    }
+  return TRUE;
+}
+
 AfdExperiment *
 afd_experiment_load (const char *path_or_name, GError **error)
 {
@@ -205,6 +244,8 @@ afd_experiment_load (const char *path_or_name, GError **error)
   const cJSON *runs = NULL;
   if (!afd_json_get_child (root, &where, "runs", AFD_JSON_OPTIONAL, cJSON_Array, &runs, error))
     return NULL;
+  if (!load_faults (self, root, &where, error))
+    return NULL;
   if ((runs == NULL) == (strategy == NULL))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
@@ -253,6 +294,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
 typedef struct {
   AfdCostModel *costs;
   const AfdGpuSpec *gpu;
+  const double *gpu_scale; /* (nullable) per GPU compute-time factor (stragglers, sim/fault.h) */
 } Pricing;
 
 /* AfdReplayOpTimeFunc over a cost model. */
@@ -267,7 +309,11 @@ price (gpointer user_data, const AfdOpGraph *graph, guint op, double *out_second
       return TRUE;
     }
   AfdPlacement where = { p->gpu, afd_opgraph_op (graph, op)->gpu };
-  return afd_cost_model_op_time (p->costs, &view, &where, out_seconds, error);
+  if (!afd_cost_model_op_time (p->costs, &view, &where, out_seconds, error))
+    return FALSE;
+  if (p->gpu_scale != NULL)
+    *out_seconds *= p->gpu_scale[where.gpu_index];
+  return TRUE;
 }
 
 typedef struct _Net Net;
@@ -549,12 +595,55 @@ trace_path (const AfdExperiment *self, const char *label)
   return g_strdup_printf ("%s-%s", self->trace, label);
 }
 
+/* One faulted configuration of run_one() (sim/fault.h); NULL for the plain run. */
+typedef struct {
+  const double *gpu_scale; /* (nullable) per GPU compute-time factor */
+  const guint8 *failed;    /* (nullable) per GPU: failed */
+  gboolean trace;          /* write the trace of this configuration */
+  GPtrArray *markers;      /* AfdFault starting here: instant markers at time 0 in the trace */
+  char *failure;           /* (out) set when a failed GPU's work has no replica: the note */
+} FaultHooks;
+
+/* Fault injection: for every failed GPU that has work in @graph, the replica that holds it;
+ * sets hooks->failure (the lost capacity) when one has none. */
+static void
+check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdOpGraph *graph,
+                   FaultHooks *hooks)
+{
+  guint n = afd_opgraph_n_gpus (graph);
+  g_autofree guint *ops = g_new0 (guint, n);
+  for (guint o = 0; o < afd_opgraph_n_ops (graph); o++)
+    ops[afd_opgraph_op (graph, o)->gpu]++;
+  for (guint g = 0; g < n && hooks->failure == NULL; g++)
+    {
+      if (!hooks->failed[g] || ops[g] == 0)
+        continue;
+      guint r = afd_strategy_replica_of (strategy, in, g);
+      if (r < n && !hooks->failed[r])
+        continue;
+      const char *role = afd_opgraph_gpu_role (graph, g);
+      guint same = 0, lost = 0;
+      for (guint h = 0; h < n; h++)
+        if (ops[h] > 0 && strcmp (afd_opgraph_gpu_role (graph, h), role) == 0)
+          {
+            same++;
+            lost += hooks->failed[h] ? 1 : 0;
+          }
+      hooks->failure = g_strdup_printf (
+          "GPU %u (%s) failed and no replica holds its work: lost %u of %u %s GPUs (%.1f%% of "
+          "that role's capacity); the iteration cannot complete",
+          g, role, lost, same, role, 100.0 * lost / same);
+    }
+}
+
 /* Runs one strategy; returns its metrics object. */
 static cJSON *
 run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
          const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
-         GError **error)
+         FaultHooks *fx, GError **error)
 {
+  gboolean want_trace
+      = self->trace != NULL && (fx != NULL ? fx->trace : self->faults->len == 0);
   const AfdStrategyClass *klass = plugins->strategy_lookup (run->strategy, error);
   if (klass == NULL)
     return NULL;
@@ -576,8 +665,14 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
   if (graph == NULL)
     return NULL;
+  if (fx != NULL && fx->failed != NULL)
+    {
+      check_failed_gpus (strategy, &in, graph, fx);
+      if (fx->failure != NULL)
+        return NULL;
+    }
   g_autoptr (AfdEngine) engine = afd_engine_new (self->seed);
-  Pricing pricing = { costs, in.gpu };
+  Pricing pricing = { costs, in.gpu, fx != NULL ? fx->gpu_scale : NULL };
   g_autoptr (AfdNetwork) network = afd_network_new (cluster);
   g_autoptr (AfdNetsim) netsim = NULL;
   Net net = { network, NULL, NULL, NULL, NULL, NULL, NULL, 0 };
@@ -597,7 +692,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
       netsim = afd_netsim_new (network, engine);
       net.netsim = netsim;
       net.n_links = afd_cluster_link_count (cluster);
-      if (self->trace != NULL)
+      if (want_trace)
         {
           net.sample_ns = sample_ns_owner = g_array_new (FALSE, FALSE, sizeof (AfdTime));
           net.sample_busy = sample_busy_owner = g_array_new (FALSE, FALSE, sizeof (double));
@@ -631,7 +726,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   cJSON *out = afd_metrics_to_json (replay, graph, &in, &m);
   if (netsim != NULL)
     add_link_summary (out, cluster, netsim, m.iteration_time_s);
-  if (self->trace != NULL)
+  if (want_trace)
     {
       g_autofree char *tp = trace_path (self, run->label);
       AfdTraceWriter *w = afd_trace_writer_open (tp, error);
@@ -641,6 +736,14 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
           return NULL;
         }
       afd_replay_write_trace (replay, w);
+      for (guint i = 0; fx != NULL && fx->markers != NULL && i < fx->markers->len; i++)
+        {
+          const AfdFault *f = fx->markers->pdata[i];
+          g_autofree char *name = g_strdup_printf ("fault %s", f->spec);
+          cJSON *args = cJSON_CreateObject ();
+          cJSON_AddStringToObject (args, "spec", f->spec);
+          afd_trace_writer_instant (w, f->kind == AFD_FAULT_LINK ? 0 : f->gpu, name, 0, args);
+        }
       if (net.sample_ns != NULL)
         write_link_counters (w, cluster, &net, afd_opgraph_n_gpus (graph));
       if (!afd_trace_writer_close (w, error))
@@ -657,6 +760,147 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   return out;
 }
 
+/* A number of a run's metrics object. */
+static double
+metric (const cJSON *o, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
+  return cJSON_IsNumber (v) ? v->valuedouble : 0;
+}
+
+/* Fault injection (docs/models/faults.md): simulates the run's iterations, each on the
+ * configuration its active faults derive (cluster with links scaled or removed, stragglers'
+ * compute factors, failed GPUs served by their replicas), and adds "faults" and "iterations"
+ * to @out. A failure's first iteration costs fault_detection_s + the iteration on the
+ * recovered configuration; a failure without a replica or a disconnected cluster makes it and
+ * every later iteration "failed". */
+static gboolean
+run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
+            const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs,
+            GPtrArray *traces, cJSON *out, GError **error)
+{
+  guint n_gpus = afd_cluster_gpu_count (cluster), last = 0;
+  for (guint i = 0; i < self->faults->len; i++)
+    last = MAX (last, ((AfdFault *) self->faults->pdata[i])->iteration);
+  guint n_iter = self->iterations > 0 ? self->iterations : last + 3;
+  double healthy_s = metric (out, "iteration_time_s");
+  double tpot_per_s = healthy_s > 0 ? metric (out, "tpot_s") / healthy_s : 0;
+  double tokens = metric (out, "tokens_per_s") * healthy_s;
+  cJSON *list = cJSON_AddArrayToObject (out, "faults");
+  for (guint i = 0; i < self->faults->len; i++)
+    cJSON_AddItemToArray (list, cJSON_CreateString (((AfdFault *) self->faults->pdata[i])->spec));
+  afd_json_add_number (out, "fault_detection_s", self->fault_detection_s);
+  cJSON *iters = cJSON_AddArrayToObject (out, "iterations");
+  g_autofree double *scale = g_new (double, n_gpus);
+  g_autofree guint8 *failed = g_new0 (guint8, n_gpus);
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+  g_autofree char *failure = NULL;
+  double config_s = healthy_s;
+  gboolean any_failure = FALSE, traced = FALSE;
+  guint failed_at = 0;
+  for (guint it = 0; it < n_iter; it++)
+    {
+      g_autoptr (GPtrArray) starting = g_ptr_array_new ();
+      gboolean failure_starts = FALSE;
+      for (guint i = 0; i < self->faults->len; i++)
+        {
+          AfdFault *f = self->faults->pdata[i];
+          if (f->iteration != it)
+            continue;
+          g_ptr_array_add (starting, f);
+          g_ptr_array_add (active, f);
+          failure_starts = failure_starts || afd_fault_is_failure (f);
+        }
+      any_failure = any_failure || failure_starts;
+      if (starting->len > 0 && failure == NULL)
+        {
+          /* A new configuration: derive it and simulate one iteration on it. */
+          afd_fault_compute_scale ((AfdFault **) active->pdata, active->len, n_gpus, scale);
+          for (guint i = 0; i < active->len; i++)
+            {
+              const AfdFault *f = active->pdata[i];
+              if (f->kind == AFD_FAULT_GPU)
+                failed[f->gpu] = 1;
+            }
+          g_autoptr (GError) local = NULL;
+          g_autoptr (AfdCluster) derived = afd_fault_derive_cluster (
+              cluster, (AfdFault *const *) active->pdata, active->len, &local);
+          if (derived == NULL && local->code == AFD_ERROR_TOPOLOGY)
+            {
+            failure = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
+                                       "iteration cannot complete", local->message);
+            failed_at = it;
+          }
+          else if (derived == NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          else
+            {
+              FaultHooks fx = { scale, failed, !traced, starting, NULL };
+              cJSON *r = run_one (self, run, plugins, derived, llm, costs, traces, &fx, error);
+              if (r == NULL && fx.failure == NULL)
+                return FALSE;
+              traced = traced || r != NULL;
+              failure = fx.failure;
+              failed_at = it;
+              config_s = metric (r, "iteration_time_s");
+              cJSON_Delete (r);
+            }
+        }
+      cJSON *o = cJSON_CreateObject ();
+      afd_json_add_number (o, "index", it);
+      g_autoptr (GString) note = g_string_new (NULL);
+      for (guint i = 0; i < starting->len; i++)
+        g_string_append_printf (note, "%s%s", i ? ", " : "", ((AfdFault *) starting->pdata[i])->spec);
+      const char *state;
+      double t = config_s;
+      if (failure != NULL)
+        {
+          state = "failed";
+          if (note->len > 0)
+            g_string_append (note, "; ");
+          if (it == failed_at)
+            g_string_append (note, failure);
+          else
+            g_string_append_printf (note, "failed since iteration %u", failed_at);
+        }
+      else if (active->len == 0)
+        state = "healthy";
+      else if (failure_starts)
+        {
+          state = "fault";
+          t += self->fault_detection_s;
+          g_string_append_printf (note, ": detection %g s + the iteration on the recovered "
+                                  "configuration", self->fault_detection_s);
+        }
+      else
+        {
+          gboolean degraded = FALSE;
+          for (guint i = 0; i < active->len; i++)
+            degraded = degraded || !afd_fault_is_failure (active->pdata[i]);
+          state = degraded ? "degraded" : any_failure ? "recovered" : "healthy";
+        }
+      cJSON_AddStringToObject (o, "state", state);
+      if (failure != NULL)
+        {
+          cJSON_AddNullToObject (o, "iteration_time_s");
+          cJSON_AddNullToObject (o, "tpot_s");
+          afd_json_add_number (o, "tokens_per_s", 0);
+        }
+      else
+        {
+          afd_json_add_number (o, "iteration_time_s", t);
+          afd_json_add_number (o, "tpot_s", t * tpot_per_s);
+          afd_json_add_number (o, "tokens_per_s", t > 0 ? tokens / t : 0);
+        }
+      cJSON_AddStringToObject (o, "note", note->str);
+      cJSON_AddItemToArray (iters, o);
+    }
+  return TRUE;
+}
+
 cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
@@ -671,6 +915,15 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   if (costs == NULL)
     return NULL;
   g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->faults->len; i++)
+    if (!afd_fault_check (self->faults->pdata[i], cluster, error))
+      {
+        if (self->path != NULL)
+          g_prefix_error (error, "%s: faults[%u]: ", self->path, i);
+        else
+          g_prefix_error (error, "--fault: ");
+        return NULL;
+      }
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
@@ -707,7 +960,10 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   for (guint i = 0; i < self->runs->len; i++)
     {
       const AfdExperimentRun *run = self->runs->pdata[i];
-      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, error);
+      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, NULL, error);
+      if (r != NULL && self->faults->len > 0
+          && !run_faults (self, run, plugins, cluster, llm, costs, traces, r, error))
+        g_clear_pointer (&r, cJSON_Delete);
       if (r == NULL)
         {
           if (self->path != NULL && self->runs->len > 1)

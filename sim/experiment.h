@@ -43,7 +43,13 @@ typedef struct {
   char *json;     /* (nullable) where to write the summary */
   char *trace;    /* (nullable) trace file; with several runs, "-LABEL" goes before ".json" */
   GPtrArray *runs; /* AfdExperimentRun */
+  GPtrArray *faults;        /* AfdFault (sim/fault.h), in the order given; empty: none */
+  guint iterations;         /* iterations to simulate with faults; 0: the last fault's + 3 */
+  double fault_detection_s; /* time to detect a failure before re-issuing, seconds */
 } AfdExperiment;
+
+/* Default fault_detection_s: 1 ms [EST] (docs/models/faults.md). */
+#define AFD_FAULT_DETECTION_DEFAULT_S 1e-3
 
 /* Returns: (transfer full): an experiment with the defaults (docs/user/experiment-format.md). */
 AfdExperiment *afd_experiment_new (void);

@@ -63,6 +63,14 @@ afd_strategy_describe (AfdStrategy *self, GString *out)
     }
 }
 
+guint
+afd_strategy_replica_of (AfdStrategy *self, const AfdStrategyInput *in, guint gpu)
+{
+  if (self->klass->replica_of == NULL)
+    return G_MAXUINT;
+  return self->klass->replica_of (self->state, in, gpu);
+}
+
 const char *
 afd_strategy_get_name (AfdStrategy *self)
 {

@@ -58,6 +58,11 @@ typedef struct {
 
   /* Optional: the resolved parameters, as text for the provenance block. */
   void (*describe) (gpointer state, GString *out);
+
+  /* Optional (fault injection, sim/fault.h): the GPU that already holds a full copy of
+   * @gpu's work in the graph build() makes for @in (MA Separation's attention replica set),
+   * or G_MAXUINT when none; a failed GPU without one makes the iteration fail. */
+  guint (*replica_of) (gpointer state, const AfdStrategyInput *in, guint gpu);
 } AfdStrategyClass;
 
 /**
@@ -82,6 +87,10 @@ AfdOpGraph *afd_strategy_build (AfdStrategy *self, const AfdStrategyInput *in, G
 
 /* Appends "name" and, when provided, the described parameters to @out. */
 void afd_strategy_describe (AfdStrategy *self, GString *out);
+
+/* Returns: the GPU holding a full copy of @gpu's work (the class's replica_of), or G_MAXUINT
+ * when the class has no replicas or @gpu has none. */
+guint afd_strategy_replica_of (AfdStrategy *self, const AfdStrategyInput *in, guint gpu);
 
 /* Returns: (transfer none): the class name. */
 const char *afd_strategy_get_name (AfdStrategy *self);

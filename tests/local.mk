@@ -35,3 +35,4 @@ include tests/strategies.mk
 include tests/robustness.mk
 include tests/sweep.mk
 include tests/exec.mk
+include tests/faults.mk

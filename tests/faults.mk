@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+# tests/faults.mk - fault injection tests (issue #8).
+check_PROGRAMS += tests/test-fault
+tests_test_fault_SOURCES = %reldir%/test-fault.c %reldir%/test-helpers.h
+tests_test_fault_CPPFLAGS = $(afd_test_cppflags)
+tests_test_fault_LDADD = $(afd_test_libs)
+TESTS += tests/test-fault %reldir%/test-faults-cli.sh
+EXTRA_DIST += %reldir%/test-faults-cli.sh

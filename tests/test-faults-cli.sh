@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test-faults-cli.sh - `afdsim run --fault`: bad specs exit 2 with one line naming the flag,
+# unknown GPUs/vertices exit 1, fault runs print per-iteration states and write them to the
+# summary and trace markers into the trace; a run without faults has no "iterations".
+set -u
+afdsim=${AFDSIM:-./afdsim}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # check NAME EXPECTED_STATUS NEEDLE -- ARGS...
+  name=$1 want=$2 needle=$3
+  shift 4
+  "$afdsim" "$@" > "$tmp/out" 2> "$tmp/err"
+  got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err"; fail=1; return
+  fi
+  if [ "$want" != 0 ] && [ "$(wc -l < "$tmp/err")" != 1 ]; then
+    echo "FAIL $name: error is not one line"; cat "$tmp/err"; fail=1; return
+  fi
+  if [ -n "$needle" ] && ! grep -q -- "$needle" "$tmp/err" "$tmp/out"; then
+    echo "FAIL $name: output lacks '$needle'"; cat "$tmp/err" "$tmp/out"; fail=1; return
+  fi
+  echo "ok $name"
+}
+check bad-kind 2 "--fault: fault 'disk:1': unknown kind" -- run --strategy masep --fault disk:1
+check bad-iter 2 "--fault: fault 'gpu:1@iterx'" -- run --strategy masep --fault gpu:1@iterx
+check bad-fraction 2 "0 < FRACTION <= 1" -- run --strategy masep --fault link:n0.nic0:2
+check bad-time 2 "@t=TIME is not supported" -- run --strategy masep --fault gpu:1@t=1ms
+check bad-iterations 2 "--iterations" -- run --strategy masep --fault gpu:1 --iterations 0
+check bad-detection 2 "--fault-detection" -- run --strategy masep --fault gpu:1 --fault-detection -1
+check no-gpu 1 "GPU 99 does not exist" -- run --strategy masep --fault gpu:99
+check no-vertex 1 "no vertex 'n0.nic9'" -- run --strategy masep --fault link:n0.nic9
+check file-bad 1 "json: faults.1.: fault 'gpu:x'" -- run "${srcdir:-.}/tests/data/fault-bad-spec.json"
+check failover 0 "recovered" -- run --strategy masep --set attention_redundancy=2 \
+  --fault gpu:2@iter1 --json "$tmp/f.json" --trace "$tmp/f-trace.json"
+for key in '"iterations"' '"state":[[:space:]]*"fault"' '"state":[[:space:]]*"recovered"' \
+  '"fault_detection_s"'; do
+  grep -Eq "$key" "$tmp/f.json" || { echo "FAIL summary lacks $key"; fail=1; }
+done
+grep -q '"fault gpu:2@iter1"' "$tmp/f-trace.json" || { echo "FAIL trace lacks the marker"; fail=1; }
+check failed 0 "lost 1 of 12 attention GPUs" -- run --strategy masep --fault gpu:2@iter1
+check file-ok 0 "degraded" -- run "${srcdir:-.}/tests/data/fault-ok.json"
+check no-faults 0 "" -- run --strategy masep --json "$tmp/n.json"
+if grep -q '"iterations"' "$tmp/n.json"; then echo "FAIL iterations without faults"; fail=1; fi
+exit $fail
