@@ -108,6 +108,65 @@ find_nul_escape (const char *text)
   return -1;
 }
 
+/* Returns the first control character of @s (0x00-0x1f, 0x7f), or 0 when there is none. */
+static guchar
+first_control (const char *s)
+{
+  for (const char *p = s; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return (guchar) *p;
+  return 0;
+}
+
+/* Checks that @text (a key or a string value at @path) is UTF-8 without control characters. */
+static gboolean
+check_text (const char *text, gboolean is_key, const char *path, const char *name, int code,
+            GError **error)
+{
+  const char *what = is_key ? "key " : "";
+  g_autofree char *shown = printable (path[0] ? path : "top level");
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, AFD_ERROR, code, "%s: %s: %sis not valid UTF-8", name, shown, what);
+      return FALSE;
+    }
+  guchar c = first_control (text);
+  if (c != 0)
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "%s: %s: %smust not contain control characters (found \\x%02x)", name, shown,
+                   what, c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/*
+ * Checks every key and string of the tree under @node (at @path): UTF-8 without control
+ * characters. Readers copy names, ids and specs into messages, tables and results, so text
+ * cJSON accepts (raw control characters, any bytes) is refused once, here (fuzz findings).
+ */
+static gboolean
+check_text_tree (const cJSON *node, const char *path, const char *name, int code,
+                 GError **error)
+{
+  guint index = 0;
+  for (const cJSON *item = node->child; item != NULL; item = item->next, index++)
+    {
+      const char *key = cJSON_IsObject (node) ? item->string : NULL;
+      gboolean nested = cJSON_IsObject (item) || cJSON_IsArray (item);
+      gboolean text = cJSON_IsString (item) && item->valuestring != NULL;
+      if (key == NULL && !nested && !text)
+        continue;
+      g_autofree char *at = key ? afd_json_path (path, key) : afd_json_path_index (path, index);
+      if ((key != NULL && !check_text (key, TRUE, at, name, code, error))
+          || (text && !check_text (item->valuestring, FALSE, at, name, code, error))
+          || (nested && !check_text_tree (item, at, name, code, error)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 cJSON *
 afd_json_parse_text (const char *text, const char *name, int code, GError **error)
 {
@@ -126,7 +185,14 @@ afd_json_parse_text (const char *text, const char *name, int code, GError **erro
   /* The length includes the terminating NUL, which require_null_terminated checks for. */
   cJSON *root = cJSON_ParseWithLengthOpts (text, len + 1, &end, TRUE);
   if (root != NULL)
-    return root;
+    {
+      if (!check_text_tree (root, "", name, code, error))
+        {
+          cJSON_Delete (root);
+          return NULL;
+        }
+      return root;
+    }
 
   /* cJSON reports where parsing stopped; that is the first offending character. */
   gsize offset = end != NULL && end >= text ? (gsize) (end - text) : 0;

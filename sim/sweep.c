@@ -1107,11 +1107,13 @@ afd_sweep_resume (const AfdSweep *self, const char *path, guint64 *out_done, GEr
       g_autofree char *want = afd_sweep_config_id (config);
       if (index->valuedouble != (double) done || strcmp (id->valuestring, want) != 0)
         {
+          /* The line may hold any bytes: escape them for a one-line message (fuzz finding). */
+          g_autofree char *shown_id = g_strescape (id->valuestring, NULL);
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
                        "%s: line %" G_GUINT64_FORMAT ": holds point %g with id %s, but point %"
                        G_GUINT64_FORMAT " of this sweep has id %s: the file was written by a "
                        "different sweep (other axes or values); give another --output or remove "
-                       "it to start over", path, lineno, index->valuedouble, id->valuestring, done,
+                       "it to start over", path, lineno, index->valuedouble, shown_id, done,
                        want);
           return FALSE;
         }

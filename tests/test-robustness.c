@@ -23,6 +23,7 @@
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
 #include "sim/llm.h"
+#include "sim/sweep.h"
 #include "tests/test-helpers.h"
 
 /* A reader under test: loads @path, returns FALSE with @error set on refusal. */
@@ -228,24 +229,24 @@ Test (robustness, nan_like_tokens)
     }
 }
 
-/* Fuzz finding: a key that is not UTF-8 used to be copied raw into the message; it is now
- * shown with U+FFFD, so the message stays valid UTF-8. */
+/* Fuzz finding: a key that is not UTF-8 used to be copied raw into the message; keys and
+ * strings must now be UTF-8, and the message shows the key with U+FFFD. */
 Test (robustness, non_utf8_key_and_value)
 {
   g_autofree char *key = data_file ("robust-bad-utf8-key.json");
   g_autofree char *m1 = expect_refused (&readers[0], key);
-  afd_assert_error_contains (&(GError){ .message = m1 }, "\xef\xbf\xbd(: unknown key");
+  afd_assert_error_contains (&(GError){ .message = m1 }, "\xef\xbf\xbd(: key is not valid UTF-8");
   g_autofree char *value = data_file ("robust-gpu-bad-utf8-name.json");
   g_autofree char *m2 = expect_refused (&readers[1], value);
   afd_assert_error_contains (&(GError){ .message = m2 }, "name: is not valid UTF-8");
 }
 
-/* Control characters in keys (here \n and \u0001) are escaped so the message is one line. */
+/* Control characters in keys (here \n and \u0001) are refused, shown escaped on one line. */
 Test (robustness, control_characters_in_key)
 {
   g_autofree char *path = data_file ("robust-control-key.json");
   g_autofree char *m = expect_refused (&readers[0], path);
-  afd_assert_error_contains (&(GError){ .message = m }, "a\\x0ab\\x01: unknown key");
+  afd_assert_error_contains (&(GError){ .message = m }, "a\\x0ab\\x01: key must not contain control characters (found \\x0a)");
 }
 
 /* A NUL byte makes the file "not a JSON text file" instead of silently cutting it short. */
@@ -389,12 +390,12 @@ Test (robustness, cluster_id_not_utf8)
   g_autofree char *path = data_file ("robust-cluster-bad-utf8-id.json");
   g_autofree char *m = expect_refused (&readers[2], path);
   afd_assert_error_contains (&(GError){ .message = m },
-                             "links[6].b: must be UTF-8 text without control characters");
+                             "links[6].b: is not valid UTF-8");
 }
 
 /* Fuzz finding: a raw line break inside a JSON string (cJSON accepts it) reached a message
- * through "network"; every string read with afd_json_get_string now refuses control
- * characters. */
+ * through "network"; every string of a parsed file must now be free of control characters,
+ * escaped or not. */
 Test (robustness, control_characters_in_strings)
 {
   g_autofree char *path = data_file ("robust-experiment-raw-newline.json");
@@ -407,12 +408,9 @@ Test (robustness, control_characters_in_strings)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (cJSON) root = afd_json_parse_text (texts[i], "t.json", AFD_ERROR_CONFIG, &error);
-      afd_assert_no_error (error);
-      const AfdJsonWhere where = { "t.json", "", AFD_ERROR_CONFIG };
-      g_autofree char *name = NULL;
-      cr_assert (!afd_json_get_string (root, &where, "name", AFD_JSON_REQUIRED, &name, &error));
+      cr_assert_null (root, "'%s' accepted", texts[i]);
+      afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
       afd_assert_error_contains (error, "t.json: name: must not contain control characters");
-      cr_assert_null (name);
     }
 }
 
@@ -431,4 +429,20 @@ Test (robustness, nul_escape_in_string)
                                               AFD_ERROR_CONFIG, &error);
   afd_assert_no_error (error);
   cr_assert_str_eq (cJSON_GetObjectItem (ok, "a")->valuestring, "\\u0000");
+}
+
+/* Fuzz finding: a resumed sweep output whose id holds bytes that are not UTF-8 was quoted raw;
+ * the id is now escaped, so the message is one ASCII line. */
+Test (robustness, sweep_resume_bad_id)
+{
+  g_autoptr (AfdSweep) sweep = afd_sweep_new ();
+  g_autoptr (GError) error = NULL;
+  cr_assert (afd_sweep_add_axis (sweep, "--batch", "batch", "1,2", &error));
+  static const char line[] = "{\"index\": 0, \"id\": \"0123\xb1\"}\n";
+  g_autofree char *path = temp_file ("sweep.jsonl", line, sizeof line - 1);
+  guint64 done = 99;
+  cr_assert (!afd_sweep_resume (sweep, path, &done, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "line 1: holds point 0 with id 0123\\261, but point 0");
+  cr_assert (g_utf8_validate (error->message, -1, NULL));
 }
