@@ -898,6 +898,15 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
       cJSON_AddStringToObject (o, "note", note->str);
       cJSON_AddItemToArray (iters, o);
     }
+  if (!traced && self->trace != NULL)
+    {
+      /* No faulted iteration completed: trace the healthy one, with every fault's marker. */
+      FaultHooks fx = { NULL, NULL, TRUE, self->faults, NULL };
+      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, error);
+      if (r == NULL)
+        return FALSE;
+      cJSON_Delete (r);
+    }
   return TRUE;
 }
 
