@@ -6,7 +6,15 @@
  *   rate_at(x) = the curve's y, log-log interpolated between measured points; below the first
  *                point y₀·x/x₀ (the time of the smallest point: latency-bound); above the last
  *                point the last y (saturated).
- *   GEMM       t = 2·m·n·k / rate_at(m) in the table of the dtype with the nearest (N, K).
+ *   GEMM       in the table of the dtype with the nearest (N, K) = (Nₜ, Kₜ):
+ *              tₜ(m) = 2·m·Nₜ·Kₜ / rate_at(m) (the table's own time at m), and
+ *              t = max(t_floor, t₀ + (tₜ(m) − t₀)·(n·k)/(Nₜ·Kₜ)): only the part of the time
+ *              above the kernel's fixed cost t₀ scales with the weights (at small M a GEMM is
+ *              t₀ + weight bytes / bandwidth). t₀ = the intercept of the least-squares line
+ *              through (Nₜ·Kₜ, tₜ(smallest M)) over the dtype's tables, clamped to
+ *              [0, t_floor] (0 with fewer than two weight sizes); t_floor = the smallest
+ *              median time measured in any table of the dtype: no GEMM is priced below the
+ *              fastest GEMM kernel ever measured.
  *   grouped    t = f · count · Σₑ GEMM(tokensₑ, n, k) over experts with tokens, f = the median
  *              over the profile's grouped measurements of measured / Σₑ GEMM (1 without).
  *   decode     one curve per batch size: rate_b(context) = achieved KV-read bytes/s; the rate
@@ -75,6 +83,8 @@ struct _AfdProfile {
   guint n_grouped;   /* grouped GEMM tables */
   GArray *grouped_ratios; /* measured grouped time / sum-of-GEMMs model, per point (double) */
   double grouped_factor;  /* median of grouped_ratios; 1 without grouped measurements */
+  double gemm_fixed_s[AFD_DTYPE_COUNT]; /* t₀ per dtype: fixed cost of one GEMM kernel */
+  double gemm_floor_s[AFD_DTYPE_COUNT]; /* smallest measured GEMM time per dtype; 0: none */
 };
 
 static void
@@ -215,6 +225,41 @@ load_curve (const cJSON *table, const AfdJsonWhere *where, const char *x_key,
   return TRUE;
 }
 
+/* Per dtype: the floor (smallest measured median time) and the fixed cost t₀ (intercept of
+ * the least-squares line of the smallest-M time against N·K over the dtype's tables, clamped
+ * to [0, floor]; 0 when the tables have fewer than two distinct N·K). */
+static void
+gemm_fit_fixed_cost (AfdProfile *prof)
+{
+  for (int d = 0; d < AFD_DTYPE_COUNT; d++)
+    {
+      double sx = 0, sy = 0, sxx = 0, sxy = 0, floor_s = G_MAXDOUBLE, n = 0;
+      for (guint i = 0; i < prof->gemm->len; i++)
+        {
+          const GemmTable *g = &g_array_index (prof->gemm, GemmTable, i);
+          if ((int) g->dtype != d)
+            continue;
+          for (guint j = 0; j < g->rate.n; j++)
+            floor_s = MIN (floor_s, 2.0 * g->rate.x[j] * g->n * g->k / g->rate.y[j]);
+          /* Fitted in units of 1e6 weight elements to keep the sums well conditioned. */
+          double x = g->n * g->k * 1e-6, y = 2.0 * g->rate.x[0] * g->n * g->k / g->rate.y[0];
+          sx += x;
+          sy += y;
+          sxx += x * x;
+          sxy += x * y;
+          n += 1;
+        }
+      if (n == 0)
+        continue;
+      prof->gemm_floor_s[d] = floor_s;
+      double det = n * sxx - sx * sx;
+      double fixed = 0;
+      if (n >= 2 && det > 1e-12 * n * sxx)
+        fixed = (sy * sxx - sx * sxy) / det;
+      prof->gemm_fixed_s[d] = CLAMP (fixed, 0.0, floor_s);
+    }
+}
+
 /* Reads the GEMM tables. */
 static gboolean
 load_gemm (AfdProfile *prof, const cJSON *arr, const char *file, GError **error)
@@ -245,6 +290,7 @@ load_gemm (AfdProfile *prof, const cJSON *arr, const char *file, GError **error)
       if (!ok)
         return FALSE;
     }
+  gemm_fit_fixed_cost (prof);
   return TRUE;
 }
 
@@ -693,7 +739,24 @@ afd_profile_gemm_time (const AfdProfile *profile, AfdDtype dtype, double m, doub
                    profile->path, afd_dtype_name (dtype));
       return FALSE;
     }
-  *out_s = 2.0 * m * n * k / rate_at (&best->rate, m);
+  double table_s = 2.0 * m * best->n * best->k / rate_at (&best->rate, m);
+  double fixed = profile->gemm_fixed_s[best->dtype], floor_s = profile->gemm_floor_s[best->dtype];
+  double t = fixed + (table_s - fixed) * (n * k) / (best->n * best->k);
+  *out_s = MAX (t, floor_s);
+  return TRUE;
+}
+
+gboolean
+afd_profile_gemm_fixed_cost (const AfdProfile *profile, AfdDtype dtype, double *out_fixed_s,
+                             double *out_floor_s)
+{
+  g_return_val_if_fail (profile != NULL && (int) dtype >= 0 && dtype < AFD_DTYPE_COUNT, FALSE);
+  if (profile->gemm_floor_s[dtype] <= 0)
+    return FALSE;
+  if (out_fixed_s != NULL)
+    *out_fixed_s = profile->gemm_fixed_s[dtype];
+  if (out_floor_s != NULL)
+    *out_floor_s = profile->gemm_floor_s[dtype];
   return TRUE;
 }
 

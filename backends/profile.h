@@ -53,14 +53,28 @@ const char *afd_profile_get_path (const AfdProfile *profile);
  * @out_s: (out): the time of one GEMM Y[m×n] = X[m×k]·W[n×k]ᵀ, seconds
  *
  * Picks the table of @dtype whose (N, K) is nearest in log space and interpolates its
- * achieved FLOP/s log-log over M; below the smallest measured M the time is that of the
- * smallest M scaled by N·K (weights-bound), above the largest M the rate stays constant.
+ * achieved FLOP/s log-log over M (below the smallest measured M the smallest M's time, above
+ * the largest M a constant rate), giving the table's time tₜ(m); the part above the GEMM
+ * kernel's fixed cost t₀ scales with N·K: t = t₀ + (tₜ(m) − t₀)·n·k/(Nₜ·Kₜ), and t is never
+ * below the smallest GEMM time measured for the dtype (afd_profile_gemm_fixed_cost()).
  * fp8 falls back to the bf16 tables when the profile has no fp8 table.
  *
  * Returns: %FALSE with AFD_ERROR_CONFIG when the profile has no GEMM table for @dtype
  */
 gboolean afd_profile_gemm_time (const AfdProfile *profile, AfdDtype dtype, double m, double n,
                                 double k, double *out_s, GError **error);
+
+/**
+ * afd_profile_gemm_fixed_cost:
+ * @out_fixed_s: (out) (optional): t₀, the fixed cost of one GEMM kernel: the intercept of the
+ *   least-squares line of each table's smallest-M time against N·K, clamped to [0, floor]
+ *   (0 when the tables have fewer than two distinct N·K)
+ * @out_floor_s: (out) (optional): the smallest median time of any GEMM of @dtype measured
+ *
+ * Returns: %FALSE when the profile has no GEMM table of @dtype (outputs untouched)
+ */
+gboolean afd_profile_gemm_fixed_cost (const AfdProfile *profile, AfdDtype dtype,
+                                      double *out_fixed_s, double *out_floor_s);
 
 /**
  * afd_profile_decode_attention_time:

@@ -47,6 +47,23 @@ Test (exec_plan, gemm_sizes)
   cr_assert_str_eq (afd_exec_kind_name (p->kind), "gemm");
 }
 
+/* GEMM N and K run rounded up to AFD_EXEC_GEMM_ALIGN (16) elements: an LM head sharded over
+ * 3 GPUs (32000/3 = 10666 columns) runs 10672 columns, and its weights are sized that way;
+ * the router's 16 columns stay 16. */
+Test (exec_plan, gemm_dims_aligned)
+{
+  g_autoptr (AfdOpGraph) g = afd_opgraph_new (1);
+  guint head = add_gemm (g, 0, 86, 10666, 4090, 1);
+  guint router = add_gemm (g, 0, 86, 16, 4096, 1);
+  afd_opgraph_finish (g);
+  g_autoptr (AfdExecPlan) plan = afd_exec_plan_new (g, NULL);
+  const AfdExecOp *p = afd_exec_plan_op (plan, head);
+  cr_assert_eq (p->n, 10672);
+  cr_assert_eq (p->k, 4096);
+  cr_assert_eq (p->weight_bytes, G_GUINT64_CONSTANT (10672) * 4096 * 2);
+  cr_assert_eq (afd_exec_plan_op (plan, router)->n, 16);
+}
+
 /* A grouped expert GEMM owns every local expert's weights and runs one GEMM per expert with
  * tokens; its scratch is sized by the busiest expert; fp8 operands are one byte. */
 Test (exec_plan, grouped_gemm_uses_routed_counts)

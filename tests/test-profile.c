@@ -83,6 +83,53 @@ Test (profile, gemm_clamps_and_scales_by_weights)
   assert_rel (t, 4e-5);
 }
 
+/* tests/data/profile-floor.json: bf16 tables 4096×4096 (M = 1: 2e-5 s) and 1024×4096 (M = 1:
+ * 1.1e-5 s). The fixed cost t₀ is the intercept of the line through (N·K, smallest-M time):
+ * slope = (2e-5 − 1.1e-5)/(16777216 − 4194304), t₀ = 1.1e-5 − slope·4194304 = 8e-6 s; the
+ * floor is the smallest measured time, 1.1e-5 s. A single-table profile has t₀ = 0. */
+Test (profile, gemm_fixed_cost_is_the_fitted_intercept)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) fl = afd_profile_load (TEST_DATA "/profile-floor.json", &error);
+  afd_assert_no_error (error);
+  double fixed = -1, floor_s = -1;
+  cr_assert (afd_profile_gemm_fixed_cost (fl, AFD_DTYPE_BF16, &fixed, &floor_s));
+  cr_assert_float_eq (fixed, 8e-6, 1e-15);
+  assert_rel (floor_s, 1.1e-5);
+  cr_assert (afd_profile_gemm_fixed_cost (prof, AFD_DTYPE_BF16, &fixed, &floor_s));
+  cr_assert_float_eq (fixed, 0.0, 0.0);
+  assert_rel (floor_s, 2e-5);
+  cr_assert_not (afd_profile_gemm_fixed_cost (prof, AFD_DTYPE_FP32, &fixed, &floor_s));
+}
+
+/* Only the time above t₀ scales with N·K: N = 3072, K = 4096, M = 1 (nearest table 4096×4096)
+ * takes t₀ + (2e-5 − t₀)·3/4 = 8e-6 + 9e-6 = 1.7e-5 s (pure N·K scaling would say 1.5e-5). */
+Test (profile, gemm_scales_only_time_above_fixed_cost)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) fl = afd_profile_load (TEST_DATA "/profile-floor.json", &error);
+  afd_assert_no_error (error);
+  double t = 0;
+  cr_assert (afd_profile_gemm_time (fl, AFD_DTYPE_BF16, 1, 3072, 4096, &t, &error));
+  assert_rel (t, 1.7e-5);
+}
+
+/* No GEMM is priced below the fastest GEMM measured: a router (N = 16, K = 4096, M = 64;
+ * nearest table 1024×4096) would be t₀ + (1.1e-5 − t₀)·16/1024 ≈ 8.05e-6 s, and FLOP
+ * scaling alone 1.1e-5·16/1024 ≈ 1.7e-7 s; both are clamped to the floor, 1.1e-5 s. The
+ * single-table profile clamps to its own floor (2e-5 s). */
+Test (profile, gemm_never_below_measured_floor)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) fl = afd_profile_load (TEST_DATA "/profile-floor.json", &error);
+  afd_assert_no_error (error);
+  double t = 0;
+  cr_assert (afd_profile_gemm_time (fl, AFD_DTYPE_BF16, 64, 16, 4096, &t, &error));
+  assert_rel (t, 1.1e-5);
+  cr_assert (afd_profile_gemm_time (prof, AFD_DTYPE_BF16, 64, 16, 4096, &t, &error));
+  assert_rel (t, 2e-5);
+}
+
 /* fp8 without fp8 tables falls back to bf16 (documented); fp32 has no table: a clear error. */
 Test (profile, gemm_dtype_fallback_and_missing_table)
 {

@@ -68,6 +68,12 @@ typedef struct {
 /* Attention runs over the KV length rounded up to this many tokens (a paged cache's block). */
 #define AFD_EXEC_KV_BLOCK 16u
 
+/* GEMM N and K are run rounded up to a multiple of this many elements (16 bytes of fp8, 32 of
+ * bf16): an unaligned output row (MA Separation's LM head over 3 GPUs: 32000/3 = 10666
+ * columns) makes cuBLASLt take a path 2-4x slower, and serving stacks pad vocabulary shards
+ * anyway (vLLM: to a multiple of 64). */
+#define AFD_EXEC_GEMM_ALIGN 16u
+
 /* Set aside per GPU for cuBLAS workspaces, NCCL buffers and the CUDA context, bytes. */
 #define AFD_EXEC_RESERVED_BYTES ((guint64) 2 << 30)
 

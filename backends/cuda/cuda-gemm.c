@@ -179,12 +179,15 @@ afd_cuda_measure_gemm (AfdCudaContext *ctx, AfdDtype dtype, guint64 m, guint64 n
   return ok;
 }
 
-/* N×K weight shapes of the grid: the seed model (hidden 4096, 32 heads) and DeepSeek-V3-like
- * expert shapes (hidden 7168, expert width 2048). */
+/* N×K weight shapes of the grid: the seed model (hidden 4096, 32 heads), DeepSeek-V3-like
+ * expert shapes (hidden 7168, expert width 2048), routers and an LM head. */
 static const guint64 full_nk[][2] = {
   { 4096, 4096 },  { 12288, 4096 }, { 6144, 4096 },  { 28672, 4096 }, { 14336, 4096 },
   { 4096, 14336 }, { 1024, 4096 },  { 4096, 1024 },  { 4096, 2048 },  { 2048, 4096 },
   { 4096, 7168 },  { 7168, 2048 },  { 2048, 7168 },  { 7168, 7168 },  { 8192, 8192 },
+  /* Routers (16 experts over hidden 4096; DeepSeek-V3's 256 over 7168) and the seed model's
+   * LM head (vocabulary 32000): shapes far from the others, where scaling by N·K misleads. */
+  { 16, 4096 },    { 256, 7168 },   { 32000, 4096 },
 };
 static const guint64 quick_nk[][2] = { { 4096, 4096 }, { 14336, 4096 } };
 static const guint64 full_m[] = { 1,    2,    4,    8,    16,   24,   32,   48,   64,

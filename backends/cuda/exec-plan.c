@@ -33,6 +33,13 @@ operand_bytes (AfdDtype dtype)
   return dtype == AFD_DTYPE_FP8 ? 1 : 2;
 }
 
+/* @x rounded up to a multiple of @a. */
+static guint64
+align_up (guint64 x, guint64 a)
+{
+  return (x + a - 1) / a * a;
+}
+
 /* Plans a compute op from its stored AfdOp. */
 static gboolean
 plan_compute (const AfdOp *op, AfdExecOp *out, GError **error)
@@ -78,8 +85,8 @@ plan_compute (const AfdOp *op, AfdExecOp *out, GError **error)
   if (op->has_gemm && op->gemm.n > 0 && op->gemm.k > 0)
     {
       out->dtype = op->dtype == AFD_DTYPE_FP8 ? AFD_DTYPE_FP8 : AFD_DTYPE_BF16;
-      out->n = op->gemm.n;
-      out->k = op->gemm.k;
+      out->n = align_up (op->gemm.n, AFD_EXEC_GEMM_ALIGN);
+      out->k = align_up (op->gemm.k, AFD_EXEC_GEMM_ALIGN);
       out->count = MAX (op->gemm.count, G_GUINT64_CONSTANT (1));
       guint64 w_one = out->n * out->k * operand_bytes (out->dtype);
       guint64 rows = 0;
