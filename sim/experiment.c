@@ -925,14 +925,20 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
     return NULL;
   g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < self->faults->len; i++)
-    if (!afd_fault_check (self->faults->pdata[i], cluster, error))
-      {
-        if (self->path != NULL)
-          g_prefix_error (error, "%s: faults[%u]: ", self->path, i);
-        else
-          g_prefix_error (error, "--fault: ");
-        return NULL;
-      }
+    {
+      const AfdFault *f = self->faults->pdata[i];
+      if (self->iterations > 0 && f->iteration >= self->iterations)
+        g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                     "fault '%s' starts at iteration %u but the run has %u iterations (0..%u)",
+                     f->spec, f->iteration, self->iterations, self->iterations - 1);
+      else if (afd_fault_check (f, cluster, error))
+        continue;
+      if (self->path != NULL)
+        g_prefix_error (error, "%s: faults[%u]: ", self->path, i);
+      else
+        g_prefix_error (error, "--fault: ");
+      return NULL;
+    }
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   cJSON *prov = cJSON_AddObjectToObject (root, "provenance");

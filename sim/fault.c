@@ -84,6 +84,14 @@ afd_fault_parse (const char *spec, int code, GError **error)
       g_set_error (error, AFD_ERROR, code, "fault: the spec is not valid UTF-8");
       return NULL;
     }
+  for (const char *p = spec; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      {
+        g_set_error (error, AFD_ERROR, code,
+                     "fault: the spec must not contain control characters (found \\x%02x)",
+                     (guchar) *p);
+        return NULL;
+      }
   g_autoptr (AfdFault) f = g_new0 (AfdFault, 1);
   f->spec = g_strdup (spec);
   g_autofree char *body = g_strdup (spec);

@@ -83,7 +83,7 @@ Test (fault, parse_rejects)
                                      "straggler:1", "straggler:1:0.5", "straggler:1:inf",
                                      "straggler:1:nan", "link:", "link:a/b/c", "link:a:0",
                                      "link:a:1.5", "link:a:x", "link:a:0.5:1", "disk:1",
-                                     "gpu:1@iter10000" };
+                                     "gpu:1@iter10000", "gpu:1\n", "link:a\tb" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -91,7 +91,9 @@ Test (fault, parse_rejects)
       cr_assert_null (f, "'%s' accepted", bad[i]);
       afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
       g_autofree char *quoted = g_strdup_printf ("'%s'", bad[i]);
-      cr_assert (bad[i][0] == '\0' || strstr (error->message, quoted) != NULL,
+      gboolean control = strpbrk (bad[i], "\n\t") != NULL;
+      cr_assert (!strpbrk (error->message, "\n\t"), "control character in '%s'", error->message);
+      cr_assert (bad[i][0] == '\0' || control || strstr (error->message, quoted) != NULL,
                  "message '%s' does not quote the spec", error->message);
     }
 }

@@ -30,6 +30,9 @@ check bad-fraction 2 "0 < FRACTION <= 1" -- run --strategy masep --fault link:n0
 check bad-time 2 "@t=TIME is not supported" -- run --strategy masep --fault gpu:1@t=1ms
 check bad-iterations 2 "--iterations" -- run --strategy masep --fault gpu:1 --iterations 0
 check bad-detection 2 "--fault-detection" -- run --strategy masep --fault gpu:1 --fault-detection -1
+check control-chars 2 'must not contain control characters' -- run --strategy masep --fault "$(printf 'gpu:1\nx')"
+check beyond-iterations 1 "starts at iteration 5 but the run has 3 iterations" -- run --strategy masep \
+  --fault gpu:1@iter5 --iterations 3
 check no-gpu 1 "GPU 99 does not exist" -- run --strategy masep --fault gpu:99
 check no-vertex 1 "no vertex 'n0.nic9'" -- run --strategy masep --fault link:n0.nic9
 check file-bad 1 "json: faults.1.: fault 'gpu:x'" -- run "${srcdir:-.}/tests/data/fault-bad-spec.json"
