@@ -145,6 +145,7 @@ typedef struct {
   char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
       *phase, *routing, *seed, *network, *costs, *json, *trace, *attn_nodes, *ffn_nodes;
   char *iterations, *fault_detection; /* sim/fault.h */
+  char *max_memory;                   /* sim/limits.h */
   char **faults;                      /* --fault, repeated */
   char **strategies;
   char **sets;
@@ -158,7 +159,8 @@ flags_clear (Flags *f)
                    &f->tp,      &f->pp,      &f->dp,       &f->ep,         &f->mb,
                    &f->batch,   &f->context, &f->phase,    &f->routing,    &f->seed,
                    &f->network, &f->costs,   &f->json,     &f->trace,      &f->attn_nodes,
-                   &f->ffn_nodes, &f->iterations, &f->fault_detection };
+                   &f->ffn_nodes, &f->iterations, &f->fault_detection,
+                   &f->max_memory };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
   g_clear_pointer (&f->strategies, g_strfreev);
@@ -242,6 +244,14 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
                               error))
         return FALSE;
       exp->iterations = (guint) v;
+    }
+  if (f->max_memory != NULL)
+    {
+      guint64 bytes = 0;
+      if (!afd_cli_parse_bytes ("--max-memory", f->max_memory, 1 << 20, G_GUINT64_CONSTANT (1) << 50,
+                                &bytes, error))
+        return FALSE;
+      exp->sim_memory_limit_bytes = (double) bytes;
     }
   if (f->fault_detection != NULL
       && !afd_cli_parse_double ("--fault-detection", f->fault_detection, 0, 3600,
@@ -335,6 +345,8 @@ entries (Flags *f, gboolean compare)
       "iterations to simulate with faults (default: last fault's + 3)", "N" },
     { "fault-detection", 0, 0, G_OPTION_ARG_STRING, &f->fault_detection,
       "seconds to detect a failure (default 1e-3)", "S" },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &f->max_memory,
+      "refuse runs estimated to need more simulator memory (default 16G)", "BYTES" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };

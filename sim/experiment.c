@@ -13,6 +13,7 @@
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/fault.h"
+#include "sim/limits.h"
 #include "sim/json.h"
 #include "sim/llm.h"
 #include "sim/metrics.h"
@@ -25,7 +26,7 @@
 static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
                                         "phase", "routing", "seed", "network", "costs", "json",
                                         "trace", "strategy", "runs", "faults", "iterations",
-                                        "fault_detection_s", NULL };
+                                        "fault_detection_s", "sim_memory_limit_bytes", NULL };
 static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
@@ -53,6 +54,7 @@ afd_experiment_new (void)
   self->runs = g_ptr_array_new_with_free_func (run_free);
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_fault_free);
   self->fault_detection_s = AFD_FAULT_DETECTION_DEFAULT_S;
+  self->sim_memory_limit_bytes = AFD_LIMITS_DEFAULT_MEMORY_BYTES;
   return self;
 }
 
@@ -166,7 +168,9 @@ load_faults (AfdExperiment *self, const cJSON *root, const AfdJsonWhere *where, 
       || !afd_json_get_int (root, where, "iterations", AFD_JSON_OPTIONAL, 1,
                             AFD_FAULT_MAX_ITERATIONS, &iterations, error)
       || !afd_json_get_number (root, where, "fault_detection_s", AFD_JSON_OPTIONAL,
-                               &self->fault_detection_s, error))
+                               &self->fault_detection_s, error)
+      || !afd_json_get_number (root, where, "sim_memory_limit_bytes", AFD_JSON_POSITIVE,
+                               &self->sim_memory_limit_bytes, error))
     return FALSE;
   if (!(self->fault_detection_s >= 0) || self->fault_detection_s > 3600)
     {
@@ -662,6 +666,16 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     .seed = self->seed,
     .costs = costs,
   };
+  /* The resource budget, before anything large is built (sim/limits.h). */
+  const cJSON *mb = cJSON_GetObjectItemCaseSensitive (run->options, "micro_batches");
+  AfdLimitsEstimate est;
+  afd_limits_estimate (in.n_gpus, llm->n_layers, afd_llm_n_moe_layers (llm),
+                       cJSON_IsNumber (mb) && mb->valuedouble >= 1 && mb->valuedouble < 1e6
+                           ? (guint) mb->valuedouble
+                           : 0,
+                       strcmp (self->network, "flow") == 0, &est);
+  if (!afd_limits_check (&est, self->sim_memory_limit_bytes, error))
+    return NULL;
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
   if (graph == NULL)
     return NULL;

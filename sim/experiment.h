@@ -46,6 +46,8 @@ typedef struct {
   GPtrArray *faults;        /* AfdFault (sim/fault.h), in the order given; empty: none */
   guint iterations;         /* iterations to simulate with faults; 0: the last fault's + 3 */
   double fault_detection_s; /* time to detect a failure before re-issuing, seconds */
+  double sim_memory_limit_bytes; /* refuse runs whose estimated simulator memory exceeds it
+                                    (sim/limits.h) */
 } AfdExperiment;
 
 /* Default fault_detection_s: 1 ms [EST] (docs/models/faults.md). */

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-# sim/faults.mk - fault injection: fault specs and the inputs they derive (issue #8).
+# sim/faults.mk - fault injection (specs, derived inputs) and the simulator's resource budget
+# (issue #8).
 libafdsim_a_SOURCES += \
 	%reldir%/fault.h %reldir%/fault.c \
+	%reldir%/limits.h %reldir%/limits.c \
 	$(NULL)

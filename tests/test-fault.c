@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test-fault.c - fault specs, derived clusters and fault runs (sim/fault.h, issue #8). */
+/* test-fault.c - fault specs, derived clusters and fault runs (sim/fault.h), and the
+ * simulator's resource budget (sim/limits.h); issue #8. */
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include "sim/experiment.h"
 #include "sim/fault.h"
 #include "sim/json.h"
+#include "sim/limits.h"
 #include "sim/network.h"
 #include "tests/test-helpers.h"
 
@@ -378,4 +380,38 @@ Test (fault, experiment_json)
       afd_assert_error (err, AFD_ERROR, AFD_ERROR_CONFIG);
       afd_assert_error_contains (err, bad[i][1]);
     }
+}
+
+/* The budget estimate follows its documented formula: DeepSeek-V3 (61 layers, 58 MoE) on 320
+ * GPUs with 2 micro-batches on the flow network. */
+Test (limits, estimate_formula)
+{
+  AfdLimitsEstimate e;
+  afd_limits_estimate (320, 61, 58, 2, TRUE, &e);
+  cr_assert_float_eq (e.ops, 16.0 * 320 * 61 * 2, 1e-6);               /* 624 640 */
+  cr_assert_float_eq (e.graph_bytes, 624640.0 * 400, 1e-3);             /* 249.9 MB */
+  cr_assert_float_eq (e.pairs_bytes, 2.0 * 58 * 2 * 320 * 320 * 8, 1e-3); /* 190.1 MB */
+  cr_assert_float_eq (e.flows_bytes, 2.0 * 320 * 320 * 256, 1e-3);      /* 52.4 MB */
+  cr_assert_float_eq (e.total_bytes, e.graph_bytes + e.pairs_bytes + e.flows_bytes, 1e-3);
+  afd_limits_estimate (320, 61, 58, 0, FALSE, &e);
+  cr_assert_float_eq (e.ops, 16.0 * 320 * 61 * 4, 1e-6, "absent micro-batches count as 4");
+  cr_assert (e.flows_bytes == 0);
+}
+
+/* A run beyond the budget is refused before its graph is built, with AFD_ERROR_LIMIT and the
+ * estimate; the same run passes under the default budget. */
+Test (limits, refused_up_front)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdExperiment) e = experiment ("a100-4x4-hdr", "ep", "{}");
+  e->sim_memory_limit_bytes = 1e6;
+  g_autoptr (cJSON) s = afd_experiment_run (e, &plugins, NULL, &error);
+  cr_assert_null (s);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_LIMIT);
+  afd_assert_error_contains (error, "would need about");
+  afd_assert_error_contains (error, "--max-memory");
+  g_clear_error (&error);
+  e->sim_memory_limit_bytes = AFD_LIMITS_DEFAULT_MEMORY_BYTES;
+  g_autoptr (cJSON) ok = afd_experiment_run (e, &plugins, NULL, &error);
+  afd_assert_no_error (error);
 }

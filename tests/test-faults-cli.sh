@@ -45,6 +45,8 @@ done
 grep -q '"fault gpu:2@iter1"' "$tmp/f-trace.json" || { echo "FAIL trace lacks the marker"; fail=1; }
 check failed 0 "lost 1 of 12 attention GPUs" -- run --strategy masep --fault gpu:2@iter1
 check file-ok 0 "degraded" -- run "${srcdir:-.}/tests/data/fault-ok.json"
+check max-memory 1 "would need about" -- run --strategy ep --max-memory 1M
+check max-memory-bad 2 "--max-memory" -- run --strategy ep --max-memory 1x
 check no-faults 0 "" -- run --strategy masep --json "$tmp/n.json"
 if grep -q '"iterations"' "$tmp/n.json"; then echo "FAIL iterations without faults"; fail=1; fi
 exit $fail
