@@ -626,17 +626,29 @@ check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdO
       if (r < n && !hooks->failed[r])
         continue;
       const char *role = afd_opgraph_gpu_role (graph, g);
-      guint same = 0, lost = 0;
+      guint same = 0, lost = 0, working = 0, lost_all = 0;
       for (guint h = 0; h < n; h++)
-        if (ops[h] > 0 && strcmp (afd_opgraph_gpu_role (graph, h), role) == 0)
-          {
-            same++;
-            lost += hooks->failed[h] ? 1 : 0;
-          }
-      hooks->failure = g_strdup_printf (
-          "GPU %u (%s) failed and no replica holds its work: lost %u of %u %s GPUs (%.1f%% of "
-          "that role's capacity); the iteration cannot complete",
-          g, role, lost, same, role, 100.0 * lost / same);
+        {
+          if (ops[h] == 0)
+            continue;
+          working++;
+          lost_all += hooks->failed[h] ? 1 : 0;
+          if (strcmp (afd_opgraph_gpu_role (graph, h), role) == 0)
+            {
+              same++;
+              lost += hooks->failed[h] ? 1 : 0;
+            }
+        }
+      if (same > 1)
+        hooks->failure = g_strdup_printf (
+            "GPU %u (%s) failed and no replica holds its work: lost %u of %u %s GPUs (%.1f%% of "
+            "that role's capacity); the iteration cannot complete",
+            g, role, lost, same, role, 100.0 * lost / same);
+      else
+        hooks->failure = g_strdup_printf (
+            "GPU %u (%s) failed and its shard exists nowhere else: lost %u of %u working GPUs "
+            "(%.1f%% of the capacity); the iteration cannot complete",
+            g, role, lost_all, working, 100.0 * lost_all / working);
     }
 }
 

@@ -294,14 +294,16 @@ Test (fault, masep_redundancy_fails_over)
   cr_assert_float_eq (iter_time (s, 2), iter_time (s, 0), 1e-12);
 }
 
-/* Without redundancy, MA Separation and EP report the failure and the lost capacity, with no
+/* Without redundancy, MA Separation, EP and TP×PP report the failure and the lost capacity, with no
  * times for the failed iterations; a failed idle GPU changes nothing. */
 Test (fault, failure_without_replica)
 {
   static const char *const cases[][3] = { { "masep", "{}", "lost 1 of 12 attention GPUs" },
                                           { "masep", "{\"attention_redundancy\": 2}",
                                             "lost 1 of 4 moe GPUs" },
-                                          { "ep", "{}", "lost 1 of 16" } };
+                                          { "ep", "{}", "lost 1 of 16" },
+                                          { "tppp", "{\"tp\": 4, \"pp\": 4}",
+                                            "its shard exists nowhere else: lost 1 of 16 working" } };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
