@@ -31,12 +31,17 @@ enum {
 
 typedef struct {
   double bytes;     /* wire bytes */
-  double remaining; /* bytes not yet drained */
-  double rate;      /* bytes/s */
+  double remaining; /* bytes not yet drained at since_ns */
+  double rate;      /* bytes/s since since_ns */
+  double cap;       /* smallest capacity on the route, bytes/s */
+  AfdTime since_ns; /* when remaining was last brought up to date (rates change only then) */
+  AfdTime finish_ns; /* predicted completion: since_ns + remaining / rate, rounded */
   AfdTime latency_ns;
   guint record; /* delivery record index */
   guint nlinks;
+  guint desig;  /* index into links of the first link of capacity cap */
   guint active_pos;
+  guint heap_pos; /* position in the completion heap, G_MAXUINT when not in it */
   gboolean want_sent;
   guint links[AFD_NETWORK_MAX_HOPS];
   guint pos[AFD_NETWORK_MAX_HOPS]; /* index of this flow in each link's flow list */
@@ -57,6 +62,9 @@ typedef struct {
   AfdTime busy_since;
   double busy_s;
   double bytes;
+  double sum_cap; /* sum of the caps of its flows, bytes/s (0 exactly when it has none) */
+  guint n_desig;  /* flows whose designated (first smallest-capacity) link this is */
+  gboolean dominated; /* never saturates, whatever the flows (see dominate_links()) */
   /* progressive filling scratch */
   double rem;
   guint unfixed;
@@ -104,12 +112,18 @@ struct _AfdNetsim {
   guint heap_len, heap_cap;
   UVec finished; /* scratch */
   guchar *fixed;        /* per flow slot */
+  double *new_rate;     /* per flow slot: the rate being computed, bytes/s */
   guint *flow_mark;     /* per flow slot: component search epoch */
   guint fixed_len;
   UVec dirty_links;
   UVec comp_links, comp_flows, bfs; /* scratch of the component search */
   guint epoch;
-  AfdTime last_advance_ns;
+  guint *cheap; /* completion heap: flow ids, min (finish_ns, id) at the top */
+  guint cheap_len, cheap_cap;
+  AfdTime max_slop_ns; /* completion window: a bound of 1 ns + the byte tolerance, ns */
+  double theta;         /* lowest rate a change of this instant can touch, bytes/s */
+  double freeze;        /* flows below this rate keep it in the current pass, bytes/s */
+  UVec started;         /* flows started this instant */
   gboolean recompute_pending;
   guint64 wake_generation;
   AfdNetsimStats stats;
@@ -123,6 +137,84 @@ round_ns (double seconds)
 }
 
 static void handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data);
+
+/* Bound state of the cover search. */
+#define COVER_UNSET (-1.0)
+#define COVER_BUSY (-2.0)
+
+/* The capacity sum of a set of root links (links out of a GPU when @in_side, into one
+ * otherwise) that every flow on link @l crosses: routes start and end at GPUs and never
+ * revisit a vertex, so a flow on u→v entered u by one of u's other in-links (@in_side), or
+ * leaves v by one of v's other out-links. Memoised in @memo; cycles give +inf (no bound). */
+static double
+cover_sum (const AfdCluster *c, const GPtrArray *const *adj, guint l, gboolean in_side,
+           double *memo)
+{
+  if (memo[l] >= 0)
+    return memo[l];
+  if (memo[l] == COVER_BUSY)
+    return G_MAXDOUBLE;
+  const AfdLink *k = afd_cluster_link (c, l);
+  guint end = in_side ? k->src : k->dst, other = in_side ? k->dst : k->src;
+  if (afd_cluster_vertex_kind (c, end) == AFD_VERTEX_GPU)
+    return memo[l] = k->bandwidth_bytes_per_s;
+  memo[l] = COVER_BUSY;
+  double sum = 0;
+  const GPtrArray *a = adj[end];
+  for (guint i = 0; i < a->len && sum < G_MAXDOUBLE; i++)
+    {
+      guint j = GPOINTER_TO_UINT (a->pdata[i]);
+      const AfdLink *kj = afd_cluster_link (c, j);
+      if ((in_side ? kj->src : kj->dst) == other)
+        continue; /* the reverse of l: no route goes v→u→v */
+      double x = cover_sum (c, adj, j, in_side, memo);
+      sum = x >= G_MAXDOUBLE ? G_MAXDOUBLE : sum + x;
+    }
+  return memo[l] = sum;
+}
+
+/* Marks the links that can never saturate: not at a GPU, and a cover of root links (links
+ * out of or into GPUs, which are always kept) has at most the link's capacity. Their
+ * constraints follow from the roots', so progressive filling leaves them out. On a
+ * rail-optimised or non-blocking fabric these are every switch and NIC hop. */
+static void
+dominate_links (AfdNetsim *self)
+{
+  const AfdCluster *c = self->cluster;
+  guint nv = afd_cluster_vertex_count (c), nl = self->n_links;
+  g_autofree GPtrArray **in = g_new0 (GPtrArray *, nv);
+  g_autofree GPtrArray **out = g_new0 (GPtrArray *, nv);
+  for (guint v = 0; v < nv; v++)
+    {
+      in[v] = g_ptr_array_new ();
+      out[v] = g_ptr_array_new ();
+    }
+  for (guint l = 0; l < nl; l++)
+    {
+      const AfdLink *k = afd_cluster_link (c, l);
+      g_ptr_array_add (in[k->dst], GUINT_TO_POINTER (l));
+      g_ptr_array_add (out[k->src], GUINT_TO_POINTER (l));
+    }
+  g_autofree double *memo_in = g_new (double, nl);
+  g_autofree double *memo_out = g_new (double, nl);
+  for (guint l = 0; l < nl; l++)
+    memo_in[l] = memo_out[l] = COVER_UNSET;
+  for (guint l = 0; l < nl; l++)
+    {
+      const AfdLink *k = afd_cluster_link (c, l);
+      if (afd_cluster_vertex_kind (c, k->src) == AFD_VERTEX_GPU
+          || afd_cluster_vertex_kind (c, k->dst) == AFD_VERTEX_GPU)
+        continue;
+      double cap = k->bandwidth_bytes_per_s * (1 + 1e-12);
+      self->links[l].dominated = cover_sum (c, (const GPtrArray *const *) in, l, TRUE, memo_in) <= cap
+                                 || cover_sum (c, (const GPtrArray *const *) out, l, FALSE, memo_out) <= cap;
+    }
+  for (guint v = 0; v < nv; v++)
+    {
+      g_ptr_array_unref (in[v]);
+      g_ptr_array_unref (out[v]);
+    }
+}
 
 AfdNetsim *
 afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
@@ -140,9 +232,10 @@ afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
     {
       self->links[l].capacity = afd_cluster_link (self->cluster, l)->bandwidth_bytes_per_s;
     }
+  dominate_links (self);
   self->flows = g_array_new (FALSE, FALSE, sizeof (Flow));
   self->records = g_array_new (FALSE, FALSE, sizeof (Record));
-  self->last_advance_ns = afd_engine_now (engine);
+  self->theta = G_MAXDOUBLE;
   return self;
 }
 
@@ -163,11 +256,14 @@ afd_netsim_free (AfdNetsim *self)
   g_free (self->heap);
   g_free (self->finished.v);
   g_free (self->fixed);
+  g_free (self->new_rate);
   g_free (self->flow_mark);
   g_free (self->dirty_links.v);
   g_free (self->comp_links.v);
   g_free (self->comp_flows.v);
   g_free (self->bfs.v);
+  g_free (self->cheap);
+  g_free (self->started.v);
   g_free (self);
 }
 
@@ -191,22 +287,88 @@ schedule (AfdNetsim *self, AfdTime at_ns, guint32 kind, guint64 arg)
   afd_engine_schedule_at (self->engine, at_ns, &ev);
 }
 
-/* Drains every active flow at its current rate up to now. */
-static void
-advance (AfdNetsim *self)
+/* Returns: %TRUE when link @ls can never be saturated by its flows: no flow has it as its
+ * designated link and the flows' caps add up to at most its capacity (max-min rates never
+ * exceed a flow's cap, so the link's constraint holds by itself and can be left out). */
+static inline gboolean
+link_slack (const LinkState *ls)
 {
-  AfdTime now = afd_engine_now (self->engine);
-  if (now == self->last_advance_ns)
-    return;
-  double dt = afd_time_to_seconds (now - self->last_advance_ns);
-  Flow *flows = (Flow *) self->flows->data;
-  const guint *act = self->active.v;
-  for (guint i = 0; i < self->active.len; i++)
+  return ls->dominated || (ls->n_desig == 0 && ls->sum_cap <= ls->capacity * (1 + 1e-12));
+}
+
+/* Completion heap order: (finish_ns, flow id). */
+static inline gboolean
+cheap_less (const Flow *flows, guint a, guint b)
+{
+  return flows[a].finish_ns < flows[b].finish_ns
+         || (flows[a].finish_ns == flows[b].finish_ns && a < b);
+}
+
+/* Moves the flow at completion-heap position @i up or down to its place. */
+static void
+cheap_fix (AfdNetsim *self, Flow *flows, guint i)
+{
+  guint *h = self->cheap;
+  guint x = h[i];
+  while (i > 0)
     {
-      Flow *f = &flows[act[i]];
-      f->remaining -= f->rate * dt;
+      guint p = (i - 1) / 2;
+      if (!cheap_less (flows, x, h[p]))
+        break;
+      h[i] = h[p];
+      flows[h[i]].heap_pos = i;
+      i = p;
     }
-  self->last_advance_ns = now;
+  guint n = self->cheap_len;
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && cheap_less (flows, h[c + 1], h[c]))
+        c++;
+      if (!cheap_less (flows, h[c], x))
+        break;
+      h[i] = h[c];
+      flows[h[i]].heap_pos = i;
+      i = c;
+    }
+  h[i] = x;
+  flows[x].heap_pos = i;
+}
+
+/* Inserts flow @id into the completion heap, or moves it after its finish_ns changed. */
+static void
+cheap_update (AfdNetsim *self, Flow *flows, guint id)
+{
+  if (flows[id].heap_pos == G_MAXUINT)
+    {
+      if (self->cheap_len == self->cheap_cap)
+        {
+          self->cheap_cap = MAX (64u, 2 * self->cheap_cap);
+          self->cheap = g_renew (guint, self->cheap, self->cheap_cap);
+        }
+      flows[id].heap_pos = self->cheap_len;
+      self->cheap[self->cheap_len++] = id;
+    }
+  cheap_fix (self, flows, flows[id].heap_pos);
+}
+
+/* Removes flow @id from the completion heap (if it is in it). */
+static void
+cheap_remove (AfdNetsim *self, Flow *flows, guint id)
+{
+  guint i = flows[id].heap_pos;
+  if (i == G_MAXUINT)
+    return;
+  flows[id].heap_pos = G_MAXUINT;
+  guint last = self->cheap[--self->cheap_len];
+  if (i < self->cheap_len)
+    {
+      self->cheap[i] = last;
+      flows[last].heap_pos = i;
+      cheap_fix (self, flows, i);
+    }
 }
 
 /* Notes that the flows on @l changed, so its component needs new rates. */
@@ -277,7 +439,6 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
       schedule (self, now + round_ns (lat), EV_DELIVER, record);
       return;
     }
-  advance (self);
   guint id;
   if (self->free_flows.len > 0)
     id = self->free_flows.v[--self->free_flows.len];
@@ -291,13 +452,24 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
   f->bytes = f->remaining = bytes;
   f->record = record;
   f->want_sent = want_sent;
+  f->since_ns = now;
+  f->heap_pos = G_MAXUINT;
   f->nlinks = afd_network_route (self->network, src, dst, f->links);
+  f->cap = self->links[f->links[0]].capacity;
+  for (guint k = 1; k < f->nlinks; k++)
+    if (self->links[f->links[k]].capacity < f->cap)
+      {
+        f->cap = self->links[f->links[k]].capacity;
+        f->desig = k;
+      }
+  self->links[f->links[f->desig]].n_desig++;
   double lat = extra_latency_s;
   for (guint k = 0; k < f->nlinks; k++)
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
       lat += self->cluster_links[l].latency_s;
+      ls->sum_cap += f->cap;
       if (ls->n_ids == ls->cap_ids)
         {
           ls->cap_ids = MAX (4u, 2 * ls->cap_ids);
@@ -314,6 +486,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
         }
     }
   f->latency_ns = round_ns (lat);
+  uvec_push (&self->started, id);
   f->active_pos = self->active.len;
   uvec_push (&self->active, id);
   self->stats.max_active = MAX (self->stats.max_active, self->active.len);
@@ -327,9 +500,13 @@ detach_flow (AfdNetsim *self, guint id)
   Flow *flows = (Flow *) self->flows->data;
   Flow *f = &flows[id];
   AfdTime now = afd_engine_now (self->engine);
+  cheap_remove (self, flows, id);
+  self->theta = MIN (self->theta, f->rate);
+  self->links[f->links[f->desig]].n_desig--;
   for (guint k = 0; k < f->nlinks; k++)
     {
       LinkState *ls = &self->links[f->links[k]];
+      ls->sum_cap -= f->cap;
       guint *lf = ls->ids;
       guint last = lf[ls->n_ids - 1];
       guint p = f->pos[k];
@@ -349,6 +526,7 @@ detach_flow (AfdNetsim *self, guint id)
       dirty_link (self, f->links[k]);
       if (ls->n_ids == 0)
         {
+          ls->sum_cap = 0; /* no drift across busy periods */
           ls->busy_s += afd_time_to_seconds (now - ls->busy_since);
           guint *al = self->active_links.v;
           guint lastl = al[self->active_links.len - 1];
@@ -425,7 +603,33 @@ heap_pop (AfdNetsim *self)
   return top;
 }
 
-/* Collects into comp_links / comp_flows the components reachable from the dirty links. */
+/* Adds flow @id to the component under construction, and its non-slack links to the search. */
+static inline void
+visit_flow (AfdNetsim *self, const Flow *flows, guint id, guint epoch)
+{
+  if (self->flow_mark[id] == epoch)
+    return;
+  if (flows[id].rate < self->freeze && flows[id].heap_pos != G_MAXUINT)
+    return; /* frozen: keeps its rate (see recompute()) */
+  self->flow_mark[id] = epoch;
+  uvec_push (&self->comp_flows, id);
+  const Flow *f = &flows[id];
+  for (guint k = 0; k < f->nlinks; k++)
+    {
+      LinkState *o = &self->links[f->links[k]];
+      if (o->mark != epoch && !link_slack (o))
+        {
+          o->mark = epoch;
+          uvec_push (&self->comp_links, f->links[k]);
+          uvec_push (&self->bfs, f->links[k]);
+        }
+    }
+}
+
+/* Collects into comp_links / comp_flows the components reachable from the dirty links. The
+ * components are those of the graph of flows and non-slack links (slack links constrain
+ * nobody); a dirty link's flows are all included, whatever the link's state, since the
+ * change may have made it slack or not. */
 static void
 collect_components (AfdNetsim *self)
 {
@@ -443,37 +647,54 @@ collect_components (AfdNetsim *self)
   for (guint i = 0; i < self->dirty_links.len; i++)
     {
       guint l0 = self->dirty_links.v[i];
-      self->links[l0].dirty = FALSE;
-      if (self->links[l0].mark == epoch || self->links[l0].n_ids == 0)
+      LinkState *ls0 = &self->links[l0];
+      ls0->dirty = FALSE;
+      if (ls0->mark == epoch || ls0->n_ids == 0)
         continue;
-      self->links[l0].mark = epoch;
+      ls0->mark = epoch;
+      if (!link_slack (ls0))
+        uvec_push (&self->comp_links, l0);
       uvec_push (&self->bfs, l0);
       while (self->bfs.len > 0)
         {
-          guint l = self->bfs.v[--self->bfs.len];
-          LinkState *ls = &self->links[l];
-          uvec_push (&self->comp_links, l);
+          const LinkState *ls = &self->links[self->bfs.v[--self->bfs.len]];
           for (guint j = 0; j < ls->n_ids; j++)
-            {
-              guint id = ls->ids[j];
-              if (self->flow_mark[id] == epoch)
-                continue;
-              self->flow_mark[id] = epoch;
-              uvec_push (&self->comp_flows, id);
-              const Flow *f = &flows[id];
-              for (guint k = 0; k < f->nlinks; k++)
-                if (self->links[f->links[k]].mark != epoch)
-                  {
-                    self->links[f->links[k]].mark = epoch;
-                    uvec_push (&self->bfs, f->links[k]);
-                  }
-            }
+            visit_flow (self, flows, ls->ids[j], epoch);
         }
     }
   self->dirty_links.len = 0;
 }
 
-/* Progressive filling over the changed components, then schedules the next completion. */
+/* Levels scanned linearly before the progressive filling switches to the heap. */
+#define LEVEL_SCANS 8
+
+/* Fixes every unfixed flow of link @ls at @share; returns how many it fixed. */
+static inline guint
+fix_link (AfdNetsim *self, Flow *flows, LinkState *ls, double share)
+{
+  guint n = 0;
+  const guint *lf = ls->ids;
+  for (guint i = 0; i < ls->n_ids; i++)
+    {
+      guint id = lf[i];
+      if (self->fixed[id])
+        continue;
+      self->fixed[id] = 1;
+      n++;
+      self->new_rate[id] = share;
+      /* Slack links are not in the pass: their scratch is written, never read. */
+      const Flow *f = &flows[id];
+      for (guint k = 0; k < f->nlinks; k++)
+        {
+          LinkState *o = &self->links[f->links[k]];
+          o->rem -= share;
+          o->unfixed--;
+        }
+    }
+  return n;
+}
+
+/* Progressive filling over the changed components; their flows' predicted completions. */
 static void
 recompute (AfdNetsim *self)
 {
@@ -484,33 +705,116 @@ recompute (AfdNetsim *self)
       guint old = self->fixed_len;
       self->fixed_len = MAX (self->flows->len, 2 * self->fixed_len);
       self->fixed = g_realloc (self->fixed, self->fixed_len);
+      self->new_rate = g_renew (double, self->new_rate, self->fixed_len);
       self->flow_mark = g_renew (guint, self->flow_mark, self->fixed_len);
       memset (self->flow_mark + old, 0, sizeof (guint) * (self->fixed_len - old));
     }
+  /* Levels below theta keep their flows: progressive filling reaches the old and the new
+   * flow sets' levels below theta identically, since a finished flow f only loaded links
+   * that saturate at or above its rate, and a started flow g gets at least
+   * min over its links of capacity / flows (no link of g saturates below that). So flows
+   * whose rate is below theta keep it, and the pass works on the others, with the links'
+   * capacities less the frozen flows' rates. */
+  for (guint i = 0; i < self->started.len; i++)
+    {
+      const Flow *g = &flows[self->started.v[i]];
+      for (guint k = 0; k < g->nlinks; k++)
+        {
+          const LinkState *ls = &self->links[g->links[k]];
+          self->theta = MIN (self->theta, ls->capacity / ls->n_ids);
+        }
+    }
+  self->started.len = 0;
+  self->freeze = self->theta < G_MAXDOUBLE ? self->theta * (1 - 1e-9) : 0;
+  self->theta = G_MAXDOUBLE;
   collect_components (self);
   const guint *cf = self->comp_flows.v;
   for (guint i = 0; i < self->comp_flows.len; i++)
     self->fixed[cf[i]] = 0;
-  /* The component's links at their initial share, heapified in O(L) (Floyd). */
+  /* The component's non-slack links at their initial state. */
   const guint *al = self->comp_links.v;
   guint nl = self->comp_links.len;
-  if (self->heap_cap < nl)
-    {
-      self->heap_cap = MAX (nl, 2 * self->heap_cap);
-      self->heap = g_renew (HeapItem, self->heap, self->heap_cap);
-    }
+  guint epoch = self->epoch;
   for (guint i = 0; i < nl; i++)
     {
       LinkState *ls = &self->links[al[i]];
       ls->rem = ls->capacity;
       ls->unfixed = ls->n_ids;
-      self->heap[i].share = ls->rem / ls->unfixed;
-      self->heap[i].link = al[i];
+      for (guint j = 0; j < ls->n_ids; j++)
+        {
+          guint id = ls->ids[j];
+          if (self->flow_mark[id] != epoch)
+            {
+              /* frozen */
+              self->fixed[id] = 1;
+              ls->rem -= flows[id].rate;
+              ls->unfixed--;
+            }
+        }
     }
-  self->heap_len = nl;
-  for (guint i = nl / 2; i-- > 0;)
-    heap_sift_down (self, i);
   guint unfixed_flows = self->comp_flows.len;
+  /* Level by level: the smallest fair share m among the links with unfixed flows, then, in
+   * the list's order, every link whose current share is still m (fixing flows at the level
+   * never lowers another link's share below m) fixes its unfixed flows at its share. A few
+   * levels cover most components; past LEVEL_SCANS the rest goes to the heap. */
+  guint *scan = self->bfs.v; /* scratch: the links with unfixed flows */
+  guint ns = 0;
+  if (self->bfs.cap < nl)
+    {
+      self->bfs.cap = MAX (nl, 2 * self->bfs.cap);
+      self->bfs.v = g_renew (guint, self->bfs.v, self->bfs.cap);
+      scan = self->bfs.v;
+    }
+  memcpy (scan, al, sizeof (guint) * nl);
+  ns = nl;
+  for (guint level = 0; level < LEVEL_SCANS && unfixed_flows > 0 && ns > 0; level++)
+    {
+      double m = G_MAXDOUBLE;
+      guint keep = 0;
+      for (guint i = 0; i < ns; i++)
+        {
+          const LinkState *ls = &self->links[scan[i]];
+          if (ls->unfixed == 0)
+            continue;
+          scan[keep++] = scan[i];
+          double cur = MAX (ls->rem, 0.0) / ls->unfixed;
+          m = MIN (m, cur);
+        }
+      ns = keep;
+      for (guint i = 0; i < ns; i++)
+        {
+          LinkState *ls = &self->links[scan[i]];
+          if (ls->unfixed == 0)
+            continue;
+          double cur = MAX (ls->rem, 0.0) / ls->unfixed;
+          if (cur > m * (1 + 1e-12))
+            continue;
+          unfixed_flows -= fix_link (self, flows, ls, MAX (cur, 1e-12 * ls->capacity));
+        }
+    }
+  if (unfixed_flows > 0)
+    {
+      /* Many levels: the links left, heapified in O(L) (Floyd), then popped by share. */
+      guint nh = 0;
+      if (self->heap_cap < ns)
+        {
+          self->heap_cap = MAX (ns, 2 * self->heap_cap);
+          self->heap = g_renew (HeapItem, self->heap, self->heap_cap);
+        }
+      for (guint i = 0; i < ns; i++)
+        {
+          const LinkState *ls = &self->links[scan[i]];
+          if (ls->unfixed == 0)
+            continue;
+          self->heap[nh].share = MAX (ls->rem, 0.0) / ls->unfixed;
+          self->heap[nh++].link = scan[i];
+        }
+      self->heap_len = nh;
+      for (guint i = nh / 2; i-- > 0;)
+        heap_sift_down (self, i);
+    }
+  else
+    self->heap_len = 0;
   while (self->heap_len > 0 && unfixed_flows > 0)
     {
       HeapItem it = heap_pop (self);
@@ -527,55 +831,75 @@ recompute (AfdNetsim *self)
           heap_push (self, cur, it.link);
           continue;
         }
-      double share = MAX (cur, 1e-12 * ls->capacity);
-      const guint *lf = ls->ids;
-      for (guint i = 0; i < ls->n_ids; i++)
+      unfixed_flows -= fix_link (self, flows, ls, MAX (cur, 1e-12 * ls->capacity));
+    }
+  /* Flows whose rate changed: drained up to now at the old rate, then a new predicted
+   * completion (the completion window covers the byte tolerance too). Flows whose rate is
+   * unchanged keep their prediction. */
+  AfdTime now = afd_engine_now (self->engine);
+  for (guint i = 0; i < self->comp_flows.len; i++)
+    {
+      guint id = cf[i];
+      Flow *f = &flows[id];
+      double r = self->new_rate[id];
+      if (r == f->rate && f->heap_pos != G_MAXUINT)
+        continue;
+      if (f->since_ns != now)
         {
-          guint id = lf[i];
-          if (self->fixed[id])
-            continue;
-          self->fixed[id] = 1;
-          unfixed_flows--;
-          Flow *f = &flows[id];
-          f->rate = share;
-          for (guint k = 0; k < f->nlinks; k++)
-            {
-              LinkState *o = &self->links[f->links[k]];
-              o->rem -= share;
-              o->unfixed--;
-            }
+          f->remaining -= f->rate * afd_time_to_seconds (now - f->since_ns);
+          f->since_ns = now;
         }
+      f->rate = r;
+      f->finish_ns = now + round_ns (MAX (f->remaining, 0.0) / r);
+      double tol_ns = ceil (f->bytes / r) + 2;
+      if (tol_ns > (double) self->max_slop_ns)
+        self->max_slop_ns = tol_ns < 1e15 ? (AfdTime) tol_ns : (AfdTime) 1e15;
+      cheap_update (self, flows, id);
     }
   /* The earliest completion decides the next wake-up. */
-  AfdTime now = afd_engine_now (self->engine), next = AFD_TIME_MAX;
-  const guint *act = self->active.v;
-  for (guint i = 0; i < self->active.len; i++)
-    {
-      const Flow *f = &flows[act[i]];
-      AfdTime t = now + round_ns (MAX (f->remaining, 0.0) / f->rate);
-      next = MIN (next, t);
-    }
   self->wake_generation++;
-  if (next != AFD_TIME_MAX)
-    schedule (self, next, EV_WAKE, self->wake_generation);
+  if (self->cheap_len > 0)
+    schedule (self, MAX (flows[self->cheap[0]].finish_ns, now), EV_WAKE,
+              self->wake_generation);
+}
+
+/* Orders finished flows by their place in the active list. */
+static int
+cmp_active_pos (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const Flow *flows = user_data;
+  guint pa = flows[*(const guint *) a].active_pos, pb = flows[*(const guint *) b].active_pos;
+  return pa < pb ? -1 : pa > pb;
 }
 
 /* Finishes every flow whose bytes have drained (within one nanosecond of its rate). */
 static void
 complete_flows (AfdNetsim *self)
 {
-  advance (self);
   Flow *flows = (Flow *) self->flows->data;
-  const guint *act = self->active.v;
-  self->finished.len = 0;
-  for (guint i = 0; i < self->active.len; i++)
-    {
-      const Flow *f = &flows[act[i]];
-      if (f->remaining <= f->rate * 1e-9 + 1e-9 * f->bytes)
-        uvec_push (&self->finished, act[i]);
-    }
   AfdTime now = afd_engine_now (self->engine);
+  self->finished.len = 0;
+  /* Candidates: every flow predicted to finish within the window; the test itself is the
+   * drained-bytes one, at now. Those that fail go back into the heap. */
+  UVec *back = &self->bfs;
+  back->len = 0;
+  while (self->cheap_len > 0 && flows[self->cheap[0]].finish_ns <= now + self->max_slop_ns)
+    {
+      guint id = self->cheap[0];
+      const Flow *f = &flows[id];
+      double rem = f->remaining - f->rate * afd_time_to_seconds (now - f->since_ns);
+      cheap_remove (self, flows, id);
+      if (rem <= f->rate * 1e-9 + 1e-9 * f->bytes)
+        uvec_push (&self->finished, id);
+      else
+        uvec_push (back, id);
+    }
+  for (guint i = 0; i < back->len; i++)
+    cheap_update (self, flows, back->v[i]);
   guint n = self->finished.len;
+  /* The order of the active list (the order of the former full scan). */
+  if (n > 1)
+    g_qsort_with_data (self->finished.v, (gint) n, sizeof (guint), cmp_active_pos, flows);
   /* A private copy: sender callbacks below may re-enter and reuse the scratch vector. */
   g_autofree guint *done = g_memdup2 (self->finished.v, sizeof (guint) * MAX (n, 1));
   guint n_sent = 0;
@@ -589,6 +913,8 @@ complete_flows (AfdNetsim *self)
         done[n_sent++] = f->record; /* n_sent <= i: reuses slots already read */
       detach_flow (self, id);
     }
+  if (self->active.len == 0)
+    self->max_slop_ns = 0;
   if (n > 0 || self->active.len > 0)
     mark_dirty (self);
   /* Sender-side callbacks last: they may start new flows (and reuse flow slots). The
@@ -610,7 +936,6 @@ handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data)
     {
     case EV_RECOMPUTE:
       self->recompute_pending = FALSE;
-      advance (self);
       recompute (self);
       break;
     case EV_WAKE:
