@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "backends/cuda/cuda-exec.h"
 #include "backends/cuda/cuda-private.h"
 #include "sim/json.h"
 #include "sim/op.h"
@@ -99,6 +100,9 @@ static gboolean
 gemm_time (CudaState *s, AfdDtype dtype, guint64 m, guint64 n, guint64 k, double *out_s,
            GError **error)
 {
+  /* N and K rounded up as real execution runs them (AFD_EXEC_GEMM_ALIGN, exec-plan.c). */
+  n = (n + AFD_EXEC_GEMM_ALIGN - 1) / AFD_EXEC_GEMM_ALIGN * AFD_EXEC_GEMM_ALIGN;
+  k = (k + AFD_EXEC_GEMM_ALIGN - 1) / AFD_EXEC_GEMM_ALIGN * AFD_EXEC_GEMM_ALIGN;
   char *key = g_strdup_printf ("gemm %d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
                                " %" G_GUINT64_FORMAT, (int) dtype, m, n, k);
   if (cached (s, key, out_s))
