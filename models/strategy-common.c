@@ -87,6 +87,121 @@ afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint 
     }
 }
 
+guint
+afd_strategy_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu)
+{
+  return (guint) afd_strategy_share ((guint64) MAX (n_experts, n_gpus) + n_redundant, n_gpus, gpu);
+}
+
+void
+afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+                           guint n_redundant, AfdStrategyExpertPlacement *out)
+{
+  guint E = n_experts, G = n_gpus;
+  guint extra = (E < G ? G - E : 0) + n_redundant;
+  out->n_experts = E;
+  out->n_gpus = G;
+  out->width = afd_strategy_expert_capacity (E, G, n_redundant, 0);
+  out->n_slots = 0;
+  g_autofree guint *cap = g_new (guint, G);
+  g_autofree guint *used = g_new0 (guint, G);
+  g_autofree guint *copies = g_new0 (guint, MAX (E, 1u));
+  g_autofree guint8 *holds = g_new0 (guint8, (gsize) MAX (E, 1u) * G);
+  g_autofree guint *gpu = g_new (guint, (gsize) E + extra);
+  g_autofree guint *expert = g_new (guint, (gsize) E + extra);
+  guint at = 0;
+  for (guint i = 0; i < G; i++)
+    {
+      cap[i] = afd_strategy_expert_capacity (E, G, n_redundant, i);
+      guint primaries = E >= G ? (guint) afd_strategy_share (E, G, i) : i < E ? 1 : 0;
+      for (guint k = 0; k < primaries; k++, at++)
+        {
+          gpu[out->n_slots] = i;
+          expert[out->n_slots++] = at;
+          holds[(gsize) at * G + i] = 1;
+          copies[at]++;
+          used[i]++;
+        }
+    }
+  for (guint x = 0; x < extra && E > 0; x++)
+    {
+      /* The expert with the most pairs per copy that some free GPU lacks. */
+      guint best = G_MAXUINT, best_gpu = G_MAXUINT;
+      for (guint e = 0; e < E; e++)
+        {
+          guint where = G_MAXUINT;
+          for (guint i = 0; i < G; i++)
+            if (used[i] < cap[i] && !holds[(gsize) e * G + i]
+                && (where == G_MAXUINT || used[i] < used[where]))
+              where = i;
+          if (where == G_MAXUINT)
+            continue;
+          if (best == G_MAXUINT
+              || (double) expert_tokens[e] / copies[e]
+                     > (double) expert_tokens[best] / copies[best])
+            {
+              best = e;
+              best_gpu = where;
+            }
+        }
+      if (best == G_MAXUINT)
+        break;
+      gpu[out->n_slots] = best_gpu;
+      expert[out->n_slots++] = best;
+      holds[(gsize) best * G + best_gpu] = 1;
+      copies[best]++;
+      used[best_gpu]++;
+    }
+  /* GPU-major slot order. */
+  out->slot_gpu = g_new (guint, MAX (out->n_slots, 1u));
+  out->slot_expert = g_new (guint, MAX (out->n_slots, 1u));
+  guint k = 0;
+  for (guint i = 0; i < G; i++)
+    for (guint s = 0; s < out->n_slots; s++)
+      if (gpu[s] == i)
+        {
+          out->slot_gpu[k] = i;
+          out->slot_expert[k++] = expert[s];
+        }
+}
+
+void
+afd_strategy_expert_placement_clear (AfdStrategyExpertPlacement *placement)
+{
+  g_clear_pointer (&placement->slot_gpu, g_free);
+  g_clear_pointer (&placement->slot_expert, g_free);
+}
+
+gboolean
+afd_strategy_expert_slots_placed (const AfdStrategyExpertPlacement *p,
+                                  const guint64 *expert_tokens, const guint8 *excluded,
+                                  guint64 *out_tokens, guint *out_count, guint *out_lost_expert)
+{
+  guint E = p->n_experts, G = p->n_gpus;
+  memset (out_tokens, 0, sizeof (guint64) * p->width * G);
+  memset (out_count, 0, sizeof (guint) * G);
+  g_autofree guint *alive = g_new0 (guint, MAX (E, 1u));
+  g_autofree guint *seen = g_new0 (guint, MAX (E, 1u));
+  for (guint s = 0; s < p->n_slots; s++)
+    if (excluded == NULL || !excluded[p->slot_gpu[s]])
+      alive[p->slot_expert[s]]++;
+  for (guint e = 0; e < E; e++)
+    if (alive[e] == 0)
+      {
+        *out_lost_expert = e;
+        return FALSE;
+      }
+  for (guint s = 0; s < p->n_slots; s++)
+    {
+      guint i = p->slot_gpu[s], e = p->slot_expert[s];
+      if (excluded != NULL && excluded[i])
+        continue;
+      out_tokens[(gsize) i * p->width + out_count[i]++]
+          = afd_strategy_share (expert_tokens[e], alive[e], seen[e]++);
+    }
+  return TRUE;
+}
+
 guint64
 afd_strategy_share (guint64 total, guint n, guint i)
 {

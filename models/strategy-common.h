@@ -59,6 +59,58 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdStrategyRouting, afd_strategy_routing_clear
 void afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
                                 guint64 *out_tokens, guint *out_count);
 
+/* Where the expert copies of one MoE layer live (afd_strategy_expert_place()). */
+typedef struct {
+  guint n_experts;
+  guint n_gpus;
+  guint n_slots;      /* copies placed: E primaries + the replicas that found a GPU */
+  guint width;        /* most copies any GPU holds: afd_strategy_expert_capacity (…, 0) */
+  guint *slot_gpu;    /* [n_slots] GPU of each copy, GPU-major order */
+  guint *slot_expert; /* [n_slots] expert of each copy */
+} AfdStrategyExpertPlacement;
+
+/* Returns: the expert copies GPU @gpu has room for with @n_redundant redundant copies:
+ * share(max(E, G) + n_redundant, G, gpu) (for n_redundant 0 exactly what
+ * afd_strategy_expert_slots() places there). */
+guint afd_strategy_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu);
+
+/**
+ * afd_strategy_expert_place:
+ * @expert_tokens: (array length=n_experts): the layer's pairs per expert (all micro-batches)
+ * @n_redundant: extra copies beyond afd_strategy_expert_slots()' placement
+ * @out: (out caller-allocates): cleared with afd_strategy_expert_placement_clear()
+ *
+ * Fixed placement of one layer (EPLB-style, docs/models/faults.md): primaries as
+ * afd_strategy_expert_slots() (contiguous blocks for E >= G, expert e on GPU e for E < G);
+ * then X = max(G - E, 0) + n_redundant replicas, each for the expert with the most pairs per
+ * copy (ties: lowest index) among those a GPU with a free slot (afd_strategy_expert_capacity)
+ * does not hold yet, on such a GPU with the fewest copies (ties: lowest index).
+ */
+void afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+                                guint n_redundant, AfdStrategyExpertPlacement *out);
+
+void afd_strategy_expert_placement_clear (AfdStrategyExpertPlacement *placement);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdStrategyExpertPlacement, afd_strategy_expert_placement_clear)
+
+/**
+ * afd_strategy_expert_slots_placed:
+ * @expert_tokens: (array length=n_experts): this micro-batch's pairs per expert
+ * @excluded: (nullable) (array length=n_gpus): GPUs whose copies are lost (failed)
+ * @out_tokens: (out caller-allocates): n_gpus × placement->width; row i: pairs of GPU i's copies
+ * @out_count: (out caller-allocates) (array length=n_gpus): copies GPU i serves (0 if excluded)
+ * @out_lost_expert: (out): on %FALSE, the expert with no surviving copy
+ *
+ * Each expert's pairs are split evenly (afd_strategy_share, in slot order) over its copies on
+ * GPUs not excluded: the tokens routed to a lost copy go to the surviving ones.
+ *
+ * Returns: %FALSE when some expert has no copy on a surviving GPU
+ */
+gboolean afd_strategy_expert_slots_placed (const AfdStrategyExpertPlacement *placement,
+                                           const guint64 *expert_tokens, const guint8 *excluded,
+                                           guint64 *out_tokens, guint *out_count,
+                                           guint *out_lost_expert);
+
 /* Returns: the most experts any GPU holds under afd_strategy_expert_slots(). */
 guint afd_strategy_experts_per_gpu (guint n_experts, guint n_gpus);
 

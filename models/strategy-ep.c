@@ -13,6 +13,13 @@
  * tokens, and the combine (the reverse pairs, in the combine dtype). With two micro-batches
  * the compute stream runs A0 A1 E0 E1 and the comm stream D0 D1 C0 C1, so the attention of
  * one overlaps the dispatch/combine of the other. Formulas: docs/models/strategies.md "EP".
+ *
+ * Redundant experts and failed GPUs (docs/models/faults.md "EP with redundant experts"):
+ * redundant_experts R adds R EPLB copies of the hottest experts of each layer on extra slots
+ * (afd_strategy_expert_place; memory counts every slot). With in->excluded set, the failed
+ * GPUs get no op: their sequences are lost (ep_lost_sequences), their expert copies' pairs go
+ * to the surviving copies, and the dispatch/combine groups shrink to the survivors; an expert
+ * without a surviving copy makes the build fail (AFD_ERROR_INFEASIBLE).
  */
 #include "config.h"
 
@@ -29,9 +36,11 @@ typedef struct {
   gint64 micro_batches;
   gboolean two_stage; /* node-limited two-stage dispatch/combine */
   gint64 node_limit;  /* most nodes a token is sent to (0: no limit) */
+  gint64 redundant_experts; /* extra EPLB copies of the hottest experts per layer */
 } Ep;
 
-static const char *const ep_keys[] = { "ep", "micro_batches", "dispatch", "node_limit", NULL };
+static const char *const ep_keys[] = { "ep",         "micro_batches",     "dispatch",
+                                       "node_limit", "redundant_experts", NULL };
 
 static gpointer
 ep_create (const cJSON *params, GError **error)
@@ -47,6 +56,8 @@ ep_create (const cJSON *params, GError **error)
                             &s->micro_batches, error)
       || !afd_json_get_int (params, &where, "node_limit", AFD_JSON_OPTIONAL, 0, 1 << 16,
                             &s->node_limit, error)
+      || !afd_json_get_int (params, &where, "redundant_experts", AFD_JSON_OPTIONAL, 0, 1 << 16,
+                            &s->redundant_experts, error)
       || !afd_json_get_string (params, &where, "dispatch", AFD_JSON_OPTIONAL, &dispatch, error))
     return NULL;
   if (strcmp (dispatch, "flat") != 0 && strcmp (dispatch, "two-stage") != 0)
@@ -67,6 +78,61 @@ ep_describe (gpointer state, GString *out)
                           " dispatch=%s node_limit=%" G_GINT64_FORMAT,
                           s->ep, s->micro_batches, s->two_stage ? "two-stage" : "flat",
                           s->node_limit);
+  if (s->redundant_experts > 0)
+    g_string_append_printf (out, " redundant_experts=%" G_GINT64_FORMAT, s->redundant_experts);
+}
+
+/* The GPUs of the EP group (ep, or the whole cluster). */
+static guint
+ep_size (const Ep *s, const AfdStrategyInput *in)
+{
+  return s->ep > 0 ? (guint) s->ep : in->n_gpus;
+}
+
+/* AfdStrategyClass.lost_sequences: the data-parallel attention shares of the excluded GPUs
+ * (their sequences' KV cache exists nowhere else). */
+static guint64
+ep_lost_sequences (gpointer state, const AfdStrategyInput *in)
+{
+  guint n = MIN (ep_size (state, in), in->n_gpus);
+  guint64 lost = 0;
+  for (guint i = 0; in->excluded != NULL && i < n; i++)
+    if (in->excluded[i])
+      lost += afd_strategy_share (in->batch, n, i);
+  return lost;
+}
+
+/* The copies of expert @e in @p, as "GPU a, GPU b". */
+static char *
+copies_text (const AfdStrategyExpertPlacement *p, guint e)
+{
+  GString *out = g_string_new (NULL);
+  for (guint k = 0; k < p->n_slots; k++)
+    if (p->slot_expert[k] == e)
+      g_string_append_printf (out, "%sGPU %u", out->len ? ", " : "", p->slot_gpu[k]);
+  return g_string_free (out, FALSE);
+}
+
+/* Fills @local/@count with the micro-batch's pairs per copy: the fixed EPLB placement when
+ * @p is set (failed copies' pairs to the survivors), else afd_strategy_expert_slots(). */
+static gboolean
+ep_slots (const AfdStrategyExpertPlacement *p, const guint64 *etok, guint E, guint n,
+          const guint8 *excluded, guint layer, guint64 *local, guint *count, GError **error)
+{
+  if (p == NULL)
+    {
+      afd_strategy_expert_slots (etok, E, n, local, count);
+      return TRUE;
+    }
+  guint lost;
+  if (afd_strategy_expert_slots_placed (p, etok, excluded, local, count, &lost))
+    return TRUE;
+  g_autofree char *where = copies_text (p, lost);
+  g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+               "expert %u of layer %u has no copy on a surviving GPU (its copies: %s); add "
+               "redundant_experts",
+               lost, layer, where);
+  return FALSE;
 }
 
 /* Adds the flat dispatch (or, with @transpose, combine) of one layer and micro-batch: an
@@ -183,7 +249,7 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
 {
   const Ep *s = state;
   const AfdLlm *llm = in->llm;
-  guint n = s->ep > 0 ? (guint) s->ep : in->n_gpus;
+  guint n = ep_size (s, in);
   guint M = (guint) s->micro_batches;
   if (n > in->n_gpus)
     {
@@ -207,7 +273,29 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
       return FALSE;
     }
   guint E = llm->n_routed_experts;
-  guint W = afd_strategy_experts_per_gpu (E, n);
+  guint R = (guint) s->redundant_experts;
+  /* Survivors: the GPUs of the group not excluded (all of them without faults). */
+  const guint8 *excluded = in->excluded;
+  g_autofree guint *group = g_new (guint, n);
+  guint m = 0;
+  for (guint i = 0; i < n; i++)
+    if (excluded == NULL || !excluded[i])
+      group[m++] = i;
+  if (m == 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE, "no GPU of the ep group survives");
+      return FALSE;
+    }
+  if (m < n && s->two_stage)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+                   "dispatch two-stage cannot run on %u of %u GPUs after a failure (TODO(#8))", m,
+                   n);
+      return FALSE;
+    }
+  /* The fixed per-layer placement with redundant copies, or after a failure. */
+  gboolean placed = E > 0 && (R > 0 || m < n);
+  guint W = placed ? afd_strategy_expert_capacity (E, n, R, 0) : afd_strategy_experts_per_gpu (E, n);
   guint64 nt = afd_strategy_new_tokens (in);
   guint64 T = in->batch * nt;
   double hb = afd_strategy_hidden_bytes_per_token (llm);
@@ -216,9 +304,8 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   g_auto (AfdStrategyRouting) routing = { 0 };
   if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
-  g_autofree guint *group = g_new (guint, n);
-  for (guint i = 0; i < n; i++)
-    group[i] = i;
+  g_autofree guint *member_ops = g_new (guint, n);
+  g_autofree guint64 *member_recv = g_new0 (guint64, n);
   g_autofree guint *disp_ops = g_new (guint, (gsize) n * M);
   g_autofree guint *comb_ops = g_new (guint, (gsize) n * M);
   for (guint i = 0; i < n * M; i++)
@@ -236,8 +323,14 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
 
   for (guint i = 0; i < n; i++)
     {
+      if (excluded != NULL && excluded[i])
+        {
+          afd_opgraph_set_gpu (g, i, i / in->gpus_per_node, "failed", 0);
+          continue;
+        }
       guint64 seqs = afd_strategy_share (in->batch, n, i);
-      guint held = E == 0 ? 0 : E >= n ? (guint) afd_strategy_share (E, n, i) : 1;
+      /* Every slot holds weights (R = 0: E/G per GPU for E >= G, one for E < G). */
+      guint held = E == 0 ? 0 : afd_strategy_expert_capacity (E, n, R, i);
       AfdStrategyMemory mem = {
         .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
                          + afd_strategy_lm_head_bytes (llm, 1)
@@ -258,11 +351,16 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   for (guint l = 0; l < llm->n_layers; l++)
     {
       gboolean is_moe = afd_llm_layer_is_moe (llm, l);
+      g_auto (AfdStrategyExpertPlacement) placement = { 0 };
+      if (placed && is_moe)
+        afd_strategy_expert_place (routing.tokens + (gsize) l * E, E, n, R, &placement);
+      const AfdStrategyExpertPlacement *pl = placed && is_moe ? &placement : NULL;
       /* Attention (+ router) of every micro-batch, each followed by its dispatch. */
       for (guint mb = 0; mb < M; mb++)
         {
-          for (guint i = 0; i < n; i++)
+          for (guint j = 0; j < m; j++)
             {
+              guint i = group[j];
               guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
               AfdOpsParams ap;
               afd_strategy_attention_params (in, l, seqs, 0, 0, &ap);
@@ -284,19 +382,26 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           /* Dispatch: source i sends GPU d an even share of the pairs d processes. */
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
-          afd_strategy_expert_slots (etok, E, n, local, count);
+          if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
+            return FALSE;
           for (guint d = 0; d < n; d++)
             {
               recv[d] = 0;
               for (guint k = 0; k < count[d]; k++)
                 recv[d] += local[(gsize) d * W + k];
             }
+          for (guint j = 0; j < m; j++)
+            member_recv[j] = recv[group[j]];
           for (guint i = 0; i < n; i++)
             tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)
             add_two_stage (g, &x, FALSE, db, l, mb, disp_ops + mb * n);
           else
-            add_even (g, "dispatch", l, mb, group, n, recv, db, FALSE, disp_ops + mb * n);
+            {
+              add_even (g, "dispatch", l, mb, group, m, member_recv, db, FALSE, member_ops);
+              for (guint j = 0; j < m; j++)
+                disp_ops[mb * n + group[j]] = member_ops[j];
+            }
         }
       if (!is_moe)
         continue;
@@ -305,9 +410,11 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
         {
           for (guint e = 0; e < E; e++)
             etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
-          afd_strategy_expert_slots (etok, E, n, local, count);
-          for (guint i = 0; i < n; i++)
+          if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
+            return FALSE;
+          for (guint j = 0; j < m; j++)
             {
+              guint i = group[j];
               recv[i] = 0;
               for (guint k = 0; k < count[i]; k++)
                 recv[i] += local[(gsize) i * W + k];
@@ -319,6 +426,7 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
               AfdOp *sh = afd_ops_shared_expert (llm, l, seqs * nt, 1);
               if (sh != NULL)
                 afd_strategy_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
+              member_recv[j] = recv[i];
             }
           /* Combine: the transpose of this micro-batch's dispatch, in the combine dtype. */
           for (guint i = 0; i < n; i++)
@@ -326,16 +434,22 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           if (s->two_stage)
             add_two_stage (g, &x, TRUE, cb, l, mb, comb_ops + mb * n);
           else
-            add_even (g, "combine", l, mb, group, n, recv, cb, TRUE, comb_ops + mb * n);
+            {
+              add_even (g, "combine", l, mb, group, m, member_recv, cb, TRUE, member_ops);
+              for (guint j = 0; j < m; j++)
+                comb_ops[mb * n + group[j]] = member_ops[j];
+            }
         }
     }
   /* LM head of every micro-batch on its own GPU (one logit row per sequence). */
   for (guint mb = 0; mb < M; mb++)
-    for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < m; j++)
       afd_strategy_add_op (
-          g, i, AFD_OPGRAPH_NONE, mb,
-          afd_ops_lm_head (llm, afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb), 1),
-          comb_ops[mb * n + i]);
+          g, group[j], AFD_OPGRAPH_NONE, mb,
+          afd_ops_lm_head (llm,
+                           afd_strategy_share (afd_strategy_share (in->batch, n, group[j]), M, mb),
+                           1),
+          comb_ops[mb * n + group[j]]);
   return TRUE;
 }
 
@@ -347,4 +461,5 @@ const AfdStrategyClass afd_strategy_ep_class = {
   .destroy = g_free,
   .build = ep_build,
   .describe = ep_describe,
+  .lost_sequences = ep_lost_sequences,
 };

@@ -606,13 +606,15 @@ typedef struct {
   gboolean trace;          /* write the trace of this configuration */
   GPtrArray *markers;      /* AfdFault starting here: instant markers at time 0 in the trace */
   char *failure;           /* (out) set when a failed GPU's work has no replica: the note */
+  guint64 lost_sequences;  /* (out) sequences dropped with the failed GPUs' state (EP) */
 } FaultHooks;
 
 /* Fault injection: for every failed GPU that has work in @graph, the replica that holds it;
- * sets hooks->failure (the lost capacity) when one has none. */
+ * sets hooks->failure (the lost capacity) when one has none. With @reason (the survivors
+ * could not take the work over: why), every failed GPU with work fails with that reason. */
 static void
 check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdOpGraph *graph,
-                   FaultHooks *hooks)
+                   FaultHooks *hooks, const char *reason)
 {
   guint n = afd_opgraph_n_gpus (graph);
   g_autofree guint *ops = g_new0 (guint, n);
@@ -622,7 +624,7 @@ check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdO
     {
       if (!hooks->failed[g] || ops[g] == 0)
         continue;
-      guint r = afd_strategy_replica_of (strategy, in, g);
+      guint r = reason != NULL ? G_MAXUINT : afd_strategy_replica_of (strategy, in, g);
       if (r < n && !hooks->failed[r])
         continue;
       const char *role = afd_opgraph_gpu_role (graph, g);
@@ -639,7 +641,12 @@ check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdO
               lost += hooks->failed[h] ? 1 : 0;
             }
         }
-      if (same > 1)
+      if (reason != NULL)
+        hooks->failure = g_strdup_printf (
+            "GPU %u (%s) failed and the survivors cannot take its work over (%s): lost %u of %u "
+            "%s GPUs (%.1f%% of that role's capacity); the iteration cannot complete",
+            g, role, reason, lost, same, role, 100.0 * lost / same);
+      else if (same > 1)
         hooks->failure = g_strdup_printf (
             "GPU %u (%s) failed and no replica holds its work: lost %u of %u %s GPUs (%.1f%% of "
             "that role's capacity); the iteration cannot complete",
@@ -693,7 +700,30 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     return NULL;
   if (fx != NULL && fx->failed != NULL)
     {
-      check_failed_gpus (strategy, &in, graph, fx);
+      check_failed_gpus (strategy, &in, graph, fx, NULL);
+      in.excluded = fx->failed;
+      guint64 lost = 0;
+      if (fx->failure != NULL && afd_strategy_lost_sequences (strategy, &in, &lost))
+        {
+          /* The strategy re-places the work on the survivors (EP's redundant experts). */
+          g_autoptr (GError) local = NULL;
+          g_autoptr (AfdOpGraph) rebuilt = afd_strategy_build (strategy, &in, &local);
+          g_clear_pointer (&fx->failure, g_free);
+          if (rebuilt == NULL && !g_error_matches (local, AFD_ERROR, AFD_ERROR_INFEASIBLE))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
+          if (rebuilt == NULL)
+            check_failed_gpus (strategy, &in, graph, fx, local->message);
+          else
+            {
+              afd_opgraph_free (graph);
+              graph = g_steal_pointer (&rebuilt);
+              fx->lost_sequences = lost;
+            }
+        }
+      in.excluded = NULL;
       if (fx->failure != NULL)
         return NULL;
     }
@@ -822,6 +852,8 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
   g_autoptr (GPtrArray) active = g_ptr_array_new ();
   g_autofree char *failure = NULL;
   double config_s = healthy_s;
+  guint64 config_lost = 0; /* sequences the configuration dropped (EP after a failure) */
+  gboolean lost_note = FALSE;
   gboolean any_failure = FALSE, traced = FALSE;
   guint failed_at = 0;
   for (guint it = 0; it < n_iter; it++)
@@ -864,7 +896,7 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
             }
           else
             {
-              FaultHooks fx = { scale, failed, !traced, starting, NULL };
+              FaultHooks fx = { scale, failed, !traced, starting, NULL, 0 };
               cJSON *r = run_one (self, run, plugins, derived, llm, costs, traces, &fx, error);
               if (r == NULL && fx.failure == NULL)
                 return FALSE;
@@ -872,6 +904,8 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
               failure = fx.failure;
               failed_at = it;
               config_s = metric (r, "iteration_time_s");
+              config_lost = fx.lost_sequences;
+              lost_note = config_lost > 0;
               cJSON_Delete (r);
             }
         }
@@ -908,6 +942,13 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
             degraded = degraded || !afd_fault_is_failure (active->pdata[i]);
           state = degraded ? "degraded" : any_failure ? "recovered" : "healthy";
         }
+      if (failure == NULL && lost_note)
+        g_string_append_printf (
+            note, "; lost %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " sequences (%.1f%%): "
+            "their KV cache was only on the failed GPUs, they must be re-prefilled elsewhere "
+            "(not simulated)",
+            config_lost, self->batch, 100.0 * (double) config_lost / (double) self->batch);
+      lost_note = FALSE;
       cJSON_AddStringToObject (o, "state", state);
       if (failure != NULL)
         {
@@ -919,7 +960,13 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
         {
           afd_json_add_number (o, "iteration_time_s", t);
           afd_json_add_number (o, "tpot_s", t * tpot_per_s);
-          afd_json_add_number (o, "tokens_per_s", t > 0 ? tokens / t : 0);
+          /* The batch shrinks by the lost sequences: tokens per iteration with it. */
+          double served = config_lost > 0 ? tokens * (double) (self->batch - config_lost)
+                                                / (double) self->batch
+                                          : tokens;
+          afd_json_add_number (o, "tokens_per_s", t > 0 ? served / t : 0);
+          if (config_lost > 0)
+            afd_json_add_number (o, "lost_sequences", (double) config_lost);
         }
       cJSON_AddStringToObject (o, "note", note->str);
       cJSON_AddItemToArray (iters, o);
@@ -927,7 +974,7 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
   if (!traced && self->trace != NULL)
     {
       /* No faulted iteration completed: trace the healthy one, with every fault's marker. */
-      FaultHooks fx = { NULL, NULL, TRUE, self->faults, NULL };
+      FaultHooks fx = { NULL, NULL, TRUE, self->faults, NULL, 0 };
       cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, error);
       if (r == NULL)
         return FALSE;

@@ -71,6 +71,16 @@ afd_strategy_replica_of (AfdStrategy *self, const AfdStrategyInput *in, guint gp
   return self->klass->replica_of (self->state, in, gpu);
 }
 
+gboolean
+afd_strategy_lost_sequences (AfdStrategy *self, const AfdStrategyInput *in, guint64 *out_lost)
+{
+  *out_lost = 0;
+  if (self->klass->lost_sequences == NULL)
+    return FALSE;
+  *out_lost = self->klass->lost_sequences (self->state, in);
+  return TRUE;
+}
+
 const char *
 afd_strategy_get_name (AfdStrategy *self)
 {

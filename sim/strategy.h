@@ -37,6 +37,9 @@ typedef struct {
   guint64 seed;             /* the run's seed; routing draws from stream "routing" */
   AfdCostModel *costs;      /* (transfer none) (nullable): the run's cost model, for strategies
                                that predict op times (MA Separation rebalancing) */
+  const guint8 *excluded;   /* (nullable) (array length=n_gpus): nonzero for GPUs that must get
+                               no op (failed GPUs, sim/fault.h); only classes with
+                               lost_sequences honour it, NULL means none */
 } AfdStrategyInput;
 
 typedef struct _AfdStrategy AfdStrategy;
@@ -63,6 +66,13 @@ typedef struct {
    * @gpu's work in the graph build() makes for @in (MA Separation's attention replica set),
    * or G_MAXUINT when none; a failed GPU without one makes the iteration fail. */
   guint (*replica_of) (gpointer state, const AfdStrategyInput *in, guint gpu);
+
+  /* Optional (fault injection): a class that sets it honours in->excluded in build() (places
+   * no op there and re-routes the work redundant copies can take over, or fails with
+   * AFD_ERROR_INFEASIBLE naming what has no surviving copy) and returns here the sequences of
+   * in->batch whose state (KV cache) lived only on excluded GPUs: the rebuilt graph drops them
+   * (EP's data-parallel attention share). */
+  guint64 (*lost_sequences) (gpointer state, const AfdStrategyInput *in);
 } AfdStrategyClass;
 
 /**
@@ -91,6 +101,16 @@ void afd_strategy_describe (AfdStrategy *self, GString *out);
 /* Returns: the GPU holding a full copy of @gpu's work (the class's replica_of), or G_MAXUINT
  * when the class has no replicas or @gpu has none. */
 guint afd_strategy_replica_of (AfdStrategy *self, const AfdStrategyInput *in, guint gpu);
+
+/**
+ * afd_strategy_lost_sequences:
+ * @in: (transfer none): the workload, with in->excluded set
+ * @out_lost: (out): sequences of in->batch dropped because their state was on excluded GPUs
+ *
+ * Returns: %FALSE when the class does not honour in->excluded (no lost_sequences member)
+ */
+gboolean afd_strategy_lost_sequences (AfdStrategy *self, const AfdStrategyInput *in,
+                                      guint64 *out_lost);
 
 /* Returns: (transfer none): the class name. */
 const char *afd_strategy_get_name (AfdStrategy *self);

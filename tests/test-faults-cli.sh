@@ -47,6 +47,12 @@ check failed 0 "lost 1 of 12 attention GPUs" -- run --strategy masep --fault gpu
 check file-ok 0 "degraded" -- run "${srcdir:-.}/tests/data/fault-ok.json"
 check max-memory 1 "would need about" -- run --strategy ep --max-memory 1M
 check max-memory-bad 2 "--max-memory" -- run --strategy ep --max-memory 1x
+check ep-redundant 0 "lost 64 of 1024 sequences" -- run --strategy ep --set redundant_experts=16 \
+  --fault gpu:2@iter1 --json "$tmp/ep.json"
+grep -Eq '"lost_sequences":[[:space:]]*64' "$tmp/ep.json" || { echo "FAIL summary lacks lost_sequences"; fail=1; }
+grep -Eq '"state":[[:space:]]*"recovered"' "$tmp/ep.json" || { echo "FAIL ep not recovered"; fail=1; }
+check ep-only-copy 0 "has no copy on a surviving GPU" -- run --strategy ep --set redundant_experts=4 \
+  --fault gpu:2@iter1
 check no-faults 0 "" -- run --strategy masep --json "$tmp/n.json"
 if grep -q '"iterations"' "$tmp/n.json"; then echo "FAIL iterations without faults"; fail=1; fi
 exit $fail
