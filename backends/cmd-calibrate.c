@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "backends/calibrate-nodes.h"
 #include "backends/cmd-calibrate.h"
 #include "backends/cuda/cuda-calibrate.h"
 #include "backends/profile.h"
@@ -78,7 +79,7 @@ cmd_calibrate (int argc, char **argv, GError **error)
   g_autofree char *min_text = NULL;
   g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,
                   *timeout_text = NULL;
-  gboolean quick = FALSE, verify = FALSE;
+  gboolean quick = FALSE, verify = FALSE, two_nodes = FALSE;
   GOptionEntry entries[] = {
     { "gpus", 'g', 0, G_OPTION_ARG_STRING, &gpus_text,
       "GPUs to use (default 1; 2 or more adds NCCL collectives over 2, 4, … N GPUs)", "N" },
@@ -94,6 +95,9 @@ cmd_calibrate (int argc, char **argv, GError **error)
       "smallest NCCL group measured (default 2; 1 checks the NCCL path on one GPU)", "N" },
     { "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
       "re-measure off-grid shapes and record the profile's prediction error in the file", NULL },
+    { "two-nodes", 0, 0, G_OPTION_ARG_NONE, &two_nodes,
+      "only NCCL collectives over two node groups of --gpus/2 GPUs, one process each with its "
+      "own NCCL_HOSTID (NCCL's net transport between them; docs/validation.md)", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_STRING, &timeout_text,
       "deadline of every wait on a GPU or on NCCL, seconds (default 120)", "S" },
     { NULL },
@@ -117,6 +121,12 @@ cmd_calibrate (int argc, char **argv, GError **error)
       || !afd_cli_parse_double ("--timeout", timeout_text, 1.0, 86400.0, &timeout_s, error))
     return 2;
   const char *path = out != NULL ? out : "afdsim-profile.json";
+  if (two_nodes && verify)
+    {
+      g_set_error_literal (error, AFD_ERROR, AFD_ERROR_USAGE,
+                           "calibrate: --two-nodes measures only collectives: no --verify");
+      return 2;
+    }
 
   AfdCudaCalibrateOptions options = {
     .gpus = (guint) gpus,
@@ -128,11 +138,13 @@ cmd_calibrate (int argc, char **argv, GError **error)
     .command_line = command->str,
     .progress = print_progress,
   };
-  g_autoptr (cJSON) profile = afd_cuda_calibrate (&options, error);
+  g_autoptr (cJSON) profile = two_nodes ? afd_calibrate_two_nodes (&options, error)
+                                         : afd_cuda_calibrate (&options, error);
   if (profile == NULL)
     {
+      gboolean usage = g_error_matches (*error, AFD_ERROR, AFD_ERROR_USAGE);
       g_prefix_error (error, "calibrate: ");
-      return 1;
+      return usage ? 2 : 1;
     }
   if (!afd_json_write_file (path, profile, error))
     return 1;

@@ -30,6 +30,14 @@ afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
 }
 
 cJSON *
+afd_cuda_calibrate_node (const AfdCudaCalibrateOptions *options, const AfdCudaNodeGroup *group,
+                         GError **error)
+{
+  g_set_error_literal (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE, NOT_BUILT);
+  return NULL;
+}
+
+cJSON *
 afd_cuda_verify (const char *profile_path, const AfdCudaCalibrateOptions *options,
                  GError **error)
 {

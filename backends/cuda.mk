@@ -5,6 +5,7 @@
 libafdsim_a_SOURCES += \
 	%reldir%/profile.h %reldir%/profile.c \
 	%reldir%/cmd-calibrate.h %reldir%/cmd-calibrate.c \
+	%reldir%/calibrate-nodes.h %reldir%/calibrate-nodes.c \
 	%reldir%/cuda/cuda-calibrate.h \
 	%reldir%/cuda/cuda-exec.h %reldir%/cuda/exec-plan.c \
 	%reldir%/cmd-validate.h %reldir%/cmd-validate.c \

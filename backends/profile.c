@@ -75,6 +75,7 @@ typedef struct {
 struct _AfdProfile {
   char *path;
   char *device_name;
+  char *net_transport; /* provenance.nccl_net_transport (calibrate --two-nodes), or NULL */
   GArray *gemm;      /* GemmTable */
   GArray *decode;    /* DecodeTable */
   GArray *prefill;   /* Curve: x = full-square FLOPs, y = FLOP/s */
@@ -124,6 +125,7 @@ afd_profile_free (AfdProfile *profile)
     return;
   g_free (profile->path);
   g_free (profile->device_name);
+  g_free (profile->net_transport);
   g_clear_pointer (&profile->gemm, g_array_unref);
   g_clear_pointer (&profile->decode, g_array_unref);
   g_clear_pointer (&profile->prefill, g_array_unref);
@@ -137,6 +139,12 @@ const char *
 afd_profile_get_device_name (const AfdProfile *profile)
 {
   return profile->device_name;
+}
+
+const char *
+afd_profile_get_net_transport (const AfdProfile *profile)
+{
+  return profile->net_transport;
 }
 
 double
@@ -584,7 +592,7 @@ load_provenance (AfdProfile *prof, const cJSON *obj, const char *file, GError **
     "cuda_runtime_version", "cublas_version", "nccl_version",   "date_utc",
     "command",         "host",               "afdsim_version",  "git_revision",
     "features",        "warmup",             "repetitions",     "quick",
-    "timeout_s",       "notes",              NULL,
+    "timeout_s",       "notes",              "nccl_net_transport", NULL,
   };
   AfdJsonWhere w = { file, "provenance", AFD_ERROR_CONFIG };
   g_autofree char *date = NULL, *command = NULL;
@@ -592,7 +600,9 @@ load_provenance (AfdProfile *prof, const cJSON *obj, const char *file, GError **
          && afd_json_get_string (obj, &w, "device_name", AFD_JSON_REQUIRED, &prof->device_name,
                                  error)
          && afd_json_get_string (obj, &w, "date_utc", AFD_JSON_REQUIRED, &date, error)
-         && afd_json_get_string (obj, &w, "command", AFD_JSON_REQUIRED, &command, error);
+         && afd_json_get_string (obj, &w, "command", AFD_JSON_REQUIRED, &command, error)
+         && afd_json_get_string (obj, &w, "nccl_net_transport", AFD_JSON_OPTIONAL,
+                                 &prof->net_transport, error);
 }
 
 AfdProfile *

@@ -44,6 +44,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdProfile, afd_profile_free)
 /* Returns: (transfer none): provenance.device_name of the profile. */
 const char *afd_profile_get_device_name (const AfdProfile *profile);
 
+/* Returns: (transfer none) (nullable): provenance.nccl_net_transport ("NET/Socket", "NET/IB":
+ * the transport NCCL chose between the node groups of `calibrate --two-nodes`), or %NULL. */
+const char *afd_profile_get_net_transport (const AfdProfile *profile);
+
 /* Returns: (transfer none): the file the profile was loaded from. */
 const char *afd_profile_get_path (const AfdProfile *profile);
 

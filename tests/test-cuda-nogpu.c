@@ -9,7 +9,9 @@
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <string.h>
+#include <sys/wait.h>
 
+#include "backends/calibrate-nodes.h"
 #include "backends/cuda/cuda-calibrate.h"
 #include "backends/registry.h"
 #include "sim/error.h"
@@ -97,4 +99,53 @@ Test (cuda_nogpu, quick_calibration_on_gpu, .timeout = 300)
   cr_assert (cJSON_GetArraySize (gemm) > 0);
   cJSON *p0 = cJSON_GetArrayItem (cJSON_GetObjectItem (cJSON_GetArrayItem (gemm, 0), "points"), 0);
   cr_assert (cJSON_GetObjectItem (p0, "time_median_s")->valuedouble > 0);
+}
+
+/* calibrate --two-nodes without a GPU: both forked node groups fail at their probe, the
+ * parent collects the first group's error through its pipe, reaps both children and returns
+ * one BACKEND_UNAVAILABLE message naming the group and its GPUs — no hang, no profile. */
+Test (cuda_nogpu, two_nodes_bootstrap_fails_clearly_without_gpu, .timeout = 60)
+{
+  if (have_gpu ())
+    cr_skip_test ("a GPU is visible: this test checks the no-GPU path");
+  g_autoptr (GError) error = NULL;
+  AfdCudaCalibrateOptions options = { .gpus = 4, .warmup = 1, .repetitions = 1,
+                                      .timeout_s = 5, .command_line = "test" };
+  g_autoptr (cJSON) profile = afd_calibrate_two_nodes (&options, &error);
+  cr_assert_null (profile);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE);
+  afd_assert_error_contains (error, "node group 0 (GPUs 0-1): ");
+  cr_assert_null (strchr (error->message, '\n'), "one line: %s", error->message);
+  /* Both children were reaped: no child of this process is left. */
+  cr_assert_eq (waitpid (-1, NULL, WNOHANG), -1);
+}
+
+/* --two-nodes needs an even GPU count: an odd one is a usage error, before any fork. */
+Test (cuda_nogpu, two_nodes_rejects_odd_gpu_count)
+{
+  g_autoptr (GError) error = NULL;
+  AfdCudaCalibrateOptions options = { .gpus = 3, .repetitions = 1, .timeout_s = 5 };
+  g_autoptr (cJSON) profile = afd_calibrate_two_nodes (&options, &error);
+  cr_assert_null (profile);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_USAGE);
+  afd_assert_error_contains (error, "even number of GPUs");
+}
+
+/* On 2+ GPUs with NCCL: two node groups of one GPU each measure collectives through NCCL's net
+ * transport, and the profile names it (skips on a machine without 2 GPUs). */
+Test (cuda_nogpu, two_nodes_on_gpus, .timeout = 300)
+{
+  require_gpu (2);
+  g_autoptr (GError) error = NULL;
+  AfdCudaCalibrateOptions options = { .gpus = 2, .quick = TRUE, .warmup = 1, .repetitions = 2,
+                                      .timeout_s = 60, .command_line = "test" };
+  g_autoptr (cJSON) profile = afd_calibrate_two_nodes (&options, &error);
+  if (profile == NULL && g_error_matches (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE))
+    cr_skip_test ("%s", error->message);
+  afd_assert_no_error (error);
+  const cJSON *prov = cJSON_GetObjectItem (profile, "provenance");
+  cr_assert (g_str_has_prefix (cJSON_GetStringValue (cJSON_GetObjectItem (prov,
+                                                                          "nccl_net_transport")),
+                               "NET/"));
+  cr_assert (cJSON_GetArraySize (cJSON_GetObjectItem (profile, "collectives")) > 0);
 }

@@ -279,6 +279,23 @@ Test (profile, rejects_bad_files)
   expect_bad ("profile-syntax.json", AFD_ERROR_CONFIG, "line");
 }
 
+/* A `calibrate --two-nodes` profile loads: the net transport NCCL chose is kept, and its
+ * inter-node send/recv table prices 1 MiB as the file's fit, α + β·s = 4.956e-5 + 4.296e-10 ·
+ * 1048576 = 5e-4 s (the measured median). A transport that is not a string is rejected. */
+Test (profile, two_nodes_transport_and_inter_node_table)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) p = afd_profile_load (TEST_DATA "/profile-two-nodes.json", &error);
+  afd_assert_no_error (error);
+  cr_assert_str_eq (afd_profile_get_net_transport (p), "NET/Socket");
+  cr_assert_null (afd_profile_get_net_transport (prof), "profile-small has no transport");
+  double t = 0;
+  cr_assert (afd_profile_collective_time (p, "send_recv", 4, 1048576, &t, &error));
+  afd_assert_no_error (error);
+  cr_assert (fabs (t - 5e-4) <= 1e-12, "got %.17g", t);
+  expect_bad ("profile-bad-transport.json", AFD_ERROR_CONFIG, "provenance.nccl_net_transport");
+}
+
 /* A missing file is an I/O error naming the path. */
 Test (profile, rejects_missing_file)
 {

@@ -9,7 +9,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backends/cuda/cuda-private.h"
 #include "backends/profile.h"
@@ -157,6 +161,109 @@ afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error)
       cJSON *coll = cJSON_AddArrayToObject (root, "collectives");
       if (!afd_cuda_bench_collectives (options, options->gpus, coll, error))
         return NULL;
+    }
+  return g_steal_pointer (&root);
+}
+
+/* Reads exactly @len bytes from pipe @fd before @timeout_s has passed. */
+static gboolean
+read_id (int fd, guint8 *buf, size_t len, double timeout_s, GError **error)
+{
+  gint64 deadline_us = g_get_monotonic_time () + (gint64) (timeout_s * 1e6);
+  size_t got = 0;
+  while (got < len)
+    {
+      gint64 left_ms = (deadline_us - g_get_monotonic_time ()) / 1000;
+      if (left_ms <= 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_FAILED,
+                       "the NCCL id from node group 0 did not arrive within %.0f s", timeout_s);
+          return FALSE;
+        }
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      int r = poll (&p, 1, (int) MIN (left_ms, 1000));
+      if (r == 0 || (r < 0 && errno == EINTR))
+        continue;
+      ssize_t k = r < 0 ? -1 : read (fd, buf + got, len - got);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        {
+          g_set_error_literal (error, AFD_ERROR, AFD_ERROR_BACKEND_FAILED,
+                               "node group 0 ended before sending the NCCL id");
+          return FALSE;
+        }
+      got += (size_t) k;
+    }
+  return TRUE;
+}
+
+/* Returns the distinct net transports ("NET/Socket", "NET/IB") of the "via NET/…" lines of
+ * NCCL's INFO log at @path, comma-separated in order of appearance; or NULL when none. */
+static char *
+net_transport_from_log (const char *path)
+{
+  g_autofree char *text = NULL;
+  if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (const char *at = strstr (text, "via NET/"); at != NULL; at = strstr (at + 1, "via NET/"))
+    {
+      const char *name = at + 4, *end = name + 4;
+      while (*end != '\0' && *end != '/' && !g_ascii_isspace (*end))
+        end++;
+      g_autofree char *t = g_strndup (name, (gsize) (end - name));
+      g_autofree char *key = g_strdup_printf (",%s,", t);
+      g_autofree char *have = g_strdup_printf (",%s,", out->str);
+      if (strstr (have, key) == NULL)
+        g_string_append_printf (out, "%s%s", out->len ? "," : "", t);
+    }
+  return out->len ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
+cJSON *
+afd_cuda_calibrate_node (const AfdCudaCalibrateOptions *options, const AfdCudaNodeGroup *group,
+                         GError **error)
+{
+  guint visible = 0;
+  guint8 id[AFD_CUDA_NCCL_ID_BYTES];
+  g_return_val_if_fail (options != NULL && group != NULL && group->nodes >= 2, NULL);
+  if (!afd_cuda_probe (group->gpus_per_node, &visible, error))
+    return NULL;
+  if (group->node == 0)
+    {
+      if (!afd_cuda_nccl_unique_id (id, error))
+        return NULL;
+      for (guint i = 1; i < group->nodes; i++)
+        if (write (group->id_fd, id, sizeof id) != (ssize_t) sizeof id)
+          {
+            g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_FAILED,
+                         "cannot pass the NCCL id to the other node groups: %s",
+                         g_strerror (errno));
+            return NULL;
+          }
+    }
+  else if (!read_id (group->id_fd, id, sizeof id, options->timeout_s, error))
+    return NULL;
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  if (group->node == 0)
+    {
+      cJSON_AddStringToObject (root, "format", AFD_PROFILE_FORMAT);
+      cJSON_AddNumberToObject (root, "format_version", AFD_PROFILE_FORMAT_VERSION);
+      if (!add_provenance (root, options, visible, error))
+        return NULL;
+    }
+  cJSON *coll = cJSON_AddArrayToObject (root, "collectives");
+  if (!afd_cuda_bench_collectives_nodes (options, group->gpus_per_node,
+                                         group->gpus_per_node * group->nodes,
+                                         group->node * group->gpus_per_node, id, coll, error))
+    return NULL;
+  if (group->node == 0)
+    {
+      fflush (NULL); /* NCCL's debug file */
+      g_autofree char *net = net_transport_from_log (group->nccl_log_path);
+      cJSON_AddStringToObject (cJSON_GetObjectItem (root, "provenance"), "nccl_net_transport",
+                               net ? net : "none seen (no \"via NET/\" line in NCCL's INFO log)");
     }
   return g_steal_pointer (&root);
 }

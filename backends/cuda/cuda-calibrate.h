@@ -60,6 +60,36 @@ gboolean afd_cuda_probe (guint min_gpus, guint *out_count, GError **error);
  */
 cJSON *afd_cuda_calibrate (const AfdCudaCalibrateOptions *options, GError **error);
 
+/* Size of an ncclUniqueId (NCCL_UNIQUE_ID_BYTES), passed between node groups as bytes. */
+#define AFD_CUDA_NCCL_ID_BYTES 128
+
+/* One node group of `calibrate --two-nodes` (backends/calibrate-nodes.c forks one process per
+ * group before any CUDA call; each sees only its GPUs through CUDA_VISIBLE_DEVICES). */
+typedef struct {
+  guint node;                /* 0 … nodes − 1 */
+  guint nodes;               /* node groups (2) */
+  guint gpus_per_node;       /* GPUs of each group */
+  int id_fd;                 /* node 0 writes the ncclUniqueId (nodes − 1 copies) to this pipe;
+                              * the others read theirs from it */
+  const char *nccl_log_path; /* NCCL_DEBUG_FILE of this process (node 0 parses its "via NET/…"
+                              * lines); nullable */
+} AfdCudaNodeGroup;
+
+/**
+ * afd_cuda_calibrate_node:
+ *
+ * Runs one node group's side of `calibrate --two-nodes`: node 0 makes the ncclUniqueId and
+ * sends it, the others wait for it (deadline options->timeout_s); then NCCL collectives over
+ * every group's GPUs (tables with tier "inter_node"). Node 0 returns a profile (provenance with
+ * "nccl_net_transport", the transport NCCL chose between the groups); the others an object
+ * holding only "collectives".
+ *
+ * Returns: (transfer full) (nullable): the JSON, or %NULL with AFD_ERROR_BACKEND_UNAVAILABLE /
+ *   AFD_ERROR_BACKEND_FAILED
+ */
+cJSON *afd_cuda_calibrate_node (const AfdCudaCalibrateOptions *options,
+                                const AfdCudaNodeGroup *group, GError **error);
+
 /**
  * afd_cuda_verify:
  * @profile_path: a profile just written by afd_cuda_calibrate() on this machine

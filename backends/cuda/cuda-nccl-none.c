@@ -17,6 +17,20 @@ afd_cuda_bench_collectives (const AfdCudaCalibrateOptions *options, guint gpus,
   return FALSE;
 }
 
+gboolean
+afd_cuda_nccl_unique_id (guint8 *out_id, GError **error)
+{
+  return afd_cuda_bench_collectives (NULL, 0, NULL, error);
+}
+
+gboolean
+afd_cuda_bench_collectives_nodes (const AfdCudaCalibrateOptions *options, guint local_gpus,
+                                  guint nranks, guint rank0, const guint8 *id,
+                                  cJSON *out_collectives, GError **error)
+{
+  return afd_cuda_bench_collectives (options, nranks, out_collectives, error);
+}
+
 char *
 afd_cuda_nccl_version (void)
 {

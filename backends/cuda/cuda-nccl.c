@@ -42,7 +42,9 @@ static const char *const op_names[OP_COUNT] = { "all_reduce", "all_gather", "red
 
 /* The communicators, streams, events and buffers of one group of ranks. */
 typedef struct {
-  guint n;
+  guint n;      /* ranks (GPUs) this process drives */
+  guint nranks; /* ranks of the communicator (n, or more with two node groups) */
+  guint rank0;  /* global rank of this process's first GPU */
   guint reps;
   double timeout_s;
   ncclComm_t comms[MAX_RANKS];
@@ -149,16 +151,25 @@ group_wait (Group *g, gboolean streams, const char *what, GError **error)
     }
 }
 
-/* Creates @n communicators, streams, events and buffers of @max_bytes per rank. */
+/* Creates the communicators of local ranks rank0 … rank0 + n − 1 of @nranks (bootstrapped by
+ * @shared_id, or by a fresh id when it is NULL), streams, events and buffers of @max_bytes per
+ * rank. */
 static gboolean
-group_init (Group *g, guint n, guint reps, double timeout_s, size_t max_bytes, GError **error)
+group_init (Group *g, guint n, guint nranks, guint rank0, const guint8 *shared_id, guint reps,
+            double timeout_s, size_t max_bytes, GError **error)
 {
   memset (g, 0, sizeof *g);
   g->n = n;
+  g->nranks = nranks;
+  g->rank0 = rank0;
   g->reps = reps;
   g->timeout_s = timeout_s;
   ncclUniqueId id;
-  AFD_NCCL_CHECK (ncclGetUniqueId (&id), error, FALSE);
+  G_STATIC_ASSERT (sizeof id == AFD_CUDA_NCCL_ID_BYTES);
+  if (shared_id != NULL)
+    memcpy (&id, shared_id, sizeof id);
+  else
+    AFD_NCCL_CHECK (ncclGetUniqueId (&id), error, FALSE);
   for (guint r = 0; r < n; r++)
     {
       AFD_CUDA_CHECK (cudaSetDevice ((int) r), error, FALSE);
@@ -184,8 +195,9 @@ group_init (Group *g, guint n, guint reps, double timeout_s, size_t max_bytes, G
   for (guint r = 0; r < n; r++)
     {
       AFD_CUDA_CHECK (cudaSetDevice ((int) r), error, FALSE);
-      AFD_NCCL_CHECK (ncclCommInitRankConfig (&g->comms[r], (int) n, id, (int) r, &config), error,
-                      FALSE);
+      AFD_NCCL_CHECK (ncclCommInitRankConfig (&g->comms[r], (int) nranks, id, (int) (rank0 + r),
+                                              &config),
+                      error, FALSE);
     }
   AFD_NCCL_CHECK (ncclGroupEnd (), error, FALSE);
   return group_wait (g, FALSE, "NCCL communicator set-up", error);
@@ -195,8 +207,8 @@ group_init (Group *g, guint n, guint reps, double timeout_s, size_t max_bytes, G
 static gboolean
 group_enqueue (Group *g, CollOp op, size_t bytes, GError **error)
 {
-  guint n = g->n;
-  size_t count = bytes / 2, part = count / n;
+  guint n = g->n, nr = g->nranks;
+  size_t count = bytes / 2, part = count / nr;
   AFD_NCCL_CHECK (ncclGroupStart (), error, FALSE);
   for (guint r = 0; r < n; r++)
     {
@@ -219,7 +231,7 @@ group_enqueue (Group *g, CollOp op, size_t bytes, GError **error)
                           error, FALSE);
           break;
         case OP_ALL_TO_ALL:
-          for (guint p = 0; p < n; p++)
+          for (guint p = 0; p < nr; p++)
             {
               AFD_NCCL_CHECK (ncclSend ((char *) g->send[r] + p * part * 2, part, ncclBfloat16,
                                         (int) p, c, s),
@@ -234,10 +246,11 @@ group_enqueue (Group *g, CollOp op, size_t bytes, GError **error)
                           error, FALSE);
           break;
         case OP_SEND_RECV:
-          AFD_NCCL_CHECK (ncclSend (g->send[r], count, ncclBfloat16, (int) ((r + 1) % n), c, s),
+          AFD_NCCL_CHECK (ncclSend (g->send[r], count, ncclBfloat16,
+                                    (int) ((g->rank0 + r + 1) % nr), c, s),
                           error, FALSE);
-          AFD_NCCL_CHECK (ncclRecv (g->recv[r], count, ncclBfloat16, (int) ((r + n - 1) % n), c,
-                                    s),
+          AFD_NCCL_CHECK (ncclRecv (g->recv[r], count, ncclBfloat16,
+                                    (int) ((g->rank0 + r + nr - 1) % nr), c, s),
                           error, FALSE);
           break;
         case OP_COUNT:
@@ -274,7 +287,7 @@ static gboolean
 group_time (Group *g, CollOp op, size_t bytes, guint warmup, AfdCudaStats *out, GError **error)
 {
   g_autofree char *what = g_strdup_printf ("%s of %zu bytes over %u GPUs", op_names[op], bytes,
-                                           g->n);
+                                           g->nranks);
   /* Warm-up enqueues what a timed iteration does; the host time of its second half (the first
    * iterations include NCCL's lazy connection set-up) sizes the blocker. */
   gint64 host_start_us = g_get_monotonic_time ();
@@ -347,27 +360,34 @@ group_time (Group *g, CollOp op, size_t bytes, guint warmup, AfdCudaStats *out, 
   return TRUE;
 }
 
-/* Measures every op over one group of @n GPUs into @out_collectives. */
+/* Measures every op over local GPUs 0 … @n − 1, ranks @rank0 … of @nranks (bootstrapped by
+ * @shared_id, or a fresh id when NULL: then @nranks = @n), into @out_collectives. With two
+ * node groups (@nranks > @n) the tables' tier is "inter_node", broadcast is left out and every
+ * point reports progress (the parent's liveness check). */
 static gboolean
-bench_group (const AfdCudaCalibrateOptions *options, guint n, cJSON *out_collectives,
-             GError **error)
+bench_group (const AfdCudaCalibrateOptions *options, guint n, guint nranks, guint rank0,
+             const guint8 *shared_id, cJSON *out_collectives, GError **error)
 {
   size_t max_bytes = (size_t) 1 << (options->quick ? 26 : 30);
+  gboolean nodes = nranks > n;
   Group g;
-  if (!group_init (&g, n, options->repetitions, options->timeout_s, max_bytes, error))
+  if (!group_init (&g, n, nranks, rank0, shared_id, options->repetitions, options->timeout_s,
+                   max_bytes, error))
     {
       group_free (&g, TRUE);
-      g_prefix_error (error, "NCCL over %u GPUs: ", n);
+      g_prefix_error (error, "NCCL over %u GPUs: ", nranks);
       return FALSE;
     }
   for (guint op = 0; op < OP_COUNT; op++)
     {
+      if (nodes && op == OP_BROADCAST)
+        continue;
       cJSON *table = cJSON_CreateObject ();
       cJSON_AddStringToObject (table, "op", op_names[op]);
-      cJSON_AddNumberToObject (table, "gpus", n);
-      cJSON_AddStringToObject (table, "tier", "intra_node");
+      cJSON_AddNumberToObject (table, "gpus", nranks);
+      cJSON_AddStringToObject (table, "tier", nodes ? "inter_node" : "intra_node");
       cJSON_AddStringToObject (table, "dtype", "bf16");
-      afd_json_add_number (table, "bus_factor", bus_factor (op, n));
+      afd_json_add_number (table, "bus_factor", bus_factor (op, nranks));
       cJSON *points = cJSON_AddArrayToObject (table, "points");
       cJSON_AddItemToArray (out_collectives, table);
       GArray *sizes = g_array_new (FALSE, FALSE, sizeof (double));
@@ -375,7 +395,7 @@ bench_group (const AfdCudaCalibrateOptions *options, guint n, cJSON *out_collect
       for (size_t bytes = 1024; bytes <= max_bytes; bytes *= 4)
         {
           /* Whole bf16 elements per rank chunk. */
-          size_t b = bytes / (2 * n) * (2 * n);
+          size_t b = bytes / (2 * nranks) * (2 * nranks);
           AfdCudaStats st;
           if (!group_time (&g, (CollOp) op, b, options->warmup, &st, error))
             {
@@ -389,7 +409,10 @@ bench_group (const AfdCudaCalibrateOptions *options, guint n, cJSON *out_collect
           cJSON_AddNumberToObject (p, "size_bytes", (double) b);
           afd_cuda_stats_to_json (&st, p);
           afd_json_add_number (p, "algbw_bytes_per_s", algbw);
-          afd_json_add_number (p, "busbw_bytes_per_s", algbw * bus_factor (op, n));
+          afd_json_add_number (p, "busbw_bytes_per_s", algbw * bus_factor (op, nranks));
+          if (nodes)
+            afd_cuda_progress (options, "NCCL %s of %zu bytes over %u GPUs: %.1f us", op_names[op],
+                               b, nranks, st.median_s * 1e6);
           cJSON_AddItemToArray (points, p);
           double s = (double) b;
           g_array_append_val (sizes, s);
@@ -400,7 +423,7 @@ bench_group (const AfdCudaCalibrateOptions *options, guint n, cJSON *out_collect
       cJSON_AddItemToObject (table, "fits", fits);
       g_array_unref (sizes);
       g_array_unref (times);
-      afd_cuda_progress (options, "NCCL %s over %u GPUs: done", op_names[op], n);
+      afd_cuda_progress (options, "NCCL %s over %u GPUs: done", op_names[op], nranks);
     }
   group_free (&g, FALSE);
   return TRUE;
@@ -420,11 +443,34 @@ afd_cuda_bench_collectives (const AfdCudaCalibrateOptions *options, guint gpus,
   for (guint n = options->collective_min_gpus == 1 ? 1 : 2;; n *= 2)
     {
       guint m = MIN (n, gpus);
-      if (!bench_group (options, m, out_collectives, error))
+      if (!bench_group (options, m, m, 0, NULL, out_collectives, error))
         return FALSE;
       if (m == gpus)
         return TRUE;
     }
+}
+
+gboolean
+afd_cuda_nccl_unique_id (guint8 *out_id, GError **error)
+{
+  ncclUniqueId id;
+  AFD_NCCL_CHECK (ncclGetUniqueId (&id), error, FALSE);
+  memcpy (out_id, &id, sizeof id);
+  return TRUE;
+}
+
+gboolean
+afd_cuda_bench_collectives_nodes (const AfdCudaCalibrateOptions *options, guint local_gpus,
+                                  guint nranks, guint rank0, const guint8 *id,
+                                  cJSON *out_collectives, GError **error)
+{
+  if (local_gpus > MAX_RANKS || local_gpus >= nranks || rank0 + local_gpus > nranks)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE,
+                   "bad node group: GPUs %u of %u ranks from rank %u", local_gpus, nranks, rank0);
+      return FALSE;
+    }
+  return bench_group (options, local_gpus, nranks, rank0, id, out_collectives, error);
 }
 
 char *

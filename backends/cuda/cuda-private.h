@@ -175,6 +175,29 @@ G_GNUC_INTERNAL gboolean afd_cuda_bench_collectives (const AfdCudaCalibrateOptio
                                                      guint gpus, cJSON *out_collectives,
                                                      GError **error);
 
+/**
+ * afd_cuda_nccl_unique_id:
+ * @out_id: (out): AFD_CUDA_NCCL_ID_BYTES bytes: a fresh ncclUniqueId (its bootstrap root lives
+ *   in this process)
+ */
+G_GNUC_INTERNAL gboolean afd_cuda_nccl_unique_id (guint8 *out_id, GError **error);
+
+/**
+ * afd_cuda_bench_collectives_nodes:
+ * @local_gpus: GPUs this process drives (devices 0 … @local_gpus − 1)
+ * @nranks: ranks of the communicator over all node groups
+ * @rank0: global rank of local GPU 0
+ * @id: AFD_CUDA_NCCL_ID_BYTES bytes of the ncclUniqueId every group shares
+ *
+ * One node group's side of `calibrate --two-nodes`: all-reduce, all-gather, reduce-scatter,
+ * all-to-all and ring send/recv over all @nranks ranks, tables with tier "inter_node".
+ */
+G_GNUC_INTERNAL gboolean afd_cuda_bench_collectives_nodes (const AfdCudaCalibrateOptions *options,
+                                                           guint local_gpus, guint nranks,
+                                                           guint rank0, const guint8 *id,
+                                                           cJSON *out_collectives,
+                                                           GError **error);
+
 /* Returns: (transfer full): the NCCL version "2.28.9", or %NULL when NCCL is not built in. */
 G_GNUC_INTERNAL char *afd_cuda_nccl_version (void);
 
