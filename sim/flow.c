@@ -6,15 +6,20 @@
  * are the max-min fair allocation of the link capacities (no link over capacity, and no flow
  * can gain without taking from a flow with a smaller or equal rate). Progressive filling
  * finds it: raise all unfixed flows' rates together, fix the flows of the link that saturates
- * first, repeat. A heap of links keyed by their fair share (remaining capacity / unfixed
- * flows; built in O(L), keys raised lazily when popped; the pass stops once every flow is
- * fixed) makes one pass about O(E + L log L) for E flow-link incidences and L busy links.
- * Rates are recomputed once per instant at which flows start or finish (a deferred event
- * collects every change of that instant), and only over the connected components (of the
- * flow-link graph) that contain a link whose flows changed: max-min rates decompose over
- * components, so flows elsewhere keep theirs. Draining and the search for the next
- * completion are one O(F) loop each per instant. Completion times are rounded to nanoseconds
- * by round_ns(), the one place that calls afd_time_from_seconds() here.
+ * first, repeat (a few levels by linear scans, then a heap of links keyed by fair share with
+ * lazily raised keys). Rates are recomputed once per instant at which flows start or finish
+ * (a deferred event collects every change of that instant), and only where they can change:
+ *   - links that can never saturate are left out: "dominated" switch/NIC hops whose capacity
+ *     covers the sum of the root links (out of / into GPUs) feeding them (computed once), and
+ *     links whose flows' route minima add up to at most their capacity (kept per link);
+ *   - only the connected components (flows and remaining links) of the links whose flows
+ *     changed are recomputed: max-min rates decompose over components;
+ *   - flows slower than the lowest level the change can touch (theta: the rate of a finished
+ *     flow, or capacity / flows on a started flow's links) keep their rate and cut the search.
+ * Each flow drains lazily (remaining bytes as of its last rate change) and sits in a heap of
+ * predicted completions, so an instant costs O(changed component + log F), not O(F).
+ * Completion times are rounded to nanoseconds by round_ns(), the one place that calls
+ * afd_time_from_seconds() here.
  */
 #include "config.h"
 
@@ -77,6 +82,12 @@ typedef struct {
   guint link;
 } HeapItem;
 
+/* A completion-heap entry: the key is kept inline (no flow lookup per comparison). */
+typedef struct {
+  AfdTime finish_ns;
+  guint id;
+} CEntry;
+
 /* A growable array of guint (hot paths: no function call per push or pop). */
 typedef struct {
   guint *v;
@@ -118,7 +129,7 @@ struct _AfdNetsim {
   UVec dirty_links;
   UVec comp_links, comp_flows, bfs; /* scratch of the component search */
   guint epoch;
-  guint *cheap; /* completion heap: flow ids, min (finish_ns, id) at the top */
+  CEntry *cheap; /* completion heap: min (finish_ns, flow id) at the top */
   guint cheap_len, cheap_cap;
   AfdTime max_slop_ns; /* completion window: a bound of 1 ns + the byte tolerance, ns */
   double theta;         /* lowest rate a change of this instant can touch, bytes/s */
@@ -206,8 +217,10 @@ dominate_links (AfdNetsim *self)
           || afd_cluster_vertex_kind (c, k->dst) == AFD_VERTEX_GPU)
         continue;
       double cap = k->bandwidth_bytes_per_s * (1 + 1e-12);
-      self->links[l].dominated = cover_sum (c, (const GPtrArray *const *) in, l, TRUE, memo_in) <= cap
-                                 || cover_sum (c, (const GPtrArray *const *) out, l, FALSE, memo_out) <= cap;
+      const GPtrArray *const *ins = (const GPtrArray *const *) in;
+      const GPtrArray *const *outs = (const GPtrArray *const *) out;
+      self->links[l].dominated = cover_sum (c, ins, l, TRUE, memo_in) <= cap
+                                 || cover_sum (c, outs, l, FALSE, memo_out) <= cap;
     }
   for (guint v = 0; v < nv; v++)
     {
@@ -298,25 +311,24 @@ link_slack (const LinkState *ls)
 
 /* Completion heap order: (finish_ns, flow id). */
 static inline gboolean
-cheap_less (const Flow *flows, guint a, guint b)
+cheap_less (const CEntry *a, const CEntry *b)
 {
-  return flows[a].finish_ns < flows[b].finish_ns
-         || (flows[a].finish_ns == flows[b].finish_ns && a < b);
+  return a->finish_ns < b->finish_ns || (a->finish_ns == b->finish_ns && a->id < b->id);
 }
 
-/* Moves the flow at completion-heap position @i up or down to its place. */
+/* Moves the entry at completion-heap position @i up or down to its place. */
 static void
 cheap_fix (AfdNetsim *self, Flow *flows, guint i)
 {
-  guint *h = self->cheap;
-  guint x = h[i];
+  CEntry *h = self->cheap;
+  CEntry x = h[i];
   while (i > 0)
     {
       guint p = (i - 1) / 2;
-      if (!cheap_less (flows, x, h[p]))
+      if (!cheap_less (&x, &h[p]))
         break;
       h[i] = h[p];
-      flows[h[i]].heap_pos = i;
+      flows[h[i].id].heap_pos = i;
       i = p;
     }
   guint n = self->cheap_len;
@@ -325,16 +337,16 @@ cheap_fix (AfdNetsim *self, Flow *flows, guint i)
       guint c = 2 * i + 1;
       if (c >= n)
         break;
-      if (c + 1 < n && cheap_less (flows, h[c + 1], h[c]))
+      if (c + 1 < n && cheap_less (&h[c + 1], &h[c]))
         c++;
-      if (!cheap_less (flows, h[c], x))
+      if (!cheap_less (&h[c], &x))
         break;
       h[i] = h[c];
-      flows[h[i]].heap_pos = i;
+      flows[h[i].id].heap_pos = i;
       i = c;
     }
   h[i] = x;
-  flows[x].heap_pos = i;
+  flows[x.id].heap_pos = i;
 }
 
 /* Inserts flow @id into the completion heap, or moves it after its finish_ns changed. */
@@ -346,11 +358,13 @@ cheap_update (AfdNetsim *self, Flow *flows, guint id)
       if (self->cheap_len == self->cheap_cap)
         {
           self->cheap_cap = MAX (64u, 2 * self->cheap_cap);
-          self->cheap = g_renew (guint, self->cheap, self->cheap_cap);
+          self->cheap = g_renew (CEntry, self->cheap, self->cheap_cap);
         }
-      flows[id].heap_pos = self->cheap_len;
-      self->cheap[self->cheap_len++] = id;
+      flows[id].heap_pos = self->cheap_len++;
     }
+  CEntry *e = &self->cheap[flows[id].heap_pos];
+  e->finish_ns = flows[id].finish_ns;
+  e->id = id;
   cheap_fix (self, flows, flows[id].heap_pos);
 }
 
@@ -362,11 +376,11 @@ cheap_remove (AfdNetsim *self, Flow *flows, guint id)
   if (i == G_MAXUINT)
     return;
   flows[id].heap_pos = G_MAXUINT;
-  guint last = self->cheap[--self->cheap_len];
+  CEntry last = self->cheap[--self->cheap_len];
   if (i < self->cheap_len)
     {
       self->cheap[i] = last;
-      flows[last].heap_pos = i;
+      flows[last.id].heap_pos = i;
       cheap_fix (self, flows, i);
     }
 }
@@ -649,8 +663,8 @@ collect_components (AfdNetsim *self)
       guint l0 = self->dirty_links.v[i];
       LinkState *ls0 = &self->links[l0];
       ls0->dirty = FALSE;
-      if (ls0->mark == epoch || ls0->n_ids == 0)
-        continue;
+      if (ls0->mark == epoch || ls0->n_ids == 0 || ls0->dominated)
+        continue; /* a dominated link constrains nobody, before or after the change */
       ls0->mark = epoch;
       if (!link_slack (ls0))
         uvec_push (&self->comp_links, l0);
@@ -859,7 +873,7 @@ recompute (AfdNetsim *self)
   /* The earliest completion decides the next wake-up. */
   self->wake_generation++;
   if (self->cheap_len > 0)
-    schedule (self, MAX (flows[self->cheap[0]].finish_ns, now), EV_WAKE,
+    schedule (self, MAX (self->cheap[0].finish_ns, now), EV_WAKE,
               self->wake_generation);
 }
 
@@ -883,9 +897,9 @@ complete_flows (AfdNetsim *self)
    * drained-bytes one, at now. Those that fail go back into the heap. */
   UVec *back = &self->bfs;
   back->len = 0;
-  while (self->cheap_len > 0 && flows[self->cheap[0]].finish_ns <= now + self->max_slop_ns)
+  while (self->cheap_len > 0 && self->cheap[0].finish_ns <= now + self->max_slop_ns)
     {
-      guint id = self->cheap[0];
+      guint id = self->cheap[0].id;
       const Flow *f = &flows[id];
       double rem = f->remaining - f->rate * afd_time_to_seconds (now - f->since_ns);
       cheap_remove (self, flows, id);

@@ -300,3 +300,54 @@ Test (network, late_flow_changes_only_its_component)
   cr_assert_eq (t.delivered_ns[2], 2000000000);
   rig_clear (&r);
 }
+
+/* Delivery times of up to 64 tagged transfers. */
+typedef struct {
+  AfdTime delivered_ns[64];
+  guint delivered;
+} ManyTimes;
+
+static void
+on_many (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag)
+{
+  ManyTimes *t = user_data;
+  if (stage == AFD_TRANSFER_DELIVERED)
+    {
+      t->delivered_ns[tag] = afd_engine_now (afd_netsim_engine (sim));
+      t->delivered++;
+    }
+}
+
+/* Switch hops whose capacity covers every NIC feeding them never limit a flow, even when
+ * exactly full (h800-x40: the rail-0 uplink is 40 x 50 GB/s = 2 TB/s): 40 cross-rail flows
+ * of 5 GB, one per node from local GPU 0 to local GPU 1 of the next node, each run at their
+ * NIC's 50 GB/s and are sent at 5e9 / 50e9 = 0.1 s; a 41st flow from GPU 0 to local GPU 2
+ * of node 2 shares GPU 0's NIC, so both get 25 GB/s and are sent at 0.2 s. Delivery = sent
+ * + route latency. */
+Test (network, full_spine_uplink_leaves_flows_at_nic_rate)
+{
+  Rig r;
+  ManyTimes t = { 0 };
+  rig_init (&r, "h800-x40");
+  guint src[41], dst[41];
+  for (guint n = 0; n < 40; n++)
+    {
+      src[n] = n * 8;
+      dst[n] = ((n + 1) % 40) * 8 + 1;
+    }
+  src[40] = 0;
+  dst[40] = 2 * 8 + 2;
+  for (guint i = 0; i < 41; i++)
+    afd_netsim_start_transfer (r.sim, src[i], dst[i], 5e9, 0, FALSE, on_many, &t, i);
+  afd_engine_run (r.engine, AFD_TIME_MAX, 0);
+  cr_assert_eq (t.delivered, 41);
+  for (guint i = 0; i < 41; i++)
+    {
+      double lat_s;
+      cr_assert (afd_network_path (r.network, src[i], dst[i], NULL, &lat_s));
+      double sent_s = (i == 0 || i == 40) ? 5e9 / 25e9 : 5e9 / 50e9;
+      cr_assert_eq (t.delivered_ns[i], afd_time_from_seconds (sent_s + lat_s),
+                    "flow %u: %" G_GINT64_FORMAT, i, t.delivered_ns[i]);
+    }
+  rig_clear (&r);
+}
