@@ -242,3 +242,32 @@ Test (fault_ep, run_fails_without_copy)
                  && strstr (note, "lost 1 of 4 attention+experts GPUs (25.0%") != NULL,
              "note: %s", note);
 }
+
+/* redundant_experts accounts memory per slot: GPUs 0 and 1 (2 slots) hold one more expert
+ * than without (2 matrices of H × M in bf16 = 16 MiB), GPUs 2 and 3 (1 slot) the same. */
+Test (fault_ep, redundant_copies_use_memory)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdLlm) tiny = afd_llm_load (TINY, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
+  afd_assert_no_error (error);
+  AfdStrategyInput in = { tiny, gpu, 4, 4, 4, 1024, FALSE, "uniform", 1, NULL, NULL };
+  AfdOpGraph *g[2];
+  const char *options[2] = { "{\"micro_batches\": 1}",
+                             "{\"micro_batches\": 1, \"redundant_experts\": 2}" };
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr (cJSON) o = cJSON_Parse (options[k]);
+      g_autoptr (AfdStrategy) s = afd_strategy_new (afd_strategy_lookup ("ep", NULL), o, &error);
+      afd_assert_no_error (error);
+      g[k] = afd_strategy_build (s, &in, &error);
+      afd_assert_no_error (error);
+    }
+  double expert = 2.0 * 1024 * 4096 * 2;
+  for (guint i = 0; i < 4; i++)
+    cr_assert_float_eq (afd_opgraph_gpu_memory (g[1], i) - afd_opgraph_gpu_memory (g[0], i),
+                        i < 2 ? expert : 0, 1e-3, "GPU %u", i);
+  afd_opgraph_free (g[0]);
+  afd_opgraph_free (g[1]);
+}
