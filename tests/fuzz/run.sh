@@ -8,7 +8,7 @@
 # ($FUZZ_WORK, default a temporary folder; set it to keep the grown corpus between runs), never
 # into the source tree. Fails on any crash, leak, sanitizer report or timeout, printing the
 # artifact that reproduces it; prints executions per target. Environment: FUZZ_BUILD,
-# FUZZ_WORK, FUZZ_ARTIFACTS (default $FUZZ_WORK/artifacts), FUZZ_NICE (default 10).
+# FUZZ_WORK, FUZZ_ARTIFACTS (default $FUZZ_BUILD/artifacts), FUZZ_NICE (default 10).
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
 seconds=$1; shift
@@ -20,7 +20,8 @@ if [ -z "$work" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/afd-fuzz-work.XXXXXX")
   cleanup=$work
 fi
-artifacts=${FUZZ_ARTIFACTS:-$work/artifacts}
+# Crash inputs outlive the scratch corpus: they go next to the binaries that replay them.
+artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
 mkdir -p "$work" "$artifacts"
 trap '[ -n "$cleanup" ] && rm -rf "$cleanup"' EXIT
 
