@@ -58,6 +58,7 @@ child_progress (const char *line, gpointer user_data)
 {
   g_autofree char *msg = g_strdup_printf ("P %s\n", line);
   g_strdelimit (msg + 2, "\n", ' ');
+  msg[strlen (msg) - 1] = '\n';
   write_all (GPOINTER_TO_INT (user_data), msg, strlen (msg));
 }
 
@@ -98,6 +99,9 @@ child_main (const AfdCudaCalibrateOptions *options, guint node, guint per_node, 
   opts.progress_data = GINT_TO_POINTER (out_fd);
   AfdCudaNodeGroup group = { .node = node, .nodes = NODES, .gpus_per_node = per_node,
                              .id_fd = id_fd, .nccl_log_path = log };
+  g_autofree char *hello = g_strdup_printf ("started: NCCL_HOSTID=%s CUDA_VISIBLE_DEVICES=%s",
+                                            hostid, g_getenv ("CUDA_VISIBLE_DEVICES"));
+  child_progress (hello, opts.progress_data);
   GError *error = NULL;
   cJSON *result = afd_cuda_calibrate_node (&opts, &group, &error);
   g_autofree char *msg = NULL;
@@ -274,6 +278,7 @@ afd_calibrate_two_nodes (const AfdCudaCalibrateOptions *options, GError **error)
   close (id_pipe[1]);
   double silence_s = 2.0 * options->timeout_s + 30.0;
   guint failed = NODES, silent = NODES;
+  gint64 settle_us = 0; /* after a failure, time for the others to report theirs */
   while (start_error == NULL)
     {
       struct pollfd pf[NODES];
@@ -290,12 +295,26 @@ afd_calibrate_two_nodes (const AfdCudaCalibrateOptions *options, GError **error)
       for (guint c = 0; r > 0 && c < count; c++)
         if (pf[c].revents != 0)
           node_read (&nodes[map[c]], map[c], options);
+      gint64 now = g_get_monotonic_time ();
+      /* The lowest group's error wins (group 1's is often only "group 0 ended"): after the
+       * first failure the others get up to 1 s to report theirs. */
       for (guint i = 0; i < NODES && failed == NODES; i++)
         if (nodes[i].error != NULL)
-          failed = i;
-      if (failed != NODES)
-        break;
-      gint64 now = g_get_monotonic_time ();
+          settle_us = settle_us ? settle_us : now + 1000000;
+      if (settle_us != 0)
+        {
+          gboolean open = FALSE;
+          for (guint i = 0; i < NODES; i++)
+            open |= nodes[i].fd >= 0 && nodes[i].error == NULL;
+          if (!open || now > settle_us)
+            {
+              for (guint i = 0; i < NODES && failed == NODES; i++)
+                if (nodes[i].error != NULL)
+                  failed = i;
+              break;
+            }
+          continue;
+        }
       for (guint i = 0; i < NODES && silent == NODES; i++)
         if (nodes[i].fd >= 0 && now - nodes[i].last_us > (gint64) (silence_s * 1e6))
           silent = i;

@@ -101,6 +101,13 @@ Test (cuda_nogpu, quick_calibration_on_gpu, .timeout = 300)
   cr_assert (cJSON_GetObjectItem (p0, "time_median_s")->valuedouble > 0);
 }
 
+/* A progress callback that keeps the lines. */
+static void
+collect_line (const char *line, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (line));
+}
+
 /* calibrate --two-nodes without a GPU: both forked node groups fail at their probe, the
  * parent collects the first group's error through its pipe, reaps both children and returns
  * one BACKEND_UNAVAILABLE message naming the group and its GPUs — no hang, no profile. */
@@ -109,10 +116,19 @@ Test (cuda_nogpu, two_nodes_bootstrap_fails_clearly_without_gpu, .timeout = 60)
   if (have_gpu ())
     cr_skip_test ("a GPU is visible: this test checks the no-GPU path");
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   AfdCudaCalibrateOptions options = { .gpus = 4, .warmup = 1, .repetitions = 1,
-                                      .timeout_s = 5, .command_line = "test" };
+                                      .timeout_s = 5, .command_line = "test",
+                                      .progress = collect_line, .progress_data = lines };
   g_autoptr (cJSON) profile = afd_calibrate_two_nodes (&options, &error);
   cr_assert_null (profile);
+  /* Each group's progress line arrived whole, and its error line after it was still read. */
+  g_ptr_array_add (lines, NULL);
+  g_autofree char *all = g_strjoinv ("|", (char **) lines->pdata);
+  cr_assert (strstr (all, "node 0: started: NCCL_HOSTID=afd-node0 CUDA_VISIBLE_DEVICES=0,1")
+                 != NULL, "%s", all);
+  cr_assert (strstr (all, "node 1: started: NCCL_HOSTID=afd-node1 CUDA_VISIBLE_DEVICES=2,3")
+                 != NULL, "%s", all);
   afd_assert_error (error, AFD_ERROR, AFD_ERROR_BACKEND_UNAVAILABLE);
   afd_assert_error_contains (error, "node group 0 (GPUs 0-1): ");
   cr_assert_null (strchr (error->message, '\n'), "one line: %s", error->message);
@@ -135,7 +151,7 @@ Test (cuda_nogpu, two_nodes_rejects_odd_gpu_count)
  * transport, and the profile names it (skips on a machine without 2 GPUs). */
 Test (cuda_nogpu, two_nodes_on_gpus, .timeout = 300)
 {
-  require_gpu (2);
+  /* No probe here: this process must not touch CUDA before the fork. */
   g_autoptr (GError) error = NULL;
   AfdCudaCalibrateOptions options = { .gpus = 2, .quick = TRUE, .warmup = 1, .repetitions = 2,
                                       .timeout_s = 60, .command_line = "test" };
