@@ -134,13 +134,49 @@ data_file (const char *name)
   return g_build_filename (TEST_DATA, name, NULL);
 }
 
+/* Temporary folders made by the running test (each test runs in its own process). */
+static GPtrArray *temp_dirs = NULL;
+
+/* Returns: (transfer full): a fresh temporary folder, removed when the test ends. */
+static char *
+temp_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("afd-robust-XXXXXX", &error);
+  afd_assert_no_error (error);
+  if (temp_dirs == NULL)
+    temp_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (temp_dirs, g_strdup (dir));
+  return dir;
+}
+
+/* Removes the temporary folders and what the tests left in them (files, links, empty dirs). */
+static void
+remove_temp_dirs (void)
+{
+  for (guint i = 0; temp_dirs != NULL && i < temp_dirs->len; i++)
+    {
+      const char *dir = temp_dirs->pdata[i];
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      const char *entry;
+      while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, entry, NULL);
+          (void) g_remove (path);
+        }
+      (void) g_rmdir (dir);
+    }
+  g_clear_pointer (&temp_dirs, g_ptr_array_unref);
+}
+
+TestSuite (robustness, .fini = remove_temp_dirs);
+
 /* Writes @len bytes to a new file in a fresh temporary folder; returns its path. */
 static char *
 temp_file (const char *name, const char *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("afd-robust-XXXXXX", &error);
-  afd_assert_no_error (error);
+  g_autofree char *dir = temp_dir ();
   char *path = g_build_filename (dir, name, NULL);
   cr_assert (g_file_set_contents (path, data, (gssize) len, &error), "cannot write %s", path);
   return path;
@@ -266,9 +302,7 @@ Test (robustness, empty_file)
 /* A directory given as a file is an I/O error naming it. */
 Test (robustness, directory_as_file)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("afd-robust-XXXXXX", &error);
-  afd_assert_no_error (error);
+  g_autofree char *dir = temp_dir ();
   g_autofree char *path = g_build_filename (dir, "dir.json", NULL);
   cr_assert_eq (g_mkdir (path, 0700), 0);
   for (guint r = 0; r < G_N_ELEMENTS (readers); r++)
@@ -283,9 +317,7 @@ Test (robustness, directory_as_file)
 /* A file that cannot be read (symlink loop; mode 000 when not root) is an I/O error. */
 Test (robustness, unreadable_file)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("afd-robust-XXXXXX", &error);
-  afd_assert_no_error (error);
+  g_autofree char *dir = temp_dir ();
   g_autofree char *loop = g_build_filename (dir, "loop.json", NULL);
   cr_assert_eq (symlink ("loop.json", loop), 0);
   g_autoptr (GError) e = NULL;
