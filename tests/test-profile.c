@@ -296,6 +296,29 @@ Test (profile, two_nodes_transport_and_inter_node_table)
   expect_bad ("profile-bad-transport.json", AFD_ERROR_CONFIG, "provenance.nccl_net_transport");
 }
 
+/* The shipped two-nodes profile (measured on 4×H200) loads, names a NET transport, and the
+ * h200-2x2-loopback cluster's scale-out bandwidth is its measured cross-group send/recv
+ * bandwidth: within 10% of 1 GiB divided by the profile's send/recv time at 1 GiB. */
+Test (profile, shipped_two_nodes_profile_matches_loopback_cluster)
+{
+  g_autoptr (GError) error = NULL;
+  const char *top = TEST_DATA "/../..";
+  g_autofree char *path = g_strdup_printf ("%s/topologies/profiles/H200-2x2-loopback.json", top);
+  g_autofree char *cluster = g_strdup_printf ("%s/topologies/clusters/h200-2x2-loopback.json",
+                                              top);
+  g_autoptr (AfdProfile) p = afd_profile_load (path, &error);
+  afd_assert_no_error (error);
+  cr_assert (g_str_has_prefix (afd_profile_get_net_transport (p), "NET/"));
+  double t = 0, gib = 1073741824.0;
+  cr_assert (afd_profile_collective_time (p, "send_recv", 4, gib, &t, &error));
+  g_autoptr (cJSON) c = afd_json_parse_file (cluster, AFD_ERROR_TOPOLOGY, &error);
+  afd_assert_no_error (error);
+  const cJSON *out = cJSON_GetObjectItem (cJSON_GetObjectItem (c, "generator"), "scale_out");
+  double nic = cJSON_GetNumberValue (cJSON_GetObjectItem (out, "nic_bandwidth_bytes_per_s"));
+  cr_assert (fabs (nic / (gib / t) - 1.0) <= 0.10, "cluster %.3g B/s, measured %.3g B/s", nic,
+             gib / t);
+}
+
 /* A missing file is an I/O error naming the path. */
 Test (profile, rejects_missing_file)
 {
