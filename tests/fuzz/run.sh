@@ -22,8 +22,12 @@ if [ -z "$work" ]; then
 fi
 # Crash inputs outlive the scratch corpus: they go next to the binaries that replay them.
 artifacts=${FUZZ_ARTIFACTS:-$build/artifacts}
-mkdir -p "$work" "$artifacts"
-trap '[ -n "$cleanup" ] && rm -rf "$cleanup"' EXIT
+# The scratch files the targets write their inputs to (tmpfs when there is one).
+scratch_base=/dev/shm
+[ -d "$scratch_base" ] && [ -w "$scratch_base" ] || scratch_base=${TMPDIR:-/tmp}
+export AFD_FUZZ_SCRATCH="$scratch_base/afd-fuzz-run-$$"
+mkdir -p "$work" "$artifacts" "$AFD_FUZZ_SCRATCH"
+trap 'rm -rf "$AFD_FUZZ_SCRATCH"; [ -n "$cleanup" ] && rm -rf "$cleanup"' EXIT
 
 sh "$top/tests/fuzz/build.sh" "$build" "$@" || { echo "fuzz: build failed" >&2; exit 1; }
 export AFDSIM_DATA_DIR=${AFDSIM_DATA_DIR:-$top}
