@@ -36,3 +36,4 @@ include tests/robustness.mk
 include tests/sweep.mk
 include tests/exec.mk
 include tests/faults.mk
+include tests/fidelity.mk

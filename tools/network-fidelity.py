@@ -2,18 +2,30 @@
 # SPDX-License-Identifier: MIT
 """network-fidelity.py - predicted vs published nccl-tests bus bandwidth (docs/models/collectives.md).
 
-Usage: tools/network-fidelity.py [AFDSIM]   (default: $AFDSIM or ./afdsim)
+Usage: tools/network-fidelity.py [--csv FILE] [--check PERCENT] [--quiet] [AFDSIM]
+       (AFDSIM default: $AFDSIM or ./afdsim; FILE default: tools/data/nccl-published.csv
+       next to this script)
 
-Runs `afdsim collective` in both fidelities for every published point below (clusters that are
-not shipped are written with `afdsim gen-cluster`), prints the Markdown fidelity table with the
-relative error of busbw, (predicted - published) / published, and the median absolute error.
-Every row names its source; [MEAS] rows are measurements published in the cited thread,
-[EST] rows are expectations derived from published per-NIC measurements and the maintainers'
-rule for all-to-all (busbw = N/(N-1) x per-GPU NIC bandwidth, nccl-tests#130).
-Calibrated parameters (topologies/gpus/*.json): nvlink_efficiency of A100 on row "DGX-A100 1x8
-AR 4G" and of H100 on row "DGX-H100 1x8 AR 4G ring", nvls_efficiency of H100 on row "DGX-H100
-1x8 AR 4G (NVLS)" (all three as hardware.md s1.3 states them); every other row is a test point.
+Reads the published points (one nccl-tests out-of-place row each, with its source URL), runs
+`afdsim collective` in both fidelities (`--network analytic` and `--network flow`) once per
+(cluster, op, ranks, algo) group with all its sizes, and prints the Markdown fidelity table:
+every row with published and predicted busbw and the relative error (predicted - published) /
+published, then the median |error| per (system, nodes, op) group, per fidelity, and overall.
+
+Published busbw: when the row carries the nccl-tests time, busbw is recomputed from it
+(S / t x bus factor, the nccl-tests definition) because the printed busbw has two decimals
+(0.06 GB/s is +-8 %); otherwise the printed busbw is used.
+
+Rows with role "excluded" are shown but kept out of every median (their notes say why);
+"calibration" rows are the measurements behind GPU-file parameters (kept in the medians, and
+the medians without them are printed too). Clusters that are not shipped are written with
+`afdsim gen-cluster` into a temporary directory.
+
+--check PERCENT: print only the summary and exit 1 when the overall median |error| of either
+fidelity (all rows but the excluded ones) exceeds PERCENT (tests/test-fidelity.sh); any other
+failure (afdsim, a bad CSV) exits 2.
 """
+import csv
 import json
 import os
 import statistics
@@ -21,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 
-AFDSIM = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("AFDSIM", "./afdsim")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Clusters that are not shipped: gen-cluster arguments.
 GENERATED = {
@@ -30,52 +42,9 @@ GENERATED = {
     "h200-1x8": ["--gpu", "H200", "--nodes", "1", "--nics-per-node", "0", "--nvls", "yes"],
     "h20-1x8": ["--gpu", "H20", "--nodes", "1", "--nics-per-node", "0", "--nvls", "yes"],
     "h100-16x8": ["--gpu", "H100-SXM", "--nodes", "16", "--nic-bandwidth", "50e9", "--nvls", "yes"],
+    "h100-8x8": ["--gpu", "H100-SXM", "--nodes", "8", "--nic-bandwidth", "50e9", "--nvls", "yes"],
     "h100-6x8": ["--gpu", "H100-SXM", "--nodes", "6", "--nic-bandwidth", "50e9", "--nvls", "yes"],
 }
-
-G = 1 << 30
-# (label, cluster, op, ranks, bytes, algo, published busbw GB/s or None, published time us or
-#  None, kind, source, calibrated)
-ROWS = [
-    ("DGX-A100 1x8 AR 4G", "dgx-a100-x2", "all-reduce", 8, 4 * G, "auto", 232.54, None, "MEAS",
-     "nccl-tests#175 (single node, 4 GiB)", True),
-    ("DGX-A100 2x8 AR 4G", "dgx-a100-x2", "all-reduce", 16, 4 * G, "auto", 192.0, None, "MEAS",
-     "nccl#812 (maintainer: 8x200Gb/s IB, 192 GB/s)", False),
-    ("A100 2x8, 4 HDR/node, AR 4G", "a100-2x8-4hdr", "all-reduce", 16, 4 * G, "auto", 86.0, None,
-     "MEAS", "nccl-tests#175 (two nodes, 4 x 200 Gb/s)", False),
-    ("DGX-H100 1x8 AR 4G (NVLS)", "dgx-h100-x4", "all-reduce", 8, 4 * G, "auto", 480.0, None,
-     "MEAS", "nccl-tests#212 (maintainer: peak ~480, algbw ~275)", True),
-    ("DGX-H100 1x8 AR 4G ring", "dgx-h100-x4", "all-reduce", 8, 4 * G, "ring", 370.0, None,
-     "MEAS", "nccl-tests#212 (maintainer: NCCL_ALGO=RING ~370)", True),
-    ("HGX-H100 1x8 AR 2G ring", "dgx-h100-x4", "all-reduce", 8, 2 * G, "ring", None, 10100.0,
-     "EST", "ASTRA-sim HGX-H100 validation plot, read off (hardware.md 5.3)", False),
-    ("H200 1x8 AR 4G", "h200-1x8", "all-reduce", 8, 4 * G, "auto", 475.0, None, "MEAS",
-     "nccl-tests#272 (8x H200, NCCL 2.20.3, peak)", False),
-    ("H800 1x8 AR (NVLS) 4G", "h800-x40", "all-reduce", 8, 4 * G, "auto", 215.0, None, "MEAS",
-     "nccl#1374 (8x H800, NVLS busbw 215)", False),
-    ("H100 16x8 AR 1K", "h100-16x8", "all-reduce", 128, 1024, "auto", None, 73.73, "MEAS",
-     "nccl#1469 (16 H100 nodes, NCCL 2.20.5)", False),
-    ("H100 16x8 AR 2K", "h100-16x8", "all-reduce", 128, 2048, "auto", None, 76.84, "MEAS",
-     "nccl#1469", False),
-    ("H100 16x8 AR 4K", "h100-16x8", "all-reduce", 128, 4096, "auto", None, 76.61, "MEAS",
-     "nccl#1469", False),
-    ("H100 16x8 AR 64M", "h100-16x8", "all-reduce", 128, 64 << 20, "auto", 150.0, None, "MEAS",
-     "nccl#1469 ('normal value like 150GB/s')", False),
-    ("H20 1x8 AR 1K", "h20-1x8", "all-reduce", 8, 1024, "auto", None, 16.38, "MEAS",
-     "DeepEP#303 (H20 intra-node all_reduce_perf)", False),
-    ("H20 1x8 AR 2K", "h20-1x8", "all-reduce", 8, 2048, "auto", None, 16.49, "MEAS",
-     "DeepEP#303", False),
-    ("H20 1x8 AR 4K", "h20-1x8", "all-reduce", 8, 4096, "auto", None, 16.69, "MEAS",
-     "DeepEP#303", False),
-    ("DGX-A100 2x8 A2A 1G", "dgx-a100-x2", "all-to-all", 16, G, "auto", 2 * 24.0, None, "EST",
-     "nccl-tests#130 rule x HDR 24 GB/s (nccl#412)", False),
-    ("DGX-H100 2x8 A2A 1G", "dgx-h100-x4", "all-to-all", 16, G, "auto", 2 * 48.5, None, "EST",
-     "nccl-tests#130 rule x NDR 48-49 GB/s (nccl-tests#267)", False),
-    ("H100 6x8 A2A 1G", "h100-6x8", "all-to-all", 48, G, "auto", 6 / 5 * 48.5, None, "EST",
-     "nccl-tests#130 rule, 6 nodes (nccl-tests#267: 'all numbers look good')", False),
-    ("H800 8x8 A2A 8M", "h800-x40", "all-to-all", 64, 8 << 20, "auto", None, 337.8, "MEAS",
-     "nccl#1531 (8 H800 nodes, first row)", False),
-]
 
 
 def bus_factor(op, n):
@@ -86,50 +55,141 @@ def bus_factor(op, n):
     return 1.0
 
 
+def read_rows(path):
+    with open(path, newline="") as f:
+        lines = [line for line in f if not line.startswith("#")]
+    rows = []
+    for r in csv.DictReader(lines):
+        r["nodes"] = int(r["nodes"])
+        r["gpus"] = int(r["gpus"])
+        r["bytes"] = int(r["bytes"])
+        if r["time_us"]:
+            r["published"] = (r["bytes"] / (float(r["time_us"]) * 1e-6)
+                              * bus_factor(r["op"], r["gpus"]) / 1e9)
+        else:
+            r["published"] = float(r["busbw_GBps"])
+        rows.append(r)
+    if not any(r["role"] != "excluded" for r in rows):
+        raise ValueError("%s: no rows to compare" % path)
+    return rows
+
+
+def run_group(afdsim, cluster, op, ranks, algo, sizes, network, tmp):
+    out = os.path.join(tmp, "rows.json")
+    subprocess.run([afdsim, "collective", "--cluster", cluster, "--op", op, "--ranks", str(ranks),
+                    "--bytes", ",".join(str(s) for s in sizes), "--algo", algo,
+                    "--network", network, "--json", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return {row["bytes"]: row for row in json.load(f)}
+
+
+def fmt(x):
+    return ("%.2f" % x) if x >= 0.1 else ("%.4f" % x)
+
+
+def median_pct(values):
+    return 100 * statistics.median(values) if values else float("nan")
+
+
 def main():
-    tmp = tempfile.mkdtemp(prefix="afd-fidelity-")
-    paths = {}
-    for name, args in GENERATED.items():
-        path = os.path.join(tmp, name + ".json")
-        subprocess.run([AFDSIM, "gen-cluster", "--name", name, "-o", path] + args, check=True)
-        paths[name] = path
-    print("| row | published busbw (GB/s) | kind | analytic busbw (GB/s) | algo/proto | error | flow busbw (GB/s) | flow error | source |")
-    print("|---|---:|---|---:|---|---:|---:|---:|---|")
-    errors, test_errors, flow_errors = [], [], []
-    for (label, cluster, op, ranks, size, algo, busbw, time_us, kind, source, calib) in ROWS:
-        out = os.path.join(tmp, "row.json")
-        subprocess.run([AFDSIM, "collective", "--cluster", paths.get(cluster, cluster), "--op", op,
-                        "--ranks", str(ranks), "--bytes", str(size), "--algo", algo, "--json", out],
-                       check=True, stdout=subprocess.DEVNULL)
-        row = json.load(open(out))[0]
-        subprocess.run([AFDSIM, "collective", "--cluster", paths.get(cluster, cluster), "--op", op,
-                        "--ranks", str(ranks), "--bytes", str(size), "--algo", algo,
-                        "--network", "flow", "--json", out],
-                       check=True, stdout=subprocess.DEVNULL)
-        frow = json.load(open(out))[0]
-        if busbw is None:
-            busbw = size / (time_us * 1e-6) * bus_factor(op, ranks) / 1e9
-        pred = row["busbw_bytes_per_s"] / 1e9
-        err = (pred - busbw) / busbw
-        errors.append(abs(err))
-        fpred = frow["busbw_bytes_per_s"] / 1e9
-        ferr = (fpred - busbw) / busbw
-        flow_errors.append(abs(ferr))
-        if not calib:
-            test_errors.append(abs(err))
-        shown = ("%.2f" % busbw) if busbw >= 0.1 else ("%.4f" % busbw)
-        pshown = ("%.2f" % pred) if pred >= 0.1 else ("%.4f" % pred)
-        fshown = ("%.2f" % fpred) if fpred >= 0.1 else ("%.4f" % fpred)
-        print("| %s%s | %s%s | %s | %s | %s/%s | %+.1f%% | %s | %+.1f%% | %s |" % (
-            label, " (calibration)" if calib else "", shown,
-            " (%.2f us)" % time_us if time_us else "", kind, pshown, row["algo"], row["proto"],
-            100 * err, fshown, 100 * ferr, source))
-    print()
-    print("Median |error|, analytic: all %d rows %.1f%%; %d test rows (calibration rows excluded)"
-          " %.1f%%. Flow: all rows %.1f%%." % (
-              len(errors), 100 * statistics.median(errors), len(test_errors),
-              100 * statistics.median(test_errors), 100 * statistics.median(flow_errors)))
+    args = sys.argv[1:]
+    csv_path = os.path.join(HERE, "data", "nccl-published.csv")
+    check = None
+    quiet = False
+    afdsim = os.environ.get("AFDSIM", "./afdsim")
+    while args:
+        a = args.pop(0)
+        if a == "--csv":
+            csv_path = args.pop(0)
+        elif a == "--check":
+            check = float(args.pop(0))
+            quiet = True
+        elif a == "--quiet":
+            quiet = True
+        else:
+            afdsim = a
+    rows = read_rows(csv_path)
+    with tempfile.TemporaryDirectory(prefix="afd-fidelity-") as tmp:
+        paths = {}
+        for name in sorted({r["cluster"] for r in rows}):
+            if name in GENERATED:
+                path = os.path.join(tmp, name + ".json")
+                subprocess.run([afdsim, "gen-cluster", "--name", name, "-o", path]
+                               + GENERATED[name], check=True, stdout=subprocess.DEVNULL)
+                paths[name] = path
+        groups = {}
+        for r in rows:
+            groups.setdefault((r["cluster"], r["op"], r["gpus"], r["algo"]), set()).add(r["bytes"])
+        results = {}
+        for (cluster, op, ranks, algo), sizes in sorted(groups.items()):
+            for network in ("analytic", "flow"):
+                got = run_group(afdsim, paths.get(cluster, cluster), op, ranks, algo,
+                                sorted(sizes), network, tmp)
+                for size, row in got.items():
+                    results[(cluster, op, ranks, algo, size, network)] = row
+
+    for r in rows:
+        key = (r["cluster"], r["op"], r["gpus"], r["algo"], r["bytes"])
+        r["analytic"] = results[key + ("analytic",)]
+        r["flow"] = results[key + ("flow",)]
+        for net in ("analytic", "flow"):
+            pred = r[net]["busbw_bytes_per_s"] / 1e9
+            r[net + "_pred"] = pred
+            r[net + "_err"] = (pred - r["published"]) / r["published"]
+
+    if not quiet:
+        print("| # | system | nodes x GPUs | op | size (B) | published busbw (GB/s) | analytic (GB/s) "
+              "| algo/proto | error | flow (GB/s) | flow error | role | source |")
+        print("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---|---|")
+        for i, r in enumerate(rows, 1):
+            src = r["source_url"].replace("https://github.com/", "")
+            pub = fmt(r["published"]) + (" (%s us)" % r["time_us"] if r["time_us"] else "")
+            print("| %d | %s | %dx%d | %s%s | %d | %s | %s | %s/%s | %+.1f%% | %s | %+.1f%% | %s%s | [%s](%s) |" % (
+                i, r["system"], r["nodes"], r["gpus"] // r["nodes"], r["op"],
+                "" if r["algo"] == "auto" else " (" + r["algo"] + ")", r["bytes"], pub,
+                fmt(r["analytic_pred"]), r["analytic"]["algo"], r["analytic"]["proto"],
+                100 * r["analytic_err"], fmt(r["flow_pred"]), 100 * r["flow_err"], r["role"],
+                "" if r["kind"] == "MEAS" else " " + r["kind"], src, r["source_url"]))
+        print()
+
+    used = [r for r in rows if r["role"] != "excluded"]
+    print("| group (system, nodes, op) | rows | median abs. error, analytic | median abs. error, flow |")
+    print("|---|---:|---:|---:|")
+    seen = []
+    for r in used:
+        g = (r["system"], r["nodes"], r["op"])
+        if g not in seen:
+            seen.append(g)
+    for g in seen:
+        sel = [r for r in used if (r["system"], r["nodes"], r["op"]) == g]
+        print("| %s, %d node%s, %s | %d | %.1f %% | %.1f %% |" % (
+            g[0], g[1], "" if g[1] == 1 else "s", g[2], len(sel),
+            median_pct([abs(r["analytic_err"]) for r in sel]),
+            median_pct([abs(r["flow_err"]) for r in sel])))
+    tests = [r for r in used if r["role"] == "test"]
+    overall_a = median_pct([abs(r["analytic_err"]) for r in used])
+    overall_f = median_pct([abs(r["flow_err"]) for r in used])
+    print("| **all rows but the excluded** | %d | **%.1f %%** | **%.1f %%** |" % (
+        len(used), overall_a, overall_f))
+    print("| test rows only (calibration rows left out) | %d | %.1f %% | %.1f %% |" % (
+        len(tests), median_pct([abs(r["analytic_err"]) for r in tests]),
+        median_pct([abs(r["flow_err"]) for r in tests])))
+    print("| excluded rows (not in any median) | %d | | |" % (len(rows) - len(used)))
+    if check is not None:
+        if overall_a > check or overall_f > check:
+            print("FAIL: median |error| analytic %.1f %%, flow %.1f %% > %.1f %%"
+                  % (overall_a, overall_f, check))
+            return 1
+        print("ok: median |error| analytic %.1f %%, flow %.1f %% <= %.1f %%"
+              % (overall_a, overall_f, check))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as e:
+        # Anything but a median above --check: exit 2 (tests/test-fidelity.sh: hard error).
+        print("network-fidelity.py: %s" % e, file=sys.stderr)
+        sys.exit(2)
