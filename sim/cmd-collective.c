@@ -156,7 +156,7 @@ cmd_collective (int argc, char **argv, GError **error)
     { "bytes", 0, 0, G_OPTION_ARG_STRING, &bytes_text,
       "sizes: a list (1K,4M) or a range MIN:MAX[:FACTOR] (default 1K:1G)", "LIST|RANGE" },
     { "algo", 0, 0, G_OPTION_ARG_STRING, &algo_text,
-      "auto|ring|tree|hierarchical|nvls|direct|two-stage (default auto)", "A" },
+      "auto|ring|tree|hierarchical|nvls|nvls-tree|direct|two-stage (default auto)", "A" },
     { "proto", 0, 0, G_OPTION_ARG_STRING, &proto_text, "auto|ll|ll128|simple (default auto)",
       "P" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &network_text,
@@ -194,7 +194,7 @@ cmd_collective (int argc, char **argv, GError **error)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                    "--algo: unknown algorithm '%s' (auto, ring, tree, hierarchical, nvls, "
-                   "direct, two-stage)",
+                   "nvls-tree, direct, two-stage)",
                    algo_text);
       return 2;
     }

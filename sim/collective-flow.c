@@ -14,12 +14,15 @@
  *             piece over NVLink when it arrives (DeepEP-style node-limited dispatch).
  *   hierarchical  three phases: intra-node ring RS, inter-node ring AR per local index,
  *             intra-node ring AG.
- * Wire bytes = payload / (protocol factor × tier efficiency); each flow adds the NCCL per-step
- * latency of its tier to the route latency. The collective's base latency delays its start.
+ * Wire bytes = payload / (protocol factor × tier efficiency × the tuner's bandwidth fraction:
+ * NCCL's LL/LL128/tree caps and channel reduction); each flow adds the NCCL per-step latency
+ * of its tier (across nodes at least the network overhead) to the route latency. The
+ * collective's base latency delays its start.
  *   tree      double binary tree: per tree half the buffer in pipelined chunks, reduced up to
  *             the root (a vertex forwards chunk j once every child's chunk j has arrived) and
  *             broadcast back down.
- * NVLS takes its analytic time as one delay (TODO(#3): in-switch reduction as flows).
+ * NVLS and NVLS-Tree take their analytic time as one delay (TODO(#3): in-switch reduction
+ * as flows).
  */
 #include "config.h"
 
@@ -155,8 +158,13 @@ wire (Coll *co, AfdCollectiveAlgo row, guint a, guint b, double payload, double 
   const AfdCluster *c = afd_network_cluster (co->network);
   gboolean out = afd_cluster_gpu_node (c, a) != afd_cluster_gpu_node (c, b);
   double eff = out ? p->scale_out_efficiency : p->scale_up_efficiency;
-  *out_bytes = payload / (p->protocol_factor[proto] * eff);
+  /* NCCL's bandwidth caps and channel reduction (the tuner's fraction) slow the wire alike. */
+  double frac = co->choice.bandwidth_fraction > 0 ? co->choice.bandwidth_fraction : 1.0;
+  *out_bytes = payload / (p->protocol_factor[proto] * eff * frac);
   *out_extra_s = out ? p->inter_latency_s[row][proto] : p->intra_latency_s[row][proto];
+  if (!out && row == AFD_ALGO_RING && co->g.nodes > 1)
+    *out_extra_s = MAX (*out_extra_s,
+                        p->net_overhead_s * (proto == AFD_PROTO_SIMPLE ? 3 : 1));
 }
 
 static void on_flow (AfdNetsim *sim, AfdTransferStage stage, gpointer user_data, guint64 tag);
@@ -587,6 +595,7 @@ build_phase (Coll *co)
           delay = co->p.base_latency_s[AFD_ALGO_TREE][co->choice.proto];
           break;
         case AFD_ALGO_NVLS:
+        case AFD_ALGO_NVLS_TREE:
           delay = co->analytic_s;
           break;
         case AFD_ALGO_DIRECT:
@@ -604,7 +613,7 @@ build_phase (Coll *co)
                                  on_flow, u, 0);
       return TRUE;
     }
-  if (co->choice.algo == AFD_ALGO_NVLS)
+  if (co->choice.algo == AFD_ALGO_NVLS || co->choice.algo == AFD_ALGO_NVLS_TREE)
     return FALSE;
   guint channels = co->p.channels;
   if (channels == 0)

@@ -33,7 +33,7 @@ static const char *const op_aliases[AFD_COLL_OP_COUNT] = {
   "reduce",    "alltoall",  "alltoallv",     "sendrecv",
 };
 static const char *const algo_names[AFD_ALGO_COUNT] = {
-  "auto", "ring", "tree", "hierarchical", "nvls", "direct", "two-stage",
+  "auto", "ring", "tree", "hierarchical", "nvls", "direct", "two-stage", "nvls-tree",
 };
 static const char *const proto_names[AFD_PROTO_COUNT] = { "auto", "ll", "ll128", "simple" };
 
@@ -125,6 +125,28 @@ afd_collective_params_init (AfdCollectiveParams *p)
         p->intra_latency_s[rows[r]][AFD_PROTO_LL + k] = nvl[r][k] * 1e-6;
         p->inter_latency_s[rows[r]][AFD_PROTO_LL + k] = net[r][k] * 1e-6;
       }
+  /* NVLSTree: base 0, NVLINK 25 µs, NET 20.9 µs (Simple only). */
+  p->intra_latency_s[AFD_ALGO_NVLS_TREE][AFD_PROTO_SIMPLE] = 25.0e-6;
+  p->inter_latency_s[AFD_ALGO_NVLS_TREE][AFD_PROTO_SIMPLE] = 20.9e-6;
+  /* Channel and cap model: the tables for the GPU generation are filled when the collective
+   * runs (afd_collective_params_resolve); the generation-independent constants here. */
+  p->nccl_tables = TRUE;
+  p->tree_protocol_factor[AFD_PROTO_LL] = 1.0 / 3.8;
+  p->tree_protocol_factor[AFD_PROTO_LL128] = 120.0 / 128.0;
+  p->tree_protocol_factor[AFD_PROTO_SIMPLE] = 1.0;
+  p->tree_ll128_one_node_factor = 7.0 / 9.0;
+  p->max_threads[AFD_PROTO_LL] = 512;    /* NCCL_LL_MAX_NTHREADS */
+  p->max_threads[AFD_PROTO_LL128] = 640; /* NCCL_LL128_MAX_NTHREADS */
+  p->max_threads[AFD_PROTO_SIMPLE] = 512; /* NCCL_SIMPLE_MAX_NTHREADS */
+  p->thread_threshold_bytes[AFD_PROTO_LL] = 8;     /* NCCL_LL_THREAD_THRESHOLD */
+  p->thread_threshold_bytes[AFD_PROTO_LL128] = 8;  /* NCCL_LL128_THREAD_THRESHOLD */
+  p->thread_threshold_bytes[AFD_PROTO_SIMPLE] = 64; /* NCCL_SIMPLE_THREAD_THRESHOLD */
+  p->net_overhead_s = 1e-6; /* getNetOverhead(): x86 Intel host */
+  p->ring_plateau_factor = 1.4;
+  p->tree_correction = TRUE;
+  p->ll128_across_nodes = TRUE;
+  p->nvls_tree_pipeline_stages = 4;
+  p->nvls_tree_auto = TRUE;
   /* LL: 4 B of data per 8 B line; LL128: 120 of 128 B (NCCL models 0.92); Simple: all. */
   p->protocol_factor[AFD_PROTO_LL] = 0.5;
   p->protocol_factor[AFD_PROTO_LL128] = 0.92;
@@ -155,6 +177,43 @@ afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdClust
     out->scale_up_efficiency = gpu->nvlink_efficiency > 0 ? gpu->nvlink_efficiency : 0.77;
   if (!(out->nvls_efficiency > 0))
     out->nvls_efficiency = gpu->nvls_efficiency > 0 ? gpu->nvls_efficiency : 0.61;
+  if (!out->nccl_tables)
+    return;
+  /* NCCL's tables (tuning.cc, hardware.md §5.2), GB/s, columns N1 / N2 / N4+, rows Ampere,
+   * Hopper, Blackwell. The generation comes from the datatypes the GPU has: FP4 tensor cores
+   * from SM100 (Blackwell), FP8 from SM90 (Hopper), otherwise Ampere. LL on several nodes
+   * uses the host CPU's row (index1 = 0: Intel, the DGX hosts): 39 / 20.4. */
+  static const double ll_max[3][3] = { { 87.7, 39.0, 20.4 }, { 141.0, 39.0, 20.4 },
+                                       { 282.0, 39.0, 20.4 } };
+  static const double ring_ll128[3][3] = { { 20, 20, 20 }, { 36.7, 36.7, 36.7 },
+                                           { 40, 40, 40 } };
+  static const double tree[3][3] = { { 24.0, 23.6, 17.8 }, { 38.7, 41.4, 36.0 },
+                                     { 70.0, 42.8, 24.0 } };
+  static const double tree_ll128[3][3] = { { 20, 20, 20 }, { 36.7, 36.7, 29.0 },
+                                           { 55.6, 31.67, 20.0 } };
+  static const double nvls_tree[3][3] = { { 0, 0, 0 }, { 0, 57.7, 45.5 }, { 0, 96.0, 80.0 } };
+  /* comm->nChannels: the ring graph's channels doubled by ncclTopoPostset (A100 NVSwitch
+   * 12 -> 24; Hopper and Blackwell 16 -> 32); NVLS: NVLS_NCHANNELS_SM90 = 16 (SM100: 24). */
+  static const guint channels[3] = { 24, 32, 32 }, nvls_channels[3] = { 0, 16, 24 };
+  int gen = gpu->peak_flop_per_s[AFD_DTYPE_FP4] > 0 ? 2
+            : gpu->peak_flop_per_s[AFD_DTYPE_FP8] > 0 ? 1 : 0;
+  for (int k = 0; k < 3; k++)
+    {
+      if (out->nccl_channels[k] == 0)
+        out->nccl_channels[k] = channels[gen];
+      if (!(out->ll_max_bandwidth_bytes_per_s[k] > 0))
+        out->ll_max_bandwidth_bytes_per_s[k] = ll_max[gen][k] * 1e9;
+      if (!(out->ring_ll128_channel_bytes_per_s[k] > 0))
+        out->ring_ll128_channel_bytes_per_s[k] = ring_ll128[gen][k] * 1e9;
+      if (!(out->tree_channel_bytes_per_s[k] > 0))
+        out->tree_channel_bytes_per_s[k] = tree[gen][k] * 1e9;
+      if (!(out->tree_ll128_channel_bytes_per_s[k] > 0))
+        out->tree_ll128_channel_bytes_per_s[k] = tree_ll128[gen][k] * 1e9;
+      if (!(out->nvls_tree_channel_bytes_per_s[k] > 0))
+        out->nvls_tree_channel_bytes_per_s[k] = nvls_tree[gen][k] * 1e9;
+    }
+  if (out->nvls_channels == 0)
+    out->nvls_channels = nvls_channels[gen];
 }
 
 void
@@ -345,14 +404,74 @@ ring_bw (const AfdGroupInfo *g, const AfdCollectiveParams *p)
   return MIN (up, g->node_out_bw * p->scale_out_efficiency);
 }
 
+/* NCCL's per-step NVLink latency of a ring: across nodes at least the network post overhead
+ * (× 3 for Simple; tuning.cc, getNetOverhead). */
+static double
+ring_intra_latency (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollectiveAlgo row,
+                    AfdProtocol proto)
+{
+  double lat = p->intra_latency_s[row][proto];
+  if (g->nodes > 1 && row == AFD_ALGO_RING)
+    lat = MAX (lat, p->net_overhead_s * (proto == AFD_PROTO_SIMPLE ? 3 : 1));
+  return lat;
+}
+
 /* Latency of @steps ring steps of which @inter cross the network. */
 static double
 ring_latency (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollectiveAlgo row,
               AfdProtocol proto, double steps, double inter)
 {
-  double a_intra = p->intra_latency_s[row][proto] + g->intra_lat_s;
+  double a_intra = ring_intra_latency (g, p, row, proto) + g->intra_lat_s;
   double a_inter = p->inter_latency_s[row][proto] + g->inter_lat_s;
   return p->base_latency_s[row][proto] + (steps - inter) * a_intra + inter * a_inter;
+}
+
+/* NCCL's node class of a group: 0 one node, 1 two nodes, 2 more (tuning.cc index2). */
+static guint
+node_class (const AfdGroupInfo *g)
+{
+  return g->nodes <= 1 ? 0 : g->nodes == 2 ? 1 : 2;
+}
+
+/* @x capped at @cap bytes/s; a cap <= 0 is none. */
+static double
+capped (double x, double cap)
+{
+  return cap > 0 && cap < x ? cap : x;
+}
+
+/* NCCL's treeCorrectionFactor[proto][log2(bytes / 64 B)] (tuning.cc; powers of two from 64 B
+ * to 128 MiB; 1 beyond). */
+static double
+tree_correction (const AfdCollectiveParams *p, AfdProtocol proto, double bytes)
+{
+  static const double table[3][22] = {
+    { 1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0,
+      1.0 },
+    { 1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .5, .6, .6, .7, .7, .8, .9, .9,
+      1.0 },
+    { .9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .5, .5, .6, .6, .7, .8, .9 },
+  };
+  if (!p->tree_correction || proto == AFD_PROTO_AUTO)
+    return 1.0;
+  int log_size = bytes >= 128 ? (int) floor (log2 (bytes / 64)) : 0;
+  return log_size < 22 ? table[proto - AFD_PROTO_LL][log_size] : 1.0;
+}
+
+/* Channels NCCL runs a ring or tree collective of @bytes on (enqueue.cc topoGetAlgoInfo: one
+ * channel fewer while bytes < channels × threads × threshold), as a fraction of all. */
+static double
+channel_fraction (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollectiveAlgo algo,
+                  AfdProtocol proto, double bytes)
+{
+  guint all = p->nccl_channels[node_class (g)];
+  double per = (double) p->max_threads[proto] * p->thread_threshold_bytes[proto];
+  if (all == 0 || !(per > 0))
+    return 1.0;
+  if (algo == AFD_ALGO_RING && proto == AFD_PROTO_LL)
+    per *= g->n;
+  double nc = CLAMP (floor (bytes / per), 1.0, (double) all);
+  return nc / all;
 }
 
 /* Per-rank intra/inter send and receive volumes of an all-to-all(-v), as maxima. */
@@ -410,14 +529,15 @@ a2a_volumes (const AfdGroupInfo *g, const AfdCollective *coll, double *out_intra
 static gboolean
 model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *coll,
             const AfdCollectiveParams *p, AfdCollectiveAlgo algo, AfdProtocol proto,
-            double *out_lat, double *out_bw, double *out_time)
+            double *out_lat, double *out_bw, double *out_time, double *out_select_time,
+            double *out_cap)
 {
   double n = g->n, N = g->nodes, S = coll->bytes, f = p->protocol_factor[proto];
-  double lat = 0, bw = 0, t = 0;
+  double lat = 0, bw = 0, t = 0, t_sel = -1, sel_bw = 0, plain_bw = 0;
   AfdCollectiveOp op = coll->op;
   gboolean multi = g->nodes > 1;
-  if (proto == AFD_PROTO_LL128 && multi)
-    return FALSE; /* LL128 only on NVLink paths (hardware.md §5.2) */
+  if (proto == AFD_PROTO_LL128 && multi && !p->ll128_across_nodes)
+    return FALSE; /* LL128 only on NVLink (and PXB NIC) paths (hardware.md §5.2) */
   switch (algo)
     {
     case AFD_ALGO_RING:
@@ -431,20 +551,61 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
           steps = n - 1, inter = N - 1, volume = S;
         else
           return FALSE;
-        bw = ring_bw (g, p) * f;
+        guint k = node_class (g);
+        plain_bw = ring_bw (g, p) * f;
+        double cf = channel_fraction (g, p, algo, proto, S);
+        for (int pass = 0; pass < 2; pass++)
+          {
+            /* pass 0: NCCL's model at all channels (selection); pass 1: the channels run */
+            double nc = p->nccl_channels[k] * (pass ? cf : 1.0);
+            bw = plain_bw * (pass ? cf : 1.0);
+            if (proto == AFD_PROTO_LL)
+              bw = capped (bw, p->ll_max_bandwidth_bytes_per_s[k]);
+            else if (proto == AFD_PROTO_LL128)
+              bw = capped (bw, nc * p->ring_ll128_channel_bytes_per_s[k]);
+            if (pass == 0)
+              sel_bw = bw;
+          }
         lat = ring_latency (g, p, AFD_ALGO_RING, proto, steps, inter);
+        if (op == AFD_COLL_ALL_REDUCE && multi && proto == AFD_PROTO_SIMPLE
+            && p->ring_plateau_factor > 0 && p->nccl_channels[k] > 0
+            && S / ((double) p->nccl_channels[k] * n) >= 64)
+          lat *= p->ring_plateau_factor; /* NCCL's ring "plateau effect" */
         t = lat + volume / bw;
+        t_sel = lat + volume / sel_bw;
         break;
       }
     case AFD_ALGO_TREE:
       if (op != AFD_COLL_ALL_REDUCE)
         return FALSE;
-      bw = ring_bw (g, p) * p->tree_efficiency * f;
+      {
+        guint k = node_class (g);
+        double ft = p->tree_protocol_factor[proto] > 0 ? p->tree_protocol_factor[proto] : f;
+        if (proto == AFD_PROTO_LL128 && !multi && p->tree_ll128_one_node_factor > 0)
+          ft = p->tree_ll128_one_node_factor;
+        double cf = channel_fraction (g, p, algo, proto, S);
+        for (int pass = 0; pass < 2; pass++)
+          {
+            double nc = p->nccl_channels[k] * (pass ? cf : 1.0);
+            bw = capped (ring_bw (g, p) * p->tree_efficiency * (pass ? cf : 1.0),
+                         nc * p->tree_channel_bytes_per_s[k])
+                 * ft;
+            if (proto == AFD_PROTO_LL)
+              bw = capped (bw, p->ll_max_bandwidth_bytes_per_s[k]);
+            else if (proto == AFD_PROTO_LL128)
+              bw = capped (bw, nc * p->tree_ll128_channel_bytes_per_s[k]);
+            bw *= tree_correction (p, proto, S);
+            if (pass == 0)
+              sel_bw = bw;
+          }
+        plain_bw = ring_bw (g, p) * p->tree_efficiency * f;
+      }
       lat = p->base_latency_s[AFD_ALGO_TREE][proto]
             + 2 * ((g->ppn - 1) * (p->intra_latency_s[AFD_ALGO_TREE][proto] + g->intra_lat_s)
                    + ceil_log2 (g->nodes)
                          * (p->inter_latency_s[AFD_ALGO_TREE][proto] + g->inter_lat_s));
       t = lat + 2 * S / bw;
+      t_sel = lat + 2 * S / sel_bw;
       break;
     case AFD_ALGO_NVLS:
       if (op != AFD_COLL_ALL_REDUCE || multi || proto != AFD_PROTO_SIMPLE
@@ -455,6 +616,41 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
             + g->intra_lat_s;
       t = lat + S / bw;
       break;
+    case AFD_ALGO_NVLS_TREE:
+      {
+        /* NVLS reduce-scatter and all-gather inside each node (the NVLS algbw), a tree of
+         * nodes between them on each GPU's 1/ppn share: on 2 nodes every NIC carries the
+         * node's S in each direction, on more the tree halves it (tuning.cc: interBw × 2 when
+         * nNodes <= 2); per-channel cap on the bus bandwidth. */
+        if (op != AFD_COLL_ALL_REDUCE || !multi || g->ppn < 2 || proto != AFD_PROTO_SIMPLE
+            || !afd_cluster_nvls (afd_network_cluster (network)))
+          return FALSE;
+        guint k = node_class (g);
+        double intra = g->intra_bw * p->nvls_efficiency;
+        double inter = g->node_out_bw * p->scale_out_efficiency * (g->nodes <= 2 ? 1.0 : 0.5);
+        bw = MIN (intra, inter);
+        bw = capped (bw, p->nvls_channels * p->nvls_tree_channel_bytes_per_s[k] * n
+                             / (2 * (n - 1)));
+        lat = p->base_latency_s[AFD_ALGO_NVLS_TREE][proto]
+              + p->intra_latency_s[AFD_ALGO_NVLS_TREE][proto] + g->intra_lat_s
+              + 2 * ceil_log2 (g->nodes)
+                    * (p->inter_latency_s[AFD_ALGO_NVLS_TREE][proto] + g->inter_lat_s);
+        t = lat + S / bw;
+        if (p->nvls_tree_pipeline_stages > 1 && p->nvls_channels > 0)
+          {
+            /* enqueue.cc calcCollChunking: 128 KiB chunks (64 KiB from 4 nodes), smaller for
+             * small buffers; one round = nvls channels × heads (ppn) × chunk fills the
+             * pipeline of stages before the wire rate is reached. */
+            double ops = (double) p->nvls_channels * g->ppn;
+            double chunk = g->nodes >= 4 ? 65536 : 131072;
+            if (S < 4 * ops * chunk && chunk > 65536)
+              chunk = 65536;
+            if (S < ops * chunk && chunk > 32768)
+              chunk = 32768;
+            t += (p->nvls_tree_pipeline_stages - 1) * MIN (S, ops * chunk) / bw;
+          }
+        break;
+      }
     case AFD_ALGO_HIERARCHICAL:
       {
         if (op != AFD_COLL_ALL_REDUCE || !multi || g->ppn < 2)
@@ -517,6 +713,9 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
   *out_lat = lat;
   *out_bw = bw;
   *out_time = t;
+  /* NCCL selects on its model at full channels; the time spent uses the channels it runs. */
+  *out_select_time = t_sel >= 0 ? t_sel : t;
+  *out_cap = sel_bw > 0 && plain_bw > 0 ? bw / plain_bw : 1.0;
   return TRUE;
 }
 
@@ -525,8 +724,8 @@ afd_collective_tune (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollec
                      const AfdCollectiveParams *p, AfdCollectiveChoice *out_choice,
                      double *out_seconds, GError **error)
 {
-  static const AfdCollectiveAlgo auto_algos[AFD_COLL_OP_COUNT][3] = {
-    [AFD_COLL_ALL_REDUCE] = { AFD_ALGO_RING, AFD_ALGO_TREE, AFD_ALGO_NVLS },
+  static const AfdCollectiveAlgo auto_algos[AFD_COLL_OP_COUNT][4] = {
+    [AFD_COLL_ALL_REDUCE] = { AFD_ALGO_RING, AFD_ALGO_TREE, AFD_ALGO_NVLS, AFD_ALGO_NVLS_TREE },
     [AFD_COLL_ALL_GATHER] = { AFD_ALGO_RING },
     [AFD_COLL_REDUCE_SCATTER] = { AFD_ALGO_RING },
     [AFD_COLL_BROADCAST] = { AFD_ALGO_RING },
@@ -538,24 +737,30 @@ afd_collective_tune (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollec
   AfdCollectiveAlgo algos[AFD_ALGO_COUNT];
   guint n_algos = 0;
   if (coll->algo == AFD_ALGO_AUTO)
-    for (guint i = 0; i < 3 && auto_algos[coll->op][i] != AFD_ALGO_AUTO; i++)
-      algos[n_algos++] = auto_algos[coll->op][i];
+    {
+      for (guint i = 0; i < 4 && auto_algos[coll->op][i] != AFD_ALGO_AUTO; i++)
+        if (auto_algos[coll->op][i] != AFD_ALGO_NVLS_TREE || p->nvls_tree_auto)
+          algos[n_algos++] = auto_algos[coll->op][i];
+    }
   else
     algos[n_algos++] = coll->algo;
   gboolean found = FALSE;
   AfdCollectiveChoice best = { 0 };
-  double best_t = G_MAXDOUBLE;
+  double best_sel = G_MAXDOUBLE, best_t = 0;
   for (guint a = 0; a < n_algos; a++)
     for (int pr = AFD_PROTO_LL; pr < AFD_PROTO_COUNT; pr++)
       {
         if (coll->proto != AFD_PROTO_AUTO && coll->proto != (AfdProtocol) pr)
           continue;
-        double lat, bw, t;
-        if (!model_time (network, g, coll, p, algos[a], (AfdProtocol) pr, &lat, &bw, &t))
+        double lat, bw, t, sel, cap;
+        if (!model_time (network, g, coll, p, algos[a], (AfdProtocol) pr, &lat, &bw, &t, &sel,
+                         &cap))
           continue;
-        if (t < best_t)
+        if (sel < best_sel)
           {
+            best_sel = sel;
             best_t = t;
+            best.bandwidth_fraction = cap;
             best.algo = algos[a];
             best.proto = (AfdProtocol) pr;
             best.latency_s = lat;

@@ -44,6 +44,7 @@ typedef enum {
   AFD_ALGO_NVLS,         /* NVLink SHARP in-switch reduction (all-reduce, one node) */
   AFD_ALGO_DIRECT,       /* pairwise (all-to-all, all-to-all-v, send/recv) */
   AFD_ALGO_TWO_STAGE,    /* node-limited all-to-all: RDMA to the peer node, then NVLink */
+  AFD_ALGO_NVLS_TREE,    /* NVLS inside each node + tree across nodes (all-reduce, 2+ nodes) */
   AFD_ALGO_COUNT
 } AfdCollectiveAlgo;
 
@@ -90,6 +91,35 @@ typedef struct {
   double peer_latency_s;        /* added per peer of an all-to-all, seconds */
   double chain_chunk_bytes;     /* pipeline chunk of broadcast/reduce chains in flow mode */
   guint channels;               /* rings per collective in flow mode (0: one per NIC) */
+  /* NCCL's channel and bandwidth-cap model (tuning.cc, enqueue.cc; hardware.md §5.2). Arrays
+   * [3] are indexed by the group's node class: 0 one node, 1 two nodes, 2 three or more.
+   * Every entry left at 0 disables its mechanism (afd_collective_params_ideal()). */
+  gboolean nccl_tables;         /* TRUE: fill the zero entries below from NCCL's tables for the
+                                 * cluster's GPU generation when the collective runs */
+  guint nccl_channels[3];       /* comm->nChannels of ring/tree (bandwidth split over them) */
+  guint nvls_channels;          /* comm->nvlsChannels (NVLS-Tree per-channel cap) */
+  double ll_max_bandwidth_bytes_per_s[3];         /* llMaxBws: LL bus bandwidth cap */
+  double ring_ll128_channel_bytes_per_s[3];       /* perChMaxRingLL128Bws, per channel */
+  double tree_channel_bytes_per_s[3];             /* perChMaxTreeBws, per channel */
+  double tree_ll128_channel_bytes_per_s[3];       /* perChMaxTreeLL128Bws, per channel */
+  double nvls_tree_channel_bytes_per_s[3];        /* perChMaxNVLSTreeBws, per channel */
+  double tree_protocol_factor[AFD_PROTO_COUNT];   /* tree's own protocol factors (LL 1/3.8,
+                                                   * LL128 120/128); 0: protocol_factor */
+  double tree_ll128_one_node_factor;              /* tree LL128 on one node (7/9); 0: the above */
+  guint max_threads[AFD_PROTO_COUNT];             /* threads per channel (LL 512, LL128 640,
+                                                   * Simple 512); 0: no channel reduction */
+  double thread_threshold_bytes[AFD_PROTO_COUNT]; /* bytes per thread before one more channel
+                                                   * (8, 8, 64; ring LL × ranks) */
+  double net_overhead_s;        /* multi-node ring: per-step floor of the NVLink latency (Intel
+                                 * 1 µs; × 3 for Simple) */
+  double ring_plateau_factor;   /* multi-node ring Simple all-reduce latency factor once
+                                 * bytes/(channels·ranks) >= 64 (1.4); 0: none */
+  gboolean tree_correction;     /* apply NCCL's treeCorrectionFactor[proto][log2(bytes/64)] */
+  gboolean ll128_across_nodes;  /* LL128 allowed across nodes (GPU and NIC under one PCIe
+                                 * switch, PATH_PXB: DGX); FALSE: NVLink only */
+  guint nvls_tree_pipeline_stages; /* NVLS-Tree chunk pipeline depth (0: no fill time) */
+  gboolean nvls_tree_auto;      /* the tuner may pick NVLS-Tree (default FALSE: TODO(#3) its
+                                 * chunk pipeline is not modelled, mid sizes 25-55 % fast) */
 } AfdCollectiveParams;
 
 /**
@@ -123,6 +153,8 @@ typedef struct {
   AfdProtocol proto;
   double latency_s;               /* the latency part of the time */
   double bus_bandwidth_bytes_per_s; /* the bandwidth the bytes term used */
+  double bandwidth_fraction;      /* NCCL's caps and channel reduction as a fraction of the
+                                   * protocol bandwidth, (0,1] (flow mode scales wire bytes) */
 } AfdCollectiveChoice;
 
 /**

@@ -447,3 +447,103 @@ Test (collective, tree_allreduce_in_flow_mode)
   cr_assert (done <= 1280000 + afd_time_from_seconds (14 * chunk / 25e9) + 14,
              "flow %" G_GINT64_FORMAT, done);
 }
+
+/* NCCL's LL bandwidth cap and channel reduction, in both fidelities (2 nodes x 4 GPUs,
+ * NVLink and NICs 100 GB/s, no latency): ring LL bus bandwidth = min(llMaxBw, f·B) × channels
+ * run / channels, channels run = clamp(⌊S / (512 threads × 8 B × 8 ranks)⌋, 1, 4).
+ * S = 8 MiB: 4 channels, min(20, 0.5 × 100) = 20 GB/s, t = 1.75 × 8 MiB / 20 GB/s = 734.0032 us;
+ * S = 32 KiB: 1 channel of 4, min(20, 50 / 4) = 12.5 GB/s, t = 1.75 × 32768 / 12.5 GB/s =
+ * 4.58752 us. */
+Test (collective, ll_cap_and_channel_reduction)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  p.channels = 1;
+  p.protocol_factor[AFD_PROTO_LL] = 0.5;
+  p.nccl_channels[1] = 4;
+  p.max_threads[AFD_PROTO_LL] = 512;
+  p.thread_threshold_bytes[AFD_PROTO_LL] = 8;
+  p.ll_max_bandwidth_bytes_per_s[1] = 20e9;
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_LL, group, 8, 8388608,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  AfdCollectiveChoice ch;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
+  cr_assert_float_eq (t, 734.0032e-6, 1e-12, "analytic %.12g", t);
+  cr_assert_float_eq (ch.bandwidth_fraction, 0.4, 1e-12);
+  AfdTime ft = flow_time (net, &coll, &p);
+  /* each of the 14 steps (52428.8 ns) rounds to the ns */
+  cr_assert (llabs (ft - 734003) <= 14, "flow %" G_GINT64_FORMAT " ns", ft);
+  coll.bytes = 32768;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 4.58752e-6, 1e-15, "analytic %.12g", t);
+}
+
+/* NCCL's treeCorrectionFactor scales tree bandwidth by message size: 2 MiB is 2^15 × 64 B,
+ * LL column 0.6, so a 2-node tree LL all-reduce at 100 GB/s (no latency) takes
+ * 2 × 2 MiB / 60 GB/s = 69.9050667 us; 1 GiB is past the table (factor 1): 21.474836 ms. */
+Test (collective, tree_correction_factor)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  p.tree_correction = TRUE;
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_TREE, AFD_PROTO_LL, group, 8, 2097152,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 2 * 2097152.0 / 60e9, 1e-15, "analytic %.12g", t);
+  coll.bytes = 1073741824;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 2 * 1073741824.0 / 100e9, 1e-12, "analytic %.12g", t);
+}
+
+/* NVLS-Tree (NVLS in each node, a tree of nodes): t = α_nvl + 2⌈log2 N⌉·α_net + S / min(B_nvls,
+ * B_node_out × (1 if N <= 2 else 1/2)). 4 GPUs per node at 100 GB/s, 4 NICs of 25 GB/s,
+ * α = 2 us, S = 8 MB: 2 nodes 2 + 4 + 80 = 86 us; 4 nodes 2 + 8 + 160 = 170 us; flow mode
+ * takes the analytic time; the tuner picks it only when nvls_tree_auto is set. */
+Test (collective, nvls_tree_closed_form)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "H100-SXM";
+  g.nodes = 4;
+  g.gpus_per_node = 4;
+  g.scale_up_bandwidth_bytes_per_s = 100e9;
+  g.scale_up_nvls = TRUE;
+  g.nics_per_node = 4;
+  g.nic_bandwidth_bytes_per_s = 25e9;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  guint group[16];
+  for (guint i = 0; i < 16; i++)
+    group[i] = i;
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_NVLS_TREE, AFD_PROTO_AUTO, group, 8, 8e6,
+                         NULL };
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 86e-6, 1e-12, "analytic %.12g", t);
+  AfdTime ft = flow_time (net, &coll, &p);
+  cr_assert (llabs (ft - 86000) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
+  coll.group_size = 16;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 170e-6, 1e-12, "analytic %.12g", t);
+  AfdCollectiveChoice ch;
+  coll.algo = AFD_ALGO_AUTO;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
+  cr_assert_neq (ch.algo, AFD_ALGO_NVLS_TREE);
+  p.nvls_tree_auto = TRUE;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
+  cr_assert_eq (ch.algo, AFD_ALGO_NVLS_TREE);
+}
