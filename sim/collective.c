@@ -12,6 +12,12 @@
  *   NVLS all-reduce    base + α_nvls + S / (B_nvlink · e_nvls)
  *   hierarchical AR    intra RS + inter ring AR of S/ppn per GPU NIC + intra AG
  *   direct all-to-all  p2p + (n-1)·peer + path + max(intra/B_up, inter/B_nic) / f
+ *   NVLS-Tree AR       α_nvl + 2⌈log2 N⌉·α_net + (S + (stages-1)·min(S, round)) / B_nt,
+ *                      B_nt = min(B_nvlink·e_nvls, B_node_out·(1 if N <= 2 else 1/2))
+ * NCCL's refinements (tuning.cc, enqueue.cc): LL bus bandwidth ≤ llMaxBw, ring LL128 ≤ C·36.7
+ * GB/s (Hopper), tree ≤ C·perChMaxTreeBw, tree LL ×1/3.8 and LL128 ×120/128, tree bandwidth ×
+ * treeCorrectionFactor(S), bandwidth × (channels run / C) with channels run = clamp(⌊S / (nt ·
+ * threshold)⌋, 1, C); the tuner selects at all C channels.
  * with B_ring = B_up on one node and min(B_up, B_node_out) across nodes, B_up = NVLink line
  * rate × scale_up_efficiency, B_node_out = Σ member NIC uplinks × scale_out_efficiency,
  * α = NCCL hardware latency of the step's tier + the route's link latency.

@@ -118,8 +118,7 @@ typedef struct {
   gboolean ll128_across_nodes;  /* LL128 allowed across nodes (GPU and NIC under one PCIe
                                  * switch, PATH_PXB: DGX); FALSE: NVLink only */
   guint nvls_tree_pipeline_stages; /* NVLS-Tree chunk pipeline depth (0: no fill time) */
-  gboolean nvls_tree_auto;      /* the tuner may pick NVLS-Tree (default FALSE: TODO(#3) its
-                                 * chunk pipeline is not modelled, mid sizes 25-55 % fast) */
+  gboolean nvls_tree_auto;      /* the tuner may pick NVLS-Tree (default TRUE) */
 } AfdCollectiveParams;
 
 /**
