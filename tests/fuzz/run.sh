@@ -8,7 +8,9 @@
 # ($FUZZ_WORK, default a temporary folder; set it to keep the grown corpus between runs), never
 # into the source tree. Fails on any crash, leak, sanitizer report or timeout, printing the
 # artifact that reproduces it; prints executions per target. Environment: FUZZ_BUILD,
-# FUZZ_WORK, FUZZ_ARTIFACTS (default $FUZZ_BUILD/artifacts), FUZZ_NICE (default 10).
+# FUZZ_WORK, FUZZ_ARTIFACTS (default $FUZZ_BUILD/artifacts), FUZZ_NICE (default 10), FUZZ_SEED
+# (default 1: the mutation sequence is fixed, so a CI run explores the same inputs each time;
+# set FUZZ_SEED=0 for a random seed in long local runs).
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2; }
 seconds=$1; shift
@@ -66,8 +68,8 @@ for bin in "$build"/fuzz-*; do
 
   # 2. Fuzz for $seconds.
   # shellcheck disable=SC2086
-  nice -n "${FUZZ_NICE:-10}" "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=$timeout \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" $dict \
+  nice -n "${FUZZ_NICE:-10}" "$bin" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" \
+    -max_len=65536 -timeout=$timeout -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" $dict \
     "$work/$t" "$seeds" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
