@@ -151,7 +151,10 @@ afd_collective_params_init (AfdCollectiveParams *p)
   p->ring_plateau_factor = 1.4;
   p->tree_correction = TRUE;
   p->ll128_across_nodes = TRUE;
-  p->nvls_tree_pipeline_stages = 4;
+  p->nvls_tree_pipeline_stages = 2; /* [EST] in/out of the NVLS buffers */
+  p->nvls_tree_stages_per_level = 2; /* a chunk hops up and back down each tree level */
+  p->nvls_pipeline_stages = 3;      /* all_reduce.h NVLS: scatter, reduce, gather warps */
+  p->nvls_chunk_bytes = 131072;     /* NCCL_NVLS_CHUNKSIZE default */
   p->nvls_tree_auto = TRUE;
   /* LL: 4 B of data per 8 B line; LL128: 120 of 128 B (NCCL models 0.92); Simple: all. */
   p->protocol_factor[AFD_PROTO_LL] = 0.5;
@@ -621,6 +624,21 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
       lat = p->base_latency_s[AFD_ALGO_NVLS][proto] + p->intra_latency_s[AFD_ALGO_NVLS][proto]
             + g->intra_lat_s;
       t = lat + S / bw;
+      if (p->nvls_pipeline_stages > 1 && p->nvls_channels > 0 && p->nvls_chunk_bytes > 0)
+        {
+          /* enqueue.cc calcCollChunking (NVLS): chunk = nvlsChunkSize, halved to 64 / 32 /
+           * 16 KiB while S < 64 / 8 / 2 × concurrentOps × chunk, concurrentOps = nvls
+           * channels × nHeads (ranks); one loop of concurrentOps × chunk goes through the
+           * kernel's stages (scatter, reduce+multicast, gather) before the rate is reached. */
+          double ops = (double) p->nvls_channels * g->ppn, chunk = p->nvls_chunk_bytes;
+          if (S < 64 * ops * chunk && chunk > 65536)
+            chunk = 65536;
+          if (S < 8 * ops * chunk && chunk > 32768)
+            chunk = 32768;
+          if (S < 2 * ops * chunk && chunk > 16384)
+            chunk = 16384;
+          t += (p->nvls_pipeline_stages - 1) * MIN (S, ops * chunk) / bw;
+        }
       break;
     case AFD_ALGO_NVLS_TREE:
       {
@@ -653,7 +671,11 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
               chunk = 65536;
             if (S < ops * chunk && chunk > 32768)
               chunk = 32768;
-            t += (p->nvls_tree_pipeline_stages - 1) * MIN (S, ops * chunk) / bw;
+            /* stages: in/out of the node plus one hop up and one down per tree level
+             * (⌈log2 N⌉ levels: the proxy forwards a chunk only once it has arrived). */
+            double stages = p->nvls_tree_pipeline_stages
+                            + (double) p->nvls_tree_stages_per_level * ceil_log2 (g->nodes);
+            t += (stages - 1) * MIN (S, ops * chunk) / bw;
           }
         break;
       }

@@ -117,7 +117,14 @@ typedef struct {
   gboolean tree_correction;     /* apply NCCL's treeCorrectionFactor[proto][log2(bytes/64)] */
   gboolean ll128_across_nodes;  /* LL128 allowed across nodes (GPU and NIC under one PCIe
                                  * switch, PATH_PXB: DGX); FALSE: NVLink only */
-  guint nvls_tree_pipeline_stages; /* NVLS-Tree chunk pipeline depth (0: no fill time) */
+  guint nvls_tree_pipeline_stages; /* NVLS-Tree chunk pipeline stages inside a node (2: into
+                                    * and out of the NVLS buffers) [EST]; 0: no fill time */
+  guint nvls_tree_stages_per_level; /* NVLS-Tree stages added per level of the tree of nodes
+                                     * (2: one hop up, one hop down) */
+  guint nvls_pipeline_stages;   /* one-node NVLS chunk pipeline depth: the 3 warp roles of NCCL's
+                                 * NVLS all-reduce kernel (scatter, multimem reduce+multicast,
+                                 * gather); 0 or 1: no fill time */
+  double nvls_chunk_bytes;      /* comm->nvlsChunkSize, NCCL_NVLS_CHUNKSIZE (128 KiB), bytes */
   gboolean nvls_tree_auto;      /* the tuner may pick NVLS-Tree (default TRUE) */
 } AfdCollectiveParams;
 

@@ -547,3 +547,61 @@ Test (collective, nvls_tree_closed_form)
   cr_assert (afd_collective_time_analytic (net, &coll, &p, &ch, &t, &error));
   cr_assert_eq (ch.algo, AFD_ALGO_NVLS_TREE);
 }
+
+/* NCCL's NVLS chunk pipeline fills once per loop of nvls channels × ranks × chunk (enqueue.cc
+ * chunk rules): one node of 8 GPUs at 100 GB/s, α = 2 us, 2 NVLS channels, 3 stages, S = 8 MiB:
+ * chunk 64 KiB (S < 64·16·128 KiB, not < 8·16·64 KiB), loop 1 MiB, t = 2 + (8 + 2·1) MiB / 100 GB/s
+ * = 106.8576 us; NVLS-Tree adds (2 + 2⌈log2 N⌉ − 1) loops: 4 GPUs per node, 1 channel, S = 8 MB,
+ * 2 nodes loop 512 KiB at 100 GB/s: 86 + 15.72864 us; 4 nodes loop 256 KiB (64 KiB chunks) at
+ * 50 GB/s: 170 + 26.2144 us; all three match in flow mode. */
+Test (collective, nvls_pipeline_fill)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  afd_cluster_generator_init (&g);
+  g.gpu = "H100-SXM";
+  g.nodes = 1;
+  g.gpus_per_node = 8;
+  g.scale_up_bandwidth_bytes_per_s = 100e9;
+  g.scale_up_nvls = TRUE;
+  g.nics_per_node = 8;
+  g.nic_bandwidth_bytes_per_s = 25e9;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  p.nvls_channels = 2;
+  p.nvls_pipeline_stages = 3;
+  p.nvls_chunk_bytes = 131072;
+  guint group[16];
+  for (guint i = 0; i < 16; i++)
+    group[i] = i;
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_NVLS, AFD_PROTO_AUTO, group, 8, 8388608,
+                         NULL };
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 106.8576e-6, 1e-12, "analytic %.12g", t);
+  AfdTime ft = flow_time (net, &coll, &p);
+  cr_assert (llabs (ft - 106858) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
+
+  g.nodes = 4;
+  g.gpus_per_node = 4;
+  g.nics_per_node = 4;
+  g_autoptr (AfdCluster) c4 = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net4 = afd_network_new (c4);
+  params_alpha (&p, 2e-6);
+  p.nvls_channels = 1;
+  p.nvls_tree_pipeline_stages = 2;
+  p.nvls_tree_stages_per_level = 2;
+  coll.algo = AFD_ALGO_NVLS_TREE;
+  coll.bytes = 8e6;
+  cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 86e-6 + 15.72864e-6, 1e-12, "analytic %.12g", t);
+  ft = flow_time (net4, &coll, &p);
+  cr_assert (llabs (ft - 101729) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
+  coll.group_size = 16;
+  cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 170e-6 + 26.2144e-6, 1e-12, "analytic %.12g", t);
+}
