@@ -39,23 +39,19 @@
 
 /* Flags of run, plus the execution and validation flags. */
 typedef struct {
-  char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
-      *phase, *routing, *seed, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend,
-      *network, *attn_nodes, *ffn_nodes;
-  char **sets;
+  AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  char *strategy, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend;
   gboolean quiet;
 } Flags;
 
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->cluster, &f->model, &f->strategy, &f->attn, &f->moe, &f->tp, &f->pp,
-                   &f->dp, &f->ep, &f->mb, &f->batch, &f->context, &f->phase, &f->routing,
-                   &f->seed, &f->costs, &f->json, &f->trace, &f->warmup, &f->iterations,
-                   &f->timeout, &f->backend, &f->network, &f->attn_nodes, &f->ffn_nodes };
+  char **all[] = { &f->strategy,   &f->costs,   &f->json,    &f->trace,
+                   &f->warmup,     &f->iterations, &f->timeout, &f->backend };
+  afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
-  g_clear_pointer (&f->sets, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
@@ -63,27 +59,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
 static GOptionEntry *
 entries (Flags *f, gboolean validate)
 {
-  GOptionEntry e[] = {
-    { "cluster", 0, 0, G_OPTION_ARG_STRING, &f->cluster, "cluster name or file", "C" },
-    { "model", 0, 0, G_OPTION_ARG_STRING, &f->model, "model name or file", "M" },
-    { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy, "masep, tppp, ep or afd", "S" },
-    { "attn-gpus", 0, 0, G_OPTION_ARG_STRING, &f->attn, "masep: attention GPUs", "K" },
-    { "moe-gpus", 0, 0, G_OPTION_ARG_STRING, &f->moe, "masep: MoE GPUs", "M" },
-    { "tp", 0, 0, G_OPTION_ARG_STRING, &f->tp, "tppp: tensor-parallel size", "N" },
-    { "pp", 0, 0, G_OPTION_ARG_STRING, &f->pp, "tppp: pipeline stages", "N" },
-    { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
-    { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
-    { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->mb, "micro-batches", "N" },
-    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
-    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets,
-      "any strategy option, e.g. dispatch=two-stage (repeat)", "KEY=VALUE" },
-    { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
-    { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
-    { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },
-    { "routing", 0, 0, G_OPTION_ARG_STRING, &f->routing, "uniform (default), zipf:S, …", "R" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "seed (default 1)", "N" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &f->network,
+  const GOptionEntry strategy
+      = { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy, "masep, tppp, ep or afd", "S" };
+  const GOptionEntry tail[] = {
+    { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network,
       "accepted for run's sake; the simulated side always uses the analytic network", "N" },
     { "costs", 0, 0, G_OPTION_ARG_STRING, &f->costs,
       validate ? "calibrated cost model (default profile:H200)" : "ignored by --backend cuda",
@@ -100,20 +79,8 @@ entries (Flags *f, gboolean validate)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };
-  return g_memdup2 (e, sizeof e);
-}
-
-/* Adds an integer strategy flag to @options. */
-static gboolean
-opt_int (cJSON *options, const char *flag, const char *text, const char *key, GError **error)
-{
-  gint64 v = 0;
-  if (text == NULL)
-    return TRUE;
-  if (!afd_cli_parse_int (flag, text, 1, 1 << 20, &v, error))
-    return FALSE;
-  cJSON_AddNumberToObject (options, key, (double) v);
-  return TRUE;
+  return afd_run_options_entries (&f->run, &strategy,
+                                  "any strategy option, e.g. dispatch=two-stage (repeat)", tail);
 }
 
 /* Builds the experiment from an EXPERIMENT.json or the flags (as `afdsim run` does). */
@@ -121,7 +88,6 @@ static AfdExperiment *
 experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError **error)
 {
   g_autoptr (AfdExperiment) exp = NULL;
-  gint64 v;
   if (argc >= 2)
     {
       if (f->strategy != NULL)
@@ -143,80 +109,15 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
           return NULL;
         }
       exp = afd_experiment_new ();
-      g_autoptr (cJSON) o = cJSON_CreateObject ();
-      if (!opt_int (o, "--attn-gpus", f->attn, "attn_gpus", error)
-          || !opt_int (o, "--moe-gpus", f->moe, "moe_gpus", error)
-          || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
-          || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
-          || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error)
-          || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
-          || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
-        return NULL;
       /* --set KEY=VALUE as `afdsim run` reads it: JSON when it parses, else a string. */
-      for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
-        {
-          const char *eq = strchr (f->sets[i], '=');
-          if (eq == NULL || eq == f->sets[i])
-            {
-              g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--set: '%s' is not KEY=VALUE",
-                           f->sets[i]);
-              return NULL;
-            }
-          g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
-          cJSON *val = cJSON_Parse (eq + 1);
-          if (val == NULL || cJSON_IsObject (val) || cJSON_IsArray (val) || cJSON_IsNull (val))
-            {
-              cJSON_Delete (val);
-              val = cJSON_CreateString (eq + 1);
-            }
-          if (cJSON_GetObjectItemCaseSensitive (o, key) != NULL)
-            cJSON_ReplaceItemInObjectCaseSensitive (o, key, val);
-          else
-            cJSON_AddItemToObject (o, key, val);
-        }
-      afd_experiment_add_run (exp, NULL, f->strategy, g_steal_pointer (&o));
-    }
-  if (f->cluster != NULL)
-    g_free (exp->cluster), exp->cluster = g_strdup (f->cluster);
-  if (f->model != NULL)
-    g_free (exp->model), exp->model = g_strdup (f->model);
-  if (f->routing != NULL)
-    g_free (exp->routing), exp->routing = g_strdup (f->routing);
-  if (f->phase != NULL)
-    {
-      if (strcmp (f->phase, "decode") != 0 && strcmp (f->phase, "prefill") != 0)
-        {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--phase: '%s' is not decode or prefill",
-                       f->phase);
-          return NULL;
-        }
-      exp->prefill = strcmp (f->phase, "prefill") == 0;
-    }
-  if (f->network != NULL && strcmp (f->network, "analytic") != 0
-      && strcmp (f->network, "flow") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--network: '%s' is not analytic or flow",
-                   f->network);
-      return NULL;
-    }
-  if (f->batch != NULL)
-    {
-      if (!afd_cli_parse_int ("--batch", f->batch, 1, G_MAXINT32, &v, error))
+      cJSON *o = afd_run_options_strategy (&f->run, "", error);
+      if (o == NULL)
         return NULL;
-      exp->batch = (guint64) v;
+      afd_experiment_add_run (exp, NULL, f->strategy, o);
     }
-  if (f->context != NULL)
-    {
-      if (!afd_cli_parse_int ("--context", f->context, 0, G_MAXINT32, &v, error))
-        return NULL;
-      exp->context_tokens = (guint64) v;
-    }
-  if (f->seed != NULL)
-    {
-      if (!afd_cli_parse_int ("--seed", f->seed, 0, G_MAXINT64, &v, error))
-        return NULL;
-      exp->seed = (guint64) v;
-    }
+  /* --network is checked (and recorded) like run's; the simulated side stays analytic. */
+  if (!afd_run_options_apply (&f->run, exp, error))
+    return NULL;
   return g_steal_pointer (&exp);
 }
 

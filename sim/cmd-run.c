@@ -142,102 +142,42 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
 
 /* Flags shared by run and compare. */
 typedef struct {
-  char *cluster, *model, *strategy, *attn, *moe, *tp, *pp, *dp, *ep, *mb, *batch, *context,
-      *phase, *routing, *seed, *network, *costs, *json, *trace, *attn_nodes, *ffn_nodes;
+  AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  char *strategy, *costs, *json, *trace;
   char *iterations, *fault_detection; /* sim/fault.h */
   char *max_memory;                   /* sim/limits.h */
   char **faults;                      /* --fault, repeated */
   char **strategies;
-  char **sets;
   gboolean quiet;
 } Flags;
 
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->cluster, &f->model,   &f->strategy, &f->attn,       &f->moe,
-                   &f->tp,      &f->pp,      &f->dp,       &f->ep,         &f->mb,
-                   &f->batch,   &f->context, &f->phase,    &f->routing,    &f->seed,
-                   &f->network, &f->costs,   &f->json,     &f->trace,      &f->attn_nodes,
-                   &f->ffn_nodes, &f->iterations, &f->fault_detection,
-                   &f->max_memory };
+  char **all[] = { &f->strategy,   &f->costs,           &f->json,      &f->trace,
+                   &f->iterations, &f->fault_detection, &f->max_memory };
+  afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
   g_clear_pointer (&f->strategies, g_strfreev);
-  g_clear_pointer (&f->sets, g_strfreev);
   g_clear_pointer (&f->faults, g_strfreev);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Flags, flags_clear)
-
-/* Adds an integer flag to @options under @key. */
-static gboolean
-opt_int (cJSON *options, const char *flag, const char *text, const char *key, GError **error)
-{
-  gint64 v = 0;
-  if (text == NULL)
-    return TRUE;
-  if (!afd_cli_parse_int (flag, text, 1, 1 << 20, &v, error))
-    return FALSE;
-  cJSON_AddNumberToObject (options, key, (double) v);
-  return TRUE;
-}
 
 /* Applies the workload flags to @exp. */
 static gboolean
 apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
 {
   gint64 v;
-  if (f->cluster != NULL)
-    g_free (exp->cluster), exp->cluster = g_strdup (f->cluster);
-  if (f->model != NULL)
-    g_free (exp->model), exp->model = g_strdup (f->model);
-  if (f->routing != NULL)
-    g_free (exp->routing), exp->routing = g_strdup (f->routing);
+  if (!afd_run_options_apply (&f->run, exp, error))
+    return FALSE;
   if (f->costs != NULL)
     g_free (exp->costs), exp->costs = g_strdup (f->costs);
   if (f->json != NULL)
     g_free (exp->json), exp->json = g_strdup (f->json);
   if (f->trace != NULL)
     g_free (exp->trace), exp->trace = g_strdup (f->trace);
-  if (f->network != NULL)
-    {
-      if (strcmp (f->network, "analytic") != 0 && strcmp (f->network, "flow") != 0)
-        {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                       "--network: '%s' is not analytic or flow", f->network);
-          return FALSE;
-        }
-      g_free (exp->network), exp->network = g_strdup (f->network);
-    }
-  if (f->phase != NULL)
-    {
-      if (strcmp (f->phase, "decode") != 0 && strcmp (f->phase, "prefill") != 0)
-        {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                       "--phase: '%s' is not decode or prefill", f->phase);
-          return FALSE;
-        }
-      exp->prefill = strcmp (f->phase, "prefill") == 0;
-    }
-  if (f->batch != NULL)
-    {
-      if (!afd_cli_parse_int ("--batch", f->batch, 1, G_MAXINT32, &v, error))
-        return FALSE;
-      exp->batch = (guint64) v;
-    }
-  if (f->context != NULL)
-    {
-      if (!afd_cli_parse_int ("--context", f->context, 0, G_MAXINT32, &v, error))
-        return FALSE;
-      exp->context_tokens = (guint64) v;
-    }
-  if (f->seed != NULL)
-    {
-      if (!afd_cli_parse_int ("--seed", f->seed, 0, G_MAXINT64, &v, error))
-        return FALSE;
-      exp->seed = (guint64) v;
-    }
   if (f->iterations != NULL)
     {
       if (!afd_cli_parse_int ("--iterations", f->iterations, 1, AFD_FAULT_MAX_ITERATIONS, &v,
@@ -274,67 +214,19 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
 static cJSON *
 flag_options (const Flags *f, GError **error)
 {
-  g_autoptr (cJSON) o = cJSON_CreateObject ();
-  if (!opt_int (o, "--attn-gpus", f->attn, "attn_gpus", error)
-      || !opt_int (o, "--moe-gpus", f->moe, "moe_gpus", error)
-      || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
-      || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
-      || !opt_int (o, "--micro-batches", f->mb, "micro_batches", error)
-      || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
-      || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
-    return NULL;
-  /* --set KEY=VALUE: VALUE is read as JSON when it parses (numbers, true, false), else as a
-   * string; the strategy validates it like any option. */
-  for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
-    {
-      const char *eq = strchr (f->sets[i], '=');
-      if (eq == NULL || eq == f->sets[i])
-        {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                       "--set: '%s' is not KEY=VALUE (e.g. --set dispatch=two-stage)", f->sets[i]);
-          return NULL;
-        }
-      g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
-      cJSON *v = cJSON_Parse (eq + 1);
-      if (v == NULL || cJSON_IsObject (v) || cJSON_IsArray (v) || cJSON_IsNull (v))
-        {
-          cJSON_Delete (v);
-          v = cJSON_CreateString (eq + 1);
-        }
-      if (cJSON_GetObjectItemCaseSensitive (o, key) != NULL)
-        cJSON_ReplaceItemInObjectCaseSensitive (o, key, v);
-      else
-        cJSON_AddItemToObject (o, key, v);
-    }
-  return g_steal_pointer (&o);
+  return afd_run_options_strategy (&f->run, " (e.g. --set dispatch=two-stage)", error);
 }
 
 static GOptionEntry *
 entries (Flags *f, gboolean compare)
 {
-  GOptionEntry e[] = {
-    { "cluster", 0, 0, G_OPTION_ARG_STRING, &f->cluster, "cluster name or file", "C" },
-    { "model", 0, 0, G_OPTION_ARG_STRING, &f->model, "model name or file", "M" },
-    { "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
-      compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
-      compare ? "a strategy to compare (repeat)" : "masep, tppp, ep or afd", "S" },
-    { "attn-gpus", 0, 0, G_OPTION_ARG_STRING, &f->attn, "masep: attention GPUs", "K" },
-    { "moe-gpus", 0, 0, G_OPTION_ARG_STRING, &f->moe, "masep: MoE GPUs", "M" },
-    { "tp", 0, 0, G_OPTION_ARG_STRING, &f->tp, "tppp: tensor-parallel size", "N" },
-    { "pp", 0, 0, G_OPTION_ARG_STRING, &f->pp, "tppp: pipeline stages", "N" },
-    { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
-    { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
-    { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->mb, "micro-batches", "N" },
-    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
-    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets,
-      "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)", "KEY=VALUE" },
-    { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
-    { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
-    { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },
-    { "routing", 0, 0, G_OPTION_ARG_STRING, &f->routing, "uniform (default), zipf:S, …", "R" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "seed (default 1)", "N" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &f->network, "analytic (default) or flow", "N" },
+  const GOptionEntry strategy = {
+    "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
+    compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
+    compare ? "a strategy to compare (repeat)" : "masep, tppp, ep or afd", "S"
+  };
+  const GOptionEntry tail[] = {
+    { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network, "analytic (default) or flow", "N" },
     { "costs", 0, 0, G_OPTION_ARG_STRING, &f->costs, "cost model (default analytic)", "C" },
     { "json", 0, 0, G_OPTION_ARG_STRING, &f->json, "write the summary JSON here", "FILE" },
     { "trace", 0, 0, G_OPTION_ARG_STRING, &f->trace, "write a Chrome trace here", "FILE" },
@@ -350,7 +242,9 @@ entries (Flags *f, gboolean compare)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };
-  return g_memdup2 (e, sizeof e);
+  return afd_run_options_entries (
+      &f->run, &strategy, "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)",
+      tail);
 }
 
 int

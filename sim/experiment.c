@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/cli.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
 #include "sim/cost-model.h"
@@ -693,6 +694,9 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
                            ? (guint) mb->valuedouble
                            : 0,
                        strcmp (self->network, "flow") == 0, &est);
+  if (llm->n_routed_experts > 0)
+    afd_limits_add_routing (&est, (double) in.batch * (in.prefill ? (double) in.context_tokens : 1.0),
+                            llm->top_k, afd_llm_n_moe_layers (llm));
   if (!afd_limits_check (&est, self->sim_memory_limit_bytes, error))
     return NULL;
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
@@ -1100,4 +1104,155 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   if (out_trace_paths != NULL)
     *out_trace_paths = g_steal_pointer (&traces);
   return g_steal_pointer (&root);
+}
+
+void
+afd_run_options_clear (AfdRunOptions *self)
+{
+  char **all[] = { &self->cluster,    &self->model,         &self->attn_gpus,  &self->moe_gpus,
+                   &self->tp,         &self->pp,            &self->dp,         &self->ep,
+                   &self->micro_batches, &self->attn_nodes, &self->ffn_nodes,  &self->batch,
+                   &self->context,    &self->phase,         &self->routing,    &self->seed,
+                   &self->network };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    g_clear_pointer (all[i], g_free);
+  g_clear_pointer (&self->sets, g_strfreev);
+}
+
+GOptionEntry *
+afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy, const char *set_help,
+                         const GOptionEntry *tail)
+{
+  AfdRunOptions *f = self;
+  const GOptionEntry head[] = {
+    { "cluster", 0, 0, G_OPTION_ARG_STRING, &f->cluster, "cluster name or file", "C" },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &f->model, "model name or file", "M" },
+    *strategy,
+    { "attn-gpus", 0, 0, G_OPTION_ARG_STRING, &f->attn_gpus, "masep: attention GPUs", "K" },
+    { "moe-gpus", 0, 0, G_OPTION_ARG_STRING, &f->moe_gpus, "masep: MoE GPUs", "M" },
+    { "tp", 0, 0, G_OPTION_ARG_STRING, &f->tp, "tppp: tensor-parallel size", "N" },
+    { "pp", 0, 0, G_OPTION_ARG_STRING, &f->pp, "tppp: pipeline stages", "N" },
+    { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
+    { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
+    { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->micro_batches, "micro-batches", "N" },
+    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
+    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets, set_help, "KEY=VALUE" },
+    { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
+    { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
+    { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },
+    { "routing", 0, 0, G_OPTION_ARG_STRING, &f->routing, "uniform (default), zipf:S, …", "R" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "seed (default 1)", "N" },
+  };
+  guint n_tail = 0;
+  while (tail[n_tail].long_name != NULL)
+    n_tail++;
+  GOptionEntry *e = g_new0 (GOptionEntry, G_N_ELEMENTS (head) + n_tail + 1);
+  memcpy (e, head, sizeof head);
+  memcpy (e + G_N_ELEMENTS (head), tail, n_tail * sizeof *tail);
+  return e;
+}
+
+/* Adds an integer flag to @options under @key. */
+static gboolean
+opt_int (cJSON *options, const char *flag, const char *text, const char *key, GError **error)
+{
+  gint64 v = 0;
+  if (text == NULL)
+    return TRUE;
+  if (!afd_cli_parse_int (flag, text, 1, 1 << 20, &v, error))
+    return FALSE;
+  cJSON_AddNumberToObject (options, key, (double) v);
+  return TRUE;
+}
+
+cJSON *
+afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint, GError **error)
+{
+  const AfdRunOptions *f = self;
+  g_autoptr (cJSON) o = cJSON_CreateObject ();
+  if (!opt_int (o, "--attn-gpus", f->attn_gpus, "attn_gpus", error)
+      || !opt_int (o, "--moe-gpus", f->moe_gpus, "moe_gpus", error)
+      || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
+      || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
+      || !opt_int (o, "--micro-batches", f->micro_batches, "micro_batches", error)
+      || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
+      || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
+    return NULL;
+  /* --set KEY=VALUE: VALUE is read as JSON when it parses (numbers, true, false), else as a
+   * string; the strategy validates it like any option. */
+  for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (f->sets[i], '=');
+      if (eq == NULL || eq == f->sets[i])
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--set: '%s' is not KEY=VALUE%s",
+                       f->sets[i], set_hint);
+          return NULL;
+        }
+      g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
+      cJSON *v = cJSON_Parse (eq + 1);
+      if (v == NULL || cJSON_IsObject (v) || cJSON_IsArray (v) || cJSON_IsNull (v))
+        {
+          cJSON_Delete (v);
+          v = cJSON_CreateString (eq + 1);
+        }
+      if (cJSON_GetObjectItemCaseSensitive (o, key) != NULL)
+        cJSON_ReplaceItemInObjectCaseSensitive (o, key, v);
+      else
+        cJSON_AddItemToObject (o, key, v);
+    }
+  return g_steal_pointer (&o);
+}
+
+gboolean
+afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **error)
+{
+  const AfdRunOptions *f = self;
+  gint64 v;
+  if (f->cluster != NULL)
+    g_free (exp->cluster), exp->cluster = g_strdup (f->cluster);
+  if (f->model != NULL)
+    g_free (exp->model), exp->model = g_strdup (f->model);
+  if (f->routing != NULL)
+    g_free (exp->routing), exp->routing = g_strdup (f->routing);
+  if (f->network != NULL)
+    {
+      if (strcmp (f->network, "analytic") != 0 && strcmp (f->network, "flow") != 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "--network: '%s' is not analytic or flow", f->network);
+          return FALSE;
+        }
+      g_free (exp->network), exp->network = g_strdup (f->network);
+    }
+  if (f->phase != NULL)
+    {
+      if (strcmp (f->phase, "decode") != 0 && strcmp (f->phase, "prefill") != 0)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "--phase: '%s' is not decode or prefill", f->phase);
+          return FALSE;
+        }
+      exp->prefill = strcmp (f->phase, "prefill") == 0;
+    }
+  if (f->batch != NULL)
+    {
+      if (!afd_cli_parse_int ("--batch", f->batch, 1, G_MAXINT32, &v, error))
+        return FALSE;
+      exp->batch = (guint64) v;
+    }
+  if (f->context != NULL)
+    {
+      if (!afd_cli_parse_int ("--context", f->context, 0, G_MAXINT32, &v, error))
+        return FALSE;
+      exp->context_tokens = (guint64) v;
+    }
+  if (f->seed != NULL)
+    {
+      if (!afd_cli_parse_int ("--seed", f->seed, 0, G_MAXINT64, &v, error))
+        return FALSE;
+      exp->seed = (guint64) v;
+    }
+  return TRUE;
 }

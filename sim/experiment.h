@@ -91,6 +91,58 @@ cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
 
+/* The command-line flags that describe one experiment's strategy run and workload, shared by
+ * `afdsim run`, `compare` and `validate` (each adds its own flags around them). Every value
+ * is the flag's text (GOption STRING) until afd_run_options_* parse it; %NULL when absent. */
+typedef struct {
+  char *cluster, *model;
+  char *attn_gpus, *moe_gpus, *tp, *pp, *dp, *ep, *micro_batches, *attn_nodes, *ffn_nodes;
+  char **sets; /* --set KEY=VALUE, repeated */
+  char *batch, *context, *phase, *routing, *seed;
+  char *network; /* its entry is the command's own (help texts differ) */
+} AfdRunOptions;
+
+/* Frees every flag of @self and sets it to %NULL. */
+void afd_run_options_clear (AfdRunOptions *self);
+
+/**
+ * afd_run_options_entries:
+ * @strategy: the command's --strategy entry (placed after --model)
+ * @set_help: the help text of --set
+ * @tail: (array zero-terminated=1): the command's own entries, placed after --seed
+ *
+ * Returns: (transfer full): the command's option table: --cluster, --model, @strategy, the
+ *   strategy flags (--attn-gpus ... --ffn-nodes, --set), the workload flags (--batch,
+ *   --context, --phase, --routing, --seed), then @tail; NULL-terminated, g_free() it
+ */
+GOptionEntry *afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy,
+                                       const char *set_help, const GOptionEntry *tail);
+
+/**
+ * afd_run_options_strategy:
+ * @set_hint: appended to the message of a --set that is not KEY=VALUE ("" for none)
+ *
+ * The strategy options the flags give: each integer flag under its key, then every --set
+ * KEY=VALUE (VALUE read as JSON when it is a number or a boolean, else as a string; a later
+ * one replaces an earlier one).
+ *
+ * Returns: (transfer full) (nullable): the options object, or %NULL with AFD_ERROR_USAGE
+ */
+cJSON *afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint,
+                                 GError **error);
+
+/**
+ * afd_run_options_apply:
+ *
+ * Sets @exp's cluster, model, routing, network (checked: analytic or flow), phase, batch,
+ * context and seed from the flags given; the others keep their values.
+ *
+ * Returns: %FALSE with AFD_ERROR_USAGE naming the flag when one is invalid
+ */
+gboolean afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdRunOptions, afd_run_options_clear)
+
 G_END_DECLS
 
 #endif /* AFD_SIM_EXPERIMENT_H */
