@@ -40,19 +40,12 @@
 #define BLOCKER_COPY_BYTES ((size_t) 128 << 20)
 #define BLOCKER_MAX_COPIES 4000u
 
-/* One prepared cuBLASLt GEMM shape. */
-typedef struct {
-  cublasLtMatmulDesc_t op;
-  cublasLtMatrixLayout_t a, b, c;
-  cublasLtMatmulHeuristicResult_t algo;
-} LtGemm;
-
 /* Per-op device state. */
 typedef struct {
   void *w;
   void *kv;
-  LtGemm *gemm;        /* dense (borrowed from the shape cache) */
-  LtGemm **experts;    /* grouped: per expert, NULL for no tokens (borrowed) */
+  AfdCudaLtGemm *gemm;     /* dense (borrowed from the shape cache) */
+  AfdCudaLtGemm **experts; /* grouped: per expert, NULL for no tokens (borrowed) */
   cudaEvent_t start, stop;
 } OpState;
 
@@ -78,7 +71,7 @@ typedef struct {
   guint n_gpus, n_ops;
   Gpu *gpus;
   OpState *ops;
-  GHashTable *shapes; /* "gpu dtype m n k" -> LtGemm* */
+  GHashTable *shapes; /* "gpu dtype m n k" -> AfdCudaLtGemm* */
   AfdExecComms *comms;
   Gate gate;
   gboolean ungated;   /* the gate timed out once: later iterations use the blocker copies */
@@ -86,81 +79,30 @@ typedef struct {
   double copy_s;      /* measured time of one blocker copy, seconds (0: not yet measured) */
 } Exec;
 
-/* Frees one LtGemm. */
+/* Frees one AfdCudaLtGemm. */
 static void
 lt_gemm_free (gpointer p)
 {
-  LtGemm *g = p;
-  if (g->op)
-    cublasLtMatmulDescDestroy (g->op);
-  if (g->a)
-    cublasLtMatrixLayoutDestroy (g->a);
-  if (g->b)
-    cublasLtMatrixLayoutDestroy (g->b);
-  if (g->c)
-    cublasLtMatrixLayoutDestroy (g->c);
-  g_free (g);
+  afd_cuda_lt_gemm_clear (p);
+  g_free (p);
 }
 
 /* Returns the prepared GEMM Y[m×n] = X[m×k]·W[n×k]ᵀ on @gpu (cuda-gemm.c's layout). */
-static LtGemm *
+static AfdCudaLtGemm *
 shape_get (Exec *x, guint gpu, AfdDtype dtype, guint64 m, guint64 n, guint64 k, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("%u %d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
                                           " %" G_GUINT64_FORMAT, gpu, (int) dtype, m, n, k);
-  LtGemm *found = g_hash_table_lookup (x->shapes, key);
+  AfdCudaLtGemm *found = g_hash_table_lookup (x->shapes, key);
   if (found != NULL)
     return found;
   AfdCudaContext *ctx = x->gpus[gpu].ctx;
-  LtGemm *g = g_new0 (LtGemm, 1);
+  AfdCudaLtGemm *g = g_new0 (AfdCudaLtGemm, 1);
   g_hash_table_insert (x->shapes, g_steal_pointer (&key), g);
-  cublasOperation_t trans = CUBLAS_OP_T, notrans = CUBLAS_OP_N;
-  cudaDataType_t t = dtype == AFD_DTYPE_FP8 ? CUDA_R_8F_E4M3 : CUDA_R_16BF;
   AFD_CUDA_CHECK (cudaSetDevice ((int) gpu), error, NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatmulDescCreate (&g->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), error,
-                    NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatmulDescSetAttribute (g->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans,
-                                                    sizeof trans),
-                    error, NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatmulDescSetAttribute (g->op, CUBLASLT_MATMUL_DESC_TRANSB, &notrans,
-                                                    sizeof notrans),
-                    error, NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatrixLayoutCreate (&g->a, t, k, n, k), error, NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatrixLayoutCreate (&g->b, t, k, m, k), error, NULL);
-  AFD_CUBLAS_CHECK (cublasLtMatrixLayoutCreate (&g->c, CUDA_R_16BF, n, m, n), error, NULL);
-  cublasLtMatmulPreference_t pref = NULL;
-  AFD_CUBLAS_CHECK (cublasLtMatmulPreferenceCreate (&pref), error, NULL);
-  size_t ws = ctx->workspace_bytes;
-  cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute (
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-  int n_found = 0;
-  if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasLtMatmulAlgoGetHeuristic (ctx->lt, g->op, g->a, g->b, g->c, g->c, pref, 1, &g->algo,
-                                        &n_found);
-  cublasLtMatmulPreferenceDestroy (pref);
-  AFD_CUBLAS_CHECK (s, error, NULL);
-  if (n_found == 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_BACKEND_FAILED,
-                   "cuBLASLt has no algorithm for %s GEMM M=%" G_GUINT64_FORMAT
-                   " N=%" G_GUINT64_FORMAT " K=%" G_GUINT64_FORMAT,
-                   afd_dtype_name (dtype), m, n, k);
-      return NULL;
-    }
+  if (!afd_cuda_lt_gemm_prepare (ctx, dtype, m, n, k, g, error))
+    return NULL;
   return g;
-}
-
-/* Enqueues one GEMM. */
-static gboolean
-gemm_run (AfdCudaContext *ctx, cudaStream_t stream, const LtGemm *g, const void *w,
-          const void *xin, void *y, GError **error)
-{
-  const float alpha = 1.0f, beta = 0.0f;
-  AFD_CUBLAS_CHECK (cublasLtMatmul (ctx->lt, g->op, &alpha, w, g->a, xin, g->b, &beta, y, g->c, y,
-                                    g->c, &g->algo.algo, ctx->workspace, ctx->workspace_bytes,
-                                    stream),
-                    error, FALSE);
-  return TRUE;
 }
 
 /* Allocates an op's weights and KV cache and prepares its GEMM shapes. */
@@ -186,7 +128,7 @@ prepare_op (Exec *x, guint i, GError **error)
     return FALSE;
   if (p->kind == AFD_EXEC_GROUPED_GEMM)
     {
-      s->experts = g_new0 (LtGemm *, MAX (p->n_experts, 1u));
+      s->experts = g_new0 (AfdCudaLtGemm *, MAX (p->n_experts, 1u));
       for (guint e = 0; e < p->n_experts; e++)
         if (p->expert_tokens[e] > 0
             && (s->experts[e] = shape_get (x, g->gpu, p->dtype, p->expert_tokens[e], p->n, p->k,
@@ -211,8 +153,8 @@ launch_compute (Exec *x, guint i, cudaStream_t stream, GError **error)
     {
     case AFD_EXEC_GEMM:
       for (guint64 c = 0; c < p->count; c++)
-        if (!gemm_run (ctx, stream, s->gemm, (char *) s->w + c * p->n * p->k * esize, scratch,
-                       scratch + p->m * p->k * esize, error))
+        if (!afd_cuda_lt_gemm_run (ctx, stream, s->gemm, (char *) s->w + c * p->n * p->k * esize,
+                                   scratch, scratch + p->m * p->k * esize, error))
           return FALSE;
       return TRUE;
     case AFD_EXEC_GROUPED_GEMM:
@@ -220,8 +162,8 @@ launch_compute (Exec *x, guint i, cudaStream_t stream, GError **error)
         for (guint64 c = 0; s->experts[e] != NULL && c < p->count; c++)
           {
             const char *w = (char *) s->w + ((guint64) e * p->count + c) * p->n * p->k * esize;
-            if (!gemm_run (ctx, stream, s->experts[e], w, scratch,
-                           scratch + p->expert_tokens[e] * p->k * esize, error))
+            if (!afd_cuda_lt_gemm_run (ctx, stream, s->experts[e], w, scratch,
+                                       scratch + p->expert_tokens[e] * p->k * esize, error))
               return FALSE;
           }
       return TRUE;

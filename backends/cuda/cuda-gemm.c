@@ -22,16 +22,8 @@
 #define ROTATE_BYTES ((size_t) 256 << 20)
 #define MAX_COPIES 16
 
-/* One prepared cuBLASLt GEMM shape. */
-typedef struct {
-  cublasLtMatmulDesc_t op;
-  cublasLtMatrixLayout_t a, b, c;
-  cublasLtMatmulHeuristicResult_t algo;
-} LtGemm;
-
-/* Frees the descriptors of @g. */
-static void
-lt_gemm_clear (LtGemm *g)
+void
+afd_cuda_lt_gemm_clear (AfdCudaLtGemm *g)
 {
   if (g->op)
     cublasLtMatmulDescDestroy (g->op);
@@ -51,10 +43,9 @@ cuda_type (AfdDtype dtype)
   return dtype == AFD_DTYPE_FP8 ? CUDA_R_8F_E4M3 : CUDA_R_16BF;
 }
 
-/* Prepares descriptors and picks an algorithm for Y[m×n] = X[m×k]·W[n×k]ᵀ. */
-static gboolean
-lt_gemm_prepare (AfdCudaContext *ctx, AfdDtype dtype, guint64 m, guint64 n, guint64 k,
-                 LtGemm *g, GError **error)
+gboolean
+afd_cuda_lt_gemm_prepare (AfdCudaContext *ctx, AfdDtype dtype, guint64 m, guint64 n, guint64 k,
+                          AfdCudaLtGemm *g, GError **error)
 {
   memset (g, 0, sizeof *g);
   cublasOperation_t trans = CUBLAS_OP_T, notrans = CUBLAS_OP_N;
@@ -93,22 +84,21 @@ lt_gemm_prepare (AfdCudaContext *ctx, AfdDtype dtype, guint64 m, guint64 n, guin
   return TRUE;
 }
 
-/* Enqueues one prepared GEMM. */
-static gboolean
-lt_gemm_run (AfdCudaContext *ctx, const LtGemm *g, const void *w, const void *x, void *y,
-             GError **error)
+gboolean
+afd_cuda_lt_gemm_run (AfdCudaContext *ctx, cudaStream_t stream, const AfdCudaLtGemm *g,
+                      const void *w, const void *x, void *y, GError **error)
 {
   const float alpha = 1.0f, beta = 0.0f;
   AFD_CUBLAS_CHECK (cublasLtMatmul (ctx->lt, g->op, &alpha, w, g->a, x, g->b, &beta, y, g->c, y,
                                     g->c, &g->algo.algo, ctx->workspace, ctx->workspace_bytes,
-                                    ctx->stream),
+                                    stream),
                     error, FALSE);
   return TRUE;
 }
 
 /* State of one dense GEMM point; the weight copies belong to the caller. */
 typedef struct {
-  LtGemm g;
+  AfdCudaLtGemm g;
   void *const *w;
   guint copies;
   void *x, *y;
@@ -119,7 +109,8 @@ static gboolean
 dense_launch (AfdCudaContext *ctx, guint rep, gpointer data, GError **error)
 {
   DenseRun *r = data;
-  return lt_gemm_run (ctx, &r->g, r->w[rep % r->copies], r->x, r->y, error);
+  return afd_cuda_lt_gemm_run (ctx, ctx->stream, &r->g, r->w[rep % r->copies], r->x, r->y,
+                               error);
 }
 
 /* Measures one GEMM shape over the weight copies @w. */
@@ -129,14 +120,14 @@ measure_dense (AfdCudaContext *ctx, AfdDtype dtype, guint64 m, guint64 n, guint6
 {
   DenseRun r = { .w = w, .copies = copies };
   double elt = afd_dtype_bytes (dtype);
-  gboolean ok = lt_gemm_prepare (ctx, dtype, m, n, k, &r.g, error);
+  gboolean ok = afd_cuda_lt_gemm_prepare (ctx, dtype, m, n, k, &r.g, error);
   if (ok)
     ok = (r.x = afd_cuda_alloc_random (ctx, (size_t) (m * k * elt), dtype, error)) != NULL;
   if (ok)
     ok = (r.y = afd_cuda_alloc_random (ctx, (size_t) (m * n * 2), AFD_DTYPE_BF16, error)) != NULL;
   if (ok)
     ok = afd_cuda_time (ctx, dense_launch, &r, out, error);
-  lt_gemm_clear (&r.g);
+  afd_cuda_lt_gemm_clear (&r.g);
   if (r.x)
     cudaFree (r.x);
   if (r.y)
@@ -232,7 +223,7 @@ split_tokens (guint64 total, guint experts, gboolean skewed, GRand *rand, guint6
 typedef struct {
   guint experts;
   guint64 tokens[64];
-  LtGemm g[64];
+  AfdCudaLtGemm g[64];
   void *w[64];
   void *x, *y;
 } GroupedRun;
@@ -243,7 +234,8 @@ grouped_launch (AfdCudaContext *ctx, guint rep, gpointer data, GError **error)
 {
   GroupedRun *r = data;
   for (guint e = 0; e < r->experts; e++)
-    if (r->tokens[e] > 0 && !lt_gemm_run (ctx, &r->g[e], r->w[e], r->x, r->y, error))
+    if (r->tokens[e] > 0
+        && !afd_cuda_lt_gemm_run (ctx, ctx->stream, &r->g[e], r->w[e], r->x, r->y, error))
       return FALSE;
   return TRUE;
 }
@@ -264,7 +256,7 @@ measure_grouped (AfdCudaContext *ctx, GroupedRun *r, guint64 n, guint64 k, void 
   size_t x_bytes = (size_t) (max_tokens * k * 2), y_bytes = (size_t) (max_tokens * n * 2);
   for (guint e = 0; ok && e < r->experts; e++)
     if (r->tokens[e] > 0)
-      ok = lt_gemm_prepare (ctx, AFD_DTYPE_BF16, r->tokens[e], n, k, &r->g[e], error);
+      ok = afd_cuda_lt_gemm_prepare (ctx, AFD_DTYPE_BF16, r->tokens[e], n, k, &r->g[e], error);
   if (ok)
     ok = (r->x = afd_cuda_alloc_random (ctx, x_bytes, AFD_DTYPE_BF16, error)) != NULL;
   if (ok)
@@ -273,7 +265,7 @@ measure_grouped (AfdCudaContext *ctx, GroupedRun *r, guint64 n, guint64 k, void 
   if (ok)
     ok = afd_cuda_time (ctx, grouped_launch, r, &st, error);
   for (guint e = 0; e < r->experts; e++)
-    lt_gemm_clear (&r->g[e]);
+    afd_cuda_lt_gemm_clear (&r->g[e]);
   if (r->x)
     cudaFree (r->x);
   if (r->y)

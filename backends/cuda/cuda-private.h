@@ -54,6 +54,13 @@ typedef struct {
   int compute_minor;
 } AfdCudaContext;
 
+/* One prepared cuBLASLt GEMM shape: Y[m×n] = X[m×k]·W[n×k]ᵀ (cuda-gemm.c's layout). */
+typedef struct {
+  cublasLtMatmulDesc_t op;
+  cublasLtMatrixLayout_t a, b, c;
+  cublasLtMatmulHeuristicResult_t algo;
+} AfdCudaLtGemm;
+
 /* Enqueues one repetition of the measured work on @ctx->stream. */
 typedef gboolean (*AfdCudaLaunchFunc) (AfdCudaContext *ctx, guint repetition, gpointer data,
                                        GError **error);
@@ -131,6 +138,24 @@ G_GNUC_INTERNAL gboolean afd_cuda_bench_attention (AfdCudaContext *ctx,
                                                    const AfdCudaCalibrateOptions *options,
                                                    cJSON *out_decode, cJSON *out_prefill,
                                                    GError **error);
+
+/**
+ * afd_cuda_lt_gemm_prepare:
+ * Creates @g's descriptors for Y[m×n] = X[m×k]·W[n×k]ᵀ (operands of @dtype, fp32
+ * accumulation, bf16 output) and picks cuBLASLt's first heuristic algorithm within
+ * @ctx's workspace. On failure @g holds what was created: afd_cuda_lt_gemm_clear() it.
+ */
+G_GNUC_INTERNAL gboolean afd_cuda_lt_gemm_prepare (AfdCudaContext *ctx, AfdDtype dtype,
+                                                   guint64 m, guint64 n, guint64 k,
+                                                   AfdCudaLtGemm *g, GError **error);
+
+/* Frees the descriptors of @g and zeroes it. */
+G_GNUC_INTERNAL void afd_cuda_lt_gemm_clear (AfdCudaLtGemm *g);
+
+/* Enqueues the prepared GEMM @g (weights @w, input @x, output @y) on @stream. */
+G_GNUC_INTERNAL gboolean afd_cuda_lt_gemm_run (AfdCudaContext *ctx, cudaStream_t stream,
+                                               const AfdCudaLtGemm *g, const void *w,
+                                               const void *x, void *y, GError **error);
 
 /**
  * afd_cuda_measure_gemm:
