@@ -170,31 +170,17 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
           for (guint a = 0; a < ka; a++)
             {
               guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb);
-              AfdOpsParams ap;
-              afd_strategy_attention_params (in, l, seqs, 0, 0, &ap);
-              g_autoptr (GPtrArray) blk
-                  = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
-              if (!afd_ops_attention_block (llm, &ap, blk, error))
+              if (!afd_strategy_add_attention (g, in, a, l, mb, seqs, &back[mb * n + a], error))
                 return FALSE;
-              afd_strategy_add_ops (g, a, l, mb, blk, back[mb * n + a]);
-              if (is_moe)
-                afd_strategy_add_op (g, a, l, mb, afd_ops_router (llm, l, seqs * nt),
-                                     AFD_OPGRAPH_NONE);
-              else
-                back[mb * n + a] = afd_strategy_add_op (
-                    g, a, l, mb, afd_ops_dense_ffn (llm, l, seqs * nt, 1), AFD_OPGRAPH_NONE);
             }
           if (!is_moe)
             continue;
-          for (guint e = 0; e < E; e++)
-            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_routing_part (&routing, l, M, mb, etok);
           afd_strategy_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = 0;
-              for (guint k = 0; k < count[f]; k++)
-                recv += local[(gsize) f * W + k];
+              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) a * n + ka + f]
                     = (double) afd_strategy_share (recv, ka, (a + f) % ka) * db;
@@ -209,15 +195,12 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
         {
           if (!is_moe)
             continue;
-          for (guint e = 0; e < E; e++)
-            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_routing_part (&routing, l, M, mb, etok);
           afd_strategy_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = 0;
-              for (guint k = 0; k < count[f]; k++)
-                recv += local[(gsize) f * W + k];
+              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
               guint gf = ka + f;
               afd_strategy_add_op (g, gf, l, mb,
                                    afd_ops_expert_grouped_gemm (llm, l, local + (gsize) f * W,

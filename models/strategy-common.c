@@ -236,6 +236,47 @@ afd_strategy_new_tokens (const AfdStrategyInput *in)
   return in->prefill ? MAX (in->context_tokens, 1) : 1;
 }
 
+gboolean
+afd_strategy_add_attention (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
+                            guint layer, guint micro_batch, guint64 n_sequences, guint *io_dep,
+                            GError **error)
+{
+  const AfdLlm *llm = in->llm;
+  guint64 tokens = n_sequences * afd_strategy_new_tokens (in);
+  AfdOpsParams ap;
+  afd_strategy_attention_params (in, layer, n_sequences, 0, 0, &ap);
+  g_autoptr (GPtrArray) blk = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
+  if (!afd_ops_attention_block (llm, &ap, blk, error))
+    return FALSE;
+  afd_strategy_add_ops (graph, gpu, layer, micro_batch, blk, *io_dep);
+  if (afd_llm_layer_is_moe (llm, layer))
+    afd_strategy_add_op (graph, gpu, layer, micro_batch, afd_ops_router (llm, layer, tokens),
+                         AFD_OPGRAPH_NONE);
+  else
+    *io_dep = afd_strategy_add_op (graph, gpu, layer, micro_batch,
+                                   afd_ops_dense_ffn (llm, layer, tokens, 1), AFD_OPGRAPH_NONE);
+  return TRUE;
+}
+
+void
+afd_strategy_routing_part (const AfdStrategyRouting *routing, guint layer, guint n_parts,
+                           guint part, guint64 *out_expert_tokens)
+{
+  guint E = routing->n_experts;
+  for (guint e = 0; e < E; e++)
+    out_expert_tokens[e] = afd_strategy_share (routing->tokens[(gsize) layer * E + e], n_parts,
+                                               part);
+}
+
+guint64
+afd_strategy_slots_tokens (const guint64 *slot_tokens, guint n_slots)
+{
+  guint64 sum = 0;
+  for (guint k = 0; k < n_slots; k++)
+    sum += slot_tokens[k];
+  return sum;
+}
+
 void
 afd_strategy_attention_params (const AfdStrategyInput *in, guint layer, guint64 n_sequences,
                                guint head_first, guint head_count, AfdOpsParams *out)

@@ -144,6 +144,29 @@ void afd_strategy_attention_params (const AfdStrategyInput *in, guint layer,
 /* Returns: new tokens per sequence of the phase (decode 1, prefill context). */
 guint64 afd_strategy_new_tokens (const AfdStrategyInput *in);
 
+/**
+ * afd_strategy_add_attention:
+ * @n_sequences: the sequences @gpu attends for (@layer, @micro_batch)
+ * @io_dep: (inout): the block's dependency; on a dense layer, set to the dense FFN op
+ *
+ * Adds the attention block of (@layer, @micro_batch) on @gpu's compute stream after *@io_dep,
+ * then, on an MoE layer, the router (no extra dependency), or on a dense layer the whole dense
+ * FFN (unsharded) for the @n_sequences × new tokens.
+ *
+ * Returns: %FALSE with the ops' error
+ */
+gboolean afd_strategy_add_attention (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
+                                     guint layer, guint micro_batch, guint64 n_sequences,
+                                     guint *io_dep, GError **error);
+
+/* Fills @out_expert_tokens[e] with part @part of @n_parts (afd_strategy_share) of the tokens
+ * routed to expert e in @layer, for every routed expert. */
+void afd_strategy_routing_part (const AfdStrategyRouting *routing, guint layer, guint n_parts,
+                                guint part, guint64 *out_expert_tokens);
+
+/* Returns: the sum of @slot_tokens[0 .. @n_slots), the tokens a GPU's expert slots receive. */
+guint64 afd_strategy_slots_tokens (const guint64 *slot_tokens, guint n_slots);
+
 /* Per-GPU memory, bytes (docs/models/strategies.md "Memory"). */
 typedef struct {
   double weights_bytes;

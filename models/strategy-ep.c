@@ -362,34 +362,18 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
             {
               guint i = group[j];
               guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
-              AfdOpsParams ap;
-              afd_strategy_attention_params (in, l, seqs, 0, 0, &ap);
-              g_autoptr (GPtrArray) ops
-                  = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
-              if (!afd_ops_attention_block (llm, &ap, ops, error))
+              if (!afd_strategy_add_attention (g, in, i, l, mb, seqs, &comb_ops[mb * n + i],
+                                               error))
                 return FALSE;
-              afd_strategy_add_ops (g, i, l, mb, ops, comb_ops[mb * n + i]);
-              if (is_moe)
-                afd_strategy_add_op (g, i, l, mb, afd_ops_router (llm, l, seqs * nt),
-                                     AFD_OPGRAPH_NONE);
-              else
-                comb_ops[mb * n + i]
-                    = afd_strategy_add_op (g, i, l, mb, afd_ops_dense_ffn (llm, l, seqs * nt, 1),
-                                           AFD_OPGRAPH_NONE);
             }
           if (!is_moe)
             continue;
           /* Dispatch: source i sends GPU d an even share of the pairs d processes. */
-          for (guint e = 0; e < E; e++)
-            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_routing_part (&routing, l, M, mb, etok);
           if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
             return FALSE;
           for (guint d = 0; d < n; d++)
-            {
-              recv[d] = 0;
-              for (guint k = 0; k < count[d]; k++)
-                recv[d] += local[(gsize) d * W + k];
-            }
+            recv[d] = afd_strategy_slots_tokens (local + (gsize) d * W, count[d]);
           for (guint j = 0; j < m; j++)
             member_recv[j] = recv[group[j]];
           for (guint i = 0; i < n; i++)
@@ -408,16 +392,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
       /* Experts and shared experts of every micro-batch, each followed by its combine. */
       for (guint mb = 0; mb < M; mb++)
         {
-          for (guint e = 0; e < E; e++)
-            etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], M, mb);
+          afd_strategy_routing_part (&routing, l, M, mb, etok);
           if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
             return FALSE;
           for (guint j = 0; j < m; j++)
             {
               guint i = group[j];
-              recv[i] = 0;
-              for (guint k = 0; k < count[i]; k++)
-                recv[i] += local[(gsize) i * W + k];
+              recv[i] = afd_strategy_slots_tokens (local + (gsize) i * W, count[i]);
               afd_strategy_add_op (g, i, l, mb,
                                    afd_ops_expert_grouped_gemm (llm, l, local + (gsize) i * W,
                                                                 count[i]),

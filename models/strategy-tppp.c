@@ -208,9 +208,7 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                   allreduce (g, "tp_allreduce_attn", l, mb, group, tp, (double) tok * hb, ar_ops);
                   gboolean is_moe = afd_llm_layer_is_moe (llm, l);
                   if (is_moe)
-                    for (guint e = 0; e < E; e++)
-                      etok[e] = afd_strategy_share (routing.tokens[(gsize) l * E + e], dp * M,
-                                                    slot);
+                    afd_strategy_routing_part (&routing, l, dp * M, slot, etok);
                   for (guint t = 0; t < tp; t++)
                     {
                       guint gt = group[t];
