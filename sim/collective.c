@@ -9,11 +9,13 @@
  *   ring AG / RS       the same with n-1 steps, N-1 network steps and (n-1)/n · S
  *   chain bcast/reduce n-1 steps, S / (B_ring · f_proto)
  *   tree all-reduce    base + 2((ppn-1)·α_intra + ⌈log2 N⌉·α_inter) + 2S / (B_ring·e_tree·f)
- *   NVLS all-reduce    base + α_nvls + S / (B_nvlink · e_nvls)
+ *   NVLS all-reduce    base + α_nvls + (S + (stages-1)·min(S, loop)) / (B_nvlink · e_nvls),
+ *                      loop = nvls channels × ranks × NCCL's NVLS chunk, stages 3
  *   hierarchical AR    intra RS + inter ring AR of S/ppn per GPU NIC + intra AG
  *   direct all-to-all  p2p + (n-1)·peer + path + max(intra/B_up, inter/B_nic) / f
  *   NVLS-Tree AR       α_nvl + 2⌈log2 N⌉·α_net + (S + (stages-1)·min(S, round)) / B_nt,
- *                      B_nt = min(B_nvlink·e_nvls, B_node_out·(1 if N <= 2 else 1/2))
+ *                      B_nt = min(B_nvlink·e_nvls, B_node_out·(1 if N <= 2 else 1/2)),
+ *                      stages = 2 + 2⌈log2 N⌉
  * NCCL's refinements (tuning.cc, enqueue.cc): LL bus bandwidth ≤ llMaxBw, ring LL128 ≤ C·36.7
  * GB/s (Hopper), tree ≤ C·perChMaxTreeBw, tree LL ×1/3.8 and LL128 ×120/128, tree bandwidth ×
  * treeCorrectionFactor(S), bandwidth × (channels run / C) with channels run = clamp(⌊S / (nt ·
