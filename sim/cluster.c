@@ -145,6 +145,28 @@ afd_cluster_generator_init (AfdClusterGenerator *gen)
   gen->spines = 1;
 }
 
+/* Refuses a generator beyond AFD_CLUSTER_MAX_GPUS / AFD_CLUSTER_MAX_LINKS with the
+ * estimate of its memory; @where names the file or cluster ("FILE: generator"). */
+static gboolean
+check_size (const AfdClusterGenerator *g, const char *where, GError **error)
+{
+  double gpus = (double) g->nodes * g->gpus_per_node;
+  double per_node = g->scale_up_kind == AFD_SCALE_UP_MESH
+                        ? (double) g->gpus_per_node * (g->gpus_per_node - 1)
+                        : 2.0 * g->gpus_per_node;
+  double links = g->nodes * (per_node + 2.0 * g->nics_per_node + 2.0 * g->gpus_per_node);
+  if (gpus <= AFD_CLUSTER_MAX_GPUS && links <= AFD_CLUSTER_MAX_LINKS)
+    return TRUE;
+  double bytes = gpus * AFD_CLUSTER_GPU_BYTES + links * AFD_CLUSTER_LINK_BYTES;
+  g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+               "%s.%s: a cluster of %.0f GPUs (%u nodes x %u) and about %.3g links would need "
+               "about %.3g GB; the limit is %d GPUs and %d links",
+               where, gpus > AFD_CLUSTER_MAX_GPUS ? "nodes" : "gpus_per_node", gpus, g->nodes,
+               g->gpus_per_node, links, bytes / 1e9, AFD_CLUSTER_MAX_GPUS,
+               AFD_CLUSTER_MAX_LINKS);
+  return FALSE;
+}
+
 /* Checks the generator's numbers; messages name the generator key. */
 static gboolean
 check_generator (const AfdClusterGenerator *g, GError **error)
@@ -166,15 +188,14 @@ check_generator (const AfdClusterGenerator *g, GError **error)
     bad = "scale_out.oversubscription must be >= 1";
   else if (g->leaf_ports < 1 || g->spines < 1)
     bad = "scale_out.leaf_ports and scale_out.spines must be >= 1";
-  else if ((guint64) g->nodes * g->gpus_per_node > (1u << 22))
-    bad = "more than 4194304 GPUs";
   if (bad != NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY, "cluster %s: generator: %s",
                    g->name ? g->name : "?", bad);
       return FALSE;
     }
-  return TRUE;
+  g_autofree char *where = g_strdup_printf ("cluster %s: generator", g->name ? g->name : "?");
+  return check_size (g, where, error);
 }
 
 /* Adds the scale-out fabric: NICs, their GPU attachments and the switches. */
@@ -403,7 +424,8 @@ read_generator (const cJSON *gen, const char *file, AfdClusterGenerator *g, GErr
           return FALSE;
         }
     }
-  return TRUE;
+  g_autofree char *where = g_strdup_printf ("%s: generator", file);
+  return check_size (g, where, error);
 }
 
 /* Looks an id up in @ids; reports an unknown id at @path. */

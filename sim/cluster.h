@@ -79,9 +79,18 @@ typedef struct {
  */
 void afd_cluster_generator_init (AfdClusterGenerator *gen);
 
+/* Largest generated cluster (issue #8, docs/reliability.md "Limits"): GPUs, and links (a
+ * mesh has G·(G-1) per node). A larger generator is refused with AFD_ERROR_LIMIT and its
+ * estimated memory (AFD_CLUSTER_GPU_BYTES a GPU, AFD_CLUSTER_LINK_BYTES a link). */
+#define AFD_CLUSTER_MAX_GPUS 65536
+#define AFD_CLUSTER_MAX_LINKS 4194304
+#define AFD_CLUSTER_GPU_BYTES 1024.0
+#define AFD_CLUSTER_LINK_BYTES 256.0
+
 /**
  * afd_cluster_generate:
- * @gen: (transfer none): the parameters; invalid values are AFD_ERROR_TOPOLOGY
+ * @gen: (transfer none): the parameters; invalid values are AFD_ERROR_TOPOLOGY, a cluster
+ *   beyond AFD_CLUSTER_MAX_GPUS or AFD_CLUSTER_MAX_LINKS AFD_ERROR_LIMIT
  *
  * Returns: (transfer full) (nullable): the cluster, or %NULL with @error set
  */

@@ -32,8 +32,15 @@ typedef struct {
   double graph_bytes;  /* the op graph and the replay's per-op state */
   double pairs_bytes;  /* all-to-all-v pair matrices */
   double flows_bytes;  /* flow network: flows in flight (0 with the analytic network) */
+  double routing_draws; /* routing samples: tokens · top_k · MoE layers (afd_limits_add_routing) */
+  double routing_bytes; /* their charge against the budget: draws · AFD_LIMITS_ROUTING_DRAW_BYTES */
   double total_bytes;  /* the sum */
 } AfdLimitsEstimate;
+
+/* What one routing draw costs against the memory budget, bytes: the sampler's time (about
+ * 40 ns a draw) charged so that the one budget bounds it too; 16 GiB ≈ 2.7e8 draws ≈ 10 s
+ * (docs/reliability.md "Limits"). */
+#define AFD_LIMITS_ROUTING_DRAW_BYTES 64.0
 
 /**
  * afd_limits_estimate:
@@ -44,6 +51,18 @@ typedef struct {
  */
 void afd_limits_estimate (guint n_gpus, guint n_layers, guint n_moe_layers, guint micro_batches,
                           gboolean flow, AfdLimitsEstimate *out);
+
+/**
+ * afd_limits_add_routing:
+ * @tokens: tokens routed per iteration (batch · new tokens per sequence)
+ * @top_k: routed experts per token; @n_moe_layers: the model's MoE layers
+ *
+ * Adds the per-token routing sampling that a strategy does before its own memory check
+ * (draws = tokens · top_k · n_moe_layers, each charged AFD_LIMITS_ROUTING_DRAW_BYTES) to
+ * @estimate, so that a huge prefill is refused before it is sampled.
+ */
+void afd_limits_add_routing (AfdLimitsEstimate *estimate, double tokens, guint top_k,
+                             guint n_moe_layers);
 
 /**
  * afd_limits_check:

@@ -171,6 +171,18 @@ parse_ratio (const char *text, gint64 *out_a, gint64 *out_b)
   return TRUE;
 }
 
+/* Sets the refusal of a sweep of @n points (more than AFD_SWEEP_MAX_POINTS), with the
+ * estimate of its records' memory; AFD_ERROR_USAGE like every other bad axis (exit 2). */
+static void
+set_too_many_points (const char *flag, const char *what, double n, GError **error)
+{
+  g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+               "%s: %s: a sweep of %.0f points would need about %.3g GB of point records "
+               "(%.0f B a point); the limit is %d points (%.3g GB); split the sweep",
+               flag, what, n, n * AFD_SWEEP_POINT_BYTES / 1e9, AFD_SWEEP_POINT_BYTES,
+               AFD_SWEEP_MAX_POINTS, AFD_SWEEP_MAX_POINTS * AFD_SWEEP_POINT_BYTES / 1e9);
+}
+
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
 parse_item (const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
@@ -205,8 +217,8 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
         }
       if ((hi - lo) / step >= AFD_SWEEP_MAX_POINTS)
         {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: range '%s' has more than %d values",
-                       flag, item, AFD_SWEEP_MAX_POINTS);
+          g_autofree char *what = g_strdup_printf ("range '%s'", item);
+          set_too_many_points (flag, what, (double) ((hi - lo) / step + 1), error);
           return FALSE;
         }
       for (gint64 v = lo; v <= hi; v += step)
@@ -346,8 +358,7 @@ add_axis (AfdSweep *self, const char *name, GPtrArray *values, GError **error)
   guint64 n = afd_sweep_point_count (self);
   if (n * values->len > AFD_SWEEP_MAX_POINTS)
     {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                   "%s: the sweep would have more than %d points", name, AFD_SWEEP_MAX_POINTS);
+      set_too_many_points (name, "with this axis", (double) n * values->len, error);
       return FALSE;
     }
   Axis *a = g_new0 (Axis, 1);
@@ -1347,10 +1358,16 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
           Result *w = g_hash_table_lookup (pending, &key);
           if (w == NULL)
             break;
+          off_t line_start = lseek (fd, 0, SEEK_END);
           if (!write_all (fd, w->line, strlen (w->line)))
             {
+              int saved = errno;
+              /* A full disk may have taken part of the line: drop it, so the file ends with a
+               * complete line (issue #8; a resume would drop it too). */
+              if (line_start >= 0 && ftruncate (fd, line_start) != 0)
+                saved = saved != 0 ? saved : errno;
               g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: write failed: %s", opts->output,
-                           g_strerror (errno));
+                           g_strerror (saved != 0 ? saved : ENOSPC));
               ok = FALSE;
               break;
             }

@@ -29,8 +29,14 @@
 
 G_BEGIN_DECLS
 
-/* Largest number of points one sweep may have. */
-#define AFD_SWEEP_MAX_POINTS 10000000
+/* Largest number of points one sweep may have (issue #8, docs/reliability.md "Limits"): a
+ * larger one is refused before any value is materialised, with its estimated size. */
+#define AFD_SWEEP_MAX_POINTS 1000000
+
+/* Estimated memory of one point's records (axis values as JSON nodes, the point's
+ * configuration and its result row), bytes; measured about 2.1 GB for 6.5 million values
+ * under ASan, about a third without. */
+#define AFD_SWEEP_POINT_BYTES 256.0
 
 typedef struct _AfdSweep AfdSweep;
 

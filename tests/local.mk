@@ -37,3 +37,4 @@ include tests/sweep.mk
 include tests/exec.mk
 include tests/faults.mk
 include tests/fidelity.mk
+include tests/outputs.mk
