@@ -695,7 +695,8 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
                            : 0,
                        strcmp (self->network, "flow") == 0, &est);
   if (llm->n_routed_experts > 0)
-    afd_limits_add_routing (&est, (double) in.batch * (in.prefill ? (double) in.context_tokens : 1.0),
+    afd_limits_add_routing (&est,
+                            (double) in.batch * (in.prefill ? (double) in.context_tokens : 1.0),
                             llm->top_k, afd_llm_n_moe_layers (llm));
   if (!afd_limits_check (&est, self->sim_memory_limit_bytes, error))
     return NULL;

@@ -11,9 +11,13 @@
  *   pairs      = 2 · L_moe · M · G² · 8 B         (dense all-to-all-v matrices, dispatch+combine)
  *   flows      = M · G² · 256 B                   (flow network only: every pair of an
  *                                                  all-to-all in flight per micro-batch)
+ *   routing    = T · k · L_moe · 64 B             (afd_limits_add_routing: the strategies sample
+ *                                                  routing per token before their own memory
+ *                                                  check; each draw charged 64 B of budget)
  *
- * with G the cluster's GPUs, L the layers, L_moe the MoE layers and M the micro-batches (the
- * run's "micro_batches" option, 4 when absent). The constants come from measured runs
+ * with T the tokens routed per iteration (batch · new tokens), k the model's top_k, G the
+ * cluster's GPUs, L the layers, L_moe the MoE layers and M the micro-batches (the run's
+ * "micro_batches" option, 4 when absent). The constants come from measured runs
  * (docs/models/faults.md, table "Limits"). Nothing here prints.
  */
 #ifndef AFD_SIM_LIMITS_H
