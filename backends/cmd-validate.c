@@ -408,24 +408,11 @@ static cJSON *
 run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster *cluster,
          const AfdLlm *llm, const Mode *mode, GError **error)
 {
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
-  const AfdStrategyClass *klass = plugins->strategy_lookup (run->strategy, error);
-  if (klass == NULL)
-    return NULL;
-  g_autoptr (AfdStrategy) strategy = afd_strategy_new (klass, run->options, error);
+  AfdStrategyInput in;
+  g_autoptr (AfdStrategy) strategy = afd_experiment_strategy (
+      exp, run, afd_cmd_run_plugins (), cluster, llm, NULL, &in, error);
   if (strategy == NULL)
     return NULL;
-  AfdStrategyInput in = {
-    .llm = llm,
-    .gpu = afd_cluster_gpu_spec (cluster),
-    .n_gpus = afd_cluster_gpu_count (cluster),
-    .gpus_per_node = afd_cluster_gpus_per_node (cluster),
-    .batch = exp->batch,
-    .context_tokens = exp->context_tokens,
-    .prefill = exp->prefill,
-    .routing = exp->routing,
-    .seed = exp->seed,
-  };
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
   if (graph == NULL)
     return NULL;

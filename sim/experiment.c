@@ -660,21 +660,18 @@ check_failed_gpus (AfdStrategy *strategy, const AfdStrategyInput *in, const AfdO
     }
 }
 
-/* Runs one strategy; returns its metrics object. */
-static cJSON *
-run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
-         const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
-         FaultHooks *fx, GError **error)
+AfdStrategy *
+afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
+                         const AfdPlugins *plugins, const AfdCluster *cluster, const AfdLlm *llm,
+                         AfdCostModel *costs, AfdStrategyInput *out_input, GError **error)
 {
-  gboolean want_trace
-      = self->trace != NULL && (fx != NULL ? fx->trace : self->faults->len == 0);
   const AfdStrategyClass *klass = plugins->strategy_lookup (run->strategy, error);
   if (klass == NULL)
     return NULL;
-  g_autoptr (AfdStrategy) strategy = afd_strategy_new (klass, run->options, error);
+  AfdStrategy *strategy = afd_strategy_new (klass, run->options, error);
   if (strategy == NULL)
     return NULL;
-  AfdStrategyInput in = {
+  *out_input = (AfdStrategyInput){
     .llm = llm,
     .gpu = afd_cluster_gpu_spec (cluster),
     .n_gpus = afd_cluster_gpu_count (cluster),
@@ -686,6 +683,22 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     .seed = self->seed,
     .costs = costs,
   };
+  return strategy;
+}
+
+/* Runs one strategy; returns its metrics object. */
+static cJSON *
+run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
+         const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
+         FaultHooks *fx, GError **error)
+{
+  gboolean want_trace
+      = self->trace != NULL && (fx != NULL ? fx->trace : self->faults->len == 0);
+  AfdStrategyInput in;
+  g_autoptr (AfdStrategy) strategy
+      = afd_experiment_strategy (self, run, plugins, cluster, llm, costs, &in, error);
+  if (strategy == NULL)
+    return NULL;
   /* The resource budget, before anything large is built (sim/limits.h). */
   const cJSON *mb = cJSON_GetObjectItemCaseSensitive (run->options, "micro_batches");
   AfdLimitsEstimate est;

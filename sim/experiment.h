@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "sim/cluster.h"
 #include "sim/strategy.h"
 
 G_BEGIN_DECLS
@@ -88,6 +89,21 @@ AfdExperimentRun *afd_experiment_add_run (AfdExperiment *self, const char *label
  */
 cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                            GPtrArray **out_trace_paths, GError **error);
+
+/**
+ * afd_experiment_strategy:
+ * @plugins: (transfer none): registry lookups from the composition root
+ * @costs: (nullable): the cost model the strategy may consult (AfdStrategyInput.costs)
+ * @out_input: (out): the strategy's input: @cluster's GPUs, @llm and @self's workload
+ *   (batch, context, phase, routing, seed); no GPU excluded
+ *
+ * Returns: (transfer full) (nullable): @run's strategy made with its options, or %NULL with
+ *   the registry's or the strategy's error
+ */
+AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
+                                      const AfdPlugins *plugins, const AfdCluster *cluster,
+                                      const AfdLlm *llm, AfdCostModel *costs,
+                                      AfdStrategyInput *out_input, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
 
