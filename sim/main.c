@@ -64,6 +64,10 @@ static const AfdCommand *const commands[] = {
 static int
 cmd_version (int argc, char **argv, GError **error)
 {
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_set_summary (ctx, command_version.summary);
+  if (!afd_cli_parse_options (ctx, "version", &argc, &argv, 0, error))
+    return 2;
   const char *features = AFD_FEATURES;
   printf ("afdsim %s (git %s)\nfeatures: %s\n", PACKAGE_VERSION, AFD_GIT_REVISION,
           features[0] ? features : "none");

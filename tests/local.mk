@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = CRITERION_OUTPUTS='tap:-'; export CRITERION_OUTPUTS; \
 afd_test_cppflags = $(AM_CPPFLAGS) $(CRITERION_CFLAGS) -DTEST_DATA='"$(abs_top_srcdir)/tests/data"'
 afd_test_libs = $(afd_libs) $(CRITERION_LIBS)
 
-EXTRA_DIST += tests/data tests/lsan.supp tests/check-layering.sh tests/check-symbols.sh tests/test-cli.sh
+EXTRA_DIST += tests/data tests/lsan.supp tests/test-cli-doc.sh tests/check-layering.sh tests/check-symbols.sh tests/test-cli.sh
 
 check_PROGRAMS += tests/test-json tests/test-cli-parse
 tests_test_json_SOURCES = %reldir%/test-json.c %reldir%/test-helpers.h
@@ -24,7 +24,8 @@ tests_test_cli_parse_CPPFLAGS = $(afd_test_cppflags)
 tests_test_cli_parse_LDADD = $(afd_test_libs)
 
 TESTS += tests/test-json tests/test-cli-parse \
-	%reldir%/check-layering.sh %reldir%/check-symbols.sh %reldir%/test-cli.sh
+	%reldir%/check-layering.sh %reldir%/check-symbols.sh %reldir%/test-cli.sh \
+	%reldir%/test-cli-doc.sh
 
 include tests/engine.mk
 include tests/network.mk
