@@ -8,7 +8,9 @@
  *                          + 2(n-1)/n · S / (B_ring · f_proto)
  *   ring AG / RS       the same with n-1 steps, N-1 network steps and (n-1)/n · S
  *   chain bcast/reduce n-1 steps, S / (B_ring · f_proto)
- *   tree all-reduce    base + 2((ppn-1)·α_intra + ⌈log2 N⌉·α_inter) + 2S / (B_ring·e_tree·f)
+ *   tree all-reduce    base + 2((ppn-1)·α_intra + ⌈log2 N⌉·α_inter) + 2S / B_tree
+ *                      + (k-1)·2·min(S, c·chunk) / B_tree across nodes (LL128, Simple),
+ *                      B_tree = B_ring·e_tree·f, k = 2⌈log2 N⌉, chunk: NCCL's tree chunk
  *   NVLS all-reduce    base + α_nvls + (S + (stages-1)·min(S, loop)) / (B_nvlink · e_nvls),
  *                      loop = nvls channels × ranks × NCCL's NVLS chunk, stages 3
  *   hierarchical AR    intra RS + inter ring AR of S/ppn per GPU NIC + intra AG
@@ -158,6 +160,14 @@ afd_collective_params_init (AfdCollectiveParams *p)
   p->nvls_pipeline_stages = 3;      /* all_reduce.h NVLS: scatter, reduce, gather warps */
   p->nvls_chunk_bytes = 131072;     /* NCCL_NVLS_CHUNKSIZE default */
   p->nvls_tree_auto = TRUE;
+  p->tree_stages_per_level = 2;
+  /* stepSize = buffSizes[proto] / NCCL_STEPS (8): LL128 600 KiB of 128 B lines carrying
+   * 120 B, Simple 4 MiB / 8 (tree: chunkSteps 1). LL (64 KiB steps of 16 B lines carrying
+   * 8 B) gets no fill: LL is picked up to ~128 KiB, where a message is one step per channel
+   * and NCCL's per-hop LL latencies, fitted on such messages, already hold its forwarding. */
+  p->tree_chunk_bytes[AFD_PROTO_LL] = 0;
+  p->tree_chunk_bytes[AFD_PROTO_LL128] = 576000;
+  p->tree_chunk_bytes[AFD_PROTO_SIMPLE] = 524288;
   /* LL: 4 B of data per 8 B line; LL128: 120 of 128 B (NCCL models 0.92); Simple: all. */
   p->protocol_factor[AFD_PROTO_LL] = 0.5;
   p->protocol_factor[AFD_PROTO_LL128] = 0.92;
@@ -485,6 +495,27 @@ channel_fraction (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollec
   return nc / all;
 }
 
+/* NCCL's tree chunk (payload bytes per channel) for @bytes on @channels channels (enqueue.cc
+ * calcCollChunking): LL128 halves from 576000 B while bytes / (channels × chunk) < s·64/ppn
+ * (chunk > 128 KiB), then while < s·16/ppn (chunk > 32 KiB), s = 1 + ⌊log2 N⌋ + ppn/10;
+ * LL and Simple keep their step size. */
+static double
+tree_chunk (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdProtocol proto,
+            double bytes, double channels)
+{
+  double chunk = p->tree_chunk_bytes[proto];
+  if (proto != AFD_PROTO_LL128 || !(chunk > 0))
+    return chunk;
+  double ppn = (double) g->n / g->nodes;
+  double steps = 1 + floor (log2 ((double) g->nodes)) + 0.1 * ppn;
+  /* NCCL divides integers: ⌊bytes / (channels·chunk)⌋ */
+  while (floor (bytes / (channels * chunk)) < steps * 64 / ppn && chunk > 131072)
+    chunk = floor (chunk / 2);
+  while (floor (bytes / (channels * chunk)) < steps * 16 / ppn && chunk > 32768)
+    chunk = floor (chunk / 2);
+  return chunk;
+}
+
 /* Per-rank intra/inter send and receive volumes of an all-to-all(-v), as maxima. */
 static void
 a2a_volumes (const AfdGroupInfo *g, const AfdCollective *coll, double *out_intra,
@@ -617,6 +648,18 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
                          * (p->inter_latency_s[AFD_ALGO_TREE][proto] + g->inter_lat_s));
       t = lat + 2 * S / bw;
       t_sel = lat + 2 * S / sel_bw;
+      if (multi && p->tree_stages_per_level > 0 && p->nccl_channels[node_class (g)] > 0
+          && p->tree_chunk_bytes[proto] > 0)
+        {
+          /* Pipeline fill across nodes: a round of one chunk per channel passes
+           * tree_stages_per_level·⌈log2 N⌉ network hops, each forwarded only once it has
+           * arrived, before the tree streams at its rate; NCCL's tuner does not model it, so
+           * t_sel keeps NCCL's time. */
+          double c = p->nccl_channels[node_class (g)] * channel_fraction (g, p, algo, proto, S);
+          double round = c * tree_chunk (g, p, proto, S, c);
+          double stages = (double) p->tree_stages_per_level * ceil_log2 (g->nodes);
+          t += (stages - 1) * 2 * MIN (S, round) / bw;
+        }
       break;
     case AFD_ALGO_NVLS:
       if (op != AFD_COLL_ALL_REDUCE || multi || proto != AFD_PROTO_SIMPLE

@@ -126,6 +126,13 @@ typedef struct {
                                  * gather); 0 or 1: no fill time */
   double nvls_chunk_bytes;      /* comm->nvlsChunkSize, NCCL_NVLS_CHUNKSIZE (128 KiB), bytes */
   gboolean nvls_tree_auto;      /* the tuner may pick NVLS-Tree (default TRUE) */
+  guint tree_stages_per_level;  /* multi-node tree: store-and-forward network hops per level of
+                                 * the tree of nodes (2: a chunk goes up and comes back down;
+                                 * the proxy sends a step once it is complete); 0: no fill */
+  double tree_chunk_bytes[AFD_PROTO_COUNT]; /* tree chunk per channel, payload bytes, before
+                                 * NCCL's LL128 halving rule (LL128 576000, Simple 524288:
+                                 * buffSizes[proto] / NCCL_STEPS, enqueue.cc); 0: no fill for
+                                 * that protocol (LL's default, see collectives.md) */
 } AfdCollectiveParams;
 
 /**

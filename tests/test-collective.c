@@ -505,6 +505,54 @@ Test (collective, tree_correction_factor)
   cr_assert_float_eq (t, 2 * 1073741824.0 / 100e9, 1e-12, "analytic %.12g", t);
 }
 
+/* Tree pipeline fill across nodes (enqueue.cc calcCollChunking, tree LL128): the chunk starts
+ * at 576000 B and halves while ⌊S / (c·chunk)⌋ < s·64/ppn (chunk > 128 KiB), then while
+ * < s·16/ppn (chunk > 32 KiB), s = 1 + ⌊log2 N⌋ + ppn/10; t = 2S/B + (k − 1)·2·min(S, c·chunk)/B
+ * with k = 2⌈log2 N⌉ store-and-forward network hops. c = 2 channels, B = 100 GB/s (4 GPUs at
+ * 100 GB/s NVLink, 4 NICs of 25 GB/s per node), α = 0, no protocol factor:
+ *   4 × 4, S = 16 MiB: s = 3.4, thresholds 54.4 and 13.6; ⌊S/(2·576000)⌋ = 14 → 288000 (29)
+ *     → 144000 (58, stop); round 288000 B; k = 4: 335.54432 + 3·2·288000/1e11 s = +17.28 µs;
+ *   2 × 4, S = 16 MiB: s = 2.4, thresholds 38.4 and 9.6 → 144000 again; k = 2: +5.76 µs;
+ *   4 × 4, S = 200000 B: 0 chunks per round → 288000, 144000, 72000, then 36000, 18000;
+ *     round 36000 B < S: 4 µs + 3·2·36000/1e11 s = 4 + 2.16 µs;
+ *   LL (tree_chunk_bytes 0): no fill. */
+Test (collective, tree_pipeline_fill)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c4 = make_cluster (4, 4, 100e9, 25e9);
+  g_autoptr (AfdCluster) c2 = make_cluster (2, 4, 100e9, 25e9);
+  g_autoptr (AfdNetwork) net4 = afd_network_new (c4);
+  g_autoptr (AfdNetwork) net2 = afd_network_new (c2);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  for (int k = 0; k < 3; k++)
+    p.nccl_channels[k] = 2;
+  p.tree_stages_per_level = 2;
+  p.tree_chunk_bytes[AFD_PROTO_LL128] = 576000;
+  p.ll128_across_nodes = TRUE;
+  guint group[16];
+  for (guint i = 0; i < 16; i++)
+    group[i] = i;
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_TREE, AFD_PROTO_LL128, group, 16,
+                         16777216, NULL };
+  double t;
+  cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 335.54432e-6 + 17.28e-6, 1e-12, "4 nodes %.12g", t);
+  coll.group_size = 8;
+  cr_assert (afd_collective_time_analytic (net2, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 335.54432e-6 + 5.76e-6, 1e-12, "2 nodes %.12g", t);
+  coll.group_size = 16;
+  coll.bytes = 200000;
+  cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error));
+  cr_assert_float_eq (t, 4e-6 + 2.16e-6, 1e-12, "small %.12g", t);
+  coll.bytes = 16777216;
+  coll.proto = AFD_PROTO_LL;
+  cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error), "%s",
+             error ? error->message : "");
+  cr_assert_float_eq (t, 335.54432e-6, 1e-12, "LL %.12g", t);
+  afd_assert_no_error (error);
+}
+
 /* NVLS-Tree (NVLS in each node, a tree of nodes): t = α_nvl + 2⌈log2 N⌉·α_net + S / min(B_nvls,
  * B_node_out × (1 if N <= 2 else 1/2)). 4 GPUs per node at 100 GB/s, 4 NICs of 25 GB/s,
  * α = 2 us, S = 8 MB: 2 nodes 2 + 4 + 80 = 86 us; 4 nodes 2 + 8 + 160 = 170 us; flow mode
