@@ -600,12 +600,19 @@ trace_path (const AfdExperiment *self, const char *label)
   return g_strdup_printf ("%s-%s", self->trace, label);
 }
 
+/* A fault's instant marker in a trace: where it struck on the traced iteration's time axis. */
+typedef struct {
+  const AfdFault *fault;
+  AfdTime offset_ns; /* since the start of the iteration it struck in (0 for @iterN) */
+  guint iteration;   /* that iteration */
+} FaultMarker;
+
 /* One faulted configuration of run_one() (sim/fault.h); NULL for the plain run. */
 typedef struct {
   const double *gpu_scale; /* (nullable) per GPU compute-time factor */
   const guint8 *failed;    /* (nullable) per GPU: failed */
   gboolean trace;          /* write the trace of this configuration */
-  GPtrArray *markers;      /* AfdFault starting here: instant markers at time 0 in the trace */
+  GArray *markers;         /* (nullable) FaultMarker: instant markers in the trace */
   char *failure;           /* (out) set when a failed GPU's work has no replica: the note */
   guint64 lost_sequences;  /* (out) sequences dropped with the failed GPUs' state (EP) */
 } FaultHooks;
@@ -812,11 +819,21 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
       afd_replay_write_trace (replay, w);
       for (guint i = 0; fx != NULL && fx->markers != NULL && i < fx->markers->len; i++)
         {
-          const AfdFault *f = fx->markers->pdata[i];
+          const FaultMarker *mk = &g_array_index (fx->markers, FaultMarker, i);
+          const AfdFault *f = mk->fault;
           g_autofree char *name = g_strdup_printf ("fault %s", f->spec);
           cJSON *args = cJSON_CreateObject ();
           cJSON_AddStringToObject (args, "spec", f->spec);
-          afd_trace_writer_instant (w, f->kind == AFD_FAULT_LINK ? 0 : f->gpu, name, 0, args);
+          if (f->at_time)
+            {
+              /* The trace's axis is the traced iteration's own time: the marker sits where the
+               * fault struck inside its iteration; the absolute time goes into the args. */
+              afd_json_add_number (args, "time_s", afd_time_to_seconds (f->time_ns));
+              afd_json_add_number (args, "iteration", mk->iteration);
+              afd_json_add_number (args, "offset_s", afd_time_to_seconds (mk->offset_ns));
+            }
+          afd_trace_writer_instant (w, f->kind == AFD_FAULT_LINK ? 0 : f->gpu, name, mk->offset_ns,
+                                    args);
         }
       if (net.sample_ns != NULL)
         write_link_counters (w, cluster, &net, afd_opgraph_n_gpus (graph));
@@ -842,20 +859,113 @@ metric (const cJSON *o, const char *key)
   return cJSON_IsNumber (v) ? v->valuedouble : 0;
 }
 
+/* The state of run_faults() carried from one configuration to the next. */
+typedef struct {
+  const AfdExperiment *self;
+  const AfdExperimentRun *run;
+  const AfdPlugins *plugins;
+  const AfdCluster *cluster;
+  const AfdLlm *llm;
+  AfdCostModel *costs;
+  GPtrArray *traces;
+  double *scale;       /* per GPU: the active stragglers' compute factor */
+  guint8 *failed;      /* per GPU: failed */
+  GPtrArray *active;   /* AfdFault (borrowed): the faults that have struck */
+  char *failure;       /* set once a configuration cannot complete: the note */
+  guint failed_at;     /* the iteration it failed in */
+  double config_s;     /* the iteration time of the current configuration, s */
+  guint64 config_lost; /* sequences the configuration dropped (EP after a failure) */
+  gboolean lost_note;  /* the next entry notes the lost sequences */
+  gboolean traced;     /* a faulted configuration's trace was written */
+} FaultRun;
+
+static void
+fault_run_clear (FaultRun *fr)
+{
+  g_clear_pointer (&fr->failure, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FaultRun, fault_run_clear)
+
+/* Derives the configuration of the active faults (the faults of @markers just joined them)
+ * and simulates one iteration on it: sets config_s, or failure when it cannot complete. */
+static gboolean
+reconfigure (FaultRun *fr, GArray *markers, guint it, GError **error)
+{
+  guint n_gpus = afd_cluster_gpu_count (fr->cluster);
+  afd_fault_compute_scale ((AfdFault **) fr->active->pdata, fr->active->len, n_gpus, fr->scale);
+  for (guint i = 0; i < fr->active->len; i++)
+    {
+      const AfdFault *f = fr->active->pdata[i];
+      if (f->kind == AFD_FAULT_GPU)
+        fr->failed[f->gpu] = 1;
+    }
+  g_autoptr (GError) local = NULL;
+  g_autoptr (AfdCluster) derived = afd_fault_derive_cluster (
+      fr->cluster, (AfdFault *const *) fr->active->pdata, fr->active->len, &local);
+  if (derived == NULL && local->code == AFD_ERROR_TOPOLOGY)
+    {
+      fr->failure = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
+                                     "iteration cannot complete", local->message);
+      fr->failed_at = it;
+      return TRUE;
+    }
+  if (derived == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  FaultHooks fx = { fr->scale, fr->failed, !fr->traced, markers, NULL, 0 };
+  cJSON *r = run_one (fr->self, fr->run, fr->plugins, derived, fr->llm, fr->costs, fr->traces,
+                      &fx, error);
+  if (r == NULL && fx.failure == NULL)
+    return FALSE;
+  fr->traced = fr->traced || r != NULL;
+  fr->failure = fx.failure;
+  fr->failed_at = it;
+  fr->config_s = metric (r, "iteration_time_s");
+  fr->config_lost = fx.lost_sequences;
+  fr->lost_note = fr->config_lost > 0;
+  cJSON_Delete (r);
+  return TRUE;
+}
+
+/* Orders indices of faults (@data: the experiment's faults) by their @t time; g_array_sort's
+ * sort is stable, so equal times keep the order they were given in. */
+static gint
+compare_fault_time (gconstpointer a, gconstpointer b, gpointer data)
+{
+  GPtrArray *faults = data;
+  const AfdFault *fa = faults->pdata[*(const guint *) a], *fb = faults->pdata[*(const guint *) b];
+  return fa->time_ns < fb->time_ns ? -1 : fa->time_ns > fb->time_ns ? 1 : 0;
+}
+
 /* Fault injection (docs/models/faults.md): simulates the run's iterations, each on the
  * configuration its active faults derive (cluster with links scaled or removed, stragglers'
  * compute factors, failed GPUs served by their replicas), and adds "faults" and "iterations"
  * to @out. A failure's first iteration costs fault_detection_s + the iteration on the
  * recovered configuration; a failure without a replica or a disconnected cluster makes it and
- * every later iteration "failed". */
+ * every later iteration "failed". Iterations run back to back from time 0 (iteration i spans
+ * [s_i, s_i + T_i)); a fault at @t=TIME strikes in the iteration holding TIME: a failure
+ * loses the work done so far and costs (t − s_k) + detection + T_c, a slowdown runs the
+ * iteration's remaining fraction at the degraded rate (fluid approximation). */
 static gboolean
 run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
             const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs,
             GPtrArray *traces, cJSON *out, GError **error)
 {
   guint n_gpus = afd_cluster_gpu_count (cluster), last = 0;
+  /* The @t faults, as indices into self->faults, in time order. */
+  g_autoptr (GArray) timed = g_array_new (FALSE, FALSE, sizeof (guint));
   for (guint i = 0; i < self->faults->len; i++)
-    last = MAX (last, ((AfdFault *) self->faults->pdata[i])->iteration);
+    {
+      const AfdFault *f = self->faults->pdata[i];
+      if (f->at_time)
+        g_array_append_val (timed, i);
+      else
+        last = MAX (last, f->iteration);
+    }
+  g_array_sort_with_data (timed, compare_fault_time, self->faults);
   guint n_iter = self->iterations > 0 ? self->iterations : last + 3;
   double healthy_s = metric (out, "iteration_time_s");
   double tpot_per_s = healthy_s > 0 ? metric (out, "tpot_s") / healthy_s : 0;
@@ -868,107 +978,153 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
   g_autofree double *scale = g_new (double, n_gpus);
   g_autofree guint8 *failed = g_new0 (guint8, n_gpus);
   g_autoptr (GPtrArray) active = g_ptr_array_new ();
-  g_autofree char *failure = NULL;
-  double config_s = healthy_s;
-  guint64 config_lost = 0; /* sequences the configuration dropped (EP after a failure) */
-  gboolean lost_note = FALSE;
-  gboolean any_failure = FALSE, traced = FALSE;
-  guint failed_at = 0;
-  for (guint it = 0; it < n_iter; it++)
+  /* Where each fault struck (its marker); @t faults that never struck stay unset. */
+  g_autofree FaultMarker *struck = g_new0 (FaultMarker, MAX (self->faults->len, 1u));
+  g_auto (FaultRun) fr = { .self = self, .run = run, .plugins = plugins, .cluster = cluster,
+                           .llm = llm, .costs = costs, .traces = traces, .scale = scale,
+                           .failed = failed, .active = active, .config_s = healthy_s };
+  gboolean any_failure = FALSE;
+  AfdTime start_ns = 0; /* s_it: the start of iteration it since the run's start */
+  guint next = 0;       /* the first @t fault (in timed) that has not struck */
+  for (guint it = 0;; it++)
     {
-      g_autoptr (GPtrArray) starting = g_ptr_array_new ();
+      gboolean pending = next < timed->len && fr.failure == NULL;
+      if (it >= n_iter && !(pending && self->iterations == 0))
+        break;
+      if (it >= AFD_FAULT_MAX_ITERATIONS)
+        {
+          guint i = g_array_index (timed, guint, next);
+          const AfdFault *f = self->faults->pdata[i];
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "fault '%s' strikes at %g s, after the %d iterations a run may have "
+                       "(they end at %g s)",
+                       f->spec, afd_time_to_seconds (f->time_ns), AFD_FAULT_MAX_ITERATIONS,
+                       afd_time_to_seconds (start_ns));
+          if (self->path != NULL)
+            g_prefix_error (error, "faults[%u]: ", i);
+          else
+            g_prefix_error (error, "--fault: ");
+          return FALSE;
+        }
+      g_autoptr (GArray) starting = g_array_new (FALSE, FALSE, sizeof (FaultMarker));
       gboolean failure_starts = FALSE;
       for (guint i = 0; i < self->faults->len; i++)
         {
           AfdFault *f = self->faults->pdata[i];
-          if (f->iteration != it)
+          if (f->at_time || f->iteration != it)
             continue;
-          g_ptr_array_add (starting, f);
+          struck[i] = (FaultMarker) { f, 0, it };
+          g_array_append_val (starting, struck[i]);
           g_ptr_array_add (active, f);
           failure_starts = failure_starts || afd_fault_is_failure (f);
         }
       any_failure = any_failure || failure_starts;
-      if (starting->len > 0 && failure == NULL)
+      if (starting->len > 0 && fr.failure == NULL && !reconfigure (&fr, starting, it, error))
+        return FALSE;
+      /* The iteration as a fluid timeline, in seconds since s_it: from pos_s, lead_s of
+       * detection, then the fraction `remaining` of the iteration's work at config_s a whole
+       * iteration. Each @t fault inside it changes the timeline where it strikes. */
+      double pos_s = 0, lead_s = failure_starts ? self->fault_detection_s : 0, remaining = 1;
+      double fault_time_s = -1;
+      gboolean timed_failure = FALSE;
+      g_autoptr (GString) timed_note = g_string_new (NULL);
+      while (fr.failure == NULL && next < timed->len)
         {
-          /* A new configuration: derive it and simulate one iteration on it. */
-          afd_fault_compute_scale ((AfdFault **) active->pdata, active->len, n_gpus, scale);
-          for (guint i = 0; i < active->len; i++)
+          guint i = g_array_index (timed, guint, next);
+          AfdFault *f = self->faults->pdata[i];
+          double end_s = pos_s + lead_s + remaining * fr.config_s;
+          if (f->time_ns >= start_ns + afd_time_from_seconds (end_s))
+            break;
+          next++;
+          double off_s = afd_time_to_seconds (f->time_ns - start_ns);
+          double old_s = fr.config_s;
+          struck[i] = (FaultMarker) { f, f->time_ns - start_ns, it };
+          if (fault_time_s < 0)
+            fault_time_s = afd_time_to_seconds (f->time_ns);
+          g_ptr_array_add (active, f);
+          g_autoptr (GArray) one = g_array_new (FALSE, FALSE, sizeof (FaultMarker));
+          g_array_append_val (one, struck[i]);
+          if (!reconfigure (&fr, one, it, error))
+            return FALSE;
+          g_string_append_printf (timed_note, "%s%s: struck at %g s, %g s into the iteration",
+                                  timed_note->len ? "; " : "", f->spec,
+                                  afd_time_to_seconds (f->time_ns), off_s);
+          if (afd_fault_is_failure (f))
             {
-              const AfdFault *f = active->pdata[i];
-              if (f->kind == AFD_FAULT_GPU)
-                failed[f->gpu] = 1;
-            }
-          g_autoptr (GError) local = NULL;
-          g_autoptr (AfdCluster) derived = afd_fault_derive_cluster (
-              cluster, (AfdFault *const *) active->pdata, active->len, &local);
-          if (derived == NULL && local->code == AFD_ERROR_TOPOLOGY)
-            {
-            failure = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
-                                       "iteration cannot complete", local->message);
-            failed_at = it;
-          }
-          else if (derived == NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
+              /* The work done so far is lost; detection, then the whole iteration again. */
+              any_failure = TRUE;
+              timed_failure = TRUE;
+              g_string_append_printf (timed_note, ", whose %g s of work are lost", off_s);
+              if (fr.failure == NULL)
+                g_string_append_printf (timed_note, ": detection %g s + the iteration on the "
+                                        "recovered configuration", self->fault_detection_s);
+              pos_s = off_s;
+              lead_s = self->fault_detection_s;
+              remaining = 1;
             }
           else
             {
-              FaultHooks fx = { scale, failed, !traced, starting, NULL, 0 };
-              cJSON *r = run_one (self, run, plugins, derived, llm, costs, traces, &fx, error);
-              if (r == NULL && fx.failure == NULL)
-                return FALSE;
-              traced = traced || r != NULL;
-              failure = fx.failure;
-              failed_at = it;
-              config_s = metric (r, "iteration_time_s");
-              config_lost = fx.lost_sequences;
-              lost_note = config_lost > 0;
-              cJSON_Delete (r);
+              /* Work done since pos_s (after any detection left) at the old rate; the rest
+               * runs at the new one. */
+              double worked_s = MAX (0.0, off_s - pos_s - lead_s);
+              lead_s = MAX (0.0, pos_s + lead_s - off_s);
+              remaining = MAX (0.0, remaining - (old_s > 0 ? worked_s / old_s : 1.0));
+              pos_s = off_s;
+              g_string_append_printf (timed_note, ": the remaining %.1f%% of the iteration's work "
+                                      "runs at the degraded rate (fluid approximation)",
+                                      100.0 * remaining);
             }
         }
+      if (fault_time_s >= 0 && self->iterations == 0)
+        n_iter = MAX (n_iter, MIN (it + 3, (guint) AFD_FAULT_MAX_ITERATIONS));
       cJSON *o = cJSON_CreateObject ();
       afd_json_add_number (o, "index", it);
       g_autoptr (GString) note = g_string_new (NULL);
       for (guint i = 0; i < starting->len; i++)
-        g_string_append_printf (note, "%s%s", i ? ", " : "", ((AfdFault *) starting->pdata[i])->spec);
+        g_string_append_printf (note, "%s%s", i ? ", " : "",
+                                g_array_index (starting, FaultMarker, i).fault->spec);
       const char *state;
-      double t = config_s;
-      if (failure != NULL)
+      double t = pos_s + lead_s + remaining * fr.config_s;
+      if (fr.failure != NULL)
         {
           state = "failed";
+          if (timed_note->len > 0)
+            g_string_append_printf (note, "%s%s", note->len ? "; " : "", timed_note->str);
           if (note->len > 0)
             g_string_append (note, "; ");
-          if (it == failed_at)
-            g_string_append (note, failure);
+          if (it == fr.failed_at)
+            g_string_append (note, fr.failure);
           else
-            g_string_append_printf (note, "failed since iteration %u", failed_at);
-        }
-      else if (active->len == 0)
-        state = "healthy";
-      else if (failure_starts)
-        {
-          state = "fault";
-          t += self->fault_detection_s;
-          g_string_append_printf (note, ": detection %g s + the iteration on the recovered "
-                                  "configuration", self->fault_detection_s);
+            g_string_append_printf (note, "failed since iteration %u", fr.failed_at);
         }
       else
         {
-          gboolean degraded = FALSE;
-          for (guint i = 0; i < active->len; i++)
-            degraded = degraded || !afd_fault_is_failure (active->pdata[i]);
-          state = degraded ? "degraded" : any_failure ? "recovered" : "healthy";
+          if (active->len == 0)
+            state = "healthy";
+          else if (failure_starts || timed_failure)
+            state = "fault";
+          else
+            {
+              gboolean degraded = FALSE;
+              for (guint i = 0; i < active->len; i++)
+                degraded = degraded || !afd_fault_is_failure (active->pdata[i]);
+              state = degraded ? "degraded" : any_failure ? "recovered" : "healthy";
+            }
+          if (failure_starts)
+            g_string_append_printf (note, ": detection %g s + the iteration on the recovered "
+                                    "configuration", self->fault_detection_s);
+          if (timed_note->len > 0)
+            g_string_append_printf (note, "%s%s", note->len ? "; " : "", timed_note->str);
         }
-      if (failure == NULL && lost_note)
+      if (fr.failure == NULL && fr.lost_note)
         g_string_append_printf (
             note, "; lost %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " sequences (%.1f%%): "
             "their KV cache was only on the failed GPUs, they must be re-prefilled elsewhere "
             "(not simulated)",
-            config_lost, self->batch, 100.0 * (double) config_lost / (double) self->batch);
-      lost_note = FALSE;
+            fr.config_lost, self->batch, 100.0 * (double) fr.config_lost / (double) self->batch);
+      fr.lost_note = FALSE;
       cJSON_AddStringToObject (o, "state", state);
-      if (failure != NULL)
+      if (fr.failure != NULL)
         {
           cJSON_AddNullToObject (o, "iteration_time_s");
           cJSON_AddNullToObject (o, "tpot_s");
@@ -979,20 +1135,49 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
           afd_json_add_number (o, "iteration_time_s", t);
           afd_json_add_number (o, "tpot_s", t * tpot_per_s);
           /* The batch shrinks by the lost sequences: tokens per iteration with it. */
-          double served = config_lost > 0 ? tokens * (double) (self->batch - config_lost)
-                                                / (double) self->batch
-                                          : tokens;
+          double served = fr.config_lost > 0 ? tokens * (double) (self->batch - fr.config_lost)
+                                                   / (double) self->batch
+                                             : tokens;
           afd_json_add_number (o, "tokens_per_s", t > 0 ? served / t : 0);
-          if (config_lost > 0)
-            afd_json_add_number (o, "lost_sequences", (double) config_lost);
+          if (fr.config_lost > 0)
+            afd_json_add_number (o, "lost_sequences", (double) fr.config_lost);
+          start_ns += afd_time_from_seconds (t);
         }
+      if (fault_time_s >= 0)
+        afd_json_add_number (o, "fault_time_s", fault_time_s);
       cJSON_AddStringToObject (o, "note", note->str);
       cJSON_AddItemToArray (iters, o);
     }
-  if (!traced && self->trace != NULL)
+  if (fr.failure == NULL && next < timed->len)
+    {
+      /* An explicit iteration count that ends before a @t fault strikes. */
+      guint i = g_array_index (timed, guint, next);
+      const AfdFault *f = self->faults->pdata[i];
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "fault '%s' strikes at %g s but the run's %u iterations end at %g s; raise "
+                   "%s or leave it out (the default covers every fault)",
+                   f->spec, afd_time_to_seconds (f->time_ns), n_iter,
+                   afd_time_to_seconds (start_ns),
+                   self->path != NULL ? "iterations" : "--iterations");
+      if (self->path != NULL)
+        g_prefix_error (error, "faults[%u]: ", i);
+      else
+        g_prefix_error (error, "--fault: ");
+      return FALSE;
+    }
+  if (!fr.traced && self->trace != NULL)
     {
       /* No faulted iteration completed: trace the healthy one, with every fault's marker. */
-      FaultHooks fx = { NULL, NULL, TRUE, self->faults, NULL, 0 };
+      g_autoptr (GArray) markers = g_array_new (FALSE, FALSE, sizeof (FaultMarker));
+      for (guint i = 0; i < self->faults->len; i++)
+        {
+          const AfdFault *f = self->faults->pdata[i];
+          if (!f->at_time)
+            struck[i] = (FaultMarker) { f, 0, f->iteration };
+          if (struck[i].fault != NULL)
+            g_array_append_val (markers, struck[i]);
+        }
+      FaultHooks fx = { NULL, NULL, TRUE, markers, NULL, 0 };
       cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, error);
       if (r == NULL)
         return FALSE;
@@ -1018,7 +1203,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   for (guint i = 0; i < self->faults->len; i++)
     {
       const AfdFault *f = self->faults->pdata[i];
-      if (self->iterations > 0 && f->iteration >= self->iterations)
+      if (self->iterations > 0 && !f->at_time && f->iteration >= self->iterations)
         g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
                      "fault '%s' starts at iteration %u but the run has %u iterations (0..%u)",
                      f->spec, f->iteration, self->iterations, self->iterations - 1);

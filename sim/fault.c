@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/cli.h"
 #include "sim/error.h"
 #include "sim/fault.h"
 #include "sim/json.h"
@@ -69,7 +70,85 @@ valid_id (const char *id)
 
 static const char syntax[]
     = "gpu:G, link:A/B, link:V, link:A/B:FRACTION, straggler:G:FACTOR, each optionally "
-      "followed by @iterN";
+      "followed by @iterN or @t=TIME";
+
+/* Parses @text, the TIME of "@t=TIME" in @spec: a decimal number (afd_cli_parse_double's
+ * rules) followed by a unit s, ms, us or ns, 0 <= TIME <= AFD_FAULT_MAX_TIME_S; rounds to the
+ * nearest nanosecond. Errors carry @code and quote the spec. */
+static gboolean
+parse_time (const char *spec, const char *text, int code, AfdTime *out_ns, GError **error)
+{
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = { { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1.0 } };
+  if (text[0] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "fault '%s': @t= needs a TIME with a unit (s, ms, us or ns), e.g. @t=12.5ms",
+                   spec);
+      return FALSE;
+    }
+  const char *digits = text + (text[0] == '-' || text[0] == '+');
+  if (g_ascii_strncasecmp (digits, "nan", 3) == 0 || g_ascii_strncasecmp (digits, "inf", 3) == 0)
+    {
+      g_set_error (error, AFD_ERROR, code, "fault '%s': TIME '%s' is not a finite number", spec,
+                   text);
+      return FALSE;
+    }
+  /* The unit is the trailing run of letters. */
+  gsize len = strlen (text), n = len;
+  while (n > 0 && g_ascii_isalpha (text[n - 1]))
+    n--;
+  const char *unit = text + n;
+  double ns_per_unit = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (strcmp (unit, units[i].unit) == 0)
+      ns_per_unit = units[i].ns;
+  if (unit[0] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "fault '%s': TIME '%s' has no unit (s, ms, us or ns), e.g. @t=%sms", spec,
+                   text, text);
+      return FALSE;
+    }
+  if (ns_per_unit == 0)
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "fault '%s': TIME '%s' has an unknown unit '%s' (s, ms, us or ns)", spec, text,
+                   unit);
+      return FALSE;
+    }
+  g_autofree char *number = g_strndup (text, n);
+  g_autofree char *what = g_strdup_printf ("fault '%s': TIME '%s'", spec, text);
+  g_autoptr (GError) local = NULL;
+  double v = 0;
+  if (number[0] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, code, "%s has no number before its unit", what);
+      return FALSE;
+    }
+  if (!afd_cli_parse_double (what, number, -G_MAXDOUBLE, G_MAXDOUBLE, &v, &local))
+    {
+      /* The CLI helper's message ("WHAT: 'x' is not a number"), with this spec's error code. */
+      g_set_error_literal (error, AFD_ERROR, code, local->message);
+      return FALSE;
+    }
+  if (v < 0)
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "%s is negative (a fault strikes at a time >= 0 since the run's start)", what);
+      return FALSE;
+    }
+  if (v * ns_per_unit > AFD_FAULT_MAX_TIME_S * 1e9)
+    {
+      g_set_error (error, AFD_ERROR, code, "%s is too large (at most %g s)", what,
+                   AFD_FAULT_MAX_TIME_S);
+      return FALSE;
+    }
+  *out_ns = (AfdTime) llround (v * ns_per_unit);
+  return TRUE;
+}
 
 AfdFault *
 afd_fault_parse (const char *spec, int code, GError **error)
@@ -101,13 +180,17 @@ afd_fault_parse (const char *spec, int code, GError **error)
       *at++ = '\0';
       if (g_str_has_prefix (at, "t="))
         {
-          /* TODO(#8): faults at a simulated time inside an iteration. */
-          g_set_error (error, AFD_ERROR, code,
-                       "fault '%s': @t=TIME is not supported yet; give the iteration as @iterN",
-                       spec);
-          return NULL;
+          if (strchr (at, '@') != NULL)
+            {
+              g_set_error (error, AFD_ERROR, code,
+                           "fault '%s': give one @iterN or @t=TIME, not several", spec);
+              return NULL;
+            }
+          if (!parse_time (spec, at + 2, code, &f->time_ns, error))
+            return NULL;
+          f->at_time = TRUE;
         }
-      if (!g_str_has_prefix (at, "iter")
+      else if (!g_str_has_prefix (at, "iter")
           || !parse_uint (at + 4, AFD_FAULT_MAX_ITERATIONS - 1, &f->iteration))
         {
           g_set_error (error, AFD_ERROR, code,
@@ -188,12 +271,12 @@ afd_fault_from_json (const cJSON *item, const char *file, const char *path, GErr
                    "%s: %s: must be a fault spec string or an object", file, path);
       return NULL;
     }
-  static const char *const keys[] = { "kind", "gpu", "link", "fraction", "factor", "iteration",
-                                      NULL };
+  static const char *const keys[] = { "kind",      "gpu",    "link", "fraction",
+                                      "factor",    "iteration", "time_s", NULL };
   AfdJsonWhere w = { file, path, AFD_ERROR_CONFIG };
   g_autofree char *kind = NULL, *link = NULL;
   gint64 gpu = -1, iteration = 0;
-  double fraction = -1, factor = -1;
+  double fraction = -1, factor = -1, time_s = -1;
   if (!afd_json_check_object (item, &w, keys, error)
       || !afd_json_get_string (item, &w, "kind", AFD_JSON_REQUIRED, &kind, error)
       || !afd_json_get_int (item, &w, "gpu", AFD_JSON_OPTIONAL, 0, G_MAXINT32, &gpu, error)
@@ -201,8 +284,23 @@ afd_fault_from_json (const cJSON *item, const char *file, const char *path, GErr
       || !afd_json_get_number (item, &w, "fraction", AFD_JSON_OPTIONAL, &fraction, error)
       || !afd_json_get_number (item, &w, "factor", AFD_JSON_OPTIONAL, &factor, error)
       || !afd_json_get_int (item, &w, "iteration", AFD_JSON_OPTIONAL, 0,
-                            AFD_FAULT_MAX_ITERATIONS - 1, &iteration, error))
+                            AFD_FAULT_MAX_ITERATIONS - 1, &iteration, error)
+      || !afd_json_get_number (item, &w, "time_s", AFD_JSON_NONNEGATIVE, &time_s, error))
     return NULL;
+  gboolean at_time = cJSON_GetObjectItemCaseSensitive (item, "time_s") != NULL;
+  if (at_time && cJSON_GetObjectItemCaseSensitive (item, "iteration") != NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: %s: give \"iteration\" or \"time_s\", not both", file, path);
+      return NULL;
+    }
+  if (at_time && time_s > AFD_FAULT_MAX_TIME_S)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: %s.time_s: must be at most %g seconds (got %g)", file, path,
+                   AFD_FAULT_MAX_TIME_S, time_s);
+      return NULL;
+    }
   /* Which keys each kind needs; the rest must be absent. */
   gboolean is_gpu = strcmp (kind, "gpu") == 0, is_link = strcmp (kind, "link") == 0,
            is_straggler = strcmp (kind, "straggler") == 0;
@@ -245,7 +343,18 @@ afd_fault_from_json (const cJSON *item, const char *file, const char *path, GErr
       if (fraction >= 0)
         g_string_append_printf (spec, ":%.17g", fraction);
     }
-  g_string_append_printf (spec, "@iter%" G_GINT64_FORMAT, iteration);
+  if (at_time)
+    {
+      /* The shortest decimal that reads back as the same double, so the spec stays legible. */
+      static const char *const formats[] = { "%.15g", "%.16g", "%.17g" };
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+        if (g_ascii_strtod (g_ascii_formatd (buf, sizeof buf, formats[i], time_s), NULL) == time_s)
+          break;
+      g_string_append_printf (spec, "@t=%ss", buf);
+    }
+  else
+    g_string_append_printf (spec, "@iter%" G_GINT64_FORMAT, iteration);
   AfdFault *f = afd_fault_parse (spec->str, AFD_ERROR_CONFIG, error);
   if (f == NULL)
     g_prefix_error (error, "%s: %s: ", file, path);

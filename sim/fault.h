@@ -6,13 +6,16 @@
  * A fault is written as a spec string, the same on the command line (`--fault`) and in an
  * experiment's "faults" array:
  *
- *   gpu:G[@iterN]                 GPU G (cluster index) fails at the start of iteration N
- *   link:A/B[@iterN]              both directions of the link between vertices A and B fail
- *   link:V[@iterN]                every link of vertex V (a NIC or switch id) fails
- *   link:A/B:F[@iterN], link:V:F  those links keep the fraction F in (0, 1] of their bandwidth
- *   straggler:G:X[@iterN]         GPU G's compute ops take X >= 1 times as long
+ *   gpu:G[@WHEN]                 GPU G (cluster index) fails
+ *   link:A/B[@WHEN]              both directions of the link between vertices A and B fail
+ *   link:V[@WHEN]                every link of vertex V (a NIC or switch id) fails
+ *   link:A/B:F[@WHEN], link:V:F  those links keep the fraction F in (0, 1] of their bandwidth
+ *   straggler:G:X[@WHEN]         GPU G's compute ops take X >= 1 times as long
  *
- * N defaults to 0. A fault holds from its iteration to the end of the run. Applying faults
+ * WHEN is @iterN (at the start of iteration N; default @iter0) or @t=TIME (at simulated time
+ * TIME since the run's start, a number with a unit s, ms, us or ns: @t=12.5ms; the iteration
+ * it strikes in is found as the run goes, docs/models/faults.md "Faults at a simulated time").
+ * A fault holds from when it strikes to the end of the run. Applying faults
  * derives modified inputs (a cluster copy with links scaled or removed, a per-GPU compute
  * scale, a failed-GPU mask); the simulator core is unchanged. Nothing here prints.
  */
@@ -23,6 +26,7 @@
 #include <glib.h>
 
 #include "sim/cluster.h"
+#include "sim/types.h"
 
 G_BEGIN_DECLS
 
@@ -42,11 +46,16 @@ typedef struct {
   char *vertex_b;    /* link: (nullable) the other end; NULL = every link of vertex_a */
   double fraction;   /* link: bandwidth kept, in (0, 1]; 0 = the links fail */
   double factor;     /* straggler: compute-time multiplier, >= 1 */
-  guint iteration;   /* first iteration (0-based) the fault holds in */
+  guint iteration;   /* @iterN: first iteration (0-based) the fault holds in; 0 with @t= */
+  gboolean at_time;  /* TRUE for @t=TIME: the fault strikes at time_ns, not at an iteration */
+  AfdTime time_ns;   /* @t=TIME: simulated time since the run's start, ns (<= 1e6 s) */
 } AfdFault;
 
 /* The largest iteration a fault may name, and the most iterations a run may have. */
 #define AFD_FAULT_MAX_ITERATIONS 10000
+
+/* The latest simulated time a fault may name (@t=TIME, "time_s"), in seconds: 1e6 s. */
+#define AFD_FAULT_MAX_TIME_S 1e6
 
 /**
  * afd_fault_parse:
@@ -61,7 +70,7 @@ AfdFault *afd_fault_parse (const char *spec, int code, GError **error);
 /**
  * afd_fault_from_json:
  * @item: a string spec, or an object {"kind": "gpu"|"link"|"straggler", "gpu", "link",
- *   "fraction", "factor", "iteration"} (unknown keys refused)
+ *   "fraction", "factor", "iteration" or "time_s" (seconds; not both)} (unknown keys refused)
  * @file: the file for messages; @path: the item's key path ("faults[2]")
  *
  * Returns: (transfer full) (nullable): the fault, or %NULL with AFD_ERROR_CONFIG

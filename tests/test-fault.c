@@ -81,7 +81,7 @@ Test (fault, parse_kinds)
 Test (fault, parse_rejects)
 {
   static const char *const bad[] = { "", "gpu", "gpu:", "gpu:-1", "gpu:0x3", "gpu:1:2",
-                                     "gpu:1@iter", "gpu:1@iter-1", "gpu:1@it3", "gpu:1@t=1ms",
+                                     "gpu:1@iter", "gpu:1@iter-1", "gpu:1@it3", "gpu:1@t=1",
                                      "straggler:1", "straggler:1:0.5", "straggler:1:inf",
                                      "straggler:1:nan", "link:", "link:a/b/c", "link:a:0",
                                      "link:a:1.5", "link:a:x", "link:a:0.5:1", "disk:1",

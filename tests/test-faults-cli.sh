@@ -27,7 +27,8 @@ check() { # check NAME EXPECTED_STATUS NEEDLE -- ARGS...
 check bad-kind 2 "--fault: fault 'disk:1': unknown kind" -- run --strategy masep --fault disk:1
 check bad-iter 2 "--fault: fault 'gpu:1@iterx'" -- run --strategy masep --fault gpu:1@iterx
 check bad-fraction 2 "0 < FRACTION <= 1" -- run --strategy masep --fault link:n0.nic0:2
-check bad-time 2 "@t=TIME is not supported" -- run --strategy masep --fault gpu:1@t=1ms
+check bad-time 2 "--fault: fault 'gpu:1@t=1': TIME '1' has no unit (s, ms, us or ns), e.g. @t=1ms" -- \
+  run --strategy masep --fault gpu:1@t=1
 check bad-iterations 2 "--iterations" -- run --strategy masep --fault gpu:1 --iterations 0
 check bad-detection 2 "--fault-detection" -- run --strategy masep --fault gpu:1 --fault-detection -1
 check control-chars 2 'must not contain control characters' -- run --strategy masep --fault "$(printf 'gpu:1\nx')"
