@@ -1154,11 +1154,10 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
       guint i = g_array_index (timed, guint, next);
       const AfdFault *f = self->faults->pdata[i];
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "fault '%s' strikes at %g s but the run's %u iterations end at %g s; raise "
-                   "%s or leave it out (the default covers every fault)",
-                   f->spec, afd_time_to_seconds (f->time_ns), n_iter,
-                   afd_time_to_seconds (start_ns),
-                   self->path != NULL ? "iterations" : "--iterations");
+                   "fault '%s' strikes at %g s but the run ends at %g s (after %u iterations); "
+                   "raise %s or leave it out (the default covers every fault)",
+                   f->spec, afd_time_to_seconds (f->time_ns), afd_time_to_seconds (start_ns),
+                   n_iter, self->path != NULL ? "iterations" : "--iterations");
       if (self->path != NULL)
         g_prefix_error (error, "faults[%u]: ", i);
       else

@@ -29,6 +29,14 @@ check bad-iter 2 "--fault: fault 'gpu:1@iterx'" -- run --strategy masep --fault 
 check bad-fraction 2 "0 < FRACTION <= 1" -- run --strategy masep --fault link:n0.nic0:2
 check bad-time 2 "--fault: fault 'gpu:1@t=1': TIME '1' has no unit (s, ms, us or ns), e.g. @t=1ms" -- \
   run --strategy masep --fault gpu:1@t=1
+check bad-time-negative 2 "--fault: fault 'gpu:1@t=-1ms': TIME '-1ms' is negative" -- \
+  run --strategy masep --fault gpu:1@t=-1ms
+check bad-time-nan 2 "TIME 'nanms' is not a finite number" -- run --strategy masep --fault gpu:1@t=nanms
+check bad-time-large 2 "TIME '2e6s' is too large (at most 1e+06 s)" -- run --strategy masep \
+  --fault gpu:1@t=2e6s
+check bad-time-unit 2 "TIME '5min' has an unknown unit 'min'" -- run --strategy masep --fault gpu:1@t=5min
+check time-beyond-iterations 1 "fault 'gpu:2@t=1s' strikes at 1 s but the run ends at" -- \
+  run --strategy masep --set attention_redundancy=2 --fault gpu:2@t=1s --iterations 2
 check bad-iterations 2 "--iterations" -- run --strategy masep --fault gpu:1 --iterations 0
 check bad-detection 2 "--fault-detection" -- run --strategy masep --fault gpu:1 --fault-detection -1
 check control-chars 2 'must not contain control characters' -- run --strategy masep --fault "$(printf 'gpu:1\nx')"
@@ -44,6 +52,11 @@ for key in '"iterations"' '"state":[[:space:]]*"fault"' '"state":[[:space:]]*"re
   grep -Eq "$key" "$tmp/f.json" || { echo "FAIL summary lacks $key"; fail=1; }
 done
 grep -q '"fault gpu:2@iter1"' "$tmp/f-trace.json" || { echo "FAIL trace lacks the marker"; fail=1; }
+check time-failover 0 "gpu:2@t=40ms: struck at 0.04 s" -- run --strategy masep \
+  --set attention_redundancy=2 --fault gpu:2@t=40ms --json "$tmp/t.json" --trace "$tmp/t-trace.json"
+grep -Eq '"fault_time_s":[[:space:]]*0.04' "$tmp/t.json" || { echo "FAIL summary lacks fault_time_s"; fail=1; }
+grep -q '"fault gpu:2@t=40ms"' "$tmp/t-trace.json" || { echo "FAIL trace lacks the @t marker"; fail=1; }
+check file-time 0 "fluid approximation" -- run "${srcdir:-.}/tests/data/fault-time.json"
 check failed 0 "lost 1 of 12 attention GPUs" -- run --strategy masep --fault gpu:2@iter1
 check file-ok 0 "degraded" -- run "${srcdir:-.}/tests/data/fault-ok.json"
 check max-memory 1 "would need about" -- run --strategy ep --max-memory 1M

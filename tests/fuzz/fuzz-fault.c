@@ -7,7 +7,8 @@
  * Input starting with '{', '[' or '"' is JSON (the array's items, or the one value); anything
  * else is a spec string. Rules checked: a refused spec is AFD_ERROR_USAGE (flag) or
  * AFD_ERROR_CONFIG (file) with one valid UTF-8 line; an accepted link fault has a fraction in
- * [0, 1], a straggler a finite factor >= 1, every fault an iteration <= AFD_FAULT_MAX_ITERATIONS; checking it on the
+ * [0, 1], a straggler a finite factor >= 1, every fault an iteration <= AFD_FAULT_MAX_ITERATIONS
+ * (0 for @t=TIME / "time_s" faults, whose time is in [0, AFD_FAULT_MAX_TIME_S]); checking it on the
  * cluster either refuses with AFD_ERROR_CONFIG or lets afd_fault_derive_cluster give a cluster
  * with as many GPUs (or AFD_ERROR_TOPOLOGY when the cut disconnects GPUs); straggler scales
  * are finite and >= 1.
@@ -48,6 +49,10 @@ apply (AfdFault *fault)
                  || (isfinite (fault->factor) && fault->factor >= 1),
                "factor %g", fault->factor);
   fuzz_assert (fault->iteration <= AFD_FAULT_MAX_ITERATIONS, "iteration %u", fault->iteration);
+  fuzz_assert (!fault->at_time
+                 || (fault->iteration == 0 && fault->time_ns >= 0
+                     && fault->time_ns <= (AfdTime) (AFD_FAULT_MAX_TIME_S * 1e9)),
+               "time %" G_GINT64_FORMAT " ns, iteration %u", fault->time_ns, fault->iteration);
   fuzz_assert (fault->spec != NULL && fuzz_is_one_line (fault->spec), "spec not one line");
   g_autoptr (GError) error = NULL;
   if (!afd_fault_check (fault, cluster, &error))
