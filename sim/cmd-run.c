@@ -231,10 +231,11 @@ entries (Flags *f, gboolean compare)
     { "json", 0, 0, G_OPTION_ARG_STRING, &f->json, "write the summary JSON here", "FILE" },
     { "trace", 0, 0, G_OPTION_ARG_STRING, &f->trace, "write a Chrome trace here", "FILE" },
     { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->faults,
-      "inject a fault: gpu:G, link:A/B[:F], link:V[:F], straggler:G:X, each [@iterN] (repeat)",
+      "inject a fault: gpu:G, link:A/B[:F], link:V[:F], straggler:G:X, each [@iterN | "
+      "@t=TIME, e.g. @t=12.5ms] (repeat)",
       "SPEC" },
     { "iterations", 0, 0, G_OPTION_ARG_STRING, &f->iterations,
-      "iterations to simulate with faults (default: last fault's + 3)", "N" },
+      "iterations to simulate with faults (default: the last fault's iteration + 3)", "N" },
     { "fault-detection", 0, 0, G_OPTION_ARG_STRING, &f->fault_detection,
       "seconds to detect a failure (default 1e-3)", "S" },
     { "max-memory", 0, 0, G_OPTION_ARG_STRING, &f->max_memory,
