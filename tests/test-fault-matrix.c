@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test-fault-matrix.c - the strategy x fault-kind cells that tests/test-fault.c and
- * tests/test-fault-ep.c leave open (issue #8): stragglers on MA Separation, EP and AFD,
- * degraded and failed links on AFD, GPU failures on AFD and on data-parallel TP×PP, on tiny
- * configurations (tests/data/fault-ep-tiny.json: one MoE layer, H = 1024, 4 experts) with
- * expectations derived by hand from the healthy iteration (docs/models/faults.md). */
+/* test-fault-matrix.c - the fault × strategy matrix (issue #8; docs/models/faults.md
+ * "Fault × strategy test matrix"): stragglers, degraded links and failed links (rerouted or
+ * disconnecting) on TP×PP, EP, MA Separation and AFD, each asserted to the nanosecond against
+ * a hand-derived formula of the strategy's schedule, plus bounds on both network fidelities
+ * and GPU failures without a replica (AFD, data-parallel TP×PP) or on an idle GPU, on tiny
+ * configurations (tests/data/fault-ep-tiny.json: one MoE layer, H = 1024, 4 experts). */
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <math.h>
