@@ -904,11 +904,12 @@ afd_formula3 (const Parts *p, const AfdCluster *c, const double *x)
   return t;
 }
 
-/* Failed link, AFD (2 micro-batches): on tests/data/fault-2x2-spare-nic.json (2 nodes × 2 H200,
- * a 2.5 GB/s NIC per GPU with 25 µs hops, and a spare 1.25 GB/s NIC on n0.g0) GPU 0's transfers move from the
- * failed n0.nic0 to the spare, at half the bandwidth; all four transfers slow down and the
- * attention of micro-batch 1 stays hidden: T_c = T0 + Σ_m (ΔX(m) + ΔY(m)). On
- * h200-2x2-loopback node 0's only NIC fails: node 1 is cut off, failed. */
+/* Failed link, AFD (2 micro-batches): on tests/data/fault-2x2-spare-nic.json (2 nodes ×
+ * 2 H200, a 2.5 GB/s NIC per GPU with 25 µs hops, and a spare 1.25 GB/s NIC on n0.g0) GPU 0's
+ * transfers move from the failed n0.nic0 to the spare, at half the bandwidth; all four
+ * transfers slow down and the attention of micro-batch 1 stays hidden:
+ * T_c = T0 + Σ_m (ΔX(m) + ΔY(m)). On h200-2x2-loopback node 0's only NIC fails: node 1 is
+ * cut off, failed. */
 Test (fault_matrix, afd_failed_link_exact)
 {
   const char *spec = "link:n0.nic0";
