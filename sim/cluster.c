@@ -26,6 +26,7 @@ struct _AfdCluster {
   char *name;
   AfdGpuSpec *gpu;
   gboolean nvls;
+  gboolean links_scaled; /* a fault copy with some link scaled or removed: not uniform */
   guint gpu_count;
   guint node_count;
   guint *gpu_node;   /* per GPU */
@@ -834,6 +835,12 @@ afd_cluster_nvls (const AfdCluster *self)
   return self->nvls;
 }
 
+gboolean
+afd_cluster_links_scaled (const AfdCluster *self)
+{
+  return self->links_scaled;
+}
+
 guint
 afd_cluster_vertex_count (const AfdCluster *self)
 {
@@ -907,6 +914,7 @@ afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale, G
   g_autoptr (AfdCluster) c = cluster_new (self->name, self->node_count, sizes);
   c->gpu = afd_gpu_spec_copy (self->gpu);
   c->nvls = self->nvls;
+  c->links_scaled = self->links_scaled;
   for (guint v = 0; v < self->vertices->len; v++)
     {
       const Vertex *x = &g_array_index (self->vertices, Vertex, v);
@@ -916,6 +924,8 @@ afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale, G
     {
       AfdLink k = g_array_index (self->links, AfdLink, l);
       double f = scale != NULL ? scale[l] : 1.0;
+      if (f != 1.0)
+        c->links_scaled = TRUE;
       if (!(f > 0))
         continue;
       k.bandwidth_bytes_per_s *= f;

@@ -130,6 +130,9 @@ guint afd_cluster_node_gpu_count (const AfdCluster *self, guint node);
 guint afd_cluster_node_first_gpu (const AfdCluster *self, guint node);
 /* Returns: TRUE when the node's scale-up switch supports in-network reduction (NVLS). */
 gboolean afd_cluster_nvls (const AfdCluster *self);
+/* Returns: TRUE for a copy made by afd_cluster_copy_with_link_scale() with some link scaled or
+ * removed (a fault's cluster): its nodes need not be uniform any more. */
+gboolean afd_cluster_links_scaled (const AfdCluster *self);
 
 /* Returns: the number of vertices (GPUs, switches, NICs). */
 guint afd_cluster_vertex_count (const AfdCluster *self);

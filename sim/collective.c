@@ -349,21 +349,31 @@ afd_group_info_init (AfdGroupInfo *info, AfdNetwork *network, const AfdCollectiv
   g_autofree guint *fill = g_memdup2 (info->node_start, sizeof (guint) * info->nodes);
   for (guint i = 0; i < n; i++)
     info->order[fill[info->node_of[i]]++] = i;
-  /* Bandwidths and latencies from routes of representative pairs: the first two members of
-   * up to 16 evenly spaced nodes (each route builds a routing table, O(V + E); clusters are
-   * uniform per node in practice. TODO(#3): a per-node cache for heterogeneous clusters). */
-  guint stride = MAX (1u, info->nodes / 16);
+  /* Bandwidths and latencies from routes inside nodes (each new destination builds a routing
+   * column, O(V + E), cached by the network). Shipped and generated clusters are uniform per
+   * node, so the first two members of up to 16 evenly spaced nodes stand for all; a fault's
+   * copy (links scaled or removed) is not, so there every ordered pair of members of every
+   * node is read and the slowest route decides (a degraded NVLink of any member slows the
+   * collective, as it does in flow mode). */
+  gboolean every_pair = afd_cluster_links_scaled (c);
+  guint stride = every_pair ? 1u : MAX (1u, info->nodes / 16);
   for (guint k = 0; k < info->nodes && info->ppn > 1; k += stride)
-    if (info->node_start[k + 1] - info->node_start[k] >= 2)
-      {
-        guint a = coll->group[info->order[info->node_start[k]]];
-        guint b = coll->group[info->order[info->node_start[k] + 1]];
-        double bw, lat;
-        afd_network_path (network, a, b, &bw, &lat);
-        if (info->intra_bw == 0 || bw < info->intra_bw)
-          info->intra_bw = bw;
-        info->intra_lat_s = MAX (info->intra_lat_s, lat);
-      }
+    {
+      guint lo = info->node_start[k], hi = info->node_start[k + 1];
+      guint i_end = every_pair ? hi : MIN (hi, lo + 1);
+      for (guint i = lo; i < i_end; i++)
+        for (guint j = every_pair ? lo : lo + 1; j < hi && (every_pair || j == lo + 1); j++)
+          {
+            if (i == j)
+              continue;
+            double bw, lat;
+            afd_network_path (network, coll->group[info->order[i]],
+                              coll->group[info->order[j]], &bw, &lat);
+            if (info->intra_bw == 0 || bw < info->intra_bw)
+              info->intra_bw = bw;
+            info->intra_lat_s = MAX (info->intra_lat_s, lat);
+          }
+    }
   if (info->nodes > 1)
     {
       afd_network_path (network, coll->group[info->order[0]],

@@ -84,6 +84,49 @@ Test (collective, ring_allreduce_closed_form_one_node)
   cr_assert (llabs (ft - 168000) <= 1, "flow %" G_GINT64_FORMAT " ns", ft);
 }
 
+/* On a fault's cluster every member's route counts: GPU 7's links to the NVSwitch at half
+ * speed (50 GB/s) make the analytic one-node ring 2·7·2 µs + 2·7/8 · 8 MB / 50 GB/s = 28 +
+ * 280 = 308 µs, whichever member it is; GPU 1's (on the first pair's route) the same; a copy
+ * that scales nothing keeps 168 µs. Flow mode's ring is asynchronous (a rank's next step
+ * waits only for its own neighbours), so one slow member costs less there than the
+ * synchronous-step formula; by the ring's rotational symmetry GPU 7 and GPU 1 give the same
+ * flow time, above the healthy 168 µs and at most the analytic 308 µs. */
+Test (collective, fault_cluster_every_member_counts)
+{
+  g_autoptr (AfdCluster) c = make_cluster (1, 8, 100e9, 0);
+  AfdCollectiveParams p;
+  params_alpha (&p, 2e-6);
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 8e6,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  guint nl = afd_cluster_link_count (c);
+  g_autofree double *scale = g_new (double, nl);
+  const guint slow[3] = { 7, 1, G_MAXUINT };
+  const double want[3] = { 308e-6, 308e-6, 168e-6 };
+  AfdTime ft[3];
+  for (guint k = 0; k < 3; k++)
+    {
+      for (guint l = 0; l < nl; l++)
+        {
+          const AfdLink *link = afd_cluster_link (c, l);
+          scale[l] = link->src == slow[k] || link->dst == slow[k] ? 0.5 : 1.0;
+        }
+      g_autoptr (AfdCluster) d = afd_cluster_copy_with_link_scale (c, scale, &error);
+      afd_assert_no_error (error);
+      cr_assert_eq (afd_cluster_links_scaled (d), slow[k] != G_MAXUINT);
+      g_autoptr (AfdNetwork) net = afd_network_new (d);
+      double t;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+      cr_assert_float_eq (t, want[k], 1e-12, "GPU %u slow: analytic %.12g", slow[k], t);
+      ft[k] = flow_time (net, &coll, &p);
+    }
+  cr_assert (llabs (ft[2] - 168000) <= 1, "healthy copy: flow %" G_GINT64_FORMAT " ns", ft[2]);
+  cr_assert (llabs (ft[0] - ft[1]) <= 1, "flow: GPU 7 %" G_GINT64_FORMAT " ns, GPU 1 %"
+             G_GINT64_FORMAT " ns", ft[0], ft[1]);
+  cr_assert (ft[0] > 168001 && ft[0] <= 308001, "flow %" G_GINT64_FORMAT " ns", ft[0]);
+}
+
 /* The same closed form holds across 2 nodes with one ring (channels = 1) when the NICs run
  * at the NVLink rate: every step, intra or inter, moves 1 MB in 10 us; n = 8 gives 168 us.
  * (With several channels, flow mode overlaps one channel's latency with another's transfer

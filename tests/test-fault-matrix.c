@@ -736,10 +736,10 @@ Test (fault_matrix, ep_degraded_link_exact)
 }
 
 /* Degraded link, MA Separation (3:1, h200-1x4): the MoE GPU 3's NVSwitch link at 10 %. The
- * hand-off broadcast (GPU 0 → 3) and the return (GPU 3 → 0, 1, 2) cross it; the attention
- * all-reduce (GPUs 0-2) does not; the 4-byte barrier is priced from its first two members'
- * route (0 → 1, as the analytic model prices every one-node group) and is unchanged too:
- *   T' = T0 + ΔBC + ΔRET. */
+ * hand-off broadcast (GPU 0 → 3), the return (GPU 3 → 0, 1, 2) and the 4-byte barrier of all
+ * four GPUs cross it (on a fault's cluster the analytic model reads every pair of a one-node
+ * group, so the slowest member's route prices it); the attention all-reduce (GPUs 0-2) does
+ * not: T' = T0 + ΔBC + ΔRET + ΔBAR. */
 Test (fault_matrix, masep_degraded_link_exact)
 {
   const char *f[] = { "link:n0.gpu3/n0.nvswitch:0.1@iter1", NULL };
@@ -751,9 +751,9 @@ Test (fault_matrix, masep_degraded_link_exact)
   assert_iter (s, 0, "healthy", t0);
   assert_iter (s, 1, "degraded", masep_formula (&p, d, ONES));
   assert_comm_same (&p, d, "attn_allreduce", 0);
-  assert_comm_same (&p, d, "layer_barrier", 0);
-  static const char *const moe[] = { "handoff_broadcast", "return_to_attention", NULL };
-  const guint mb[2] = { 0, 0 }, on3[2] = { 3, 3 };
+  static const char *const moe[] = { "handoff_broadcast", "return_to_attention",
+                                     "layer_barrier", NULL };
+  const guint mb[3] = { 0, 0, 0 }, on3[3] = { 3, 3, 3 };
   cr_assert_eq (iter_ns (s, 1), t0 + comm_growth (&p, d, moe, mb, on3));
   parts_close (&p);
 }
@@ -873,9 +873,9 @@ Test (fault_matrix, ep_failed_link_exact)
                        "GPU");
 }
 
-/* Failed link, MA Separation (3:1): on fault-1x4-nic the MoE GPU 3's hand-off and return
- * take the NIC detour (the all-reduce of GPUs 0-2 and the barrier, priced from the route
- * 0 → 1, do not): T_c = T0 + ΔBC + ΔRET; on h200-1x4: failed. */
+/* Failed link, MA Separation (3:1): on fault-1x4-nic the MoE GPU 3's hand-off, return and
+ * the barrier of all four GPUs take the NIC detour (the all-reduce of GPUs 0-2 does not):
+ * T_c = T0 + ΔBC + ΔRET + ΔBAR; on h200-1x4: failed. */
 Test (fault_matrix, masep_failed_link_exact)
 {
   const char *spec = "link:n0.gpu3/n0.nvswitch";
@@ -884,9 +884,9 @@ Test (fault_matrix, masep_failed_link_exact)
   g_autoptr (AfdCluster) d = derive (p.cluster, spec);
   AfdTime grow = assert_rerouted (&p, NIC1X4, "masep", "{}", spec, d, masep_formula);
   assert_comm_same (&p, d, "attn_allreduce", 0);
-  assert_comm_same (&p, d, "layer_barrier", 0);
-  static const char *const moe[] = { "handoff_broadcast", "return_to_attention", NULL };
-  const guint mb[2] = { 0, 0 }, on3[2] = { 3, 3 };
+  static const char *const moe[] = { "handoff_broadcast", "return_to_attention",
+                                     "layer_barrier", NULL };
+  const guint mb[3] = { 0, 0, 0 }, on3[3] = { 3, 3, 3 };
   cr_assert_eq (grow, comm_growth (&p, d, moe, mb, on3));
   parts_close (&p);
   assert_disconnected ("h200-1x4", "masep", "{}", "link:n0.gpu3/n0.nvswitch@iter1",
