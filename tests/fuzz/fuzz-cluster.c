@@ -10,8 +10,8 @@
  *
  * Generator blocks asking for more than FUZZ_MAX_GPUS GPUs (or many NICs/spines) are skipped
  * before loading: they are valid files whose cost grows with the numbers they hold (up to the
- * loader's 4194304-GPU cap), which is the resource-limit question of issue #8
- * (TODO(#8): refuse up front with an estimate), not a parsing one.
+ * loader's caps, beyond which they are refused up front with an estimate:
+ * docs/reliability.md), a resource question, not a parsing one.
  */
 #include <math.h>
 

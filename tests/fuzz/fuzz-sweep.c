@@ -72,9 +72,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   if (size < 1)
     return 0;
-  /* Ranges such as "1..9000000" are valid (up to AFD_SWEEP_MAX_POINTS) and cost memory in
-   * proportion: the resource-limit question of issue #8 (TODO(#8): refuse up front with an
-   * estimate), not a parsing one. */
+  /* Ranges such as "1..9000000" are valid (up to AFD_SWEEP_MAX_POINTS, beyond which they are
+   * refused up front with an estimate: docs/reliability.md) and cost memory in proportion:
+   * a resource question, not a parsing one, so big ranges are skipped here. */
   {
     g_autofree char *all = fuzz_text (data + 1, size - 1);
     if (has_big_range (all))
