@@ -465,18 +465,35 @@ register_id (GHashTable *ids, const char *id, guint vertex, const char *file, co
 }
 
 /* Checks that the graph is connected and that every GPU pair has a route (no GPU transit).
- * With @skip_isolated, vertices left without links (a failed NIC, sim/fault.h) are ignored. */
+ * With @skip_isolated, vertices left without links (a failed NIC, sim/fault.h) are ignored.
+ * With @exempt (per GPU, nullable; GPUs cut off by failed links, sim/fault.h) only the other
+ * GPUs must be connected (from the first of them; any other vertex may be cut off) and only
+ * pairs of them need a route. */
 static gboolean
-check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, GError **error)
+check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated,
+                 const guint8 *exempt, GError **error)
 {
   guint nv = c->vertices->len;
   g_autofree guint *seen = g_new0 (guint, nv);
   g_autofree guint *queue = g_new (guint, nv);
+  guint first = 0, checked = c->gpu_count;
+  if (exempt != NULL)
+    {
+      checked = 0;
+      for (guint gpu = c->gpu_count; gpu-- > 0;)
+        if (!exempt[gpu])
+          {
+            first = gpu;
+            checked++;
+          }
+      if (checked < 2)
+        return TRUE; /* no pair of GPUs to route */
+    }
   for (guint gpu = 0; gpu < c->gpu_count; gpu++)
     {
       guint n_out;
       afd_cluster_out_links (c, gpu, &n_out);
-      if (n_out == 0)
+      if (n_out == 0 && (exempt == NULL || !exempt[gpu]))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
                        "%s: links: GPU '%s' has no link, so no route to any other GPU", file,
@@ -486,8 +503,8 @@ check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, 
     }
   /* Whole-graph connectivity (GPUs may be crossed here). */
   guint mark = 1, head = 0, tail = 0;
-  queue[tail++] = 0;
-  seen[0] = mark;
+  queue[tail++] = first;
+  seen[first] = mark;
   while (head < tail)
     {
       guint v = queue[head++];
@@ -502,11 +519,12 @@ check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, 
         }
     }
   for (guint v = 0; v < nv; v++)
-    if (seen[v] != mark && !(skip_isolated && c->adj_start[v + 1] == c->adj_start[v]))
+    if (seen[v] != mark && !(skip_isolated && c->adj_start[v + 1] == c->adj_start[v])
+        && (exempt == NULL || (v < c->gpu_count && !exempt[v])))
       {
         g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
                      "%s: links: the graph is disconnected ('%s' is not connected to '%s')", file,
-                     afd_cluster_vertex_name (c, v), afd_cluster_vertex_name (c, 0));
+                     afd_cluster_vertex_name (c, v), afd_cluster_vertex_name (c, first));
         return FALSE;
       }
   /* Routes: from each GPU, a search that does not pass through other GPUs; the hop count of
@@ -514,6 +532,8 @@ check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, 
   g_autofree guint *hops = g_new0 (guint, nv);
   for (guint src = 0; src < c->gpu_count; src++)
     {
+      if (exempt != NULL && exempt[src])
+        continue;
       mark++;
       head = tail = 0;
       queue[tail++] = src;
@@ -537,6 +557,8 @@ check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, 
         }
       for (guint dst = 0; dst < c->gpu_count; dst++)
         {
+          if (exempt != NULL && exempt[dst])
+            continue;
           if (seen[dst] != mark)
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
@@ -564,7 +586,7 @@ check_routes_ex (const AfdCluster *c, const char *file, gboolean skip_isolated, 
 static gboolean
 check_routes (const AfdCluster *c, const char *file, GError **error)
 {
-  return check_routes_ex (c, file, FALSE, error);
+  return check_routes_ex (c, file, FALSE, NULL, error);
 }
 
 /* Reads the explicit form: nodes, switches, nics, links. */
@@ -910,6 +932,13 @@ afd_cluster_gpu_nic_bandwidth (const AfdCluster *self, guint gpu, guint *out_nic
 AfdCluster *
 afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale, GError **error)
 {
+  return afd_cluster_copy_with_link_scale_full (self, scale, NULL, error);
+}
+
+AfdCluster *
+afd_cluster_copy_with_link_scale_full (const AfdCluster *self, const double *scale,
+                                       const guint8 *exempt, GError **error)
+{
   g_autofree guint *sizes = g_memdup2 (self->node_gpus, sizeof (guint) * self->node_count);
   g_autoptr (AfdCluster) c = cluster_new (self->name, self->node_count, sizes);
   c->gpu = afd_gpu_spec_copy (self->gpu);
@@ -932,7 +961,7 @@ afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale, G
       g_array_append_val (c->links, k);
     }
   build_adjacency (c);
-  if (!check_routes_ex (c, self->name, TRUE, error))
+  if (!check_routes_ex (c, self->name, TRUE, exempt, error))
     return NULL;
   return g_steal_pointer (&c);
 }

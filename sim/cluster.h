@@ -175,6 +175,24 @@ double afd_cluster_gpu_nic_bandwidth (const AfdCluster *self, guint gpu, guint *
 AfdCluster *afd_cluster_copy_with_link_scale (const AfdCluster *self, const double *scale,
                                               GError **error);
 
+/**
+ * afd_cluster_copy_with_link_scale_full:
+ * @scale: (array) (nullable): as for afd_cluster_copy_with_link_scale()
+ * @exempt: (array length=gpu_count) (nullable): nonzero for GPUs exempt from the route checks
+ *   (GPUs that failed links cut off, sim/fault.h afd_fault_cut_off_gpus()); %NULL: none, the
+ *   checks of afd_cluster_copy_with_link_scale()
+ *
+ * The same copy; with @exempt, only the other GPUs must be connected (any other vertex may be
+ * cut off with the exempt GPUs) and routes are checked only between pairs of them. The copy
+ * may have no route to or from an exempt GPU: afd_network_route() must never be asked for
+ * one (a cut-off GPU counts as failed and gets no op).
+ *
+ * Returns: (transfer full) (nullable): the copy, or %NULL with AFD_ERROR_TOPOLOGY when two
+ *   GPUs that are not exempt have no route (or a route over AFD_CLUSTER_MAX_ROUTE_HOPS links)
+ */
+AfdCluster *afd_cluster_copy_with_link_scale_full (const AfdCluster *self, const double *scale,
+                                                   const guint8 *exempt, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdCluster, afd_cluster_free)
 
 G_END_DECLS

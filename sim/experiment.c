@@ -615,6 +615,12 @@ typedef struct {
   GArray *markers;         /* (nullable) FaultMarker: instant markers in the trace */
   char *failure;           /* (out) set when a failed GPU's work has no replica: the note */
   guint64 lost_sequences;  /* (out) sequences dropped with the failed GPUs' state (EP) */
+  /* GPUs cut off by failed links (afd_fault_cut_off_gpus; also set in failed): the cluster
+   * given to run_one() has no route to or from them (AFD_FAULT_CUT_EXEMPT) */
+  const guint8 *cut;       /* (nullable) per GPU: cut off */
+  const AfdCluster *base;  /* with cut: the run's own cluster */
+  AfdFault *const *faults; /* with cut: the active faults */
+  guint n_faults;
 } FaultHooks;
 
 /* Fault injection: for every failed GPU that has work in @graph, the replica that holds it;
@@ -693,6 +699,17 @@ afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
   return strategy;
 }
 
+/* Returns: TRUE when some GPU of @mask (per GPU, nonzero) has an op in @graph (every member
+ * of a collective has one). */
+static gboolean
+has_ops_on (const AfdOpGraph *graph, const guint8 *mask)
+{
+  for (guint o = 0; o < afd_opgraph_n_ops (graph); o++)
+    if (mask[afd_opgraph_op (graph, o)->gpu])
+      return TRUE;
+  return FALSE;
+}
+
 /* Runs one strategy; returns its metrics object. */
 static cJSON *
 run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
@@ -751,6 +768,30 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
       in.excluded = NULL;
       if (fx->failure != NULL)
         return NULL;
+    }
+  g_autoptr (AfdCluster) rejoined = NULL;
+  if (fx != NULL && fx->cut != NULL && has_ops_on (graph, fx->cut))
+    {
+      /* A replica serves a cut-off GPU's work (check_failed_gpus): as for a failed GPU, the
+       * graph keeps that GPU's ops as stand-ins for the replica's takeover at the same cost,
+       * so they keep the routes they had: this replay runs with the links that cut it off
+       * (AFD_FAULT_CUT_REJOIN). Every op and collective of @graph is then routable; the
+       * router is never asked for a GPU without a route. */
+      g_autoptr (GError) local = NULL;
+      rejoined = afd_fault_derive_cluster_full (fx->base, fx->faults, fx->n_faults,
+                                                AFD_FAULT_CUT_REJOIN, &local);
+      if (rejoined == NULL && g_error_matches (local, AFD_ERROR, AFD_ERROR_TOPOLOGY))
+        {
+          fx->failure = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
+                                         "iteration cannot complete", local->message);
+          return NULL;
+        }
+      if (rejoined == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      cluster = rejoined;
     }
   g_autoptr (AfdEngine) engine = afd_engine_new (self->seed);
   Pricing pricing = { costs, in.gpu, fx != NULL ? fx->gpu_scale : NULL };
@@ -877,15 +918,69 @@ typedef struct {
   guint64 config_lost; /* sequences the configuration dropped (EP after a failure) */
   gboolean lost_note;  /* the next entry notes the lost sequences */
   gboolean traced;     /* a faulted configuration's trace was written */
+  GString *cut_note;   /* (nullable) GPUs the failed links just cut off, for the next entry */
 } FaultRun;
 
 static void
 fault_run_clear (FaultRun *fr)
 {
   g_clear_pointer (&fr->failure, g_free);
+  if (fr->cut_note != NULL)
+    g_string_free (g_steal_pointer (&fr->cut_note), TRUE);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FaultRun, fault_run_clear)
+
+/* Adds to fr->cut_note the GPUs of @cut (per GPU) not yet failed: "GPU 3 ('n0.gpu3') is cut off
+ * from the other GPUs by the failed links and counts as failed" (at most 8 named). */
+static void
+add_cut_note (FaultRun *fr, const guint8 *cut)
+{
+  guint n_gpus = afd_cluster_gpu_count (fr->cluster), n = 0;
+  g_autoptr (GString) ids = g_string_new (NULL), names = g_string_new (NULL);
+  for (guint g = 0; g < n_gpus; g++)
+    {
+      if (!cut[g] || fr->failed[g])
+        continue;
+      if (n < 8)
+        {
+          g_string_append_printf (ids, "%s%u", n ? ", " : "", g);
+          g_string_append_printf (names, "%s'%s'", n ? ", " : "",
+                                  afd_cluster_vertex_name (fr->cluster, g));
+        }
+      n++;
+    }
+  if (n == 0)
+    return;
+  if (fr->cut_note == NULL)
+    fr->cut_note = g_string_new (NULL);
+  else
+    g_string_append (fr->cut_note, "; ");
+  if (n > 8)
+    {
+      g_string_append_printf (ids, " and %u more", n - 8);
+      g_string_append (names, ", ...");
+    }
+  g_string_append_printf (fr->cut_note,
+                          "%s %s (%s) %s cut off from the other GPUs by the failed links and "
+                          "%s as failed",
+                          n == 1 ? "GPU" : "GPUs", ids->str, names->str, n == 1 ? "is" : "are",
+                          n == 1 ? "counts" : "count");
+}
+
+/* Sets fr->failure to @why (transfer full), after the GPUs the links just cut off. */
+static void
+set_failure (FaultRun *fr, char *why)
+{
+  if (fr->cut_note == NULL)
+    {
+      fr->failure = why;
+      return;
+    }
+  fr->failure = g_strdup_printf ("%s; %s", fr->cut_note->str, why);
+  g_free (why);
+  g_string_free (g_steal_pointer (&fr->cut_note), TRUE);
+}
 
 /* Derives the configuration of the active faults (the faults of @markers just joined them)
  * and simulates one iteration on it: sets config_s, or failure when it cannot complete. */
@@ -900,13 +995,21 @@ reconfigure (FaultRun *fr, GArray *markers, guint it, GError **error)
       if (f->kind == AFD_FAULT_GPU)
         fr->failed[f->gpu] = 1;
     }
+  /* A GPU that the failed links cut off from the main component is lost to the job like a
+   * failed GPU: it counts as failed, and the derived cluster need not route it. */
+  AfdFault *const *faults = (AfdFault *const *) fr->active->pdata;
+  g_autofree guint8 *cut = g_new0 (guint8, n_gpus);
+  guint n_cut = afd_fault_cut_off_gpus (fr->cluster, faults, fr->active->len, cut);
+  add_cut_note (fr, cut);
+  for (guint g = 0; g < n_gpus; g++)
+    fr->failed[g] = fr->failed[g] || cut[g];
   g_autoptr (GError) local = NULL;
-  g_autoptr (AfdCluster) derived = afd_fault_derive_cluster (
-      fr->cluster, (AfdFault *const *) fr->active->pdata, fr->active->len, &local);
+  g_autoptr (AfdCluster) derived = afd_fault_derive_cluster_full (
+      fr->cluster, faults, fr->active->len, AFD_FAULT_CUT_EXEMPT, &local);
   if (derived == NULL && local->code == AFD_ERROR_TOPOLOGY)
     {
-      fr->failure = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
-                                     "iteration cannot complete", local->message);
+      set_failure (fr, g_strdup_printf ("the failed links disconnect the cluster (%s); the "
+                                        "iteration cannot complete", local->message));
       fr->failed_at = it;
       return TRUE;
     }
@@ -915,13 +1018,16 @@ reconfigure (FaultRun *fr, GArray *markers, guint it, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  FaultHooks fx = { fr->scale, fr->failed, !fr->traced, markers, NULL, 0 };
+  FaultHooks fx = { fr->scale, fr->failed, !fr->traced, markers, NULL, 0,
+                    .cut = n_cut > 0 ? cut : NULL, .base = fr->cluster, .faults = faults,
+                    .n_faults = fr->active->len };
   cJSON *r = run_one (fr->self, fr->run, fr->plugins, derived, fr->llm, fr->costs, fr->traces,
                       &fx, error);
   if (r == NULL && fx.failure == NULL)
     return FALSE;
   fr->traced = fr->traced || r != NULL;
-  fr->failure = fx.failure;
+  if (fx.failure != NULL)
+    set_failure (fr, fx.failure);
   fr->failed_at = it;
   fr->config_s = metric (r, "iteration_time_s");
   fr->config_lost = fx.lost_sequences;
@@ -1115,6 +1221,11 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
                                     "configuration", self->fault_detection_s);
           if (timed_note->len > 0)
             g_string_append_printf (note, "%s%s", note->len ? "; " : "", timed_note->str);
+          if (fr.cut_note != NULL)
+            {
+              g_string_append_printf (note, "%s%s", note->len ? "; " : "", fr.cut_note->str);
+              g_string_free (g_steal_pointer (&fr.cut_note), TRUE);
+            }
         }
       if (fr.failure == NULL && fr.lost_note)
         g_string_append_printf (
@@ -1176,7 +1287,7 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
           if (struck[i].fault != NULL)
             g_array_append_val (markers, struck[i]);
         }
-      FaultHooks fx = { NULL, NULL, TRUE, markers, NULL, 0 };
+      FaultHooks fx = { .trace = TRUE, .markers = markers };
       cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, error);
       if (r == NULL)
         return FALSE;

@@ -424,12 +424,15 @@ afd_fault_check (const AfdFault *self, const AfdCluster *cluster, GError **error
   return FALSE;
 }
 
-AfdCluster *
-afd_fault_derive_cluster (const AfdCluster *cluster, AfdFault *const *faults, guint n,
-                          GError **error)
+/* Fills @scale (per directed link) with the smallest fraction of the link faults that hit the
+ * link (1 when none; 0 = failed). With @rejoin (per vertex, nullable) a failure (fraction 0)
+ * of a link with an end in @rejoin is left out (the link keeps its other faults' fraction).
+ * With @skip_invalid, faults that fail afd_fault_check() are ignored instead of failing. */
+static gboolean
+link_scales (const AfdCluster *cluster, AfdFault *const *faults, guint n, const guint8 *rejoin,
+             gboolean skip_invalid, double *scale, GError **error)
 {
   guint nl = afd_cluster_link_count (cluster);
-  g_autofree double *scale = g_new (double, MAX (nl, 1u));
   for (guint l = 0; l < nl; l++)
     scale[l] = 1.0;
   for (guint i = 0; i < n; i++)
@@ -437,15 +440,120 @@ afd_fault_derive_cluster (const AfdCluster *cluster, AfdFault *const *faults, gu
       const AfdFault *f = faults[i];
       if (f->kind != AFD_FAULT_LINK)
         continue;
-      if (!afd_fault_check (f, cluster, error))
-        return NULL;
+      if (!afd_fault_check (f, cluster, skip_invalid ? NULL : error))
+        {
+          if (skip_invalid)
+            continue;
+          return FALSE;
+        }
       guint a = find_vertex (cluster, f->vertex_a);
       guint b = f->vertex_b != NULL ? find_vertex (cluster, f->vertex_b) : G_MAXUINT;
       for (guint l = 0; l < nl; l++)
-        if (link_matches (afd_cluster_link (cluster, l), a, b))
+        {
+          const AfdLink *k = afd_cluster_link (cluster, l);
+          if (!link_matches (k, a, b))
+            continue;
+          if (f->fraction <= 0 && rejoin != NULL && (rejoin[k->src] || rejoin[k->dst]))
+            continue;
           scale[l] = MIN (scale[l], f->fraction);
+        }
     }
+  return TRUE;
+}
+
+/* Marks in @out_outside (per vertex) the vertices outside the main component of the cluster
+ * without the links whose @scale is 0: of the connected components (undirected, through any
+ * vertex), the one holding the most GPUs, ties to the one holding the lowest GPU index.
+ * Returns the number of GPUs outside it. */
+static guint
+outside_main (const AfdCluster *cluster, const double *scale, guint8 *out_outside)
+{
+  guint nv = afd_cluster_vertex_count (cluster), ng = afd_cluster_gpu_count (cluster);
+  g_autofree guint *comp = g_new (guint, nv);
+  g_autofree guint *queue = g_new (guint, nv);
+  for (guint v = 0; v < nv; v++)
+    comp[v] = G_MAXUINT;
+  guint n_comp = 0, best = 0, best_gpus = 0;
+  /* GPUs are vertices 0..ng-1, so components are found in the order of their lowest GPU;
+   * a strict > keeps the first of equal ones. */
+  for (guint s = 0; s < nv; s++)
+    {
+      if (comp[s] != G_MAXUINT)
+        continue;
+      guint head = 0, tail = 0, gpus = 0;
+      comp[s] = n_comp;
+      queue[tail++] = s;
+      while (head < tail)
+        {
+          guint v = queue[head++];
+          gpus += v < ng ? 1 : 0;
+          guint n_out;
+          const guint *out = afd_cluster_out_links (cluster, v, &n_out);
+          for (guint k = 0; k < n_out; k++)
+            {
+              guint w = afd_cluster_link (cluster, out[k])->dst;
+              if (scale[out[k]] > 0 && comp[w] == G_MAXUINT)
+                {
+                  comp[w] = n_comp;
+                  queue[tail++] = w;
+                }
+            }
+        }
+      if (gpus > best_gpus)
+        {
+          best = n_comp;
+          best_gpus = gpus;
+        }
+      n_comp++;
+    }
+  guint cut = 0;
+  for (guint v = 0; v < nv; v++)
+    {
+      out_outside[v] = comp[v] != best;
+      cut += v < ng && out_outside[v] ? 1 : 0;
+    }
+  return cut;
+}
+
+guint
+afd_fault_cut_off_gpus (const AfdCluster *cluster, AfdFault *const *faults, guint n,
+                        guint8 *out_cut)
+{
+  guint nl = afd_cluster_link_count (cluster), nv = afd_cluster_vertex_count (cluster);
+  g_autofree double *scale = g_new (double, MAX (nl, 1u));
+  g_autofree guint8 *outside = g_new (guint8, nv);
+  link_scales (cluster, faults, n, NULL, TRUE, scale, NULL);
+  guint cut = outside_main (cluster, scale, outside);
+  memcpy (out_cut, outside, afd_cluster_gpu_count (cluster));
+  return cut;
+}
+
+AfdCluster *
+afd_fault_derive_cluster_full (const AfdCluster *cluster, AfdFault *const *faults, guint n,
+                               AfdFaultCutMode mode, GError **error)
+{
+  guint nl = afd_cluster_link_count (cluster), nv = afd_cluster_vertex_count (cluster);
+  g_autofree double *scale = g_new (double, MAX (nl, 1u));
+  if (!link_scales (cluster, faults, n, NULL, FALSE, scale, error))
+    return NULL;
+  if (mode == AFD_FAULT_CUT_FAIL)
+    return afd_cluster_copy_with_link_scale (cluster, scale, error);
+  g_autofree guint8 *outside = g_new (guint8, nv);
+  guint cut = outside_main (cluster, scale, outside);
+  if (mode == AFD_FAULT_CUT_EXEMPT)
+    return afd_cluster_copy_with_link_scale_full (cluster, scale, outside, error);
+  /* AFD_FAULT_CUT_REJOIN: the failures of links with an end outside the main component are
+   * left out, so the cut-off parts keep their links to the rest; every GPU is routed. */
+  if (cut > 0 && !link_scales (cluster, faults, n, outside, FALSE, scale, error))
+    return NULL;
   return afd_cluster_copy_with_link_scale (cluster, scale, error);
+}
+
+AfdCluster *
+afd_fault_derive_cluster (const AfdCluster *cluster, AfdFault *const *faults, guint n,
+                          GError **error)
+{
+  return afd_fault_derive_cluster_full (cluster, faults, n, AFD_FAULT_CUT_FAIL, error);
 }
 
 void

@@ -103,10 +103,53 @@ gboolean afd_fault_check (const AfdFault *self, const AfdCluster *cluster, GErro
  * routes are recomputed by the router over the copy.
  *
  * Returns: (transfer full) (nullable): the derived cluster, or %NULL with AFD_ERROR_TOPOLOGY
- *   when removing the links disconnects two GPUs
+ *   when removing the links disconnects two GPUs (afd_fault_derive_cluster_full() with
+ *   AFD_FAULT_CUT_FAIL)
  */
 AfdCluster *afd_fault_derive_cluster (const AfdCluster *cluster, AfdFault *const *faults,
                                       guint n, GError **error);
+
+/**
+ * afd_fault_cut_off_gpus:
+ * @faults: (array length=n) (element-type AfdFault): the active faults (faults that fail
+ *   afd_fault_check() are ignored)
+ * @out_cut: (array length=gpu_count) (out caller-allocates): nonzero for each GPU cut off
+ *
+ * With the failed links (fraction 0) removed, the main component is the connected component
+ * (undirected, through any vertex, GPUs included) holding the most GPUs, ties to the one
+ * holding the lowest GPU index; every GPU outside it is cut off. A cut-off GPU is lost to the
+ * job like a failed GPU (docs/models/faults.md).
+ *
+ * Returns: the number of GPUs cut off
+ */
+guint afd_fault_cut_off_gpus (const AfdCluster *cluster, AfdFault *const *faults, guint n,
+                              guint8 *out_cut);
+
+/* What afd_fault_derive_cluster_full() does with GPUs that failed links cut off. */
+typedef enum {
+  AFD_FAULT_CUT_FAIL = 0, /* AFD_ERROR_TOPOLOGY: every GPU pair must keep a route */
+  AFD_FAULT_CUT_EXEMPT,   /* the cut-off GPUs (afd_fault_cut_off_gpus) and whatever is cut off
+                           * with them are exempt from the route checks: the copy may have no
+                           * route to or from them, so they must get no op */
+  AFD_FAULT_CUT_REJOIN,   /* the failed links with an end outside the main component are kept
+                           * (with their other faults' fractions): the cut-off GPUs keep the
+                           * routes they had, for the stand-in ops of a failed GPU whose work a
+                           * replica serves (sim/experiment.c) */
+} AfdFaultCutMode;
+
+/**
+ * afd_fault_derive_cluster_full:
+ * @faults: (array length=n) (element-type AfdFault): the active faults (others ignored)
+ * @mode: what to do with GPUs cut off by failed links
+ *
+ * afd_fault_derive_cluster() with a choice for the cut-off GPUs.
+ *
+ * Returns: (transfer full) (nullable): the derived cluster, or %NULL with AFD_ERROR_TOPOLOGY
+ *   when two GPUs that must be routed (all of them, or with AFD_FAULT_CUT_EXEMPT those of the
+ *   main component) have no route; AFD_ERROR_CONFIG for a fault that fails afd_fault_check()
+ */
+AfdCluster *afd_fault_derive_cluster_full (const AfdCluster *cluster, AfdFault *const *faults,
+                                           guint n, AfdFaultCutMode mode, GError **error);
 
 /**
  * afd_fault_compute_scale:

@@ -293,6 +293,17 @@ build_column (AfdNetwork *self, guint dst)
   self->built[dst] = TRUE;
 }
 
+/* Asked for a route the cluster does not have: a programming error (the loader checks every
+ * GPU pair; a fault's cluster may leave GPUs cut off, sim/fault.h, and those get no op). */
+G_GNUC_NORETURN static void
+no_route (const AfdNetwork *self, guint src, guint dst)
+{
+  g_error ("afd_network_route: cluster %s has no route from GPU '%s' to GPU '%s' (a GPU cut "
+           "off by failed links counts as failed and must get no op)",
+           afd_cluster_name (self->cluster), afd_cluster_vertex_name (self->cluster, src),
+           afd_cluster_vertex_name (self->cluster, dst));
+}
+
 guint
 afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
 {
@@ -306,7 +317,9 @@ afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
       while (v != dst)
         {
           guint e = self->next[(gsize) v * ngpu + dst], link;
-          g_assert (e != G_MAXUINT && n < AFD_NETWORK_MAX_HOPS); /* loader checked routes */
+          if (e == G_MAXUINT)
+            no_route (self, src, dst);
+          g_assert (n < AFD_NETWORK_MAX_HOPS); /* loader checked routes */
           if (e & DENSE_MULTI)
             {
               const guint *o = &g_array_index (self->ovf, guint, e & ~DENSE_MULTI);
@@ -324,7 +337,9 @@ afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
   while (v != dst)
     {
       guint lo = t->start[v], cnt = t->start[v + 1] - lo;
-      g_assert (cnt > 0 && n < AFD_NETWORK_MAX_HOPS); /* the loader checked every route */
+      if (cnt == 0)
+        no_route (self, src, dst);
+      g_assert (n < AFD_NETWORK_MAX_HOPS); /* the loader checked every route */
       guint pick = cnt == 1 ? 0 : (guint) (ecmp_hash (src, dst, v) % cnt);
       guint link = t->cand[lo + pick];
       out_links[n++] = link;

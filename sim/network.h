@@ -62,6 +62,10 @@ const AfdCluster *afd_network_cluster (const AfdNetwork *self);
  * @dst: destination GPU, != @src
  * @out_links: (out caller-allocates) (array fixed-size=16): the directed links in order
  *
+ * Every GPU pair of a loaded cluster has a route; a fault's cluster may have GPUs cut off
+ * (afd_cluster_copy_with_link_scale_full()), which must never be asked for: that aborts with
+ * a message naming the pair (a programming error: a cut-off GPU counts as failed, gets no op).
+ *
  * Returns: the number of links on the route (>= 1)
  */
 guint afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links);

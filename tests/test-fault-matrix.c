@@ -783,13 +783,16 @@ Test (fault_matrix, afd_degraded_link_exact)
   parts_close (&p);
 }
 
-/* A failed link that disconnects a GPU makes the run failed from the fault on, with the
- * router's reason in the note: h200-1x4 has no NICs, so GPU 1 without its NVSwitch link has
- * no link at all; on h200-2x2-loopback node 0's only NIC is its only way to node 1 (the
- * first vertex the search from n0.gpu0 cannot reach is n1.gpu0). */
+/* A failed link that cuts GPUs off (docs/models/faults.md: a cut-off GPU counts as failed)
+ * on a strategy without a replica for them makes the run failed from the fault on; the note
+ * is exactly the spec, the GPUs cut off, then the failed GPU's lost capacity: h200-1x4 has no
+ * NICs, so GPU 1 (or 3) without its NVSwitch link has no link at all; on h200-2x2-loopback
+ * node 0's only NIC is its only way to node 1, which leaves two halves of 2 GPUs each, and
+ * the half holding GPU 0 stays (ties go to the lowest GPU): GPUs 2 and 3 are cut off. (Until
+ * the cut-off rule, these runs failed with "the failed links disconnect the cluster".) */
 static void
 assert_disconnected (const char *cluster, const char *strategy, const char *options,
-                     const char *spec, const char *reason)
+                     const char *spec, const char *cut, const char *lost)
 {
   const char *f[] = { spec, NULL };
   g_autoptr (cJSON) s = run_tiny (cluster, strategy, options, "analytic", 3, f);
@@ -799,10 +802,13 @@ assert_disconnected (const char *cluster, const char *strategy, const char *opti
       cr_assert_str_eq (iter_state (s, k), "failed", "%s iteration %d", strategy, k);
       cr_assert (cJSON_IsNull (cJSON_GetObjectItem (iteration (s, k), "iteration_time_s")));
     }
-  g_autofree char *want = g_strdup_printf ("the failed links disconnect the cluster (%s); the "
-                                           "iteration cannot complete", reason);
-  cr_assert (strstr (iter_note (s, 1), want) != NULL, "%s note: %s", strategy, iter_note (s, 1));
-  cr_assert (strstr (iter_note (s, 2), "failed since iteration 1") != NULL, "%s", strategy);
+  g_autofree char *want = g_strdup_printf ("%s; %s cut off from the other GPUs by the failed "
+                                           "links and %s; %s; the iteration cannot complete",
+                                           spec, cut, strchr (cut, ',') ? "count as failed"
+                                                                        : "counts as failed",
+                                           lost);
+  cr_assert_str_eq (iter_note (s, 1), want, "%s", strategy);
+  cr_assert_str_eq (iter_note (s, 2), "failed since iteration 1", "%s", strategy);
 }
 
 /* A failed link that is routed around: the fault iteration costs detection + T_c and later
@@ -848,9 +854,9 @@ Test (fault_matrix, tppp_failed_link_exact)
   cr_assert_eq (grow, comm_growth (&p, d, ars, mb, on0));
   parts_close (&p);
   assert_disconnected ("h200-1x4", "tppp", "{\"tp\": 2, \"pp\": 1, \"dp\": 2}",
-                       "link:n0.gpu1/n0.nvswitch@iter1",
-                       "h200-1x4: links: GPU 'n0.gpu1' has no link, so no route to any other "
-                       "GPU");
+                       "link:n0.gpu1/n0.nvswitch@iter1", "GPU 1 ('n0.gpu1') is",
+                       "GPU 1 (tp1-pp0) failed and no replica holds its work: lost 1 of 2 "
+                       "tp1-pp0 GPUs (50.0% of that role's capacity)");
 }
 
 /* Failed link, EP (EP4, micro_batches 1): on fault-1x4-nic GPU 1's dispatch and combine
@@ -868,9 +874,11 @@ Test (fault_matrix, ep_failed_link_exact)
   cr_assert_eq (grow, comm_growth (&p, d, a2a, mb, on0));
   parts_close (&p);
   assert_disconnected ("h200-1x4", "ep", "{\"micro_batches\": 1}",
-                       "link:n0.gpu1/n0.nvswitch@iter1",
-                       "h200-1x4: links: GPU 'n0.gpu1' has no link, so no route to any other "
-                       "GPU");
+                       "link:n0.gpu1/n0.nvswitch@iter1", "GPU 1 ('n0.gpu1') is",
+                       "GPU 1 (attention+experts) failed and the survivors cannot take its work "
+                       "over (strategy ep: expert 1 of layer 0 has no copy on a surviving GPU "
+                       "(its copies: GPU 1); add redundant_experts): lost 1 of 4 "
+                       "attention+experts GPUs (25.0% of that role's capacity)");
 }
 
 /* Failed link, MA Separation (3:1): on fault-1x4-nic the MoE GPU 3's hand-off, return and
@@ -890,8 +898,9 @@ Test (fault_matrix, masep_failed_link_exact)
   cr_assert_eq (grow, comm_growth (&p, d, moe, mb, on3));
   parts_close (&p);
   assert_disconnected ("h200-1x4", "masep", "{}", "link:n0.gpu3/n0.nvswitch@iter1",
-                       "h200-1x4: links: GPU 'n0.gpu3' has no link, so no route to any other "
-                       "GPU");
+                       "GPU 3 ('n0.gpu3') is",
+                       "GPU 3 (moe) failed and its shard exists nowhere else: lost 1 of 4 "
+                       "working GPUs (25.0% of the capacity)");
 }
 
 /* AFD's formula with its hidden-attention flag dropped (for assert_rerouted). */
@@ -933,7 +942,7 @@ Test (fault_matrix, afd_failed_link_exact)
   cr_assert_eq (grow, comm_growth (&p, d, xf, mb, on0));
   parts_close (&p);
   assert_disconnected ("h200-2x2-loopback", "afd", "{\"micro_batches\": 2}",
-                       "link:n0.nic0@iter1",
-                       "h200-2x2-loopback: links: the graph is disconnected ('n1.gpu0' is not "
-                       "connected to 'n0.gpu0')");
+                       "link:n0.nic0@iter1", "GPUs 2, 3 ('n1.gpu0', 'n1.gpu1') are",
+                       "GPU 2 (ffn) failed and no replica holds its work: lost 2 of 2 ffn GPUs "
+                       "(100.0% of that role's capacity)");
 }

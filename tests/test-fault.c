@@ -417,3 +417,152 @@ Test (limits, refused_up_front)
   g_autoptr (cJSON) ok = afd_experiment_run (e, &plugins, NULL, &error);
   afd_assert_no_error (error);
 }
+
+/* ------------------------------------------------------------------------------------------
+ * GPUs cut off by failed links (afd_fault_cut_off_gpus, afd_fault_derive_cluster_full;
+ * docs/models/faults.md "How an iteration with faults is simulated").
+ * ---------------------------------------------------------------------------------------- */
+
+/* The cut-off set of the single fault @spec on @cluster, as a string of 0/1 per GPU. */
+static char *
+cut_of (const AfdCluster *cluster, const char *spec, guint *out_count)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdFault) f = afd_fault_parse (spec, AFD_ERROR_USAGE, &error);
+  afd_assert_no_error (error);
+  guint n = afd_cluster_gpu_count (cluster);
+  g_autofree guint8 *cut = g_new (guint8, n);
+  memset (cut, 7, n); /* every entry must be written */
+  *out_count = afd_fault_cut_off_gpus (cluster, &f, 1, cut);
+  GString *s = g_string_new (NULL);
+  for (guint g = 0; g < n; g++)
+    {
+      cr_assert (cut[g] <= 1, "%s: GPU %u not written", spec, g);
+      g_string_append_c (s, cut[g] ? '1' : '0');
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Two halves of equal GPUs: on h200-2x2-loopback (2 nodes × 2 GPUs, one NIC per node on the
+ * fat-tree leaf) failing node 0's NIC leaves {GPU 0, 1, n0.nvswitch} and {GPU 2, 3,
+ * n1.nvswitch, n1.nic0, leaf, spine} (and the lone n0.nic0), 2 GPUs each: the tie goes to the
+ * component holding the lowest GPU index, so GPUs 2 and 3 are cut off, even though the
+ * network is on their side; failing node 1's NIC gives the same set. The strict derivation
+ * refuses the cut (AFD_ERROR_TOPOLOGY); with the cut-off GPUs exempt it succeeds and routes
+ * GPU 0 ↔ 1 over the NVSwitch as before (450 GB/s, 2 hops); the rejoined copy keeps the
+ * failed NIC's links (link count and the 0 → 2 route as healthy: 2.73 GB/s). */
+Test (fault, cut_off_halves_keeps_gpu_0_side)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("h200-2x2-loopback", &error);
+  afd_assert_no_error (error);
+  guint n;
+  g_autofree char *a = cut_of (c, "link:n0.nic0", &n);
+  cr_assert_str_eq (a, "0011");
+  cr_assert_eq (n, 2u);
+  g_autofree char *b = cut_of (c, "link:n1.nic0", &n);
+  cr_assert_str_eq (b, "0011");
+  cr_assert_eq (n, 2u);
+  g_autoptr (AfdFault) f = afd_fault_parse ("link:n0.nic0", AFD_ERROR_USAGE, &error);
+  g_autoptr (AfdCluster) strict = afd_fault_derive_cluster (c, &f, 1, &error);
+  cr_assert_null (strict);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY);
+  g_clear_error (&error);
+  g_autoptr (AfdCluster) d
+      = afd_fault_derive_cluster_full (c, &f, 1, AFD_FAULT_CUT_EXEMPT, &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (afd_cluster_gpu_count (d), 4u);
+  g_autoptr (AfdNetwork) nd = afd_network_new (d);
+  guint links[AFD_NETWORK_MAX_HOPS];
+  cr_assert_eq (afd_network_route (nd, 0, 1, links), 2u);
+  double bw;
+  cr_assert_not (afd_network_path (nd, 1, 0, &bw, NULL));
+  cr_assert_float_eq (bw, 4.5e11, 1);
+  g_autoptr (AfdCluster) r
+      = afd_fault_derive_cluster_full (c, &f, 1, AFD_FAULT_CUT_REJOIN, &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (afd_cluster_link_count (r), afd_cluster_link_count (c));
+  g_autoptr (AfdNetwork) nr = afd_network_new (r);
+  cr_assert (afd_network_path (nr, 0, 2, &bw, NULL));
+  cr_assert_float_eq (bw, 2.73e9, 1);
+}
+
+/* The component with the most GPUs stays, whichever GPUs it holds: on h200-1x4 (no NICs)
+ * GPU 0 without its NVSwitch link is alone (1 GPU) against {1, 2, 3} (3 GPUs), so GPU 0 is
+ * the one cut off and 1 ↔ 3 still routes; failing every link of the NVSwitch leaves four
+ * lone GPUs, the tie keeps GPU 0 and cuts off 1, 2, 3 (one GPU left: nothing to route). */
+Test (fault, cut_off_most_gpus_stay)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("h200-1x4", &error);
+  afd_assert_no_error (error);
+  guint n;
+  g_autofree char *a = cut_of (c, "link:n0.gpu0/n0.nvswitch", &n);
+  cr_assert_str_eq (a, "1000");
+  cr_assert_eq (n, 1u);
+  g_autofree char *b = cut_of (c, "link:n0.nvswitch", &n);
+  cr_assert_str_eq (b, "0111");
+  cr_assert_eq (n, 3u);
+  static const char *const specs[] = { "link:n0.gpu0/n0.nvswitch", "link:n0.nvswitch" };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr (AfdFault) f = afd_fault_parse (specs[i], AFD_ERROR_USAGE, &error);
+      g_autoptr (AfdCluster) d
+          = afd_fault_derive_cluster_full (c, &f, 1, AFD_FAULT_CUT_EXEMPT, &error);
+      afd_assert_no_error (error);
+      cr_assert_eq (afd_cluster_link_count (d), i == 0 ? 6u : 0u, "%s", specs[i]);
+      if (i == 0)
+        {
+          g_autoptr (AfdNetwork) nd = afd_network_new (d);
+          guint links[AFD_NETWORK_MAX_HOPS];
+          cr_assert_eq (afd_network_route (nd, 1, 3, links), 2u);
+        }
+    }
+}
+
+/* Nothing is cut off by a degraded link, a straggler, a failed GPU, or a failed link that
+ * is routed around (a100-4x4-hdr: GPU 0 keeps its NIC); a fault naming a vertex the cluster
+ * does not have is ignored. */
+Test (fault, cut_off_none)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("a100-4x4-hdr", &error);
+  afd_assert_no_error (error);
+  static const char *const specs[] = { "link:n0.gpu0/n0.nvswitch:0.5", "straggler:0:2",
+                                       "gpu:0", "link:n0.gpu0/n0.nvswitch", "link:n9.nic0" };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      guint n = 99;
+      g_autofree char *s = cut_of (c, specs[i], &n);
+      cr_assert_str_eq (s, "0000000000000000", "%s", specs[i]);
+      cr_assert_eq (n, 0u, "%s", specs[i]);
+    }
+}
+
+/* When the GPUs of the main component cannot route among themselves, the exempt derivation
+ * still fails: on a 1×4 NVLink mesh (no switch, no NIC) the failed link GPU 0 ↔ 1 cuts
+ * nothing off (the four GPUs stay connected through GPUs 2 and 3), but routes never pass
+ * through a GPU, so 0 → 1 has no route left. */
+Test (fault, main_component_without_route_fails)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load (TEST_DATA "/fault-1x4-mesh.json", &error);
+  afd_assert_no_error (error);
+  guint n;
+  g_autofree char *a = cut_of (c, "link:n0.gpu0/n0.gpu1", &n);
+  cr_assert_str_eq (a, "0000");
+  g_autoptr (AfdFault) f = afd_fault_parse ("link:n0.gpu0/n0.gpu1", AFD_ERROR_USAGE, &error);
+  g_autoptr (AfdCluster) d
+      = afd_fault_derive_cluster_full (c, &f, 1, AFD_FAULT_CUT_EXEMPT, &error);
+  cr_assert_null (d);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY);
+  afd_assert_error_contains (error, "no route from GPU 'n0.gpu0' to GPU 'n0.gpu1'");
+  /* A GPU that loses all its mesh links is cut off, and the other three still route. */
+  g_clear_error (&error);
+  g_autofree char *b = cut_of (c, "link:n0.gpu3", &n);
+  cr_assert_str_eq (b, "0001");
+  g_autoptr (AfdFault) g3 = afd_fault_parse ("link:n0.gpu3", AFD_ERROR_USAGE, &error);
+  g_autoptr (AfdCluster) e
+      = afd_fault_derive_cluster_full (c, &g3, 1, AFD_FAULT_CUT_EXEMPT, &error);
+  afd_assert_no_error (error);
+}
