@@ -946,3 +946,206 @@ Test (fault_matrix, afd_failed_link_exact)
                        "GPU 2 (ffn) failed and no replica holds its work: lost 2 of 2 ffn GPUs "
                        "(100.0% of that role's capacity)");
 }
+
+/* ------------------------------------------------------------------------------------------
+ * GPUs cut off by failed links (docs/models/faults.md): with the failed links removed, the
+ * connected component with the most GPUs (ties: the one holding the lowest GPU index) stays;
+ * every GPU outside it is lost to the job exactly like a failed GPU (gpu:G). So each cell
+ * below runs the link fault and the gpu:G failure of the same GPU and expects the same
+ * iterations: the same states and times (exact: the same graph on routes of the same
+ * links), and the same lost sequences; the notes differ only by the cut-off sentence.
+ * ---------------------------------------------------------------------------------------- */
+
+#define CUT_NOTE(gpu, id) \
+  "GPU " gpu " ('" id "') is cut off from the other GPUs by the failed links and counts as failed"
+
+/* Runs @link_spec and @gpu_spec (both @iter1, 3 iterations) on the same configuration and
+ * asserts identical iterations: states, times (exact), tokens/s and lost sequences. */
+static void
+assert_cut_like_failure (const char *cluster, const char *strategy, const char *options,
+                         const char *network, const char *link_spec, const char *gpu_spec,
+                         cJSON **out_link)
+{
+  const char *fl[] = { link_spec, NULL }, *fg[] = { gpu_spec, NULL };
+  cJSON *l = run_tiny (cluster, strategy, options, network, 3, fl);
+  g_autoptr (cJSON) g = run_tiny (cluster, strategy, options, network, 3, fg);
+  for (int i = 0; i < 3; i++)
+    {
+      cr_assert_str_eq (iter_state (l, i), iter_state (g, i), "%s %s iteration %d", strategy,
+                        network, i);
+      const cJSON *li = iteration (l, i), *gi = iteration (g, i);
+      static const char *const keys[] = { "iteration_time_s", "tokens_per_s",
+                                          "lost_sequences" };
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          const cJSON *a = cJSON_GetObjectItem (li, keys[k]), *b = cJSON_GetObjectItem (gi, keys[k]);
+          cr_assert ((a == NULL) == (b == NULL), "%s %s iteration %d: %s", strategy, network,
+                     i, keys[k]);
+          if (a != NULL && cJSON_IsNumber (a))
+            cr_assert (cJSON_IsNumber (b) && a->valuedouble == b->valuedouble,
+                       "%s %s iteration %d: %s %.17g (link) vs %.17g (gpu)", strategy, network,
+                       i, keys[k], a->valuedouble, b->valuedouble);
+        }
+    }
+  *out_link = l;
+}
+
+/* (1) An idle GPU cut off: EP with ep 2 on h200-1x4 uses GPUs 0 and 1; GPU 3 has no op (and
+ * is in no collective group). Failing its only link (h200-1x4 has no NICs) cuts it off, which
+ * is as harmless as gpu:3 (fault_matrix::failure_of_idle_gpu_costs_detection_only): the fault
+ * iteration is T0 + 1 ms detection, later ones T0, on both network fidelities. */
+Test (fault_matrix, cut_off_idle_gpu_is_harmless)
+{
+  static const char *const networks[] = { "analytic", "flow" };
+  for (guint k = 0; k < G_N_ELEMENTS (networks); k++)
+    {
+      g_autoptr (cJSON) s = NULL;
+      assert_cut_like_failure ("h200-1x4", "ep", "{\"ep\": 2}", networks[k],
+                               "link:n0.gpu3/n0.nvswitch@iter1", "gpu:3@iter1", &s);
+      AfdTime t0 = iter_ns (s, 0);
+      assert_iter (s, 0, "healthy", t0);
+      assert_iter (s, 1, "fault", t0 + DETECT_NS);
+      assert_iter (s, 2, "recovered", t0);
+      cr_assert_str_eq (iter_note (s, 1), "link:n0.gpu3/n0.nvswitch@iter1: detection 0.001 s "
+                        "+ the iteration on the recovered configuration; " CUT_NOTE ("3", "n0.gpu3"));
+      cr_assert_str_eq (iter_note (s, 2), "");
+    }
+}
+
+/* (2) An attention GPU with a replica cut off: MA Separation 2:2 with attention_redundancy 2 on
+ * h200-1x4 (attention GPUs 0 and 1 compute the same heads, each the replica of the other;
+ * MoE GPUs 2, 3). Cutting GPU 1 off fails over to GPU 0 exactly as gpu:1 does
+ * (fault::masep_redundancy_fails_over): fault = T0 + 1 ms, recovered = T0, because the
+ * recovered iteration is the healthy graph with GPU 1's ops standing for GPU 0's takeover
+ * at the same cost, priced on the links GPU 1 had. Both network fidelities. */
+Test (fault_matrix, cut_off_attention_gpu_fails_over_to_replica)
+{
+  static const char *const networks[] = { "analytic", "flow" };
+  const char *opts = "{\"attn_gpus\": 2, \"moe_gpus\": 2, \"attention_redundancy\": 2}";
+  for (guint k = 0; k < G_N_ELEMENTS (networks); k++)
+    {
+      g_autoptr (cJSON) s = NULL;
+      assert_cut_like_failure ("h200-1x4", "masep", opts, networks[k],
+                               "link:n0.gpu1/n0.nvswitch@iter1", "gpu:1@iter1", &s);
+      AfdTime t0 = iter_ns (s, 0);
+      assert_iter (s, 1, "fault", t0 + DETECT_NS);
+      assert_iter (s, 2, "recovered", t0);
+      cr_assert (strstr (iter_note (s, 1), CUT_NOTE ("1", "n0.gpu1")) != NULL, "note: %s",
+                 iter_note (s, 1));
+    }
+  /* The same on fault-1x4-nic with every link of GPU 1 (NVSwitch and NIC) failed. */
+  g_autoptr (cJSON) n = NULL;
+  assert_cut_like_failure (NIC1X4, "masep", opts, "analytic", "link:n0.gpu1@iter1",
+                           "gpu:1@iter1", &n);
+  assert_iter (n, 2, "recovered", iter_ns (n, 0));
+}
+
+/* (3) An expert GPU with redundant experts cut off: EP with micro_batches 1 and 2 redundant
+ * experts (tests/test-fault-ep.c's placement: GPU 0 = {0, 1'}, GPU 1 = {1, 0'}) on h200-1x4.
+ * Cutting GPU 1 off rebuilds EP on the survivors {0, 2, 3} exactly as gpu:1 does: experts 0
+ * and 1 served by GPU 0 only, GPU 1's 16 of 64 sequences (share(64, 4, 1)) lost, so 48 tokens
+ * per iteration: fault = T_c + 1 ms, recovered = T_c, tokens/s = 48 / T_c. Both network
+ * fidelities. */
+Test (fault_matrix, cut_off_expert_gpu_like_its_failure)
+{
+  static const char *const networks[] = { "analytic", "flow" };
+  for (guint k = 0; k < G_N_ELEMENTS (networks); k++)
+    {
+      g_autoptr (cJSON) s = NULL;
+      assert_cut_like_failure ("h200-1x4", "ep",
+                               "{\"micro_batches\": 1, \"redundant_experts\": 2}", networks[k],
+                               "link:n0.gpu1/n0.nvswitch@iter1", "gpu:1@iter1", &s);
+      AfdTime tc = iter_ns (s, 2);
+      assert_iter (s, 1, "fault", tc + DETECT_NS);
+      assert_iter (s, 2, "recovered", tc);
+      const cJSON *r = iteration (s, 2);
+      cr_assert_eq (cJSON_GetObjectItem (r, "lost_sequences")->valuedouble, 16);
+      double tps = cJSON_GetObjectItem (r, "tokens_per_s")->valuedouble;
+      cr_assert_float_eq (tps, 48 / iter_time (s, 2), 1e-9 * tps);
+      cr_assert (strstr (iter_note (s, 1), CUT_NOTE ("1", "n0.gpu1")) != NULL, "note: %s",
+                 iter_note (s, 1));
+      cr_assert (strstr (iter_note (s, 1), "lost 16 of 64 sequences (25.0%)") != NULL,
+                 "note: %s", iter_note (s, 1));
+    }
+}
+
+/* (4) TP×PP has no replica (TP2×DP2 on h200-1x4, pairs {0, 1} and {2, 3}): GPU 3 cut off is
+ * failed like gpu:3, with the same lost capacity (1 of the 2 tp1-pp0 GPUs, 50.0%); the note
+ * is the spec, the cut-off sentence, then exactly gpu:3's reason. */
+Test (fault_matrix, cut_off_tppp_gpu_fails_with_lost_capacity)
+{
+  const char *opts = "{\"tp\": 2, \"pp\": 1, \"dp\": 2}";
+  g_autoptr (cJSON) s = NULL;
+  assert_cut_like_failure ("h200-1x4", "tppp", opts, "analytic",
+                           "link:n0.gpu3/n0.nvswitch@iter1", "gpu:3@iter1", &s);
+  const char *reason = "GPU 3 (tp1-pp0) failed and no replica holds its work: lost 1 of 2 "
+                       "tp1-pp0 GPUs (50.0% of that role's capacity); the iteration cannot "
+                       "complete";
+  cr_assert_str_eq (iter_state (s, 1), "failed");
+  cr_assert_str_eq (iter_state (s, 2), "failed");
+  g_autofree char *want = g_strdup_printf ("link:n0.gpu3/n0.nvswitch@iter1; %s; %s",
+                                           CUT_NOTE ("3", "n0.gpu3"), reason);
+  cr_assert_str_eq (iter_note (s, 1), want);
+  const char *fg[] = { "gpu:3@iter1", NULL };
+  g_autoptr (cJSON) g = run_tiny ("h200-1x4", "tppp", opts, "analytic", 2, fg);
+  g_autofree char *gpu_note = g_strdup_printf ("gpu:3@iter1; %s", reason);
+  cr_assert_str_eq (iter_note (g, 1), gpu_note);
+}
+
+/* (5) Two halves of equal GPUs: on h200-2x2-loopback, failing either node's only NIC leaves
+ * {GPU 0, 1} and {GPU 2, 3}; the half holding GPU 0 stays, so GPUs 2 and 3 are cut off. EP
+ * with ep 2 works on GPUs 0 and 1 only: nothing is lost, fault = T0 + 1 ms, recovered = T0
+ * (had the other half stayed, GPUs 0 and 1 would be lost and the run failed). Failing node
+ * 1's NIC keeps node 0's, so the all-to-alls of {0, 1} (NVSwitch) are unchanged too. */
+Test (fault_matrix, cut_in_halves_keeps_gpu_0_half)
+{
+  static const char *const specs[] = { "link:n0.nic0@iter1", "link:n1.nic0@iter1" };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      const char *f[] = { specs[i], NULL };
+      g_autoptr (cJSON) s = run_tiny ("h200-2x2-loopback", "ep", "{\"ep\": 2}", "analytic", 3,
+                                      f);
+      AfdTime t0 = iter_ns (s, 0);
+      assert_iter (s, 1, "fault", t0 + DETECT_NS);
+      assert_iter (s, 2, "recovered", t0);
+      cr_assert (strstr (iter_note (s, 1), "GPUs 2, 3 ('n1.gpu0', 'n1.gpu1') are cut off from "
+                         "the other GPUs by the failed links and count as failed") != NULL,
+                 "%s: %s", specs[i], iter_note (s, 1));
+    }
+}
+
+/* The one case a failed link still fails the run as such: the main component's GPUs cannot
+ * route among themselves. On tests/data/fault-1x4-mesh.json (NVLink mesh, no switch) the
+ * failed link GPU 0 ↔ 1 cuts nothing off (the GPUs stay connected through GPUs 2 and 3), but
+ * routes never pass through a GPU: EP4 has no route from GPU 0 to GPU 1. */
+Test (fault_matrix, main_component_without_route_fails)
+{
+  const char *f[] = { "link:n0.gpu0/n0.gpu1@iter1", NULL };
+  g_autoptr (cJSON) s = run_tiny (TEST_DATA "/fault-1x4-mesh.json", "ep",
+                                  "{\"micro_batches\": 1}", "analytic", 3, f);
+  cr_assert_str_eq (iter_state (s, 0), "healthy");
+  cr_assert_str_eq (iter_state (s, 1), "failed");
+  cr_assert_str_eq (iter_note (s, 1),
+                    "link:n0.gpu0/n0.gpu1@iter1; the failed links disconnect the cluster "
+                    "(fault-1x4-mesh: links: no route from GPU 'n0.gpu0' to GPU 'n0.gpu1' "
+                    "(routes never pass through a GPU)); the iteration cannot complete");
+}
+
+/* A cut at a simulated time (@t): GPU 3 of EP ep 2 cut off at t = ⌊T0/2⌋ ns into iteration 0
+ * loses the work done so far, as a failure at t does (docs/models/faults.md "Faults at a
+ * simulated time"): iteration 0 = t + 1 ms + T0, iteration 1 = T0 (recovered); the note names
+ * the cut-off GPU after the timing. */
+Test (fault_matrix, cut_off_at_time)
+{
+  const char *h[] = { "straggler:0:1", NULL };
+  g_autoptr (cJSON) healthy = run_tiny ("h200-1x4", "ep", "{\"ep\": 2}", "analytic", 1, h);
+  AfdTime t0 = iter_ns (healthy, 0), t = t0 / 2;
+  g_autofree char *spec = g_strdup_printf ("link:n0.gpu3/n0.nvswitch@t=%" G_GINT64_FORMAT "ns",
+                                           t);
+  const char *f[] = { spec, NULL };
+  g_autoptr (cJSON) s = run_tiny ("h200-1x4", "ep", "{\"ep\": 2}", "analytic", 2, f);
+  assert_iter (s, 0, "fault", t + DETECT_NS + t0);
+  assert_iter (s, 1, "recovered", t0);
+  const char *note = iter_note (s, 0);
+  cr_assert (g_str_has_suffix (note, "; " CUT_NOTE ("3", "n0.gpu3")), "note: %s", note);
+}
