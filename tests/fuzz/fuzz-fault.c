@@ -10,7 +10,9 @@
  * [0, 1], a straggler a finite factor >= 1, every fault an iteration <= AFD_FAULT_MAX_ITERATIONS
  * (0 for @t=TIME / "time_s" faults, whose time is in [0, AFD_FAULT_MAX_TIME_S]); checking it on the
  * cluster either refuses with AFD_ERROR_CONFIG or lets afd_fault_derive_cluster give a cluster
- * with as many GPUs (or AFD_ERROR_TOPOLOGY when the cut disconnects GPUs); straggler scales
+ * with as many GPUs (or AFD_ERROR_TOPOLOGY when the cut disconnects GPUs); the GPUs it cuts off
+ * (afd_fault_cut_off_gpus) leave at least one GPU, none when the strict derivation succeeds,
+ * and with them exempt the derivation succeeds or is AFD_ERROR_TOPOLOGY; straggler scales
  * are finite and >= 1.
  */
 #include <math.h>
@@ -68,6 +70,14 @@ apply (AfdFault *fault)
     fuzz_assert (afd_cluster_gpu_count (derived) == afd_cluster_gpu_count (cluster),
                  "derived cluster has %u GPUs", afd_cluster_gpu_count (derived));
   guint n = afd_cluster_gpu_count (cluster);
+  g_autofree guint8 *cut = g_new (guint8, n);
+  guint n_cut = afd_fault_cut_off_gpus (cluster, faults, 1, cut);
+  fuzz_assert (n_cut < n && (derived == NULL || n_cut == 0), "%u of %u GPUs cut off", n_cut, n);
+  g_clear_error (&error);
+  g_autoptr (AfdCluster) exempt
+      = afd_fault_derive_cluster_full (cluster, faults, 1, AFD_FAULT_CUT_EXEMPT, &error);
+  if (exempt == NULL)
+    fuzz_check_error (error, NULL, derive_codes);
   g_autofree double *scale = g_new0 (double, n);
   afd_fault_compute_scale (faults, 1, n, scale);
   for (guint g = 0; g < n; g++)
