@@ -956,8 +956,10 @@ Test (fault_matrix, afd_failed_link_exact)
  * links), and the same lost sequences; the notes differ only by the cut-off sentence.
  * ---------------------------------------------------------------------------------------- */
 
-#define CUT_NOTE(gpu, id) \
-  "GPU " gpu " ('" id "') is cut off from the other GPUs by the failed links and counts as failed"
+/* The note's sentence for one cut-off GPU (index and vertex id as strings). */
+#define CUT_NOTE(gpu, id)                                                                  \
+  "GPU " gpu " ('" id "') is cut off from the other GPUs by the failed links and counts as " \
+  "failed"
 
 /* Runs @link_spec and @gpu_spec (both @iter1, 3 iterations) on the same configuration and
  * asserts identical iterations: states, times (exact), tokens/s and lost sequences. */
@@ -978,7 +980,8 @@ assert_cut_like_failure (const char *cluster, const char *strategy, const char *
                                           "lost_sequences" };
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
         {
-          const cJSON *a = cJSON_GetObjectItem (li, keys[k]), *b = cJSON_GetObjectItem (gi, keys[k]);
+          const cJSON *a = cJSON_GetObjectItem (li, keys[k]);
+          const cJSON *b = cJSON_GetObjectItem (gi, keys[k]);
           cr_assert ((a == NULL) == (b == NULL), "%s %s iteration %d: %s", strategy, network,
                      i, keys[k]);
           if (a != NULL && cJSON_IsNumber (a))
@@ -1007,7 +1010,8 @@ Test (fault_matrix, cut_off_idle_gpu_is_harmless)
       assert_iter (s, 1, "fault", t0 + DETECT_NS);
       assert_iter (s, 2, "recovered", t0);
       cr_assert_str_eq (iter_note (s, 1), "link:n0.gpu3/n0.nvswitch@iter1: detection 0.001 s "
-                        "+ the iteration on the recovered configuration; " CUT_NOTE ("3", "n0.gpu3"));
+                        "+ the iteration on the recovered configuration; "
+                        CUT_NOTE ("3", "n0.gpu3"));
       cr_assert_str_eq (iter_note (s, 2), "");
     }
 }
