@@ -16,6 +16,7 @@
 #include "sim/fault.h"
 #include "sim/json.h"
 #include "sim/replay.h"
+#include "tests/fault-test-helpers.h"
 #include "tests/test-helpers.h"
 
 #define TINY TEST_DATA "/fault-ep-tiny.json"
@@ -160,20 +161,6 @@ Test (fault_ep, only_copy_lost)
                                     "(its copies: GPU 2)");
 }
 
-/* The composition root's cost-model lookup ("analytic" only here). */
-static AfdCostModel *
-costs_new (const char *spec, GError **error)
-{
-  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
-  return klass != NULL ? afd_cost_model_new (klass, NULL, error) : NULL;
-}
-
-static const AfdPlugins plugins = {
-  .strategy_lookup = afd_strategy_lookup,
-  .strategy_list = afd_strategy_list,
-  .cost_model_new = costs_new,
-};
-
 /* Runs the tiny model under EP with 2 redundant experts on h200-1x4, batch 64, with @fault. */
 static cJSON *
 run_fault (const char *fault)
@@ -192,13 +179,6 @@ run_fault (const char *fault)
   cJSON *s = afd_experiment_run (e, &plugins, NULL, &error);
   afd_assert_no_error (error);
   return s;
-}
-
-static const cJSON *
-iteration (const cJSON *summary, int i)
-{
-  const cJSON *run = cJSON_GetArrayItem (cJSON_GetObjectItem (summary, "runs"), 0);
-  return cJSON_GetArrayItem (cJSON_GetObjectItem (run, "iterations"), i);
 }
 
 static double

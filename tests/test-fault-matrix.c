@@ -18,6 +18,7 @@
 #include "sim/fault.h"
 #include "sim/json.h"
 #include "sim/network.h"
+#include "tests/fault-test-helpers.h"
 #include "tests/test-helpers.h"
 
 #define TINY TEST_DATA "/fault-ep-tiny.json"
@@ -26,20 +27,6 @@
  * healthy duration by up to 1 ns: the slack for comparing a faulted time with X·T₀ is 1 ns
  * per op on the critical path, bounded here by 64 ns (the tiny graphs' paths are shorter). */
 #define ROUNDING_S 64e-9
-
-/* The composition root's cost-model lookup ("analytic" only here). */
-static AfdCostModel *
-costs_new (const char *spec, GError **error)
-{
-  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
-  return klass != NULL ? afd_cost_model_new (klass, NULL, error) : NULL;
-}
-
-static const AfdPlugins plugins = {
-  .strategy_lookup = afd_strategy_lookup,
-  .strategy_list = afd_strategy_list,
-  .cost_model_new = costs_new,
-};
 
 /* Runs the tiny model (batch 64) under @strategy with @options on @cluster for @iterations
  * iterations with the faults of the NULL-terminated @faults on @network. */
@@ -69,36 +56,6 @@ run_tiny (const char *cluster, const char *strategy, const char *options, const 
   afd_assert_no_error (error);
   cr_assert_not_null (s);
   return s;
-}
-
-/* The summary's "iterations" entry @i of the only run. */
-static const cJSON *
-iteration (const cJSON *summary, int i)
-{
-  const cJSON *run = cJSON_GetArrayItem (cJSON_GetObjectItem (summary, "runs"), 0);
-  const cJSON *it = cJSON_GetArrayItem (cJSON_GetObjectItem (run, "iterations"), i);
-  cr_assert_not_null (it, "no iteration %d", i);
-  return it;
-}
-
-static double
-iter_time (const cJSON *summary, int i)
-{
-  const cJSON *t = cJSON_GetObjectItem (iteration (summary, i), "iteration_time_s");
-  cr_assert (cJSON_IsNumber (t), "iteration %d has no time", i);
-  return t->valuedouble;
-}
-
-static const char *
-iter_state (const cJSON *summary, int i)
-{
-  return cJSON_GetObjectItem (iteration (summary, i), "state")->valuestring;
-}
-
-static const char *
-iter_note (const cJSON *summary, int i)
-{
-  return cJSON_GetObjectItem (iteration (summary, i), "note")->valuestring;
 }
 
 /* One strategy cell: a cluster, options and a GPU that has compute work. */

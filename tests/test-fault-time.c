@@ -20,21 +20,8 @@
 #include "sim/experiment.h"
 #include "sim/fault.h"
 #include "sim/json.h"
+#include "tests/fault-test-helpers.h"
 #include "tests/test-helpers.h"
-
-/* The composition root's cost-model lookup ("analytic" only here). */
-static AfdCostModel *
-costs_new (const char *spec, GError **error)
-{
-  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
-  return klass != NULL ? afd_cost_model_new (klass, NULL, error) : NULL;
-}
-
-static const AfdPlugins plugins = {
-  .strategy_lookup = afd_strategy_lookup,
-  .strategy_list = afd_strategy_list,
-  .cost_model_new = costs_new,
-};
 
 /* The straggler case of docs/models/faults.md worked example 2: h200-1x4, TP1×PP1×DP4, four
  * replicas that share nothing (no collective), so a straggler ×2 on GPU 0 doubles the
@@ -98,28 +85,6 @@ iterations (const cJSON *summary)
 {
   const cJSON *r = cJSON_GetArrayItem (cJSON_GetObjectItem (summary, "runs"), 0);
   return cJSON_GetObjectItem (r, "iterations");
-}
-
-static const cJSON *
-iteration (const cJSON *summary, int i)
-{
-  const cJSON *it = cJSON_GetArrayItem (iterations (summary), i);
-  cr_assert_not_null (it, "no iteration %d", i);
-  return it;
-}
-
-static double
-iter_time (const cJSON *summary, int i)
-{
-  const cJSON *t = cJSON_GetObjectItem (iteration (summary, i), "iteration_time_s");
-  cr_assert (cJSON_IsNumber (t), "iteration %d has no time", i);
-  return t->valuedouble;
-}
-
-static const char *
-iter_str (const cJSON *summary, int i, const char *key)
-{
-  return cJSON_GetObjectItem (iteration (summary, i), key)->valuestring;
 }
 
 /* The iteration's fault_time_s, or -1 when it has none. */

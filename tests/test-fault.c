@@ -15,43 +15,8 @@
 #include "sim/json.h"
 #include "sim/limits.h"
 #include "sim/network.h"
+#include "tests/fault-test-helpers.h"
 #include "tests/test-helpers.h"
-
-/* The composition root's cost-model lookup ("analytic" only here). */
-static AfdCostModel *
-costs_new (const char *spec, GError **error)
-{
-  const AfdCostModelClass *klass = afd_cost_model_lookup (spec, error);
-  return klass != NULL ? afd_cost_model_new (klass, NULL, error) : NULL;
-}
-
-static const AfdPlugins plugins = {
-  .strategy_lookup = afd_strategy_lookup,
-  .strategy_list = afd_strategy_list,
-  .cost_model_new = costs_new,
-};
-
-/* The summary's "iterations" entry @i of the only run. */
-static const cJSON *
-iteration (const cJSON *summary, int i)
-{
-  const cJSON *run = cJSON_GetArrayItem (cJSON_GetObjectItem (summary, "runs"), 0);
-  const cJSON *it = cJSON_GetArrayItem (cJSON_GetObjectItem (run, "iterations"), i);
-  cr_assert_not_null (it, "no iteration %d", i);
-  return it;
-}
-
-static double
-iter_time (const cJSON *summary, int i)
-{
-  return cJSON_GetObjectItem (iteration (summary, i), "iteration_time_s")->valuedouble;
-}
-
-static const char *
-iter_state (const cJSON *summary, int i)
-{
-  return cJSON_GetObjectItem (iteration (summary, i), "state")->valuestring;
-}
 
 /* Every spec kind parses into the documented fields; the iteration defaults to 0. */
 Test (fault, parse_kinds)
