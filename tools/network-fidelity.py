@@ -3,7 +3,7 @@
 """network-fidelity.py - predicted vs published nccl-tests bus bandwidth (docs/models/collectives.md).
 
 Usage: tools/network-fidelity.py [--csv FILE] [--check PERCENT] [--check-flow PERCENT]
-                                 [--quiet] [AFDSIM]
+                                 [--check-matched PERCENT] [--quiet] [AFDSIM]
        (AFDSIM default: $AFDSIM or ./afdsim; FILE default: tools/data/nccl-published.csv
        next to this script)
 
@@ -25,7 +25,10 @@ the medians without them are printed too). Clusters that are not shipped are wri
 --check PERCENT: print only the summary and exit 1 when the overall median |error| of the
 analytic fidelity (afdsim's default, the issue #3 goal; all rows but the excluded ones) exceeds
 PERCENT; --check-flow PERCENT: the same bound for the flow fidelity (tests/test-fidelity.sh uses
-it as a regression bound); any other failure (afdsim, a bad CSV) exits 2.
+it as a regression bound); --check-matched PERCENT: the same for the analytic median over the
+rows whose harness matches what the model describes (gpus_per_process 1 or not stated, i.e.
+not nccl-tests' single-process `-g N` mode, where one thread launches N ranks in turn); any
+other failure (afdsim, a bad CSV) exits 2.
 """
 import csv
 import json
@@ -65,6 +68,8 @@ def read_rows(path):
         r["nodes"] = int(r["nodes"])
         r["gpus"] = int(r["gpus"])
         r["bytes"] = int(r["bytes"])
+        g = r.get("gpus_per_process", "")
+        r["single_process"] = bool(g) and int(g) > 1
         if r["time_us"]:
             r["published"] = (r["bytes"] / (float(r["time_us"]) * 1e-6)
                               * bus_factor(r["op"], r["gpus"]) / 1e9)
@@ -99,6 +104,7 @@ def main():
     csv_path = os.path.join(HERE, "data", "nccl-published.csv")
     check = None
     check_flow = None
+    check_matched = None
     quiet = False
     afdsim = os.environ.get("AFDSIM", "./afdsim")
     while args:
@@ -110,6 +116,9 @@ def main():
             quiet = True
         elif a == "--check-flow":
             check_flow = float(args.pop(0))
+            quiet = True
+        elif a == "--check-matched":
+            check_matched = float(args.pop(0))
             quiet = True
         elif a == "--quiet":
             quiet = True
@@ -181,9 +190,18 @@ def main():
     print("| test rows only (calibration rows left out) | %d | %.1f %% | %.1f %% |" % (
         len(tests), median_pct([abs(r["analytic_err"]) for r in tests]),
         median_pct([abs(r["flow_err"]) for r in tests])))
+    matched = [r for r in used if not r["single_process"]]
+    single = [r for r in used if r["single_process"]]
+    matched_a = median_pct([abs(r["analytic_err"]) for r in matched])
+    print("| rows measured one process per GPU (or not stated) | %d | %.1f %% | %.1f %% |" % (
+        len(matched), matched_a, median_pct([abs(r["flow_err"]) for r in matched])))
+    print("| rows measured single-process (`-g N`: one thread launches N ranks) | %d | %.1f %% "
+          "| %.1f %% |" % (len(single), median_pct([abs(r["analytic_err"]) for r in single]),
+                          median_pct([abs(r["flow_err"]) for r in single])))
     print("| excluded rows (not in any median) | %d | | |" % (len(rows) - len(used)))
     failed = False
-    for name, value, bound in (("analytic", overall_a, check), ("flow", overall_f, check_flow)):
+    for name, value, bound in (("analytic", overall_a, check), ("flow", overall_f, check_flow),
+                               ("analytic, one process per GPU", matched_a, check_matched)):
         if bound is None:
             continue
         if value > bound:
