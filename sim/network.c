@@ -7,7 +7,8 @@
  * per hop. When vertices × GPUs is small enough the next hops live in one vertex-major
  * matrix (cache-friendly for many routes at once); otherwise tables are cached per
  * destination, with a bounded cache for very large clusters (the same routes come out
- * whatever is cached).
+ * whatever is cached). Routes asked for more than once are also kept per GPU pair (bounded),
+ * since collectives on the flow network route the same pairs layer after layer.
  */
 #include "config.h"
 
@@ -38,10 +39,21 @@ struct _AfdNetwork {
   gboolean *built;
   GArray *ovf;
   guint *cand_scratch; /* max out-degree entries */
+  /* Route cache per GPU pair (collectives route the same pairs again and again): state[src *
+   * ngpu + dst] is 0 before the first request, 1 after it, n + 1 once the n-link route is
+   * stored in rows[src] (stored from the second request on, so pairs asked once cost no
+   * memory). Rows are allocated per source, within ROUTE_CACHE_MAX_BYTES in all; past it,
+   * routes are walked as without the cache. The cached route is the walked one. */
+  guint8 *route_state;
+  guint **route_rows;
+  gsize route_bytes;
 };
 
 #define DENSE_MULTI 0x80000000u
 #define DENSE_MAX_ENTRIES (32u << 20) /* 128 MiB of next hops */
+#define ROUTE_CACHE_HOPS 8                 /* longer routes are not cached */
+#define ROUTE_CACHE_MAX_GPUS 4096          /* pair states: at most 16 MiB */
+#define ROUTE_CACHE_MAX_BYTES (64u << 20) /* cached routes, all rows */
 
 const char *
 afd_network_fidelity_name (AfdNetworkFidelity fidelity)
@@ -92,6 +104,11 @@ afd_network_new (const AfdCluster *cluster)
       self->built = g_new0 (gboolean, g);
       self->ovf = g_array_new (FALSE, FALSE, sizeof (guint));
     }
+  if (g <= ROUTE_CACHE_MAX_GPUS)
+    {
+      self->route_state = g_new0 (guint8, (gsize) g * g);
+      self->route_rows = g_new0 (guint *, g);
+    }
   return self;
 }
 
@@ -120,6 +137,11 @@ afd_network_free (AfdNetwork *self)
   g_free (self->next);
   g_free (self->built);
   g_free (self->cand_scratch);
+  if (self->route_rows != NULL)
+    for (guint i = 0; i < afd_cluster_gpu_count (self->cluster); i++)
+      g_free (self->route_rows[i]);
+  g_free (self->route_rows);
+  g_free (self->route_state);
   if (self->ovf != NULL)
     g_array_unref (self->ovf);
   g_free (self);
@@ -304,11 +326,11 @@ no_route (const AfdNetwork *self, guint src, guint dst)
            afd_cluster_vertex_name (self->cluster, dst));
 }
 
-guint
-afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
+/* Walks the route from @src to @dst (no cache). */
+static guint
+route_walk (AfdNetwork *self, guint src, guint dst, guint *out_links)
 {
   guint ngpu = afd_cluster_gpu_count (self->cluster);
-  g_return_val_if_fail (src < ngpu && dst < ngpu && src != dst, 0);
   if (self->next != NULL)
     {
       if (!self->built[dst])
@@ -344,6 +366,41 @@ afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
       guint link = t->cand[lo + pick];
       out_links[n++] = link;
       v = self->links[link].dst;
+    }
+  return n;
+}
+
+guint
+afd_network_route (AfdNetwork *self, guint src, guint dst, guint *out_links)
+{
+  guint ngpu = afd_cluster_gpu_count (self->cluster);
+  g_return_val_if_fail (src < ngpu && dst < ngpu && src != dst, 0);
+  if (self->route_state == NULL)
+    return route_walk (self, src, dst, out_links);
+  guint8 *state = &self->route_state[(gsize) src * ngpu + dst];
+  if (*state > 1)
+    {
+      guint n = *state - 1u;
+      memcpy (out_links, &self->route_rows[src][(gsize) dst * ROUTE_CACHE_HOPS],
+              sizeof (guint) * n);
+      return n;
+    }
+  guint n = route_walk (self, src, dst, out_links);
+  if (*state == 0)
+    *state = 1;
+  else if (n <= ROUTE_CACHE_HOPS)
+    {
+      if (self->route_rows[src] == NULL)
+        {
+          gsize row = sizeof (guint) * ROUTE_CACHE_HOPS * ngpu;
+          if (self->route_bytes + row > ROUTE_CACHE_MAX_BYTES)
+            return n;
+          self->route_bytes += row;
+          self->route_rows[src] = g_new (guint, (gsize) ROUTE_CACHE_HOPS * ngpu);
+        }
+      memcpy (&self->route_rows[src][(gsize) dst * ROUTE_CACHE_HOPS], out_links,
+              sizeof (guint) * n);
+      *state = (guint8) (n + 1);
     }
   return n;
 }
