@@ -50,6 +50,10 @@ typedef struct {
   gboolean want_sent;
   guint links[AFD_NETWORK_MAX_HOPS];
   guint pos[AFD_NETWORK_MAX_HOPS]; /* index of this flow in each link's flow list */
+  /* Indices into links of the links that are not dominated, in route order: the only ones
+   * a rate pass reads (dominated links never join one), so its loops skip the others. */
+  guint8 key[AFD_NETWORK_MAX_HOPS];
+  guint8 nkey;
 } Flow;
 
 typedef struct {
@@ -482,6 +486,8 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
+      if (!ls->dominated)
+        f->key[f->nkey++] = (guint8) k;
       lat += self->cluster_links[l].latency_s;
       ls->sum_cap += f->cap;
       if (ls->n_ids == ls->cap_ids)
@@ -628,14 +634,15 @@ visit_flow (AfdNetsim *self, const Flow *flows, guint id, guint epoch)
   self->flow_mark[id] = epoch;
   uvec_push (&self->comp_flows, id);
   const Flow *f = &flows[id];
-  for (guint k = 0; k < f->nlinks; k++)
+  for (guint k = 0; k < f->nkey; k++)
     {
-      LinkState *o = &self->links[f->links[k]];
+      guint l = f->links[f->key[k]];
+      LinkState *o = &self->links[l];
       if (o->mark != epoch && !link_slack (o))
         {
           o->mark = epoch;
-          uvec_push (&self->comp_links, f->links[k]);
-          uvec_push (&self->bfs, f->links[k]);
+          uvec_push (&self->comp_links, l);
+          uvec_push (&self->bfs, l);
         }
     }
 }
@@ -696,11 +703,12 @@ fix_link (AfdNetsim *self, Flow *flows, LinkState *ls, double share)
       self->fixed[id] = 1;
       n++;
       self->new_rate[id] = share;
-      /* Slack links are not in the pass: their scratch is written, never read. */
+      /* Slack links are not in the pass: their scratch is written, never read (dominated
+       * ones are skipped). */
       const Flow *f = &flows[id];
-      for (guint k = 0; k < f->nlinks; k++)
+      for (guint k = 0; k < f->nkey; k++)
         {
-          LinkState *o = &self->links[f->links[k]];
+          LinkState *o = &self->links[f->links[f->key[k]]];
           o->rem -= share;
           o->unfixed--;
         }
@@ -865,9 +873,13 @@ recompute (AfdNetsim *self)
         }
       f->rate = r;
       f->finish_ns = now + round_ns (MAX (f->remaining, 0.0) / r);
-      double tol_ns = ceil (f->bytes / r) + 2;
-      if (tol_ns > (double) self->max_slop_ns)
-        self->max_slop_ns = tol_ns < 1e15 ? (AfdTime) tol_ns : (AfdTime) 1e15;
+      /* ceil (q) + 2 > M exactly when q > M - 2 (M an integer): ceil only when it grows. */
+      double q = f->bytes / r;
+      if (q > (double) (self->max_slop_ns - 2))
+        {
+          double tol_ns = ceil (q) + 2;
+          self->max_slop_ns = tol_ns < 1e15 ? (AfdTime) tol_ns : (AfdTime) 1e15;
+        }
       cheap_update (self, flows, id);
     }
   /* The earliest completion decides the next wake-up. */
@@ -893,29 +905,48 @@ complete_flows (AfdNetsim *self)
   Flow *flows = (Flow *) self->flows->data;
   AfdTime now = afd_engine_now (self->engine);
   self->finished.len = 0;
-  /* Candidates: every flow predicted to finish within the window; the test itself is the
-   * drained-bytes one, at now. Those that fail go back into the heap. */
-  UVec *back = &self->bfs;
-  back->len = 0;
-  while (self->cheap_len > 0 && self->cheap[0].finish_ns <= now + self->max_slop_ns)
+  /* Candidates: every flow predicted to finish within the window (the heap entries with a
+   * key up to the window's end form a subtree at the root: walked depth-first, in place);
+   * the test itself is the drained-bytes one, at now. Only the flows that pass leave the
+   * heap; the order they are found in does not matter (sorted below). */
+  UVec *stack = &self->bfs;
+  stack->len = 0;
+  AfdTime window = now + self->max_slop_ns;
+  if (self->cheap_len > 0 && self->cheap[0].finish_ns <= window)
+    uvec_push (stack, 0);
+  while (stack->len > 0)
     {
-      guint id = self->cheap[0].id;
+      guint i = stack->v[--stack->len];
+      guint id = self->cheap[i].id;
       const Flow *f = &flows[id];
       double rem = f->remaining - f->rate * afd_time_to_seconds (now - f->since_ns);
-      cheap_remove (self, flows, id);
       if (rem <= f->rate * 1e-9 + 1e-9 * f->bytes)
         uvec_push (&self->finished, id);
-      else
-        uvec_push (back, id);
+      for (guint c = 2 * i + 1; c <= 2 * i + 2 && c < self->cheap_len; c++)
+        if (self->cheap[c].finish_ns <= window)
+          uvec_push (stack, c);
     }
-  for (guint i = 0; i < back->len; i++)
-    cheap_update (self, flows, back->v[i]);
+  for (guint i = 0; i < self->finished.len; i++)
+    cheap_remove (self, flows, self->finished.v[i]);
   guint n = self->finished.len;
   /* The order of the active list (the order of the former full scan). */
-  if (n > 1)
+  if (n > 16)
     g_qsort_with_data (self->finished.v, (gint) n, sizeof (guint), cmp_active_pos, flows);
-  /* A private copy: sender callbacks below may re-enter and reuse the scratch vector. */
-  g_autofree guint *done = g_memdup2 (self->finished.v, sizeof (guint) * MAX (n, 1));
+  else
+    for (guint i = 1; i < n; i++)
+      {
+        /* Insertion sort (positions are distinct: the same order as the sort above). */
+        guint *v = self->finished.v, x = v[i], j = i;
+        for (; j > 0 && flows[v[j - 1]].active_pos > flows[x].active_pos; j--)
+          v[j] = v[j - 1];
+        v[j] = x;
+      }
+  /* A private copy: sender callbacks below may re-enter and reuse the scratch vector (on
+   * the stack when small: most instants finish one flow). */
+  guint small[32];
+  g_autofree guint *big = n > G_N_ELEMENTS (small) ? g_new (guint, n) : NULL;
+  guint *done = big != NULL ? big : small;
+  memcpy (done, self->finished.v, sizeof (guint) * n);
   guint n_sent = 0;
   for (guint i = 0; i < n; i++)
     {
