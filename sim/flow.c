@@ -389,11 +389,12 @@ cheap_remove (AfdNetsim *self, Flow *flows, guint id)
     }
 }
 
-/* Notes that the flows on @l changed, so its component needs new rates. */
+/* Notes that the flows on @l changed, so its component needs new rates (a dominated link
+ * constrains nobody, before or after the change: not noted). */
 static inline void
 dirty_link (AfdNetsim *self, guint l)
 {
-  if (!self->links[l].dirty)
+  if (!self->links[l].dirty && !self->links[l].dominated)
     {
       self->links[l].dirty = TRUE;
       uvec_push (&self->dirty_links, l);
