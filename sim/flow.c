@@ -31,7 +31,7 @@
 enum {
   EV_RECOMPUTE = 0, /* recompute rates (deferred to the end of the instant's changes) */
   EV_WAKE,          /* the earliest predicted completion; arg = generation */
-  EV_DELIVER,       /* a flow's delivery; arg = delivery record */
+  EV_DELIVER,       /* deliveries; arg = the first delivery record of a chain (Record.next) */
 };
 
 typedef struct {
@@ -61,6 +61,7 @@ typedef struct {
   gpointer user_data;
   guint64 tag;
   double bytes;
+  guint next; /* the record delivered right after this one by the same event, or G_MAXUINT */
 } Record;
 
 typedef struct {
@@ -415,7 +416,7 @@ mark_dirty (AfdNetsim *self)
 static guint
 new_record (AfdNetsim *self, AfdTransferFunc func, gpointer user_data, guint64 tag, double bytes)
 {
-  Record r = { func, user_data, tag, bytes };
+  Record r = { func, user_data, tag, bytes, G_MAXUINT };
   guint id;
   if (self->free_records.len > 0)
     {
@@ -944,9 +945,19 @@ complete_flows (AfdNetsim *self)
       }
   /* A private copy: sender callbacks below may re-enter and reuse the scratch vector (on
    * the stack when small: most instants finish one flow). */
-  guint small[32];
-  g_autofree guint *big = n > G_N_ELEMENTS (small) ? g_new (guint, n) : NULL;
-  guint *done = big != NULL ? big : small;
+  guint small[32], gh_small[32], gt_small[32];
+  AfdTime gtime_small[32];
+  gboolean many = n > G_N_ELEMENTS (small);
+  g_autofree guint *big = many ? g_new (guint, 3 * n) : NULL;
+  g_autofree AfdTime *gtime_big = many ? g_new (AfdTime, n) : NULL;
+  guint *done = many ? big : small;
+  /* Deliveries due at the same time go out as one event: a chain of records in this loop's
+   * order (Record.next). One event per flow would have run them back to back in that order
+   * (consecutive sequence numbers at one time, and what their callbacks schedule comes
+   * after all of them), so nothing changes but the number of events. */
+  guint *ghead = many ? big + n : gh_small, *gtail = many ? big + 2 * n : gt_small;
+  AfdTime *gtime = many ? gtime_big : gtime_small;
+  guint n_groups = 0;
   memcpy (done, self->finished.v, sizeof (guint) * n);
   guint n_sent = 0;
   for (guint i = 0; i < n; i++)
@@ -954,11 +965,24 @@ complete_flows (AfdNetsim *self)
       guint id = done[i];
       Flow *f = &g_array_index (self->flows, Flow, id);
       self->stats.flows_finished++;
-      schedule (self, now + f->latency_ns, EV_DELIVER, f->record);
+      AfdTime at = now + f->latency_ns;
+      guint g = 0;
+      while (g < n_groups && gtime[g] != at)
+        g++;
+      if (g == n_groups)
+        {
+          gtime[n_groups] = at;
+          ghead[n_groups++] = f->record;
+        }
+      else
+        g_array_index (self->records, Record, gtail[g]).next = f->record;
+      gtail[g] = f->record;
       if (f->want_sent)
         done[n_sent++] = f->record; /* n_sent <= i: reuses slots already read */
       detach_flow (self, id);
     }
+  for (guint g = 0; g < n_groups; g++)
+    schedule (self, gtime[g], EV_DELIVER, ghead[g]);
   if (self->active.len == 0)
     self->max_slop_ns = 0;
   if (n > 0 || self->active.len > 0)
@@ -989,15 +1013,17 @@ handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data)
         complete_flows (self);
       break;
     case EV_DELIVER:
-      {
-        guint id = (guint) event->arg;
-        Record r = g_array_index (self->records, Record, id);
-        uvec_push (&self->free_records, id);
-        self->stats.bytes_delivered += r.bytes;
-        if (r.func != NULL)
-          r.func (self, AFD_TRANSFER_DELIVERED, r.user_data, r.tag);
-        break;
-      }
+      /* Each record is read and freed before its callback, which may reuse it. */
+      for (guint id = (guint) event->arg; id != G_MAXUINT;)
+        {
+          Record r = g_array_index (self->records, Record, id);
+          uvec_push (&self->free_records, id);
+          self->stats.bytes_delivered += r.bytes;
+          if (r.func != NULL)
+            r.func (self, AFD_TRANSFER_DELIVERED, r.user_data, r.tag);
+          id = r.next;
+        }
+      break;
     default:
       g_assert_not_reached ();
     }
