@@ -146,9 +146,17 @@ struct _AfdNetsim {
 };
 
 /* The one place where this module turns seconds into nanoseconds. */
-static AfdTime
+static inline AfdTime
 round_ns (double seconds)
 {
+  /* Inline fast path with afd_time_from_seconds()'s result (round (seconds * 1e9), halves
+   * away from zero): below 2^52 ns the truncation and the fraction ns - t are exact. */
+  double ns = seconds * 1e9;
+  if (ns >= 0 && ns < 4503599627370496.0)
+    {
+      AfdTime t = (AfdTime) ns;
+      return ns - (double) t >= 0.5 ? t + 1 : t;
+    }
   return afd_time_from_seconds (seconds);
 }
 
