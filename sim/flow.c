@@ -66,13 +66,14 @@ typedef struct {
 
 typedef struct {
   double capacity; /* bytes/s */
-  guint *ids;      /* flow ids on the link */
-  guint n_ids, cap_ids;
+  guint *ids;      /* flow ids on the link (not kept on dominated links: no pass reads them) */
+  guint n_ids, cap_ids; /* n_ids: flows on the link, dominated or not */
   guint active_pos;
   AfdTime busy_since;
   double busy_s;
   double bytes;
-  double sum_cap; /* sum of the caps of its flows, bytes/s (0 exactly when it has none) */
+  double sum_cap; /* sum of the caps of its flows, bytes/s (0 exactly when it has none; not
+                   * kept on dominated links, which are slack whatever it is) */
   guint n_desig;  /* flows whose designated (first smallest-capacity) link this is */
   gboolean dominated; /* never saturates, whatever the flows (see dominate_links()) */
   /* progressive filling scratch */
@@ -496,18 +497,21 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
-      if (!ls->dominated)
-        f->key[f->nkey++] = (guint8) k;
       lat += self->cluster_links[l].latency_s;
-      ls->sum_cap += f->cap;
-      if (ls->n_ids == ls->cap_ids)
+      if (!ls->dominated)
         {
-          ls->cap_ids = MAX (4u, 2 * ls->cap_ids);
-          ls->ids = g_renew (guint, ls->ids, ls->cap_ids);
+          f->key[f->nkey++] = (guint8) k;
+          ls->sum_cap += f->cap;
+          if (ls->n_ids == ls->cap_ids)
+            {
+              ls->cap_ids = MAX (4u, 2 * ls->cap_ids);
+              ls->ids = g_renew (guint, ls->ids, ls->cap_ids);
+            }
+          f->pos[k] = ls->n_ids;
+          ls->ids[ls->n_ids] = id;
+          dirty_link (self, l);
         }
-      f->pos[k] = ls->n_ids;
-      ls->ids[ls->n_ids++] = id;
-      dirty_link (self, l);
+      ls->n_ids++;
       if (ls->n_ids == 1)
         {
           ls->busy_since = now;
@@ -536,24 +540,27 @@ detach_flow (AfdNetsim *self, guint id)
   for (guint k = 0; k < f->nlinks; k++)
     {
       LinkState *ls = &self->links[f->links[k]];
-      ls->sum_cap -= f->cap;
-      guint *lf = ls->ids;
-      guint last = lf[ls->n_ids - 1];
-      guint p = f->pos[k];
-      if (last != id)
+      if (!ls->dominated)
         {
-          lf[p] = last;
-          Flow *g = &flows[last];
-          for (guint j = 0; j < g->nlinks; j++)
-            if (g->links[j] == f->links[k])
-              {
-                g->pos[j] = p;
-                break;
-              }
+          ls->sum_cap -= f->cap;
+          guint *lf = ls->ids;
+          guint last = lf[ls->n_ids - 1];
+          guint p = f->pos[k];
+          if (last != id)
+            {
+              lf[p] = last;
+              Flow *g = &flows[last];
+              for (guint j = 0; j < g->nlinks; j++)
+                if (g->links[j] == f->links[k])
+                  {
+                    g->pos[j] = p;
+                    break;
+                  }
+            }
+          dirty_link (self, f->links[k]);
         }
       ls->n_ids--;
       ls->bytes += f->bytes;
-      dirty_link (self, f->links[k]);
       if (ls->n_ids == 0)
         {
           ls->sum_cap = 0; /* no drift across busy periods */
