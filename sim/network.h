@@ -6,7 +6,8 @@
  * GPU; among those, only the widest (largest bottleneck bandwidth) are kept; among what is
  * left, the next hop is picked by a stable hash of (source, destination, vertex), so routes
  * are deterministic (ECMP). Routing tables are built per
- * destination on first use and cached.
+ * destination on first use and cached; routes asked for twice are also cached per GPU pair
+ * (bounded: 64 MiB of routes, clusters of up to 4096 GPUs).
  *
  * AfdNetsim is the flow-level fidelity (docs/models/network.md): every transfer is a flow on
  * its route; all flows in flight share every link max-min fairly (progressive filling),
