@@ -8,10 +8,13 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <string.h>
 
 #include "backends/registry.h"
 #include "models/registry.h"
 #include "sim/experiment.h"
+#include "sim/fault.h"
+#include "tests/test-helpers.h"
 
 /* The composition root's cost-model lookup ("analytic" only here). */
 static inline AfdCostModel *
@@ -63,6 +66,26 @@ static inline const char *
 iter_note (const cJSON *summary, int i)
 {
   return iter_str (summary, i, "note");
+}
+
+/* Asserts that each JSON text bad[i][0], read as "faults[0]" of e.json, is refused with
+ * AFD_ERROR_CONFIG and a message containing bad[i][1] (at its start when @prefix). */
+static inline void
+assert_faults_json_refused (const char *const (*bad)[2], gsize n, gboolean prefix)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (cJSON) j = cJSON_Parse (bad[i][0]);
+      g_autoptr (AfdFault) x = afd_fault_from_json (j, "e.json", "faults[0]", &e);
+      cr_assert_null (x, "%s accepted", bad[i][0]);
+      afd_assert_error (e, AFD_ERROR, AFD_ERROR_CONFIG);
+      if (prefix)
+        cr_assert (g_str_has_prefix (e->message, bad[i][1]), "message '%s', expected '%s…'",
+                   e->message, bad[i][1]);
+      else
+        afd_assert_error_contains (e, bad[i][1]);
+    }
 }
 
 #endif /* AFD_TESTS_FAULT_TEST_HELPERS_H */

@@ -190,16 +190,7 @@ Test (fault_time, from_json_time_s)
     { "{\"kind\": \"gpu\", \"gpu\": 1, \"time_s\": \"5ms\"}", "e.json: faults[0].time_s: " },
     { "\"gpu:1@t=5\"", "e.json: faults[0]: fault 'gpu:1@t=5': TIME '5' has no unit" },
   };
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autoptr (GError) e = NULL;
-      g_autoptr (cJSON) j = cJSON_Parse (bad[i][0]);
-      g_autoptr (AfdFault) x = afd_fault_from_json (j, "e.json", "faults[0]", &e);
-      cr_assert_null (x, "%s accepted", bad[i][0]);
-      afd_assert_error (e, AFD_ERROR, AFD_ERROR_CONFIG);
-      cr_assert (g_str_has_prefix (e->message, bad[i][1]), "message '%s', expected '%s…'",
-                 e->message, bad[i][1]);
-    }
+  assert_faults_json_refused (bad, G_N_ELEMENTS (bad), TRUE);
 }
 
 /* Worked example (docs/models/faults.md "Faults at a simulated time", 1): a straggler ×2 at

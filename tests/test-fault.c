@@ -83,15 +83,7 @@ Test (fault, from_json)
     { "\"gpu:x\"", "e.json: faults[0]: fault 'gpu:x'" },
     { "3", "faults[0]: must be a fault spec string or an object" },
   };
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      g_autoptr (GError) e = NULL;
-      g_autoptr (cJSON) j = cJSON_Parse (bad[i][0]);
-      g_autoptr (AfdFault) x = afd_fault_from_json (j, "e.json", "faults[0]", &e);
-      cr_assert_null (x, "%s accepted", bad[i][0]);
-      afd_assert_error (e, AFD_ERROR, AFD_ERROR_CONFIG);
-      afd_assert_error_contains (e, bad[i][1]);
-    }
+  assert_faults_json_refused (bad, G_N_ELEMENTS (bad), FALSE);
 }
 
 /* Unknown GPUs, vertices and links of the cluster are refused by name. */
