@@ -6,13 +6,16 @@ check_PROGRAMS += $(network_tests)
 tests_test_gpu_spec_SOURCES = %reldir%/test-gpu-spec.c %reldir%/test-helpers.h
 tests_test_gpu_spec_CPPFLAGS = $(afd_test_cppflags)
 tests_test_gpu_spec_LDADD = $(afd_test_libs)
-tests_test_cluster_SOURCES = %reldir%/test-cluster.c %reldir%/test-helpers.h
+tests_test_cluster_SOURCES = %reldir%/test-cluster.c %reldir%/cluster-test-helpers.h \
+  %reldir%/test-helpers.h
 tests_test_cluster_CPPFLAGS = $(afd_test_cppflags)
 tests_test_cluster_LDADD = $(afd_test_libs)
-tests_test_network_SOURCES = %reldir%/test-network.c %reldir%/test-helpers.h
+tests_test_network_SOURCES = %reldir%/test-network.c %reldir%/cluster-test-helpers.h \
+  %reldir%/test-helpers.h
 tests_test_network_CPPFLAGS = $(afd_test_cppflags)
 tests_test_network_LDADD = $(afd_test_libs)
-tests_test_collective_SOURCES = %reldir%/test-collective.c %reldir%/test-helpers.h
+tests_test_collective_SOURCES = %reldir%/test-collective.c %reldir%/cluster-test-helpers.h \
+  %reldir%/test-helpers.h
 tests_test_collective_CPPFLAGS = $(afd_test_cppflags)
 tests_test_collective_LDADD = $(afd_test_libs)
 TESTS += $(network_tests) %reldir%/test-network-cli.sh

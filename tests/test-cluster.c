@@ -6,6 +6,7 @@
 
 #include "sim/cluster.h"
 #include "sim/data-dir.h"
+#include "tests/cluster-test-helpers.h"
 #include "tests/test-helpers.h"
 
 /* Counts the vertices of @kind. */
@@ -61,13 +62,7 @@ Test (cluster, fat_tree_oversubscription)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "H100-SXM";
-  g.nodes = 8;
-  g.gpus_per_node = 8;
-  g.scale_up_bandwidth_bytes_per_s = 450e9;
-  g.nics_per_node = 8;
-  g.nic_bandwidth_bytes_per_s = 50e9;
+  test_cluster_generator (&g, "H100-SXM", 8, 8, 450e9, 8, 50e9);
   g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
   g.leaf_ports = 16;
   g.oversubscription = 2.0;

@@ -11,6 +11,7 @@
 #include "sim/collective.h"
 #include "sim/engine.h"
 #include "sim/network.h"
+#include "tests/cluster-test-helpers.h"
 #include "tests/test-helpers.h"
 
 /* A generated cluster with zero link latency: @nodes x @gpus, NVSwitch of @up_bw, one NIC of
@@ -20,13 +21,8 @@ make_cluster (guint nodes, guint gpus, double up_bw, double nic_bw)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "A100-SXM4-80GB";
-  g.nodes = nodes;
-  g.gpus_per_node = gpus;
-  g.scale_up_bandwidth_bytes_per_s = up_bw;
-  g.nics_per_node = nodes > 1 ? gpus : 0;
-  g.nic_bandwidth_bytes_per_s = nic_bw;
+  test_cluster_generator (&g, "A100-SXM4-80GB", nodes, gpus, up_bw, nodes > 1 ? gpus : 0,
+                          nic_bw);
   AfdCluster *c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   return c;
@@ -437,13 +433,7 @@ Test (collective, ring_channels_use_distinct_shared_nics)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "A100-SXM4-80GB";
-  g.nodes = 2;
-  g.gpus_per_node = 8;
-  g.scale_up_bandwidth_bytes_per_s = 100e9;
-  g.nics_per_node = 4;
-  g.nic_bandwidth_bytes_per_s = 25e9;
+  test_cluster_generator (&g, "A100-SXM4-80GB", 2, 8, 100e9, 4, 25e9);
   g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdNetwork) net = afd_network_new (c);
@@ -604,14 +594,8 @@ Test (collective, nvls_tree_closed_form)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "H100-SXM";
-  g.nodes = 4;
-  g.gpus_per_node = 4;
-  g.scale_up_bandwidth_bytes_per_s = 100e9;
+  test_cluster_generator (&g, "H100-SXM", 4, 4, 100e9, 4, 25e9);
   g.scale_up_nvls = TRUE;
-  g.nics_per_node = 4;
-  g.nic_bandwidth_bytes_per_s = 25e9;
   g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdNetwork) net = afd_network_new (c);
@@ -649,14 +633,8 @@ Test (collective, nvls_pipeline_fill)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "H100-SXM";
-  g.nodes = 1;
-  g.gpus_per_node = 8;
-  g.scale_up_bandwidth_bytes_per_s = 100e9;
+  test_cluster_generator (&g, "H100-SXM", 1, 8, 100e9, 8, 25e9);
   g.scale_up_nvls = TRUE;
-  g.nics_per_node = 8;
-  g.nic_bandwidth_bytes_per_s = 25e9;
   g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdNetwork) net = afd_network_new (c);

@@ -9,6 +9,7 @@
 #include "sim/data-dir.h"
 #include "sim/engine.h"
 #include "sim/network.h"
+#include "tests/cluster-test-helpers.h"
 #include "tests/test-helpers.h"
 
 /* Records the delivery and send times of tagged transfers. */
@@ -221,13 +222,7 @@ Test (network, ecmp_spreads_and_is_stable)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "H100-SXM";
-  g.nodes = 8;
-  g.gpus_per_node = 8;
-  g.scale_up_bandwidth_bytes_per_s = 450e9;
-  g.nics_per_node = 8;
-  g.nic_bandwidth_bytes_per_s = 50e9;
+  test_cluster_generator (&g, "H100-SXM", 8, 8, 450e9, 8, 50e9);
   g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
   g.leaf_ports = 16;
   g.spines = 2;
@@ -256,13 +251,7 @@ Test (network, shared_nic_does_not_carry_intra_node_traffic)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  afd_cluster_generator_init (&g);
-  g.gpu = "A100-SXM4-80GB";
-  g.nodes = 2;
-  g.gpus_per_node = 8;
-  g.scale_up_bandwidth_bytes_per_s = 300e9;
-  g.nics_per_node = 4;
-  g.nic_bandwidth_bytes_per_s = 25e9;
+  test_cluster_generator (&g, "A100-SXM4-80GB", 2, 8, 300e9, 4, 25e9);
   g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdNetwork) net = afd_network_new (c);
