@@ -45,9 +45,11 @@ on_done (AfdNetsim *sim, gpointer user_data)
   *t = afd_engine_now (afd_netsim_engine (sim));
 }
 
-/* Runs @coll alone in flow mode and returns its duration in ns. */
+/* Runs @coll alone in flow mode and returns its duration in ns; @out_stats (nullable) gets
+ * the flow simulator's counters. */
 static AfdTime
-flow_time (AfdNetwork *net, const AfdCollective *coll, const AfdCollectiveParams *p)
+flow_run (AfdNetwork *net, const AfdCollective *coll, const AfdCollectiveParams *p,
+          AfdNetsimStats *out_stats)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (AfdEngine) engine = afd_engine_new (1);
@@ -57,7 +59,15 @@ flow_time (AfdNetwork *net, const AfdCollective *coll, const AfdCollectiveParams
   afd_assert_no_error (error);
   afd_engine_run (engine, AFD_TIME_MAX, 0);
   cr_assert (done >= 0, "the collective never finished");
+  if (out_stats != NULL)
+    afd_netsim_stats (sim, out_stats);
   return done;
+}
+
+static AfdTime
+flow_time (AfdNetwork *net, const AfdCollective *coll, const AfdCollectiveParams *p)
+{
+  return flow_run (net, coll, p, NULL);
 }
 
 /* Uncontended ring all-reduce equals 2(n-1)α + 2(n-1)/n·S/B in both fidelities, to the ns.
@@ -231,13 +241,8 @@ Test (collective, all_to_all_v_volumes)
   cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
   afd_assert_no_error (error);
   cr_assert_float_eq (t, 5.0, 1e-12);
-  g_autoptr (AfdEngine) engine = afd_engine_new (1);
-  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
-  AfdTime done = -1;
-  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &done, &error));
-  afd_engine_run (engine, AFD_TIME_MAX, 0);
   AfdNetsimStats st;
-  afd_netsim_stats (sim, &st);
+  AfdTime done = flow_run (net, &coll, &p, &st);
   /* 12 flows of the matrix + the start timer (0 bytes). */
   cr_assert_eq (st.bytes_delivered, total);
   cr_assert_eq (st.flows_finished, 13);
@@ -285,13 +290,8 @@ Test (collective, two_stage_all_to_all)
   cr_assert (afd_collective_time_analytic (net, &a2a, &p, NULL, &t, &error));
   afd_assert_no_error (error);
   cr_assert_float_eq (t, 160e-6, 1e-12);
-  g_autoptr (AfdEngine) engine = afd_engine_new (1);
-  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
-  AfdTime done = -1;
-  cr_assert (afd_netsim_start_collective (sim, &a2a, &p, on_done, &done, &error));
-  afd_engine_run (engine, AFD_TIME_MAX, 0);
   AfdNetsimStats st;
-  afd_netsim_stats (sim, &st);
+  AfdTime done = flow_run (net, &a2a, &p, &st);
   /* Per rank: 3 NVLink sends of 1 MB, 1 network send of 4 MB, 3 forwards of 1 MB. */
   cr_assert_eq (st.bytes_delivered, 8 * (3e6 + 4e6 + 3e6));
   cr_assert (done >= 160000, "flow %" G_GINT64_FORMAT, done);
@@ -466,14 +466,8 @@ Test (collective, tree_allreduce_in_flow_mode)
   guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_TREE, AFD_PROTO_SIMPLE, group, 8, 64e6,
                          NULL };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (AfdEngine) engine = afd_engine_new (1);
-  g_autoptr (AfdNetsim) sim = afd_netsim_new (net, engine);
-  AfdTime done = -1;
-  cr_assert (afd_netsim_start_collective (sim, &coll, &p, on_done, &done, &error));
-  afd_engine_run (engine, AFD_TIME_MAX, 0);
   AfdNetsimStats st;
-  afd_netsim_stats (sim, &st);
+  AfdTime done = flow_run (net, &coll, &p, &st);
   cr_assert_float_eq (st.bytes_delivered, 14 * 64e6, 1e-3, "got %.17g", st.bytes_delivered);
   double chunk = 32e6 / 245;
   cr_assert (done >= 1280000, "flow %" G_GINT64_FORMAT, done);
