@@ -107,10 +107,8 @@ cmd_calibrate (int argc, char **argv, GError **error)
   for (int i = 0; i < argc; i++)
     g_string_append_printf (command, " %s", argv[i]);
 
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (ctx, afd_command_calibrate.summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, "calibrate", &argc, &argv, 0, error))
+  if (!afd_cli_parse_command ("calibrate", NULL, afd_command_calibrate.summary,
+                              entries, &argc, &argv, 0, error))
     return 2;
   gint64 gpus = 1, min_gpus = 2, reps = quick ? 10 : 30, warmup = quick ? 3 : 5;
   double timeout_s = 120.0;

@@ -650,13 +650,11 @@ cmd_validate (int argc, char **argv, GError **error)
 {
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[EXPERIMENT.json]");
-  g_option_context_set_summary (
-      ctx, "Runs a configuration (the flags of 'afdsim run', or an experiment file) on this "
-           "host's GPUs and in simulation (analytic costs and --costs, default profile:H200), "
-           "and prints per-op and end-to-end error (docs/validation.md).");
-  g_option_context_add_main_entries (ctx, e, NULL);
-  if (!afd_cli_parse_options (ctx, "validate", &argc, &argv, 1, error))
+  static const char summary[]
+      = "Runs a configuration (the flags of 'afdsim run', or an experiment file) on this "
+        "host's GPUs and in simulation (analytic costs and --costs, default profile:H200), "
+        "and prints per-op and end-to-end error (docs/validation.md).";
+  if (!afd_cli_parse_command ("validate", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
     return 2;
   if (f.backend != NULL)
     {
@@ -716,13 +714,11 @@ cmd_run_backend (int argc, char **argv, GError **error)
     }
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[EXPERIMENT.json]");
-  g_option_context_set_summary (
-      ctx, "With --backend cuda: executes the strategy's operator graph on this host's GPUs "
-           "(real GEMMs, attention, expert GEMMs and NCCL collectives) and reports per-op and "
-           "per-iteration times (docs/validation.md).");
-  g_option_context_add_main_entries (ctx, e, NULL);
-  if (!afd_cli_parse_options (ctx, "run", &argc, &argv, 1, error))
+  static const char summary[]
+      = "With --backend cuda: executes the strategy's operator graph on this host's GPUs "
+        "(real GEMMs, attention, expert GEMMs and NCCL collectives) and reports per-op and "
+        "per-iteration times (docs/validation.md).";
+  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
     return 2;
   return execute ("run --backend cuda", &f, argc, argv, FALSE, error);
 }

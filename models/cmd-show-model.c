@@ -195,10 +195,8 @@ cmd_show_model (int argc, char **argv, GError **error)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON instead of text", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME|FILE");
-  g_option_context_set_summary (ctx, afd_command_show_model.summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, "show model", &argc, &argv, 1, error))
+  if (!afd_cli_parse_command ("show model", "NAME|FILE", afd_command_show_model.summary,
+                              entries, &argc, &argv, 1, error))
     return 2;
   if (argc < 2)
     {

@@ -94,6 +94,17 @@ afd_cli_parse_options (GOptionContext *context, const char *command, int *argc, 
   return TRUE;
 }
 
+gboolean
+afd_cli_parse_command (const char *command, const char *parameter, const char *summary,
+                       const GOptionEntry *entries, int *argc, char ***argv, int max_positional,
+                       GError **error)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (parameter);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  return afd_cli_parse_options (ctx, command, argc, argv, max_positional, error);
+}
+
 /* Rejects leading/trailing white space, which strto* would silently accept. */
 static gboolean
 check_text (const char *flag, const char *text, GError **error)

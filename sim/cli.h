@@ -60,6 +60,22 @@ gboolean afd_cli_parse_options (GOptionContext *context, const char *command, in
                                 char ***argv, int max_positional, GError **error);
 
 /**
+ * afd_cli_parse_command:
+ * @parameter: (nullable): the usage line's positional part ("[EXPERIMENT.json]"), as for
+ *   g_option_context_new()
+ * @summary: the --help summary
+ * @entries: the command's options, %NULL-terminated
+ *
+ * Builds the command's GOptionContext and parses @argc/@argv with afd_cli_parse_options():
+ * what every command does before reading its options.
+ *
+ * Returns: %FALSE with @error set (AFD_ERROR_USAGE)
+ */
+gboolean afd_cli_parse_command (const char *command, const char *parameter, const char *summary,
+                                const GOptionEntry *entries, int *argc, char ***argv,
+                                int max_positional, GError **error);
+
+/**
  * afd_cli_parse_int:
  * @flag: the flag name shown in messages ("--pending")
  * @text: (nullable): the text to convert; %NULL leaves @out_value untouched and succeeds

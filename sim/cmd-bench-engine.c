@@ -235,13 +235,11 @@ cmd_bench_engine (int argc, char **argv, GError **error)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print one JSON object", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (
-    ctx, "PHOLD benchmark of the event engine: N pending events, each event schedules one at\n"
-         "now + Exp(mean 1 us) + 10 ns at a random entity, until M events. The same workload\n"
-         "also runs on a bare hand-written 4-ary heap loop; the ratio is printed.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, argv[0], &argc, &argv, 0, error))
+  static const char summary[]
+      = "PHOLD benchmark of the event engine: N pending events, each event schedules one at\n"
+        "now + Exp(mean 1 us) + 10 ns at a random entity, until M events. The same workload\n"
+        "also runs on a bare hand-written 4-ary heap loop; the ratio is printed.";
+  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
   gint64 pending = DEFAULT_PENDING, events = DEFAULT_EVENTS, seed = 1;
   if (!afd_cli_parse_int ("--pending", pending_text, 1, MAX_PENDING, &pending, error)

@@ -76,12 +76,10 @@ cmd_bench_network (int argc, char **argv, GError **error)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print one JSON object", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (
-      ctx, "All-to-all of 64 MiB per GPU among 1024 GPUs in flow mode (max-min sharing) and\n"
-           "among 8192 GPUs in analytic mode; prints flows, flows/s, wall time, peak RSS.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, argv[0], &argc, &argv, 0, error))
+  static const char summary[]
+      = "All-to-all of 64 MiB per GPU among 1024 GPUs in flow mode (max-min sharing) and\n"
+        "among 8192 GPUs in analytic mode; prints flows, flows/s, wall time, peak RSS.";
+  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
   gint64 flow_gpus = 1024, analytic_gpus = 8192;
   guint64 bytes = 64 << 20;

@@ -81,11 +81,10 @@ bench_strategies (int argc, char **argv, GError **error)
       "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
-  g_option_context_set_summary (ctx, "Times strategy replays: the default experiment and "
-                                     "DeepSeek-V3 decode with EP320 (docs/performance.md).");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, "bench strategies", &argc, &argv, 0, error))
+  static const char summary[]
+      = "Times strategy replays: the default experiment and "
+        "DeepSeek-V3 decode with EP320 (docs/performance.md).";
+  if (!afd_cli_parse_command ("bench strategies", "", summary, entries, &argc, &argv, 0, error))
     return 2;
   gint64 repeat = 5;
   if (!afd_cli_parse_int ("--repeat", repeat_text, 1, 1000, &repeat, error))

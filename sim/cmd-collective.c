@@ -165,12 +165,10 @@ cmd_collective (int argc, char **argv, GError **error)
       "FILE" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (
-      ctx, "Times one collective over a range of sizes, like nccl-tests (*_perf): size, count,\n"
-           "time, algbw = size/time, busbw = algbw x bus factor (docs/models/collectives.md).");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, argv[0], &argc, &argv, 0, error))
+  static const char summary[]
+      = "Times one collective over a range of sizes, like nccl-tests (*_perf): size, count,\n"
+        "time, algbw = size/time, busbw = algbw x bus factor (docs/models/collectives.md).";
+  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
 
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, NULL, 0, 0, NULL };

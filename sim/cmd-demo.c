@@ -88,13 +88,11 @@ cmd_demo (int argc, char **argv, GError **error)
     { "layers", 0, 0, G_OPTION_ARG_STRING, &layers_text, "layers to run (default 4)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (
-    ctx, "A synthetic timeline demo of the engine, not a model of real hardware: 2 GPUs with\n"
-         "compute and comm streams run attention, a cross-GPU all-reduce and an MLP per layer,\n"
-         "with fixed durations (150/180 us, 40 us, 200 us, +-5 % seeded jitter).");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, argv[0], &argc, &argv, 0, error))
+  static const char summary[]
+      = "A synthetic timeline demo of the engine, not a model of real hardware: 2 GPUs with\n"
+        "compute and comm streams run attention, a cross-GPU all-reduce and an MLP per layer,\n"
+        "with fixed durations (150/180 us, 40 us, 200 us, +-5 % seeded jitter).";
+  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
   gint64 seed = 1, layers = DEMO_DEFAULT_LAYERS;
   if (!afd_cli_parse_int ("--seed", seed_text, 0, G_MAXINT64, &seed, error)

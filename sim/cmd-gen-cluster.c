@@ -50,11 +50,10 @@ cmd_gen_cluster (int argc, char **argv, GError **error)
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "write to FILE (default stdout)", "FILE" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (ctx, "Writes a cluster description (generator form) for N nodes "
-                                     "x G GPUs; see docs/user/topology-format.md.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, argv[0], &argc, &argv, 0, error))
+  static const char summary[]
+      = "Writes a cluster description (generator form) for N nodes "
+        "x G GPUs; see docs/user/topology-format.md.";
+  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
   AfdClusterGenerator g;
   afd_cluster_generator_init (&g);

@@ -253,12 +253,10 @@ afd_cmd_run (int argc, char **argv, GError **error)
 {
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[EXPERIMENT.json]");
-  g_option_context_set_summary (
-      ctx, "Replays one decode (or prefill) iteration of a deployment strategy. With no flags and "
-           "no file, runs the seeds' headline experiment (experiments/seeds-headline).");
-  g_option_context_add_main_entries (ctx, e, NULL);
-  if (!afd_cli_parse_options (ctx, "run", &argc, &argv, 1, error))
+  static const char summary[]
+      = "Replays one decode (or prefill) iteration of a deployment strategy. With no flags and "
+        "no file, runs the seeds' headline experiment (experiments/seeds-headline).";
+  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
     return 2;
   g_autoptr (AfdExperiment) exp = NULL;
   if (argc >= 2 || f.strategy == NULL)
@@ -291,13 +289,11 @@ afd_cmd_compare (int argc, char **argv, GError **error)
 {
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
-  g_option_context_set_summary (
-      ctx, "Runs several strategies (--strategy, repeated; default masep, tppp, ep) on one "
-           "cluster, model and workload and prints them side by side. Strategy flags apply to "
-           "every strategy, so give only those all of them accept.");
-  g_option_context_add_main_entries (ctx, e, NULL);
-  if (!afd_cli_parse_options (ctx, "compare", &argc, &argv, 0, error))
+  static const char summary[]
+      = "Runs several strategies (--strategy, repeated; default masep, tppp, ep) on one "
+        "cluster, model and workload and prints them side by side. Strategy flags apply to "
+        "every strategy, so give only those all of them accept.";
+  if (!afd_cli_parse_command ("compare", "", summary, e, &argc, &argv, 0, error))
     return 2;
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
   const char *defaults[] = { "masep", "tppp", "ep", NULL };

@@ -90,15 +90,15 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no summary line", NULL },
   };
   g_array_append_vals (entries, more, G_N_ELEMENTS (more));
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("[SWEEP.json]");
-  g_option_context_set_summary (
-      ctx, "Runs every point of a grid of configurations: the Cartesian product of the axes "
-           "given by flags (comma-separated lists; integer flags also take ranges A..B[/STEP]) "
-           "and by the \"sweep\" block of SWEEP.json. One JSONL line per point, in point "
-           "order; re-running with the same --output resumes. Under mpirun/srun the points are "
-           "spread over the ranks. See docs/user/sweep.md.");
-  g_option_context_add_main_entries (ctx, (GOptionEntry *) entries->data, NULL);
-  gboolean parsed = afd_cli_parse_options (ctx, "sweep", &argc, &argv, 1, error);
+  static const char summary[]
+      = "Runs every point of a grid of configurations: the Cartesian product of the axes "
+        "given by flags (comma-separated lists; integer flags also take ranges A..B[/STEP]) "
+        "and by the \"sweep\" block of SWEEP.json. One JSONL line per point, in point "
+        "order; re-running with the same --output resumes. Under mpirun/srun the points are "
+        "spread over the ranks. See docs/user/sweep.md.";
+  gboolean parsed = afd_cli_parse_command ("sweep", "[SWEEP.json]", summary,
+                                           (GOptionEntry *) entries->data, &argc, &argv, 1,
+                                           error);
   for (guint i = 0; i < G_N_ELEMENTS (axis_flags); i++)
     if (!parsed)
       g_free (values[i]);
