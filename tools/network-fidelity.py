@@ -64,11 +64,14 @@ def read_rows(path):
     with open(path, newline="") as f:
         lines = [line for line in f if not line.startswith("#")]
     rows = []
-    for r in csv.DictReader(lines):
+    for i, r in enumerate(csv.DictReader(lines), 1):
         r["nodes"] = int(r["nodes"])
         r["gpus"] = int(r["gpus"])
         r["bytes"] = int(r["bytes"])
-        g = r.get("gpus_per_process", "")
+        g = r.get("gpus_per_process") or ""
+        if g and not (g.isdigit() and int(g) >= 1):
+            raise ValueError("%s: row %d: gpus_per_process '%s' is not a positive integer "
+                             "(or empty: not stated)" % (path, i, g))
         r["single_process"] = bool(g) and int(g) > 1
         if r["time_us"]:
             r["published"] = (r["bytes"] / (float(r["time_us"]) * 1e-6)
