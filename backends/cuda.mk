@@ -20,12 +20,19 @@ libafdsim_a_SOURCES += \
 	$(NULL)
 if WITH_NCCL
 libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl.c %reldir%/cuda/exec-nccl.c
+# nccl-probe: nccl-tests' timing in one-thread (-g G) and thread-per-GPU form, for the
+# harness measurements of docs/models/collectives.md; not part of afdsim (no GLib).
+noinst_PROGRAMS += nccl-probe
+nccl_probe_SOURCES = %reldir%/cuda/nccl-probe.c
+nccl_probe_CPPFLAGS = -I$(top_builddir) $(CUDA_CPPFLAGS) $(NCCL_CPPFLAGS)
+nccl_probe_LDFLAGS = $(NCCL_LDFLAGS) $(CUDA_LDFLAGS)
+nccl_probe_LDADD = $(NCCL_LIBS) $(CUDA_LIBS) -lpthread
 else
 libafdsim_a_SOURCES += %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda/exec-nccl-none.c
 endif
 else
 libafdsim_a_SOURCES += %reldir%/cuda-stub.c
 endif
-EXTRA_DIST += %reldir%/cuda/cuda-nccl.c %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda-stub.c
+EXTRA_DIST += %reldir%/cuda/nccl-probe.c %reldir%/cuda/cuda-nccl.c %reldir%/cuda/cuda-nccl-none.c %reldir%/cuda-stub.c
 EXTRA_DIST += %reldir%/cuda/exec-private.h %reldir%/cuda/cuda-exec.c %reldir%/cuda/exec-nccl.c \
 	%reldir%/cuda/exec-nccl-none.c

@@ -5,7 +5,8 @@
 # Usage: tools/device-pack.sh BUILD_DIR [DEST]     (DEST defaults to .devcarry in the source tree)
 #
 # BUILD_DIR must be a build configured with --enable-cuda --with-nccl. DEST receives:
-#   bin/afdsim              the program (and bin/test-* for the GPU-side tests, if built)
+#   bin/afdsim              the program (and bin/test-* for the GPU-side tests and
+#                           bin/nccl-probe, if built)
 #   lib/                    the shared libraries the GPU machine lacks (GLib, PCRE2, cJSON,
 #                           Criterion and its dependencies) — never CUDA, cuBLAS or NCCL,
 #                           which come from the GPU machine's own toolkit
@@ -24,6 +25,8 @@ cp "$build/afdsim" "$dest/bin/"
 for t in test-cuda-nogpu test-profile; do
   [ -x "$build/tests/$t" ] && cp "$build/tests/$t" "$dest/bin/"
 done
+# nccl-probe (--with-nccl builds): nccl-tests' timing, run as `run.sh --test nccl-probe ARGS`
+if [ -x "$build/nccl-probe" ]; then cp "$build/nccl-probe" "$dest/bin/"; fi
 # Copy every non-system, non-CUDA shared library the binaries need.
 for b in "$dest"/bin/*; do
   ldd "$b" | awk '/=> \// { print $3 }'
