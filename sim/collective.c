@@ -216,6 +216,11 @@ afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdClust
   /* comm->nChannels: the ring graph's channels doubled by ncclTopoPostset (A100 NVSwitch
    * 12 -> 24; Hopper and Blackwell 16 -> 32); NVLS: NVLS_NCHANNELS_SM90 = 16 (SM100: 24). */
   static const guint channels[3] = { 24, 32, 32 }, nvls_channels[3] = { 0, 16, 24 };
+  /* Bus bandwidth of one channel, GB/s, LL / LL128 / Simple: measured on Hopper only (ring
+   * all-reduce with NCCL_MIN/MAX_NCHANNELS = 1…32 on 2 × H200, NCCL 2.28.3, slope from 64 to
+   * 256 MiB; linear within 7 % up to 8 channels: tools/nccl-probe-sweep.sh, collectives.md).
+   * Ampere and Blackwell keep NCCL's c/C split (0) until measured. */
+  static const double channel_rate[3][3] = { { 0, 0, 0 }, { 5.3, 16.2, 21.0 }, { 0, 0, 0 } };
   int gen = gpu->peak_flop_per_s[AFD_DTYPE_FP4] > 0 ? 2
             : gpu->peak_flop_per_s[AFD_DTYPE_FP8] > 0 ? 1 : 0;
   for (int k = 0; k < 3; k++)
@@ -235,6 +240,9 @@ afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdClust
     }
   if (out->nvls_channels == 0)
     out->nvls_channels = nvls_channels[gen];
+  for (int proto = AFD_PROTO_LL; proto <= AFD_PROTO_SIMPLE; proto++)
+    if (!(out->channel_rate_bytes_per_s[proto] > 0))
+      out->channel_rate_bytes_per_s[proto] = channel_rate[gen][proto - AFD_PROTO_LL] * 1e9;
 }
 
 void
@@ -505,6 +513,19 @@ channel_fraction (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdCollec
   return nc / all;
 }
 
+/* Bus bandwidth of @full (B/s, all C channels) when @channels of them run: the measured
+ * per-channel rate bounds it where known (a channel is one SM per GPU, and a few SMs fill
+ * far more than their c/C share of the links), NCCL's linear split c/C otherwise. */
+static double
+channels_bw (const AfdGroupInfo *g, const AfdCollectiveParams *p, AfdProtocol proto,
+             double full, double channels)
+{
+  double all = p->nccl_channels[node_class (g)], rate = p->channel_rate_bytes_per_s[proto];
+  if (!(all > 0) || channels >= all)
+    return full;
+  return rate > 0 ? MIN (full, channels * rate) : full * channels / all;
+}
+
 /* NCCL's tree chunk (payload bytes per channel) for @bytes on @channels channels (enqueue.cc
  * calcCollChunking): LL128 halves from 576000 B while bytes / (channels × chunk) < s·64/ppn
  * (chunk > 128 KiB), then while < s·16/ppn (chunk > 32 KiB), s = 1 + ⌊log2 N⌋ + ppn/10;
@@ -610,7 +631,7 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
           {
             /* pass 0: NCCL's model at all channels (selection); pass 1: the channels run */
             double nc = p->nccl_channels[k] * (pass ? cf : 1.0);
-            bw = plain_bw * (pass ? cf : 1.0);
+            bw = pass ? channels_bw (g, p, proto, plain_bw, nc) : plain_bw;
             if (proto == AFD_PROTO_LL)
               bw = capped (bw, p->ll_max_bandwidth_bytes_per_s[k]);
             else if (proto == AFD_PROTO_LL128)
@@ -639,9 +660,13 @@ model_time (AfdNetwork *network, const AfdGroupInfo *g, const AfdCollective *col
         for (int pass = 0; pass < 2; pass++)
           {
             double nc = p->nccl_channels[k] * (pass ? cf : 1.0);
-            bw = capped (ring_bw (g, p) * p->tree_efficiency * (pass ? cf : 1.0),
-                         nc * p->tree_channel_bytes_per_s[k])
-                 * ft;
+            /* the per-channel rate is a protocol's delivered rate: compare it before ft */
+            double full = ring_bw (g, p) * p->tree_efficiency;
+            double run = pass ? (p->channel_rate_bytes_per_s[proto] > 0
+                                     ? channels_bw (g, p, proto, full * ft, nc) / ft
+                                     : channels_bw (g, p, proto, full, nc))
+                              : full;
+            bw = capped (run, nc * p->tree_channel_bytes_per_s[k]) * ft;
             if (proto == AFD_PROTO_LL)
               bw = capped (bw, p->ll_max_bandwidth_bytes_per_s[k]);
             else if (proto == AFD_PROTO_LL128)

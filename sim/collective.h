@@ -103,6 +103,11 @@ typedef struct {
   double tree_channel_bytes_per_s[3];             /* perChMaxTreeBws, per channel */
   double tree_ll128_channel_bytes_per_s[3];       /* perChMaxTreeLL128Bws, per channel */
   double nvls_tree_channel_bytes_per_s[3];        /* perChMaxNVLSTreeBws, per channel */
+  double channel_rate_bytes_per_s[AFD_PROTO_COUNT]; /* measured bus bandwidth one channel
+                                 * moves (ring all-reduce, one SM per GPU), B/s: the c channels
+                                 * run carry min(B, c·rate) instead of B·c/C; 0: NCCL's c/C
+                                 * split (Hopper: 5.3 / 16.2 / 21.0 GB/s LL / LL128 / Simple,
+                                 * nccl-probe on 2 × H200, collectives.md) */
   double tree_protocol_factor[AFD_PROTO_COUNT];   /* tree's own protocol factors (LL 1/3.8,
                                                    * LL128 120/128); 0: protocol_factor */
   double tree_ll128_one_node_factor;              /* tree LL128 on one node (7/9); 0: the above */

@@ -510,6 +510,88 @@ Test (collective, ll_cap_and_channel_reduction)
   cr_assert_float_eq (t, 4.58752e-6, 1e-15, "analytic %.12g", t);
 }
 
+/* The measured per-channel rate (collectives.md, "channels run"): the c channels NCCL runs of
+ * C carry min(B, c·rate) instead of B·c/C. 2 nodes × 4 GPUs, NVLink and NICs 100 GB/s, no
+ * latency, Simple, C = 8, c = clamp(⌊S / (512 threads × 64 B)⌋, 1, 8):
+ *   S = 64 KiB, ring:  c = 2; linear split 100 × 2/8 = 25 GB/s, t = 1.75 × 65536 / 25 GB/s =
+ *                      4.58752 us; rate 20 GB/s: min(100, 40) = 40 GB/s, t = 2.8672 us;
+ *   S = 64 KiB, tree:  2S / 25 GB/s = 5.24288 us; with the rate 2S / 40 GB/s = 3.2768 us;
+ *   S = 64 MiB, ring:  c = 8 = C, the rate does not bind (8 × 20 > 100): 1.75 × 64 MiB /
+ *                      100 GB/s = 1174.40512 us either way. */
+Test (collective, channel_rate_caps_reduced_channels)
+{
+  g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  AfdCollectiveParams p;
+  params_alpha (&p, 0);
+  p.channels = 1;
+  p.nccl_channels[1] = 8;
+  p.max_threads[AFD_PROTO_SIMPLE] = 512;
+  p.thread_threshold_bytes[AFD_PROTO_SIMPLE] = 64;
+  guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 65536,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  double t;
+  static const double want[2][3] = { { 4.58752e-6, 5.24288e-6, 1174.40512e-6 },
+                                     { 2.8672e-6, 3.2768e-6, 1174.40512e-6 } };
+  for (int with_rate = 0; with_rate < 2; with_rate++)
+    {
+      p.channel_rate_bytes_per_s[AFD_PROTO_SIMPLE] = with_rate ? 20e9 : 0;
+      coll.algo = AFD_ALGO_RING;
+      coll.bytes = 65536;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+      cr_assert_float_eq (t, want[with_rate][0], 1e-15, "ring, rate %d: %.12g", with_rate, t);
+      coll.algo = AFD_ALGO_TREE;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+      cr_assert_float_eq (t, want[with_rate][1], 1e-15, "tree, rate %d: %.12g", with_rate, t);
+      coll.algo = AFD_ALGO_RING;
+      coll.bytes = 67108864;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t, &error));
+      cr_assert_float_eq (t, want[with_rate][2], 1e-12, "64 MiB, rate %d: %.12g", with_rate, t);
+    }
+}
+
+/* The per-channel rates by GPU generation (afd_collective_params_init defaults): Hopper gets
+ * the measured 5.3 / 16.2 / 21.0 GB/s (LL / LL128 / Simple), so its default time equals the
+ * time with those rates set and differs from a rate of 1 % more; Ampere keeps NCCL's c/C split,
+ * which equals a per-channel rate of exactly B/C = 300 GB/s × 0.77 / 24 = 9.625 GB/s (Simple)
+ * and differs from 1 % more. One node of 8, ring, sizes that run fewer channels than C. */
+Test (collective, channel_rates_by_generation)
+{
+  static const struct {
+    const char *cluster;
+    AfdProtocol proto;
+    double bytes, rate;
+  } cases[] = {
+    { "dgx-h100-x4", AFD_PROTO_LL, 131072, 5.3e9 },
+    { "dgx-h100-x4", AFD_PROTO_LL128, 65536, 16.2e9 },
+    { "dgx-h100-x4", AFD_PROTO_SIMPLE, 65536, 21.0e9 },
+    { "dgx-a100-x2", AFD_PROTO_SIMPLE, 65536, 300e9 * 0.77 / 24 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AfdCluster) c = afd_cluster_load (cases[i].cluster, &error);
+      afd_assert_no_error (error);
+      g_autoptr (AfdNetwork) net = afd_network_new (c);
+      guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+      AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, cases[i].proto, group, 8,
+                             cases[i].bytes, NULL };
+      double t_default, t_rate, t_more;
+      cr_assert (afd_collective_time_analytic (net, &coll, NULL, NULL, &t_default, &error));
+      AfdCollectiveParams p;
+      afd_collective_params_init (&p);
+      p.channel_rate_bytes_per_s[cases[i].proto] = cases[i].rate;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t_rate, &error));
+      p.channel_rate_bytes_per_s[cases[i].proto] = cases[i].rate * 1.01;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, NULL, &t_more, &error));
+      cr_assert_float_eq (t_default, t_rate, 1e-12 * t_rate, "case %zu: %.12g vs %.12g", i,
+                          t_default, t_rate);
+      cr_assert (t_more < t_rate - 1e-10, "case %zu: a faster channel is faster", i);
+    }
+}
+
 /* NCCL's treeCorrectionFactor scales tree bandwidth by message size: 2 MiB is 2^15 × 64 B,
  * LL column 0.6, so a 2-node tree LL all-reduce at 100 GB/s (no latency) takes
  * 2 × 2 MiB / 60 GB/s = 69.9050667 us; 1 GiB is past the table (factor 1): 21.474836 ms. */
