@@ -3,7 +3,8 @@
 """network-fidelity.py - predicted vs published nccl-tests bus bandwidth (docs/models/collectives.md).
 
 Usage: tools/network-fidelity.py [--csv FILE] [--check PERCENT] [--check-flow PERCENT]
-                                 [--check-matched PERCENT] [--quiet] [AFDSIM]
+                                 [--check-matched PERCENT] [--check-beyond-floor PERCENT]
+                                 [--check-model PERCENT] [--quiet] [AFDSIM]
        (AFDSIM default: $AFDSIM or ./afdsim; FILE default: tools/data/nccl-published.csv
        next to this script)
 
@@ -17,6 +18,13 @@ Published busbw: when the row carries the nccl-tests time, busbw is recomputed f
 (S / t x bus factor, the nccl-tests definition) because the printed busbw has two decimals
 (0.06 GB/s is +-8 %); otherwise the printed busbw is used.
 
+Harness floor: a row measured in nccl-tests' single-process mode (gpus_per_process > 1: one
+thread launches every rank) may carry harness_floor_us, the same run's median time over its
+sizes below 1 KiB (where NCCL moves no data to speak of): the harness cannot run an iteration
+faster, so such a row is compared with max(model time, floor) (collectives.md, "Harness"). The
+table marks where the floor applied; the summary gives the medians with it, over the rows
+whose published time is above the floor (more than 10 %), and of the model alone.
+
 Rows with role "excluded" are shown but kept out of every median (their notes say why);
 "calibration" rows are the measurements behind GPU-file parameters (kept in the medians, and
 the medians without them are printed too). Clusters that are not shipped are written with
@@ -27,8 +35,11 @@ analytic fidelity (afdsim's default, the issue #3 goal; all rows but the exclude
 PERCENT; --check-flow PERCENT: the same bound for the flow fidelity (tests/test-fidelity.sh uses
 it as a regression bound); --check-matched PERCENT: the same for the analytic median over the
 rows whose harness matches what the model describes (gpus_per_process 1 or not stated, i.e.
-not nccl-tests' single-process `-g N` mode, where one thread launches N ranks in turn); any
-other failure (afdsim, a bad CSV) exits 2.
+not nccl-tests' single-process `-g N` mode, where one thread launches N ranks in turn);
+--check-beyond-floor PERCENT: the analytic median over the rows whose published time is more
+than 10 % above their harness floor (every row without one: the rows that test NCCL's time, not
+the harness's); --check-model PERCENT: the analytic median of the model
+alone, no floor applied; any other failure (afdsim, a bad CSV) exits 2.
 """
 import csv
 import json
@@ -73,6 +84,18 @@ def read_rows(path):
             raise ValueError("%s: row %d: gpus_per_process '%s' is not a positive integer "
                              "(or empty: not stated)" % (path, i, g))
         r["single_process"] = bool(g) and int(g) > 1
+        h = r.get("harness_floor_us") or ""
+        try:
+            r["floor_s"] = float(h) * 1e-6 if h else None
+        except ValueError:
+            r["floor_s"] = -1.0
+        if r["floor_s"] is not None and not r["floor_s"] > 0:
+            raise ValueError("%s: row %d: harness_floor_us '%s' is not a positive number of "
+                             "microseconds (or empty: none)" % (path, i, h))
+        if r["floor_s"] is not None and not r["single_process"]:
+            raise ValueError("%s: row %d: harness_floor_us is for single-process runs "
+                             "(gpus_per_process > 1); a per-GPU-process run's small-size time "
+                             "is NCCL's own latency, which the model must predict" % (path, i))
         if r["time_us"]:
             r["published"] = (r["bytes"] / (float(r["time_us"]) * 1e-6)
                               * bus_factor(r["op"], r["gpus"]) / 1e9)
@@ -94,6 +117,14 @@ def run_group(afdsim, cluster, op, ranks, algo, sizes, network, tmp):
         return {row["bytes"]: row for row in json.load(f)}
 
 
+def at_floor(r):
+    """True when the row's published time is within 10 % of its run's harness floor."""
+    if r["floor_s"] is None:
+        return False
+    t = r["bytes"] * bus_factor(r["op"], r["gpus"]) / (r["published"] * 1e9)
+    return t <= 1.1 * r["floor_s"]
+
+
 def fmt(x):
     return ("%.2f" % x) if x >= 0.1 else ("%.4f" % x)
 
@@ -108,6 +139,8 @@ def main():
     check = None
     check_flow = None
     check_matched = None
+    check_model = None
+    check_beyond = None
     quiet = False
     afdsim = os.environ.get("AFDSIM", "./afdsim")
     while args:
@@ -122,6 +155,12 @@ def main():
             quiet = True
         elif a == "--check-matched":
             check_matched = float(args.pop(0))
+            quiet = True
+        elif a == "--check-beyond-floor":
+            check_beyond = float(args.pop(0))
+            quiet = True
+        elif a == "--check-model":
+            check_model = float(args.pop(0))
             quiet = True
         elif a == "--quiet":
             quiet = True
@@ -153,22 +192,33 @@ def main():
         r["flow"] = results[key + ("flow",)]
         for net in ("analytic", "flow"):
             pred = r[net]["busbw_bytes_per_s"] / 1e9
+            r[net + "_model_err"] = (pred - r["published"]) / r["published"]
+            r[net + "_floored"] = False
+            if r["floor_s"] is not None and r[net]["time_s"] < r["floor_s"]:
+                # the same run's harness cannot go below its own small-size time
+                pred *= r[net]["time_s"] / r["floor_s"]
+                r[net + "_floored"] = True
             r[net + "_pred"] = pred
             r[net + "_err"] = (pred - r["published"]) / r["published"]
 
     if not quiet:
         print("| # | system | nodes x GPUs | op | size (B) | published busbw (GB/s) | analytic (GB/s) "
-              "| algo/proto | error | flow (GB/s) | flow error | role | source |")
-        print("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---|---|")
+              "| algo/proto | error | flow (GB/s) | flow error | harness floor (us) | role | source |")
+        print("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|")
         for i, r in enumerate(rows, 1):
             src = r["source_url"].replace("https://github.com/", "")
             pub = fmt(r["published"]) + (" (%s us)" % r["time_us"] if r["time_us"] else "")
-            print("| %d | %s | %dx%d | %s%s | %d | %s | %s | %s/%s | %+.1f%% | %s | %+.1f%% | %s%s | [%s](%s) |" % (
+            floor = ""
+            if r["floor_s"] is not None:
+                floor = r["harness_floor_us"] + (" (applied)" if r["analytic_floored"]
+                                                 else "")
+            print("| %d | %s | %dx%d | %s%s | %d | %s | %s | %s/%s | %+.1f%% | %s | %+.1f%% | %s | %s%s | [%s](%s) |" % (
                 i, r["system"], r["nodes"], r["gpus"] // r["nodes"], r["op"],
                 "" if r["algo"] == "auto" else " (" + r["algo"] + ")", r["bytes"], pub,
                 fmt(r["analytic_pred"]), r["analytic"]["algo"], r["analytic"]["proto"],
-                100 * r["analytic_err"], fmt(r["flow_pred"]), 100 * r["flow_err"], r["role"],
-                "" if r["kind"] == "MEAS" else " " + r["kind"], src, r["source_url"]))
+                100 * r["analytic_err"], fmt(r["flow_pred"]), 100 * r["flow_err"], floor,
+                r["role"], "" if r["kind"] == "MEAS" else " " + r["kind"], src,
+                r["source_url"]))
         print()
 
     used = [r for r in rows if r["role"] != "excluded"]
@@ -201,10 +251,23 @@ def main():
     print("| rows measured single-process (`-g N`: one thread launches N ranks) | %d | %.1f %% "
           "| %.1f %% |" % (len(single), median_pct([abs(r["analytic_err"]) for r in single]),
                           median_pct([abs(r["flow_err"]) for r in single])))
+    # Rows whose published time is the harness floor itself (within 10 %): there the
+    # comparison only confirms that the model's time is below the floor.
+    beyond = [r for r in used if not at_floor(r)]
+    beyond_a = median_pct([abs(r["analytic_err"]) for r in beyond])
+    print("| rows above their harness floor (published time > 1.1 x floor; every row without "
+          "one) | %d | %.1f %% | %.1f %% |" % (
+              len(beyond), beyond_a, median_pct([abs(r["flow_err"]) for r in beyond])))
+    model_a = median_pct([abs(r["analytic_model_err"]) for r in used])
+    print("| all rows, the NCCL model alone (no harness floor) | %d | %.1f %% | %.1f %% |" % (
+        len(used), model_a, median_pct([abs(r["flow_model_err"]) for r in used])))
     print("| excluded rows (not in any median) | %d | | |" % (len(rows) - len(used)))
     failed = False
     for name, value, bound in (("analytic", overall_a, check), ("flow", overall_f, check_flow),
-                               ("analytic, one process per GPU", matched_a, check_matched)):
+                               ("analytic, one process per GPU", matched_a, check_matched),
+                               ("analytic, NCCL model alone", model_a, check_model),
+                               ("analytic, rows above their harness floor", beyond_a,
+                                check_beyond)):
         if bound is None:
             continue
         if value > bound:
