@@ -38,6 +38,18 @@ params_alpha (AfdCollectiveParams *p, double alpha_s)
       p->intra_latency_s[a][k] = p->inter_latency_s[a][k] = alpha_s;
 }
 
+/* Ideal parameters, no latency, one flow-mode ring, and NCCL's channel reduction for @proto on
+ * two nodes: @channels channels of 512 threads, @threshold bytes per thread. */
+static void
+params_channels (AfdCollectiveParams *p, guint channels, AfdProtocol proto, double threshold)
+{
+  params_alpha (p, 0);
+  p->channels = 1;
+  p->nccl_channels[1] = channels;
+  p->max_threads[proto] = 512;
+  p->thread_threshold_bytes[proto] = threshold;
+}
+
 static void
 on_done (AfdNetsim *sim, gpointer user_data)
 {
@@ -486,12 +498,8 @@ Test (collective, ll_cap_and_channel_reduction)
   g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
   g_autoptr (AfdNetwork) net = afd_network_new (c);
   AfdCollectiveParams p;
-  params_alpha (&p, 0);
-  p.channels = 1;
+  params_channels (&p, 4, AFD_PROTO_LL, 8);
   p.protocol_factor[AFD_PROTO_LL] = 0.5;
-  p.nccl_channels[1] = 4;
-  p.max_threads[AFD_PROTO_LL] = 512;
-  p.thread_threshold_bytes[AFD_PROTO_LL] = 8;
   p.ll_max_bandwidth_bytes_per_s[1] = 20e9;
   guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_LL, group, 8, 8388608,
@@ -523,11 +531,7 @@ Test (collective, channel_rate_caps_reduced_channels)
   g_autoptr (AfdCluster) c = make_cluster (2, 4, 100e9, 100e9);
   g_autoptr (AfdNetwork) net = afd_network_new (c);
   AfdCollectiveParams p;
-  params_alpha (&p, 0);
-  p.channels = 1;
-  p.nccl_channels[1] = 8;
-  p.max_threads[AFD_PROTO_SIMPLE] = 512;
-  p.thread_threshold_bytes[AFD_PROTO_SIMPLE] = 64;
+  params_channels (&p, 8, AFD_PROTO_SIMPLE, 64);
   guint group[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_SIMPLE, group, 8, 65536,
                          NULL };

@@ -129,6 +129,13 @@ def fmt(x):
     return ("%.2f" % x) if x >= 0.1 else ("%.4f" % x)
 
 
+# The --check options and the median each bounds.
+CHECKS = {"--check": "analytic", "--check-flow": "flow",
+          "--check-matched": "analytic, one process per GPU",
+          "--check-model": "analytic, NCCL model alone",
+          "--check-beyond-floor": "analytic, rows above their harness floor"}
+
+
 def median_pct(values):
     return 100 * statistics.median(values) if values else float("nan")
 
@@ -136,31 +143,18 @@ def median_pct(values):
 def main():
     args = sys.argv[1:]
     csv_path = os.path.join(HERE, "data", "nccl-published.csv")
-    check = None
-    check_flow = None
-    check_matched = None
-    check_model = None
-    check_beyond = None
+    # --check-NAME PERCENT: the bound on one median (printed with its name at the end)
+    checks = {}
     quiet = False
     afdsim = os.environ.get("AFDSIM", "./afdsim")
     while args:
         a = args.pop(0)
+        if (a == "--csv" or a in CHECKS) and not args:
+            raise ValueError("%s needs a value" % a)
         if a == "--csv":
             csv_path = args.pop(0)
-        elif a == "--check":
-            check = float(args.pop(0))
-            quiet = True
-        elif a == "--check-flow":
-            check_flow = float(args.pop(0))
-            quiet = True
-        elif a == "--check-matched":
-            check_matched = float(args.pop(0))
-            quiet = True
-        elif a == "--check-beyond-floor":
-            check_beyond = float(args.pop(0))
-            quiet = True
-        elif a == "--check-model":
-            check_model = float(args.pop(0))
+        elif a in CHECKS:
+            checks[CHECKS[a]] = float(args.pop(0))
             quiet = True
         elif a == "--quiet":
             quiet = True
@@ -263,11 +257,11 @@ def main():
         len(used), model_a, median_pct([abs(r["flow_model_err"]) for r in used])))
     print("| excluded rows (not in any median) | %d | | |" % (len(rows) - len(used)))
     failed = False
-    for name, value, bound in (("analytic", overall_a, check), ("flow", overall_f, check_flow),
-                               ("analytic, one process per GPU", matched_a, check_matched),
-                               ("analytic, NCCL model alone", model_a, check_model),
-                               ("analytic, rows above their harness floor", beyond_a,
-                                check_beyond)):
+    medians = {"analytic": overall_a, "flow": overall_f, "analytic, one process per GPU": matched_a,
+               "analytic, NCCL model alone": model_a,
+               "analytic, rows above their harness floor": beyond_a}
+    for name, value in medians.items():
+        bound = checks.get(name)
         if bound is None:
             continue
         if value > bound:
