@@ -217,10 +217,12 @@ afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdClust
    * 12 -> 24; Hopper and Blackwell 16 -> 32); NVLS: NVLS_NCHANNELS_SM90 = 16 (SM100: 24). */
   static const guint channels[3] = { 24, 32, 32 }, nvls_channels[3] = { 0, 16, 24 };
   /* Bus bandwidth of one channel, GB/s, LL / LL128 / Simple: measured on Hopper only (ring
-   * all-reduce with NCCL_MIN/MAX_NCHANNELS = 1…32 on 2 × H200, NCCL 2.28.3, slope from 64 to
-   * 256 MiB; linear within 7 % up to 8 channels: tools/nccl-probe-sweep.sh, collectives.md).
-   * Ampere and Blackwell keep NCCL's c/C split (0) until measured. */
-  static const double channel_rate[3][3] = { { 0, 0, 0 }, { 5.3, 16.2, 21.0 }, { 0, 0, 0 } };
+   * all-reduce with NCCL_MIN/MAX_NCHANNELS = 1 on 2 × H200, NCCL 2.28.3, slope from 256 KiB to
+   * 1 MiB: the sizes at which NCCL runs fewer channels than it has, where alone the rate is
+   * used. LL is the same per channel at 2 and 4 channels within 1 %, LL128 and Simple within
+   * 2 % at 2 and 14-16 % lower at 4: tools/nccl-probe-sweep.sh, collectives.md). Ampere and
+   * Blackwell keep NCCL's c/C split (0) until measured. */
+  static const double channel_rate[3][3] = { { 0, 0, 0 }, { 7.2, 17.6, 21.6 }, { 0, 0, 0 } };
   int gen = gpu->peak_flop_per_s[AFD_DTYPE_FP4] > 0 ? 2
             : gpu->peak_flop_per_s[AFD_DTYPE_FP8] > 0 ? 1 : 0;
   for (int k = 0; k < 3; k++)

@@ -106,7 +106,7 @@ typedef struct {
   double channel_rate_bytes_per_s[AFD_PROTO_COUNT]; /* measured bus bandwidth one channel
                                  * moves (ring all-reduce, one SM per GPU), B/s: the c channels
                                  * run carry min(B, c·rate) instead of B·c/C; 0: NCCL's c/C
-                                 * split (Hopper: 5.3 / 16.2 / 21.0 GB/s LL / LL128 / Simple,
+                                 * split (Hopper: 7.2 / 17.6 / 21.6 GB/s LL / LL128 / Simple,
                                  * nccl-probe on 2 × H200, collectives.md) */
   double tree_protocol_factor[AFD_PROTO_COUNT];   /* tree's own protocol factors (LL 1/3.8,
                                                    * LL128 120/128); 0: protocol_factor */

@@ -557,7 +557,7 @@ Test (collective, channel_rate_caps_reduced_channels)
 }
 
 /* The per-channel rates by GPU generation (afd_collective_params_init defaults): Hopper gets
- * the measured 5.3 / 16.2 / 21.0 GB/s (LL / LL128 / Simple), so its default time equals the
+ * the measured 7.2 / 17.6 / 21.6 GB/s (LL / LL128 / Simple), so its default time equals the
  * time with those rates set and differs from a rate of 1 % more; Ampere keeps NCCL's c/C split,
  * which equals a per-channel rate of exactly B/C = 300 GB/s × 0.77 / 24 = 9.625 GB/s (Simple)
  * and differs from 1 % more. One node of 8, ring, sizes that run fewer channels than C. */
@@ -568,9 +568,9 @@ Test (collective, channel_rates_by_generation)
     AfdProtocol proto;
     double bytes, rate;
   } cases[] = {
-    { "dgx-h100-x4", AFD_PROTO_LL, 131072, 5.3e9 },
-    { "dgx-h100-x4", AFD_PROTO_LL128, 65536, 16.2e9 },
-    { "dgx-h100-x4", AFD_PROTO_SIMPLE, 65536, 21.0e9 },
+    { "dgx-h100-x4", AFD_PROTO_LL, 131072, 7.2e9 },
+    { "dgx-h100-x4", AFD_PROTO_LL128, 65536, 17.6e9 },
+    { "dgx-h100-x4", AFD_PROTO_SIMPLE, 65536, 21.6e9 },
     { "dgx-a100-x2", AFD_PROTO_SIMPLE, 65536, 300e9 * 0.77 / 24 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

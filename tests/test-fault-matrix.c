@@ -700,7 +700,7 @@ Test (fault_matrix, ep_degraded_link_exact)
  * hand-off broadcast (GPU 0 → 3) and the return (GPU 3 → 0, 1, 2) cross it (on a fault's
  * cluster the analytic model reads every pair of a one-node group, so the slowest member's
  * route prices it); the attention all-reduce (GPUs 0-2) does not, and the 4-byte barrier of
- * all four GPUs, which crosses it too, runs on one channel whose rate (5.3 GB/s LL on Hopper,
+ * all four GPUs, which crosses it too, runs on one channel whose rate (7.2 GB/s LL on Hopper,
  * collectives.md) is below even the degraded link's 45 GB/s: T' = T0 + ΔBC + ΔRET. */
 Test (fault_matrix, masep_degraded_link_exact)
 {

@@ -3,7 +3,7 @@
 # test-fidelity-data.sh - the data behind docs/models/collectives.md's fidelity section:
 #  1. the Hopper per-channel rates in sim/collective.c are the committed nccl-probe
 #     measurements (tools/data/nccl-probe/h200x2-nccl2.28.3: ring all-reduce on one channel,
-#     slope from 64 to 256 MiB, to 0.1 GB/s);
+#     slope from 256 KiB to 1 MiB, to 0.1 GB/s);
 #  2. tools/network-fidelity.py refuses a bad harness_floor_us or gpus_per_process with one
 #     message naming the file and the row (exit 2), and a harness floor on a row measured one
 #     process per GPU;
@@ -29,7 +29,7 @@ def slope(proto):
         if not line.startswith("#"):
             c = line.split("\t")
             t[int(c[3])] = float(c[4]) * 1e-6
-    a, b = 67108864, 268435456
+    a, b = 262144, 1048576
     return (b - a) / (t[b] - t[a]) / 1e9  # 2 ranks: busbw = algbw
 measured = [round(slope(p), 1) for p in ("LL", "LL128", "Simple")]
 src = open(top + "/sim/collective.c").read()

@@ -225,35 +225,35 @@ def main():
             seen.append(g)
     for g in seen:
         sel = [r for r in used if (r["system"], r["nodes"], r["op"]) == g]
-        print("| %s, %d node%s, %s | %d | %.1f %% | %.1f %% |" % (
+        print("| %s, %d node%s, %s | %d | %.2f %% | %.2f %% |" % (
             g[0], g[1], "" if g[1] == 1 else "s", g[2], len(sel),
             median_pct([abs(r["analytic_err"]) for r in sel]),
             median_pct([abs(r["flow_err"]) for r in sel])))
     tests = [r for r in used if r["role"] == "test"]
     overall_a = median_pct([abs(r["analytic_err"]) for r in used])
     overall_f = median_pct([abs(r["flow_err"]) for r in used])
-    print("| **all rows but the excluded** | %d | **%.1f %%** | **%.1f %%** |" % (
+    print("| **all rows but the excluded** | %d | **%.2f %%** | **%.2f %%** |" % (
         len(used), overall_a, overall_f))
-    print("| test rows only (calibration rows left out) | %d | %.1f %% | %.1f %% |" % (
+    print("| test rows only (calibration rows left out) | %d | %.2f %% | %.2f %% |" % (
         len(tests), median_pct([abs(r["analytic_err"]) for r in tests]),
         median_pct([abs(r["flow_err"]) for r in tests])))
     matched = [r for r in used if not r["single_process"]]
     single = [r for r in used if r["single_process"]]
     matched_a = median_pct([abs(r["analytic_err"]) for r in matched])
-    print("| rows measured one process per GPU (or not stated) | %d | %.1f %% | %.1f %% |" % (
+    print("| rows measured one process per GPU (or not stated) | %d | %.2f %% | %.2f %% |" % (
         len(matched), matched_a, median_pct([abs(r["flow_err"]) for r in matched])))
-    print("| rows measured single-process (`-g N`: one thread launches N ranks) | %d | %.1f %% "
-          "| %.1f %% |" % (len(single), median_pct([abs(r["analytic_err"]) for r in single]),
+    print("| rows measured single-process (`-g N`: one thread launches N ranks) | %d | %.2f %% "
+          "| %.2f %% |" % (len(single), median_pct([abs(r["analytic_err"]) for r in single]),
                           median_pct([abs(r["flow_err"]) for r in single])))
     # Rows whose published time is the harness floor itself (within 10 %): there the
     # comparison only confirms that the model's time is below the floor.
     beyond = [r for r in used if not at_floor(r)]
     beyond_a = median_pct([abs(r["analytic_err"]) for r in beyond])
     print("| rows above their harness floor (published time > 1.1 x floor; every row without "
-          "one) | %d | %.1f %% | %.1f %% |" % (
+          "one) | %d | %.2f %% | %.2f %% |" % (
               len(beyond), beyond_a, median_pct([abs(r["flow_err"]) for r in beyond])))
     model_a = median_pct([abs(r["analytic_model_err"]) for r in used])
-    print("| all rows, the NCCL model alone (no harness floor) | %d | %.1f %% | %.1f %% |" % (
+    print("| all rows, the NCCL model alone (no harness floor) | %d | %.2f %% | %.2f %% |" % (
         len(used), model_a, median_pct([abs(r["flow_model_err"]) for r in used])))
     print("| excluded rows (not in any median) | %d | | |" % (len(rows) - len(used)))
     failed = False
