@@ -25,13 +25,18 @@ import tempfile
 def read_probe(path):
     rows = {}
     with open(path) as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             if line.startswith("#") or not line.strip():
                 continue
             c = line.rstrip("\n").split("\t")
-            if len(c) != 6:
-                raise ValueError("%s: not a nccl-probe row: %r" % (path, line))
-            rows[int(c[3])] = float(c[4]) * 1e-6
+            try:
+                size, t = int(c[3]), float(c[4]) * 1e-6
+            except (IndexError, ValueError):
+                size, t = -1, 0.0
+            if len(c) != 6 or size < 0 or not t >= 0:
+                raise ValueError("%s: line %d: not a nccl-probe row (mode, gpus, op, bytes, "
+                                 "time_us, busbw): %r" % (path, n, line.rstrip("\n")))
+            rows[size] = t
     return rows
 
 
@@ -39,6 +44,8 @@ def main():
     args = sys.argv[1:]
     cluster = "h200-1x4"
     if args[:1] == ["--cluster"]:
+        if len(args) < 2:
+            raise ValueError("--cluster needs a value")
         cluster = args[1]
         args = args[2:]
     if not args:
@@ -49,6 +56,8 @@ def main():
     runs = {}
     for path in sorted(glob.glob(os.path.join(folder, "harness-*-threads-g*-r*.tsv"))):
         m = re.search(r"harness-(.+)-threads-g(\d+)-r\d+\.tsv$", path)
+        if m is None:
+            raise ValueError("%s: not named harness-OP-threads-gG-rR.tsv" % path)
         runs.setdefault((m.group(1), int(m.group(2))), []).append(read_probe(path))
     if not runs:
         raise ValueError("%s: no harness-OP-threads-gG-rR.tsv files" % folder)
