@@ -18,6 +18,7 @@
 #include "models/roofline.h"
 #include "sim/cli.h"
 #include "sim/data-dir.h"
+#include "sim/duration.h"
 #include "sim/error.h"
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
@@ -86,31 +87,15 @@ resolved_clear (Resolved *r)
   g_clear_pointer (&r->notes, g_ptr_array_unref);
 }
 
-/* Parses a duration: a number of seconds, or one with an "s", "ms" or "us" suffix. */
+/* Parses a duration flag with the one duration parser (sim/duration.h): a number of seconds,
+ * or one with a unit s, ms, us or ns, 0 <= duration <= @max_s; leaves @out alone when absent. */
 static gboolean
 parse_seconds (const char *flag, const char *text, double max_s, double *out, GError **error)
 {
   if (text == NULL)
     return TRUE;
-  static const struct
-  {
-    const char *suffix;
-    double scale;
-  } units[] = { { "ms", 1e-3 }, { "us", 1e-6 }, { "s", 1.0 } };
-  double scale = 1.0;
-  g_autofree char *number = g_strdup (text);
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    if (g_str_has_suffix (number, units[i].suffix))
-      {
-        number[strlen (number) - strlen (units[i].suffix)] = '\0';
-        scale = units[i].scale;
-        break;
-      }
-  double v = 0;
-  if (!afd_cli_parse_double (flag, number, 0, max_s / scale, &v, error))
-    return FALSE;
-  *out = v * scale;
-  return TRUE;
+  g_autofree char *what = g_strdup_printf ("%s '%s'", flag, text);
+  return afd_duration_parse (what, text, TRUE, max_s, AFD_ERROR_USAGE, NULL, out, error);
 }
 
 /* Parses a positive double flag; leaves @out alone when absent. */

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+# tests/shared.mk - tests of the pieces every command shares: the duration parser, the
+# provenance writer.
+check_PROGRAMS += tests/test-duration
+tests_test_duration_SOURCES = %reldir%/test-duration.c %reldir%/test-helpers.h
+tests_test_duration_CPPFLAGS = $(afd_test_cppflags)
+tests_test_duration_LDADD = $(afd_test_libs)
+TESTS += tests/test-duration
