@@ -18,6 +18,7 @@
 #include "sim/json.h"
 #include "sim/llm.h"
 #include "sim/metrics.h"
+#include "sim/provenance.h"
 #include "sim/replay.h"
 #include "sim/trace.h"
 
@@ -533,60 +534,23 @@ write_link_counters (AfdTraceWriter *w, const AfdCluster *cluster, const Net *ne
     }
 }
 
-/* Returns: (transfer full) (nullable): @path with every symbolic link resolved. */
-static char *
-resolve (const char *path)
+cJSON *
+afd_experiment_add_provenance (const AfdExperiment *self, cJSON *root, const char *command,
+                               GError **error)
 {
-  char *r = realpath (path, NULL);
-  if (r == NULL)
+  cJSON *prov = afd_provenance_add (root, command);
+  if (self->path != NULL && !afd_provenance_add_input (prov, self->path, error))
     return NULL;
-  char *out = g_strdup (r);
-  free (r);
-  return out;
-}
-
-/* Path relative to the data folder when the file lies inside one of its shipped folders
- * (experiments, topologies, models/llm), with symbolic links resolved on both sides: the build
- * tree's data folder links to the sources, so the same file must get the same name however
- * afdsim was started (stable across installs and builds). */
-static char *
-stable_path (const char *path)
-{
-  static const char *const kinds[] = { "experiments", "topologies", "models/llm" };
-  const char *dir = afd_data_dir (NULL);
-  g_autofree char *real = resolve (path);
-  for (guint k = 0; dir != NULL && real != NULL && k < G_N_ELEMENTS (kinds); k++)
+  const char *kinds[][3] = { { "topologies/clusters", "cluster", self->cluster },
+                             { "models/llm", "model", self->model } };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {
-      g_autofree char *kdir = g_build_filename (dir, kinds[k], NULL);
-      g_autofree char *real_kdir = resolve (kdir);
-      if (real_kdir == NULL)
-        continue;
-      gsize n = strlen (real_kdir);
-      if (g_str_has_prefix (real, real_kdir) && real[n] == '/')
-        return g_strdup_printf ("%s/%s", kinds[k], real + n + 1);
+      g_autofree char *p = afd_data_resolve (kinds[i][0], kinds[i][1], kinds[i][2], error);
+      if (p == NULL || !afd_provenance_add_input (prov, p, error))
+        return NULL;
     }
-  return g_strdup (path);
-}
-
-/* Adds {path, sha256} of @path to @inputs. */
-static gboolean
-add_input (cJSON *inputs, const char *path, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &data, &len, &local))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "provenance: %s", local->message);
-      return FALSE;
-    }
-  g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
-  g_autofree char *rel = stable_path (path);
-  cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "path", rel);
-  cJSON_AddStringToObject (o, "sha256", sum);
-  cJSON_AddItemToArray (inputs, o);
-  return TRUE;
+  afd_json_add_number (prov, "seed", (double) self->seed);
+  return prov;
 }
 
 /* The trace file of run @label: the given path, with "-LABEL" before ".json" when several. */
@@ -1327,26 +1291,13 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
     }
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();
-  cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
-  cJSON_AddStringToObject (prov, "version", PACKAGE_VERSION);
-  cJSON_AddStringToObject (prov, "git_revision", AFD_GIT_REVISION);
-  cJSON_AddStringToObject (prov, "features", AFD_FEATURES);
-  afd_json_add_number (prov, "seed", (double) self->seed);
+  cJSON *prov = afd_experiment_add_provenance (self, root, "run", error);
+  if (prov == NULL)
+    return NULL;
   g_autoptr (GString) cdesc = g_string_new (NULL);
   afd_cost_model_describe (costs, cdesc);
   cJSON_AddStringToObject (prov, "cost_model", cdesc->str);
   cJSON_AddStringToObject (prov, "network", self->network);
-  cJSON *inputs = cJSON_AddArrayToObject (prov, "inputs");
-  if (self->path != NULL && !add_input (inputs, self->path, error))
-    return NULL;
-  const char *kinds[][3] = { { "topologies/clusters", "cluster", self->cluster },
-                             { "models/llm", "model", self->model } };
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    {
-      g_autofree char *p = afd_data_resolve (kinds[i][0], kinds[i][1], kinds[i][2], error);
-      if (p == NULL || !add_input (inputs, p, error))
-        return NULL;
-    }
 
   cJSON *wl = cJSON_AddObjectToObject (root, "workload");
   cJSON_AddStringToObject (wl, "cluster", afd_cluster_name (cluster));

@@ -78,6 +78,19 @@ AfdExperimentRun *afd_experiment_add_run (AfdExperiment *self, const char *label
                                           const char *strategy, cJSON *options);
 
 /**
+ * afd_experiment_add_provenance:
+ * @command: the command that writes the result ("run", "validate", …)
+ *
+ * Adds the one provenance block (sim/provenance.h) to @root, with the experiment file (when
+ * loaded from one), the cluster and the model file as inputs, then "seed".
+ *
+ * Returns: (transfer none) (nullable): the block, or %NULL with AFD_ERROR_IO when an input
+ *   cannot be read or resolved
+ */
+cJSON *afd_experiment_add_provenance (const AfdExperiment *self, cJSON *root,
+                                      const char *command, GError **error);
+
+/**
  * afd_experiment_run:
  * @plugins: (transfer none): registry lookups from the composition root
  * @out_trace_paths: (out) (transfer full) (element-type utf8) (optional): traces written

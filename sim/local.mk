@@ -7,6 +7,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/json.h %reldir%/json.c \
 	%reldir%/cli.h %reldir%/cli.c \
 	%reldir%/duration.h %reldir%/duration.c \
+	%reldir%/provenance.h %reldir%/provenance.c \
 	%reldir%/data-dir.h %reldir%/data-dir.c \
 	%reldir%/commands.h \
 	$(NULL)
