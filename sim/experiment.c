@@ -51,7 +51,7 @@ afd_experiment_new (void)
   self->context_tokens = 2048;
   self->routing = g_strdup ("uniform");
   self->seed = 1;
-  self->network = g_strdup ("analytic");
+  self->network = AFD_NETWORK_ANALYTIC;
   self->costs = g_strdup ("analytic");
   self->runs = g_ptr_array_new_with_free_func (run_free);
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_fault_free);
@@ -69,7 +69,6 @@ afd_experiment_free (AfdExperiment *self)
   g_free (self->cluster);
   g_free (self->model);
   g_free (self->routing);
-  g_free (self->network);
   g_free (self->costs);
   g_free (self->json);
   g_free (self->trace);
@@ -216,6 +215,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
   gint64 batch = (gint64) self->batch, context = (gint64) self->context_tokens,
          seed = (gint64) self->seed;
   g_autofree char *phase = g_strdup ("decode"), *description = NULL, *strategy = NULL;
+  g_autofree char *network = NULL;
   if (!afd_json_get_string (root, &where, "description", AFD_JSON_OPTIONAL, &description, error)
       || !afd_json_get_string (root, &where, "cluster", AFD_JSON_OPTIONAL, &self->cluster, error)
       || !afd_json_get_string (root, &where, "model", AFD_JSON_OPTIONAL, &self->model, error)
@@ -225,7 +225,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
       || !afd_json_get_int (root, &where, "seed", AFD_JSON_OPTIONAL, 0, G_MAXINT64, &seed, error)
       || !afd_json_get_string (root, &where, "phase", AFD_JSON_OPTIONAL, &phase, error)
       || !afd_json_get_string (root, &where, "routing", AFD_JSON_OPTIONAL, &self->routing, error)
-      || !afd_json_get_string (root, &where, "network", AFD_JSON_OPTIONAL, &self->network, error)
+      || !afd_json_get_string (root, &where, "network", AFD_JSON_OPTIONAL, &network, error)
       || !afd_json_get_string (root, &where, "costs", AFD_JSON_OPTIONAL, &self->costs, error)
       || !afd_json_get_string (root, &where, "json", AFD_JSON_OPTIONAL, &self->json, error)
       || !afd_json_get_string (root, &where, "trace", AFD_JSON_OPTIONAL, &self->trace, error)
@@ -241,10 +241,10 @@ afd_experiment_load (const char *path_or_name, GError **error)
       return NULL;
     }
   self->prefill = strcmp (phase, "prefill") == 0;
-  if (strcmp (self->network, "analytic") != 0 && strcmp (self->network, "flow") != 0)
+  if (network != NULL && !afd_network_fidelity_from_name (network, &self->network))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "%s: network: '%s' is not analytic or flow", path, self->network);
+                   "%s: network: '%s' is not analytic or flow", path, network);
       return NULL;
     }
   const cJSON *runs = NULL;
@@ -694,7 +694,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
                        cJSON_IsNumber (mb) && mb->valuedouble >= 1 && mb->valuedouble < 1e6
                            ? (guint) mb->valuedouble
                            : 0,
-                       strcmp (self->network, "flow") == 0, &est);
+                       self->network == AFD_NETWORK_FLOW, &est);
   if (llm->n_routed_experts > 0)
     afd_limits_add_routing (&est,
                             (double) in.batch * (in.prefill ? (double) in.context_tokens : 1.0),
@@ -765,7 +765,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   AfdReplayConfig config = { .op_time = price, .op_time_data = &pricing };
   g_autofree CommCtx *ctx = NULL;
   g_autoptr (GArray) sample_ns_owner = NULL, sample_busy_owner = NULL;
-  if (strcmp (self->network, "flow") == 0)
+  if (self->network == AFD_NETWORK_FLOW)
     {
       guint n = afd_opgraph_n_comms (graph);
       /* Validate every collective first, so bad groups fail before anything runs. */
@@ -1297,7 +1297,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   g_autoptr (GString) cdesc = g_string_new (NULL);
   afd_cost_model_describe (costs, cdesc);
   cJSON_AddStringToObject (prov, "cost_model", cdesc->str);
-  cJSON_AddStringToObject (prov, "network", self->network);
+  cJSON_AddStringToObject (prov, "network", afd_network_fidelity_name (self->network));
 
   cJSON *wl = cJSON_AddObjectToObject (root, "workload");
   cJSON_AddStringToObject (wl, "cluster", afd_cluster_name (cluster));
@@ -1478,13 +1478,12 @@ afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **e
     g_free (exp->routing), exp->routing = g_strdup (f->routing);
   if (f->network != NULL)
     {
-      if (strcmp (f->network, "analytic") != 0 && strcmp (f->network, "flow") != 0)
+      if (!afd_network_fidelity_from_name (f->network, &exp->network))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                        "--network: '%s' is not analytic or flow", f->network);
           return FALSE;
         }
-      g_free (exp->network), exp->network = g_strdup (f->network);
     }
   if (f->phase != NULL)
     {

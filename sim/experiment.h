@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "sim/cluster.h"
+#include "sim/network.h"
 #include "sim/strategy.h"
 
 G_BEGIN_DECLS
@@ -39,7 +40,7 @@ typedef struct {
   gboolean prefill;
   char *routing;
   guint64 seed;
-  char *network;  /* "analytic" or "flow" */
+  AfdNetworkFidelity network; /* AFD_NETWORK_ANALYTIC (default) or AFD_NETWORK_FLOW */
   char *costs;    /* cost model spec: "analytic", "profile:FILE" */
   char *json;     /* (nullable) where to write the summary */
   char *trace;    /* (nullable) trace file; with several runs, "-LABEL" goes before ".json" */

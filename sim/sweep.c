@@ -98,7 +98,7 @@ afd_sweep_new (void)
   cJSON_AddStringToObject (self->base, "phase", d->prefill ? "prefill" : "decode");
   cJSON_AddStringToObject (self->base, "routing", d->routing);
   afd_json_add_number (self->base, "seed", (double) d->seed);
-  cJSON_AddStringToObject (self->base, "network", d->network);
+  cJSON_AddStringToObject (self->base, "network", afd_network_fidelity_name (d->network));
   cJSON_AddStringToObject (self->base, "costs", d->costs);
   self->axes = g_ptr_array_new_with_free_func (axis_free);
   g_mutex_init (&self->lock);
@@ -262,8 +262,8 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
                    item);
       return FALSE;
     }
-  if (strcmp (key, "network") == 0 && strcmp (item, "analytic") != 0
-      && strcmp (item, "flow") != 0)
+  AfdNetworkFidelity fidelity;
+  if (strcmp (key, "network") == 0 && !afd_network_fidelity_from_name (item, &fidelity))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not analytic or flow", flag,
                    item);
@@ -1027,8 +1027,13 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
   exp->prefill = strcmp (phase, "prefill") == 0;
   g_free (exp->routing);
   exp->routing = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "routing")->valuestring);
-  g_free (exp->network);
-  exp->network = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "network")->valuestring);
+  const char *network = cJSON_GetObjectItemCaseSensitive (config, "network")->valuestring;
+  if (!afd_network_fidelity_from_name (network, &exp->network))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "network: '%s' is not analytic or flow",
+                   network);
+      return NULL;
+    }
   g_free (exp->costs);
   exp->costs = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "costs")->valuestring);
   const cJSON *label = cJSON_GetObjectItemCaseSensitive (config, "label");
