@@ -13,6 +13,7 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/experiment-keys.h"
 #include "sim/fault.h"
 #include "sim/limits.h"
 #include "sim/json.h"
@@ -22,14 +23,10 @@
 #include "sim/replay.h"
 #include "sim/trace.h"
 
-/* Keys of an experiment that are not strategy options; every other key of the top level
- * (one run) or of a run object is handed to the strategy, which validates its options
+/* The keys of an experiment that are not strategy options are those of the one key table
+ * (sim/experiment-keys.c) accepted at the top level or in a run; every other key of the top
+ * level (one run) or of a run object is handed to the strategy, which validates its options
  * strictly (sim/ names no strategy). */
-static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
-                                        "phase", "routing", "seed", "network", "costs", "json",
-                                        "trace", "strategy", "runs", "faults", "iterations",
-                                        "fault_detection_s", "sim_memory_limit_bytes", NULL };
-static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
 run_free (gpointer p)
@@ -90,20 +87,16 @@ afd_experiment_add_run (AfdExperiment *self, const char *label, const char *stra
   return r;
 }
 
-/* Copies every key of @obj that is not in @reserved into a new options object, checking
- * for duplicates. */
+/* Copies every key of @obj that the key table does not reserve in @reserved
+ * (AfdExperimentKeyWhere flags) into a new options object, checking for duplicates. */
 static cJSON *
-collect_options (const cJSON *obj, const char *const *reserved, const AfdJsonWhere *where,
-                 GError **error)
+collect_options (const cJSON *obj, guint reserved, const AfdJsonWhere *where, GError **error)
 {
   g_autoptr (cJSON) o = cJSON_CreateObject ();
   const cJSON *item;
   cJSON_ArrayForEach (item, obj)
     {
-      gboolean skip = FALSE;
-      for (guint i = 0; reserved[i] != NULL && !skip; i++)
-        skip = strcmp (item->string, reserved[i]) == 0;
-      if (skip)
+      if (afd_experiment_key_lookup (item->string, reserved) != NULL)
         continue;
       if (cJSON_GetObjectItemCaseSensitive (o, item->string) != NULL)
         {
@@ -130,7 +123,7 @@ load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GEr
   if (!afd_json_get_string (node, where, "strategy", AFD_JSON_REQUIRED, &strategy, error)
       || !afd_json_get_string (node, where, "label", AFD_JSON_OPTIONAL, &label, error))
     return FALSE;
-  cJSON *options = collect_options (node, run_keys, where, error);
+  cJSON *options = collect_options (node, AFD_EXPERIMENT_KEY_RUN, where, error);
   if (options == NULL)
     return FALSE;
   AfdExperimentRun *r = afd_experiment_add_run (self, label, strategy, options);
@@ -260,7 +253,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
     }
   if (strategy != NULL)
     {
-      cJSON *options = collect_options (root, top_keys, &where, error);
+      cJSON *options = collect_options (root, AFD_EXPERIMENT_KEY_TOP, &where, error);
       if (options == NULL)
         return NULL;
       afd_experiment_add_run (self, NULL, strategy, options);
@@ -268,7 +261,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
   else
     {
       /* With "runs", strategy options belong in the runs: any other key is unknown. */
-      g_autoptr (cJSON) extra = collect_options (root, top_keys, &where, error);
+      g_autoptr (cJSON) extra = collect_options (root, AFD_EXPERIMENT_KEY_TOP, &where, error);
       if (extra == NULL)
         return NULL;
       if (extra->child != NULL)
