@@ -599,10 +599,9 @@ execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean valida
   if (llm == NULL)
     return 1;
   g_autoptr (cJSON) root = cJSON_CreateObject ();
-  cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
-  cJSON_AddStringToObject (prov, "version", PACKAGE_VERSION);
-  cJSON_AddStringToObject (prov, "git_revision", AFD_GIT_REVISION);
-  cJSON_AddStringToObject (prov, "command", cmd);
+  cJSON *prov = afd_experiment_add_provenance (exp, root, cmd, error);
+  if (prov == NULL)
+    return 1;
   cJSON_AddStringToObject (prov, "network", "analytic");
   cJSON *wl = cJSON_AddObjectToObject (root, "workload");
   cJSON_AddStringToObject (wl, "cluster", afd_cluster_name (cluster));

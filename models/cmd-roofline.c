@@ -18,10 +18,12 @@
 #include "models/roofline.h"
 #include "sim/cli.h"
 #include "sim/data-dir.h"
+#include "sim/duration.h"
 #include "sim/error.h"
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
 #include "sim/llm.h"
+#include "sim/provenance.h"
 
 /* Most N_F values one run evaluates (a guard against "1..4000000000"). */
 #define MAX_POINTS 100000
@@ -86,31 +88,15 @@ resolved_clear (Resolved *r)
   g_clear_pointer (&r->notes, g_ptr_array_unref);
 }
 
-/* Parses a duration: a number of seconds, or one with an "s", "ms" or "us" suffix. */
+/* Parses a duration flag with the one duration parser (sim/duration.h): a number of seconds,
+ * or one with a unit s, ms, us or ns, 0 <= duration <= @max_s; leaves @out alone when absent. */
 static gboolean
 parse_seconds (const char *flag, const char *text, double max_s, double *out, GError **error)
 {
   if (text == NULL)
     return TRUE;
-  static const struct
-  {
-    const char *suffix;
-    double scale;
-  } units[] = { { "ms", 1e-3 }, { "us", 1e-6 }, { "s", 1.0 } };
-  double scale = 1.0;
-  g_autofree char *number = g_strdup (text);
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    if (g_str_has_suffix (number, units[i].suffix))
-      {
-        number[strlen (number) - strlen (units[i].suffix)] = '\0';
-        scale = units[i].scale;
-        break;
-      }
-  double v = 0;
-  if (!afd_cli_parse_double (flag, number, 0, max_s / scale, &v, error))
-    return FALSE;
-  *out = v * scale;
-  return TRUE;
+  g_autofree char *what = g_strdup_printf ("%s '%s'", flag, text);
+  return afd_duration_parse (what, text, TRUE, max_s, AFD_ERROR_USAGE, NULL, out, error);
 }
 
 /* Parses a positive double flag; leaves @out alone when absent. */
@@ -377,32 +363,16 @@ resolve (const AfdLlm *llm, const AfdGpuSpec *spec, const HwEntry *entry, const 
   return afd_roofline_budget_s (&r->budget, &r->t_b_s, error);
 }
 
-/* Adds the provenance block: version, revision, features and each input with its SHA-256. */
-static void
-add_provenance (cJSON *root, const char *const *inputs)
+/* Adds the one provenance block (sim/provenance.h) with each of the NULL-terminated @inputs
+ * and its SHA-256. */
+static gboolean
+add_provenance (cJSON *root, const char *const *inputs, GError **error)
 {
-  cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
-  cJSON_AddStringToObject (prov, "afdsim_version", PACKAGE_VERSION);
-  cJSON_AddStringToObject (prov, "git_revision", AFD_GIT_REVISION);
-  cJSON_AddStringToObject (prov, "features", AFD_FEATURES);
-  cJSON_AddStringToObject (prov, "command", "roofline");
-  cJSON *list = cJSON_AddArrayToObject (prov, "inputs");
+  cJSON *prov = afd_provenance_add (root, "roofline");
   for (guint i = 0; inputs[i] != NULL; i++)
-    {
-      cJSON *in = cJSON_CreateObject ();
-      cJSON_AddStringToObject (in, "path", inputs[i]);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-      if (g_file_get_contents (inputs[i], &data, &len, NULL))
-        {
-          g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-                                                              (const guchar *) data, len);
-          cJSON_AddStringToObject (in, "sha256", sum);
-        }
-      else
-        cJSON_AddNullToObject (in, "sha256");
-      cJSON_AddItemToArray (list, in);
-    }
+    if (!afd_provenance_add_input (prov, inputs[i], error))
+      return FALSE;
+  return TRUE;
 }
 
 /* Adds the resolved inputs of one (model, GPU) pair under "inputs". */
@@ -537,7 +507,11 @@ run_single (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   const char *inputs[] = { model_path, gpu_path, s->hardware_path, NULL };
-  add_provenance (root, inputs);
+  if (!add_provenance (root, inputs, error))
+    {
+      resolved_clear (&r);
+      return 1;
+    }
   add_inputs (root, llm->name, spec->name, &r);
   afd_json_add_number (root, "t_b_s", r.t_b_s);
   cJSON *regions = cJSON_AddObjectToObject (root, "regions");
@@ -719,7 +693,8 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
     printf ("skipped (dense): %d model(s)\n", cJSON_GetArraySize (skipped));
 
   g_ptr_array_add (inputs, NULL);
-  add_provenance (root, (const char *const *) inputs->pdata);
+  if (!add_provenance (root, (const char *const *) inputs->pdata, error))
+    return 1;
   cJSON *in = cJSON_AddObjectToObject (root, "inputs");
   afd_json_add_number (in, "slo_s", s->slo_s);
   afd_json_add_number (in, "accept_length", s->accept_length);
@@ -822,7 +797,8 @@ run_imbalance (const Options *o, GError **error)
   g_autofree double *co = g_new (double, ns);
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   const char *inputs[] = { NULL };
-  add_provenance (root, inputs);
+  if (!add_provenance (root, inputs, error))
+    return 1;
   cJSON_AddItemToObject (root, "sigma", number_array ((double *) sigma->data, ns));
   cJSON *rows = cJSON_AddArrayToObject (root, "rows");
 

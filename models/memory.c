@@ -130,27 +130,72 @@ afd_memory_get (const AfdMemoryPlan *plan, guint gpu, AfdMemoryBreakdown *out)
     }
 }
 
+const char *
+afd_memory_get_role (const AfdMemoryPlan *plan, guint gpu)
+{
+  g_return_val_if_fail (plan != NULL && gpu < plan->n_gpus, NULL);
+  return plan->gpus[gpu].role;
+}
+
+gboolean
+afd_memory_check_gpu (const AfdMemoryPlan *plan, guint gpu, const AfdGpuSpec *spec,
+                      GError **error)
+{
+  g_return_val_if_fail (plan != NULL && gpu < plan->n_gpus && spec != NULL, FALSE);
+  AfdMemoryBreakdown b;
+  afd_memory_get (plan, gpu, &b);
+  if (b.total_bytes <= spec->hbm_bytes)
+    return TRUE;
+  g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
+               "GPU %u (%s) needs %.1f GB, %s has %.1f GB of HBM (weights %.1f, KV cache %.1f, "
+               "activations %.1f, comm buffers %.1f, runtime %.1f GB); lower the batch or the context, "
+               "or use more GPUs",
+               gpu, plan->gpus[gpu].role, b.total_bytes / 1e9, spec->name, spec->hbm_bytes / 1e9,
+               b.bytes[AFD_MEMORY_WEIGHTS] / 1e9, b.bytes[AFD_MEMORY_KV_CACHE] / 1e9,
+               b.bytes[AFD_MEMORY_ACTIVATIONS] / 1e9, b.bytes[AFD_MEMORY_COMM_BUFFERS] / 1e9,
+               b.bytes[AFD_MEMORY_RUNTIME] / 1e9);
+  return FALSE;
+}
+
 gboolean
 afd_memory_check (const AfdMemoryPlan *plan, const AfdGpuSpec *const *gpus, GError **error)
 {
   g_return_val_if_fail (plan != NULL && (gpus != NULL || plan->n_gpus == 0), FALSE);
   for (guint i = 0; i < plan->n_gpus; i++)
-    {
-      AfdMemoryBreakdown b;
-      afd_memory_get (plan, i, &b);
-      if (b.total_bytes > gpus[i]->hbm_bytes)
-        {
-          g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                       "GPU %u (%s) needs %.1f GB, %s has %.1f GB (weights %.1f, KV cache %.1f, "
-                       "activations %.1f, comm buffers %.1f, runtime %.1f GB)",
-                       i, plan->gpus[i].role, b.total_bytes / 1e9, gpus[i]->name,
-                       gpus[i]->hbm_bytes / 1e9, b.bytes[AFD_MEMORY_WEIGHTS] / 1e9,
-                       b.bytes[AFD_MEMORY_KV_CACHE] / 1e9, b.bytes[AFD_MEMORY_ACTIVATIONS] / 1e9,
-                       b.bytes[AFD_MEMORY_COMM_BUFFERS] / 1e9, b.bytes[AFD_MEMORY_RUNTIME] / 1e9);
-          return FALSE;
-        }
-    }
+    if (!afd_memory_check_gpu (plan, i, gpus[i], error))
+      return FALSE;
   return TRUE;
+}
+
+guint64
+afd_memory_max_batch (const AfdMemoryPlan *plan, guint gpu, const AfdGpuSpec *spec,
+                      guint64 batch)
+{
+  g_return_val_if_fail (plan != NULL && gpu < plan->n_gpus && spec != NULL, 0);
+  g_return_val_if_fail (batch > 0, 0);
+  AfdMemoryBreakdown b;
+  afd_memory_get (plan, gpu, &b);
+  if (b.bytes[AFD_MEMORY_KV_CACHE] <= 0)
+    return G_MAXUINT64;
+  const double fixed = b.bytes[AFD_MEMORY_WEIGHTS] + b.bytes[AFD_MEMORY_RUNTIME];
+  const double per_batch = b.total_bytes - fixed; /* KV + activations + comm buffers */
+  const double room = spec->hbm_bytes - fixed;
+  if (room <= 0)
+    return 0;
+  const double max = floor (room * (double)batch / per_batch);
+  return max >= 0x1p64 ? G_MAXUINT64 - 1 : (guint64)max;
+}
+
+guint64
+afd_memory_role_max_batch (const AfdMemoryPlan *plan, const char *role, const AfdGpuSpec *spec,
+                           guint64 batch)
+{
+  g_return_val_if_fail (plan != NULL && role != NULL && spec != NULL, 0);
+  guint64 best = G_MAXUINT64;
+  for (guint i = 0; i < plan->n_gpus; i++)
+    if (g_strcmp0 (plan->gpus[i].role, role) == 0)
+      best = MIN (best, afd_memory_max_batch (plan, i, spec, batch));
+  return best;
 }
 
 gboolean
@@ -278,6 +323,14 @@ afd_memory_embedding_weights_bytes (const AfdLlm *llm, guint shards)
   g_return_val_if_fail (llm != NULL, 0.0);
   double tables = llm->tie_embeddings ? 1.0 : 2.0;
   return tables * llm->vocab_size * llm->hidden_size
+         * afd_dtype_bytes (llm->dtypes.embedding_weights) / MAX (shards, 1u);
+}
+
+double
+afd_memory_vocab_table_bytes (const AfdLlm *llm, guint shards)
+{
+  g_return_val_if_fail (llm != NULL, 0.0);
+  return (double)llm->vocab_size * llm->hidden_size
          * afd_dtype_bytes (llm->dtypes.embedding_weights) / MAX (shards, 1u);
 }
 

@@ -2,10 +2,11 @@
 /*
  * memory.h - device-memory footprint per GPU of a placement, and the fit check.
  *
- * A strategy creates an AfdMemoryPlan with one entry per GPU, adds bytes per class (weights,
- * KV cache, activations, communication buffers, runtime reserve) using the size helpers
- * below, then calls afd_memory_check() against each GPU's spec. A GPU that does not fit is
- * AFD_ERROR_INFEASIBLE: "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB"
+ * Every strategy (models/strategy-*.c) creates an AfdMemoryPlan with one entry per GPU, adds
+ * bytes per class (weights, KV cache, activations, communication buffers, runtime reserve)
+ * using the size helpers below, then checks each GPU against its spec (afd_memory_check_gpu(),
+ * through afd_strategy_check_memory()). A GPU that does not fit is
+ * AFD_ERROR_INFEASIBLE: "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB of HBM …"
  * (GB = 1e9 bytes). Formulas and the hand-worked masep-4l MA-Separation 12:4 example are in
  * docs/models/memory.md (checked by tests/test-memory.c). The helpers return bytes for ONE
  * transformer block unless their name says otherwise; multiply by the blocks a GPU holds.
@@ -65,12 +66,25 @@ void afd_memory_add_runtime (AfdMemoryPlan *plan, guint gpu, double bytes);
 /* Fills @out with @gpu's footprint. */
 void afd_memory_get (const AfdMemoryPlan *plan, guint gpu, AfdMemoryBreakdown *out);
 
+/* Returns: (transfer none): @gpu's role ("gpu" until set). */
+const char *afd_memory_get_role (const AfdMemoryPlan *plan, guint gpu);
+
+/**
+ * afd_memory_check_gpu:
+ * @spec: (transfer none): @gpu's spec
+ *
+ * Returns: %FALSE with AFD_ERROR_INFEASIBLE when @gpu's total exceeds @spec->hbm_bytes:
+ *   "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB of HBM (weights …, …)"
+ */
+gboolean afd_memory_check_gpu (const AfdMemoryPlan *plan, guint gpu, const AfdGpuSpec *spec,
+                               GError **error);
+
 /**
  * afd_memory_check:
  * @gpus: (array length=n_gpus of the plan) (transfer none): each GPU's spec
  *
  * Returns: %FALSE with AFD_ERROR_INFEASIBLE for the first GPU (lowest index) whose total
- *   exceeds its hbm_bytes: "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB"
+ *   exceeds its hbm_bytes: "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB of HBM (…)"
  */
 gboolean afd_memory_check (const AfdMemoryPlan *plan, const AfdGpuSpec *const *gpus,
                            GError **error);
@@ -78,6 +92,27 @@ gboolean afd_memory_check (const AfdMemoryPlan *plan, const AfdGpuSpec *const *g
 /* As afd_memory_check() with the same spec for every GPU. */
 gboolean afd_memory_check_uniform (const AfdMemoryPlan *plan, const AfdGpuSpec *gpu,
                                    GError **error);
+
+/**
+ * afd_memory_max_batch:
+ * @batch: the run's batch (sequences) for which the plan was built, > 0
+ *
+ * The largest batch whose KV cache fits @gpu at the plan's context. Every strategy gives a
+ * GPU a fixed share of the batch, so the KV cache, activations and communication buffers
+ * scale in proportion to the batch; weights and the runtime reserve do not:
+ *   floor((hbm − weights − runtime) · batch / (kv + activations + comm buffers))
+ * (0 when the weights and reserve alone do not fit; exact up to the rounding of the shares).
+ *
+ * Returns: that batch, or G_MAXUINT64 when @gpu holds no KV cache
+ */
+guint64 afd_memory_max_batch (const AfdMemoryPlan *plan, guint gpu, const AfdGpuSpec *spec,
+                              guint64 batch);
+
+/* Returns: the smallest afd_memory_max_batch() over the GPUs whose role is @role (the whole
+ *   role fits up to that batch); G_MAXUINT64 when none of them holds KV cache or none has
+ *   the role. */
+guint64 afd_memory_role_max_batch (const AfdMemoryPlan *plan, const char *role,
+                                   const AfdGpuSpec *spec, guint64 batch);
 
 /**
  * afd_memory_plan_to_json:
@@ -116,6 +151,10 @@ double afd_memory_router_weights_bytes (const AfdLlm *llm);
 
 /* Embedding table + LM head (once when tied), whole model, split @shards ways. */
 double afd_memory_embedding_weights_bytes (const AfdLlm *llm, guint shards);
+
+/* One vocabulary table (the embedding, or the LM head) V·H · embedding dtype, split @shards
+ * ways: what a pipeline's first stage (embedding) or last stage (LM head) holds apart. */
+double afd_memory_vocab_table_bytes (const AfdLlm *llm, guint shards);
 
 /* Peak live activations of one attention block over @tokens new tokens and @head_count heads:
  * tokens·(2·H + q, k, v and attention-output widths of the share) · activation dtype. */

@@ -86,44 +86,57 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
     }
   guint64 nt = afd_strategy_new_tokens (in);
   guint64 T = in->batch * nt;
-  double hb = afd_strategy_hidden_bytes_per_token (llm);
   double db = afd_strategy_dispatch_bytes_per_token (llm);
   double cb = afd_strategy_combine_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
   if (!afd_strategy_routing_sample (in, T, g, &routing, error))
     return FALSE;
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
   guint W = afd_strategy_experts_per_gpu (E, kf);
   g_autofree guint64 *local = g_new0 (guint64, (gsize) kf * W);
   g_autofree guint *count = g_new0 (guint, kf);
 
+  /* Memory (docs/models/memory.md "Per strategy"): an attention GPU holds the whole
+   * attention, embedding and LM head, routers and dense FFNs, the KV cache of its sequences
+   * and the dispatch/combine buffers of their token-destinations; an FFN GPU its experts
+   * (one replica when E < its GPUs) and the shared experts, with the pairs it receives. */
+  g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (n);
   for (guint a = 0; a < ka; a++)
     {
       guint64 seqs = afd_strategy_share (in->batch, ka, a);
-      AfdStrategyMemory mem = {
-        .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
-                         + afd_strategy_lm_head_bytes (llm, 1) + p.router_per_layer * dense_b * n_moe
-                         + p.dense_ffn_per_layer * dense_b * n_dense,
-        .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs, in->context_tokens + nt,
-                                                 llm->n_heads, llm->n_layers),
-        .activations_bytes = 4.0 * (double) seqs * nt * hb,
-      };
-      if (!afd_strategy_check_memory (g, in, a, "attention", &mem, error))
+      afd_memory_set_role (mem, a, "attention");
+      afd_memory_add_weights (
+          mem, a,
+          llm->n_layers * afd_memory_attention_weights_bytes (llm, 0, llm->n_heads)
+              + afd_memory_embedding_weights_bytes (llm, 1)
+              + n_moe * afd_memory_router_weights_bytes (llm)
+              + n_dense * afd_memory_dense_ffn_weights_bytes (llm, 1));
+      afd_memory_add_kv (mem, a,
+                         llm->n_layers
+                             * afd_memory_kv_bytes (llm, 0, llm->n_heads,
+                                                    seqs * (in->context_tokens + nt)));
+      afd_memory_add_activations (
+          mem, a, afd_memory_attention_activation_bytes (llm, llm->n_heads, seqs * nt));
+      afd_memory_add_comm_buffers (mem, a,
+                                   afd_memory_comm_buffer_bytes (llm, seqs * nt * llm->top_k));
+      afd_memory_add_runtime (mem, a, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+      if (!afd_strategy_check_memory (g, in, mem, a, error))
         return FALSE;
     }
   for (guint f = 0; f < kf; f++)
     {
-      AfdStrategyMemory mem = {
-        .weights_bytes = (afd_strategy_expert_bytes (llm)
-                              * (E == 0 ? 0 : E >= kf ? afd_strategy_share (E, kf, f) : 1)
-                          + p.shared_expert * llm->n_shared_experts * dense_b)
-                         * n_moe,
-        .activations_bytes = 4.0 * (double) T / kf * llm->top_k * hb,
-      };
-      if (!afd_strategy_check_memory (g, in, ka + f, "ffn", &mem, error))
+      guint64 pairs = afd_strategy_share (T * llm->top_k, kf, f);
+      afd_memory_set_role (mem, ka + f, "ffn");
+      afd_memory_add_weights (
+          mem, ka + f,
+          n_moe
+              * (afd_memory_expert_weights_bytes (
+                     llm, E == 0 ? 0 : E >= kf ? (guint) afd_strategy_share (E, kf, f) : 1)
+                 + afd_memory_shared_expert_weights_bytes (llm, 1)));
+      afd_memory_add_activations (mem, ka + f, afd_memory_expert_activation_bytes (llm, pairs));
+      afd_memory_add_comm_buffers (mem, ka + f, afd_memory_comm_buffer_bytes (llm, pairs));
+      afd_memory_add_runtime (mem, ka + f, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+      if (!afd_strategy_check_memory (g, in, mem, ka + f, error))
         return FALSE;
     }
 

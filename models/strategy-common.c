@@ -290,60 +290,15 @@ afd_strategy_attention_params (const AfdStrategyInput *in, guint layer, guint64 
   out->head_count = head_count;
 }
 
-double
-afd_strategy_attention_weight_bytes (const AfdLlm *llm, guint head_count)
-{
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  return p.attention_per_layer * afd_dtype_bytes (llm->dtypes.attention_weights) * head_count
-         / llm->n_heads;
-}
-
-double
-afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens, guint head_count,
-                       guint n_layers)
-{
-  double per = afd_llm_kv_elements_per_token_layer (llm) * afd_dtype_bytes (llm->dtypes.kv_cache);
-  if (llm->attention == AFD_ATTENTION_MHA || llm->attention == AFD_ATTENTION_GQA)
-    per = per * MAX (1u, (guint) ((double) head_count * llm->n_kv_heads / llm->n_heads + 0.999))
-          / llm->n_kv_heads;
-  return per * (double) n_sequences * (double) tokens * n_layers;
-}
-
-double
-afd_strategy_lm_head_bytes (const AfdLlm *llm, guint shards)
-{
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  double elems = p.lm_head > 0 ? p.lm_head : p.embedding;
-  return elems * afd_dtype_bytes (llm->dtypes.embedding_weights) / MAX (shards, 1u);
-}
-
-double
-afd_strategy_expert_bytes (const AfdLlm *llm)
-{
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  return p.expert * afd_dtype_bytes (llm->dtypes.expert_weights);
-}
-
 gboolean
-afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
-                           const char *role, const AfdStrategyMemory *mem, GError **error)
+afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in,
+                           const AfdMemoryPlan *plan, guint gpu, GError **error)
 {
-  double total = mem->weights_bytes + mem->kv_cache_bytes + mem->activations_bytes;
-  afd_opgraph_set_gpu (graph, gpu, gpu / in->gpus_per_node, role, total);
-  if (total > in->gpu->hbm_bytes)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                   "GPU %u (%s) needs %.1f GB (weights %.1f GB + KV cache %.1f GB + activations "
-                   "%.1f GB) but has %.1f GB of HBM; lower the batch or the context, or use more "
-                   "GPUs",
-                   gpu, role, total / 1e9, mem->weights_bytes / 1e9, mem->kv_cache_bytes / 1e9,
-                   mem->activations_bytes / 1e9, in->gpu->hbm_bytes / 1e9);
-      return FALSE;
-    }
-  return TRUE;
+  AfdMemoryBreakdown b;
+  afd_memory_get (plan, gpu, &b);
+  afd_opgraph_set_gpu (graph, gpu, gpu / in->gpus_per_node, afd_memory_get_role (plan, gpu),
+                       b.total_bytes);
+  return afd_memory_check_gpu (plan, gpu, in->gpu, error);
 }
 
 double

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * strategy-common.h - helpers the deployment strategies share: seeded routing per MoE layer,
- * splitting counts evenly, adding a block of ops in order, per-GPU memory and the fit check.
+ * splitting counts evenly, adding a block of ops in order, and recording each GPU's memory
+ * plan (models/memory.h, docs/models/memory.md) with its fit check.
  *
  * Every strategy draws routing through afd_strategy_routing_sample(), so for one input (model,
  * batch, routing spec, seed) every strategy sees exactly the same token-expert pairs and total
@@ -13,6 +14,7 @@
 
 #include <glib.h>
 
+#include "models/memory.h"
 #include "models/ops.h"
 #include "sim/opgraph.h"
 #include "sim/strategy.h"
@@ -167,35 +169,15 @@ void afd_strategy_routing_part (const AfdStrategyRouting *routing, guint layer, 
 /* Returns: the sum of @slot_tokens[0 .. @n_slots), the tokens a GPU's expert slots receive. */
 guint64 afd_strategy_slots_tokens (const guint64 *slot_tokens, guint n_slots);
 
-/* Per-GPU memory, bytes (docs/models/strategies.md "Memory"). */
-typedef struct {
-  double weights_bytes;
-  double kv_cache_bytes;
-  double activations_bytes;
-} AfdStrategyMemory;
-
-/* Attention weights of one block for @head_count of n_heads query heads, bytes. */
-double afd_strategy_attention_weight_bytes (const AfdLlm *llm, guint head_count);
-
-/* KV cache of @n_sequences sequences of @tokens tokens, @kv_heads of n_kv_heads, for
- * @n_layers blocks, bytes (MLA: the latent, never split by heads). */
-double afd_strategy_kv_bytes (const AfdLlm *llm, guint64 n_sequences, guint64 tokens,
-                              guint head_count, guint n_layers);
-
-/* LM head weights (the embedding table when tied) split @shards ways, bytes. */
-double afd_strategy_lm_head_bytes (const AfdLlm *llm, guint shards);
-
-/* Weights of one routed expert, bytes. */
-double afd_strategy_expert_bytes (const AfdLlm *llm);
-
 /**
  * afd_strategy_check_memory:
+ * @plan: the strategy's five-class memory plan (models/memory.h) with @gpu's bytes added
  *
- * Records the total on @gpu and fails with AFD_ERROR_INFEASIBLE when it exceeds the GPU's HBM.
+ * Records @gpu's role and total from @plan on @graph (the summary's memory_bytes) and fails
+ * with AFD_ERROR_INFEASIBLE (afd_memory_check_gpu) when the total exceeds in->gpu's HBM.
  */
-gboolean afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
-                                    const char *role, const AfdStrategyMemory *mem,
-                                    GError **error);
+gboolean afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in,
+                                    const AfdMemoryPlan *plan, guint gpu, GError **error);
 
 /* Bytes per token of a dispatch (A->F, dtype dispatch; fp8 adds 4 B of scale per 128). */
 double afd_strategy_dispatch_bytes_per_token (const AfdLlm *llm);

@@ -298,7 +298,6 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   guint W = placed ? afd_strategy_expert_capacity (E, n, R, 0) : afd_strategy_experts_per_gpu (E, n);
   guint64 nt = afd_strategy_new_tokens (in);
   guint64 T = in->batch * nt;
-  double hb = afd_strategy_hidden_bytes_per_token (llm);
   double db = afd_strategy_dispatch_bytes_per_token (llm);
   double cb = afd_strategy_combine_bytes_per_token (llm);
   g_auto (AfdStrategyRouting) routing = { 0 };
@@ -316,11 +315,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   g_autofree guint64 *recv = g_new0 (guint64, n);
   g_autofree guint64 *tok = g_new0 (guint64, n);
   Exchange x = { n, in->gpus_per_node, MAX (llm->top_k, 1u), s->node_limit, recv, tok };
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
 
+  /* Memory (docs/models/memory.md "Per strategy"): every GPU holds the whole attention, the
+   * embedding and LM head, its expert slots, the shared experts, routers and dense FFNs, the
+   * KV cache of its sequences, and dispatch/combine buffers for its own token-destinations
+   * and the pairs it receives. */
+  g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (n);
   for (guint i = 0; i < n; i++)
     {
       if (excluded != NULL && excluded[i])
@@ -329,22 +330,33 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           continue;
         }
       guint64 seqs = afd_strategy_share (in->batch, n, i);
+      guint64 pairs = afd_strategy_share (T * llm->top_k, n, i);
       /* Every slot holds weights (R = 0: E/G per GPU for E >= G, one for E < G). */
       guint held = E == 0 ? 0 : afd_strategy_expert_capacity (E, n, R, i);
-      AfdStrategyMemory mem = {
-        .weights_bytes = afd_strategy_attention_weight_bytes (llm, llm->n_heads) * llm->n_layers
-                         + afd_strategy_lm_head_bytes (llm, 1)
-                         + (afd_strategy_expert_bytes (llm) * held
-                            + (p.shared_expert * llm->n_shared_experts + p.router_per_layer)
-                                  * dense_b)
-                               * n_moe
-                         + p.dense_ffn_per_layer * dense_b * n_dense,
-        .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs, in->context_tokens + nt,
-                                                 llm->n_heads, llm->n_layers),
-        .activations_bytes = 4.0 * (double) seqs * nt * hb,
-      };
-      if (!afd_strategy_check_memory (g, in, i, E > 0 ? "attention+experts" : "attention+ffn",
-                                      &mem, error))
+      afd_memory_set_role (mem, i, E > 0 ? "attention+experts" : "attention+ffn");
+      afd_memory_add_weights (
+          mem, i,
+          llm->n_layers * afd_memory_attention_weights_bytes (llm, 0, llm->n_heads)
+              + afd_memory_embedding_weights_bytes (llm, 1)
+              + n_moe
+                    * (afd_memory_expert_weights_bytes (llm, held)
+                       + afd_memory_shared_expert_weights_bytes (llm, 1)
+                       + afd_memory_router_weights_bytes (llm))
+              + n_dense * afd_memory_dense_ffn_weights_bytes (llm, 1));
+      afd_memory_add_kv (mem, i,
+                         llm->n_layers
+                             * afd_memory_kv_bytes (llm, 0, llm->n_heads,
+                                                    seqs * (in->context_tokens + nt)));
+      double act = afd_memory_attention_activation_bytes (llm, llm->n_heads, seqs * nt);
+      if (E > 0)
+        act = MAX (act, afd_memory_expert_activation_bytes (llm, pairs));
+      afd_memory_add_activations (mem, i, act);
+      if (E > 0)
+        afd_memory_add_comm_buffers (mem, i,
+                                     afd_memory_comm_buffer_bytes (llm, seqs * nt * llm->top_k)
+                                         + afd_memory_comm_buffer_bytes (llm, pairs));
+      afd_memory_add_runtime (mem, i, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+      if (!afd_strategy_check_memory (g, in, mem, i, error))
         return FALSE;
     }
 

@@ -344,37 +344,49 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
     all[k + j] = moe[j] = k + j;
 
   /* Memory and roles. */
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
+  /* Memory (docs/models/memory.md, worked example): an attention GPU holds its heads'
+   * projections and KV cache for the whole batch, the first replica set also the embedding and
+   * LM head split ks ways (and, with the scatter hand-off, the routers); a MoE GPU holds its
+   * E/m experts, 1/m of the shared experts and dense FFNs (and, with the broadcast hand-off,
+   * the routers). Buffers: the hand-off and return of the batch on an attention GPU, the
+   * pairs it receives on a MoE GPU. */
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
+  g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (k + m);
+  const guint64 cached = in->batch * (in->context_tokens + afd_strategy_new_tokens (in));
   for (guint a = 0; a < k; a++)
     {
       guint first, count;
       afd_ops_split_heads (llm->n_heads, ks, a % ks, &first, &count);
-      AfdStrategyMemory mem = {
-        .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * llm->n_layers
-                         + (a < ks ? afd_strategy_lm_head_bytes (llm, ks) : 0),
-        .kv_cache_bytes = afd_strategy_kv_bytes (llm, in->batch, in->context_tokens
-                                                 + afd_strategy_new_tokens (in), count,
-                                                 llm->n_layers),
-        .activations_bytes = 4.0 * T * hb,
-      };
-      if (!afd_strategy_check_memory (g, in, a, "attention", &mem, error))
+      afd_memory_set_role (mem, a, "attention");
+      afd_memory_add_weights (
+          mem, a,
+          llm->n_layers * afd_memory_attention_weights_bytes (llm, first, count)
+              + (a < ks ? afd_memory_embedding_weights_bytes (llm, ks)
+                              + (s->scatter ? n_moe * afd_memory_router_weights_bytes (llm) : 0)
+                        : 0));
+      afd_memory_add_kv (mem, a,
+                         llm->n_layers * afd_memory_kv_bytes (llm, first, count, cached));
+      afd_memory_add_activations (mem, a, afd_memory_attention_activation_bytes (llm, count, T));
+      afd_memory_add_comm_buffers (mem, a, afd_memory_comm_buffer_bytes (llm, T));
+      afd_memory_add_runtime (mem, a, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+      if (!afd_strategy_check_memory (g, in, mem, a, error))
         return FALSE;
     }
   for (guint j = 0; j < m; j++)
     {
-      AfdStrategyMemory mem = {
-        .weights_bytes = (afd_strategy_expert_bytes (llm) * epg
-                          + p.shared_expert * llm->n_shared_experts
-                                * afd_dtype_bytes (llm->dtypes.dense_weights) / m
-                          + p.router_per_layer * afd_dtype_bytes (llm->dtypes.dense_weights))
-                             * n_moe
-                         + p.dense_ffn_per_layer * afd_dtype_bytes (llm->dtypes.dense_weights)
-                               * n_dense / m,
-        .activations_bytes = 4.0 * T * hb,
-      };
-      if (!afd_strategy_check_memory (g, in, k + j, "moe", &mem, error))
+      guint64 pairs = afd_strategy_share (T * llm->top_k, m, j);
+      afd_memory_set_role (mem, k + j, "moe");
+      afd_memory_add_weights (
+          mem, k + j,
+          n_moe
+                  * (afd_memory_expert_weights_bytes (llm, epg)
+                     + afd_memory_shared_expert_weights_bytes (llm, m)
+                     + (s->scatter ? 0 : afd_memory_router_weights_bytes (llm)))
+              + n_dense * afd_memory_dense_ffn_weights_bytes (llm, m));
+      afd_memory_add_activations (mem, k + j, afd_memory_expert_activation_bytes (llm, pairs));
+      afd_memory_add_comm_buffers (mem, k + j, afd_memory_comm_buffer_bytes (llm, pairs));
+      afd_memory_add_runtime (mem, k + j, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+      if (!afd_strategy_check_memory (g, in, mem, k + j, error))
         return FALSE;
     }
 

@@ -124,10 +124,13 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
   for (guint st = 0; st < pp; st++)
     layer_first[st + 1] = layer_first[st] + (guint) afd_strategy_share (llm->n_layers, pp, st);
   g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
-  AfdLlmParams p;
-  afd_llm_params (llm, &p);
-  double dense_b = afd_dtype_bytes (llm->dtypes.dense_weights);
-
+  /* Memory (docs/models/memory.md "Per strategy"): rank t of stage st holds its heads'
+   * projections and KV cache for the stage's layers, 1/tp of the experts (whole experts with
+   * moe ep), shared experts and dense FFNs, the routers, the embedding on the first stage and
+   * the LM head on the last (both on one stage when pp = 1), split tp ways. Tensor-parallel
+   * all-reduces run in place; a pipeline stage holds a send and a receive buffer of its hidden
+   * states, and moe ep the dispatch/combine buffers of 1/tp of the pairs. */
+  g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (dp * tp * pp);
   for (guint d = 0; d < dp; d++)
     {
       guint64 seqs_d = afd_strategy_share (in->batch, dp, d);
@@ -141,23 +144,36 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
             {
               guint first, count;
               afd_ops_split_heads (llm->n_heads, tp, t, &first, &count);
-              double experts = s->moe_ep ? afd_strategy_expert_bytes (llm) * E / tp
-                                         : afd_strategy_expert_bytes (llm) * E / tp;
-              AfdStrategyMemory mem = {
-                .weights_bytes = afd_strategy_attention_weight_bytes (llm, count) * nl
-                                 + (st + 1 == pp ? afd_strategy_lm_head_bytes (llm, tp) : 0)
-                                 + (experts
-                                    + (p.shared_expert * llm->n_shared_experts / tp
-                                       + p.router_per_layer)
-                                          * dense_b)
-                                       * nmoe
-                                 + p.dense_ffn_per_layer * dense_b / tp * (nl - nmoe),
-                .kv_cache_bytes = afd_strategy_kv_bytes (llm, seqs_d, in->context_tokens + nt,
-                                                         count, nl),
-                .activations_bytes = 4.0 * (double) seqs_d * nt * hb,
-              };
+              guint gpu = d * tp * pp + st * tp + t;
+              guint64 tokens = seqs_d * nt, pairs = tokens * llm->top_k;
+              double vocab = pp == 1 ? afd_memory_embedding_weights_bytes (llm, tp)
+                             : st == 0 || st + 1 == pp ? afd_memory_vocab_table_bytes (llm, tp)
+                                                       : 0;
               g_autofree char *role = g_strdup_printf ("tp%u-pp%u", t, st);
-              if (!afd_strategy_check_memory (g, in, d * tp * pp + st * tp + t, role, &mem, error))
+              afd_memory_set_role (mem, gpu, role);
+              afd_memory_add_weights (
+                  mem, gpu,
+                  nl * afd_memory_attention_weights_bytes (llm, first, count) + vocab
+                      + nmoe
+                            * (afd_memory_expert_weights_bytes (llm, E) / tp
+                               + afd_memory_shared_expert_weights_bytes (llm, tp)
+                               + afd_memory_router_weights_bytes (llm))
+                      + (nl - nmoe) * afd_memory_dense_ffn_weights_bytes (llm, tp));
+              afd_memory_add_kv (mem, gpu,
+                                 nl * afd_memory_kv_bytes (llm, first, count,
+                                                           seqs_d * (in->context_tokens + nt)));
+              double act = afd_memory_attention_activation_bytes (llm, count, tokens);
+              if (nmoe > 0 && E > 0)
+                act = MAX (act, afd_memory_expert_activation_bytes (llm, pairs) / tp);
+              afd_memory_add_activations (mem, gpu, act);
+              afd_memory_add_comm_buffers (
+                  mem, gpu,
+                  (pp > 1 ? 2.0 * (double) tokens * hb : 0)
+                      + (s->moe_ep && nmoe > 0 && E > 0
+                             ? afd_memory_comm_buffer_bytes (llm, pairs / tp)
+                             : 0));
+              afd_memory_add_runtime (mem, gpu, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
+              if (!afd_strategy_check_memory (g, in, mem, gpu, error))
                 return FALSE;
             }
         }

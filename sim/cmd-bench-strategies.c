@@ -129,7 +129,7 @@ bench_strategies (int argc, char **argv, GError **error)
       ds->batch = 320 * 64;
       ds->context_tokens = 4096;
       if (ds_cases[k].flow)
-        g_free (ds->network), ds->network = g_strdup ("flow");
+        ds->network = AFD_NETWORK_FLOW;
       cJSON *o = cJSON_CreateObject ();
       cJSON_AddNumberToObject (o, "ep", 320);
       cJSON_AddNumberToObject (o, "micro_batches", 2);

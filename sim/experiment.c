@@ -13,22 +13,20 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/experiment-keys.h"
 #include "sim/fault.h"
 #include "sim/limits.h"
 #include "sim/json.h"
 #include "sim/llm.h"
 #include "sim/metrics.h"
+#include "sim/provenance.h"
 #include "sim/replay.h"
 #include "sim/trace.h"
 
-/* Keys of an experiment that are not strategy options; every other key of the top level
- * (one run) or of a run object is handed to the strategy, which validates its options
+/* The keys of an experiment that are not strategy options are those of the one key table
+ * (sim/experiment-keys.c) accepted at the top level or in a run; every other key of the top
+ * level (one run) or of a run object is handed to the strategy, which validates its options
  * strictly (sim/ names no strategy). */
-static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
-                                        "phase", "routing", "seed", "network", "costs", "json",
-                                        "trace", "strategy", "runs", "faults", "iterations",
-                                        "fault_detection_s", "sim_memory_limit_bytes", NULL };
-static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
 run_free (gpointer p)
@@ -50,7 +48,7 @@ afd_experiment_new (void)
   self->context_tokens = 2048;
   self->routing = g_strdup ("uniform");
   self->seed = 1;
-  self->network = g_strdup ("analytic");
+  self->network = AFD_NETWORK_ANALYTIC;
   self->costs = g_strdup ("analytic");
   self->runs = g_ptr_array_new_with_free_func (run_free);
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_fault_free);
@@ -68,7 +66,6 @@ afd_experiment_free (AfdExperiment *self)
   g_free (self->cluster);
   g_free (self->model);
   g_free (self->routing);
-  g_free (self->network);
   g_free (self->costs);
   g_free (self->json);
   g_free (self->trace);
@@ -90,20 +87,16 @@ afd_experiment_add_run (AfdExperiment *self, const char *label, const char *stra
   return r;
 }
 
-/* Copies every key of @obj that is not in @reserved into a new options object, checking
- * for duplicates. */
+/* Copies every key of @obj that the key table does not reserve in @reserved
+ * (AfdExperimentKeyWhere flags) into a new options object, checking for duplicates. */
 static cJSON *
-collect_options (const cJSON *obj, const char *const *reserved, const AfdJsonWhere *where,
-                 GError **error)
+collect_options (const cJSON *obj, guint reserved, const AfdJsonWhere *where, GError **error)
 {
   g_autoptr (cJSON) o = cJSON_CreateObject ();
   const cJSON *item;
   cJSON_ArrayForEach (item, obj)
     {
-      gboolean skip = FALSE;
-      for (guint i = 0; reserved[i] != NULL && !skip; i++)
-        skip = strcmp (item->string, reserved[i]) == 0;
-      if (skip)
+      if (afd_experiment_key_lookup (item->string, reserved) != NULL)
         continue;
       if (cJSON_GetObjectItemCaseSensitive (o, item->string) != NULL)
         {
@@ -130,7 +123,7 @@ load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GEr
   if (!afd_json_get_string (node, where, "strategy", AFD_JSON_REQUIRED, &strategy, error)
       || !afd_json_get_string (node, where, "label", AFD_JSON_OPTIONAL, &label, error))
     return FALSE;
-  cJSON *options = collect_options (node, run_keys, where, error);
+  cJSON *options = collect_options (node, AFD_EXPERIMENT_KEY_RUN, where, error);
   if (options == NULL)
     return FALSE;
   AfdExperimentRun *r = afd_experiment_add_run (self, label, strategy, options);
@@ -215,6 +208,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
   gint64 batch = (gint64) self->batch, context = (gint64) self->context_tokens,
          seed = (gint64) self->seed;
   g_autofree char *phase = g_strdup ("decode"), *description = NULL, *strategy = NULL;
+  g_autofree char *network = NULL;
   if (!afd_json_get_string (root, &where, "description", AFD_JSON_OPTIONAL, &description, error)
       || !afd_json_get_string (root, &where, "cluster", AFD_JSON_OPTIONAL, &self->cluster, error)
       || !afd_json_get_string (root, &where, "model", AFD_JSON_OPTIONAL, &self->model, error)
@@ -224,7 +218,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
       || !afd_json_get_int (root, &where, "seed", AFD_JSON_OPTIONAL, 0, G_MAXINT64, &seed, error)
       || !afd_json_get_string (root, &where, "phase", AFD_JSON_OPTIONAL, &phase, error)
       || !afd_json_get_string (root, &where, "routing", AFD_JSON_OPTIONAL, &self->routing, error)
-      || !afd_json_get_string (root, &where, "network", AFD_JSON_OPTIONAL, &self->network, error)
+      || !afd_json_get_string (root, &where, "network", AFD_JSON_OPTIONAL, &network, error)
       || !afd_json_get_string (root, &where, "costs", AFD_JSON_OPTIONAL, &self->costs, error)
       || !afd_json_get_string (root, &where, "json", AFD_JSON_OPTIONAL, &self->json, error)
       || !afd_json_get_string (root, &where, "trace", AFD_JSON_OPTIONAL, &self->trace, error)
@@ -240,10 +234,10 @@ afd_experiment_load (const char *path_or_name, GError **error)
       return NULL;
     }
   self->prefill = strcmp (phase, "prefill") == 0;
-  if (strcmp (self->network, "analytic") != 0 && strcmp (self->network, "flow") != 0)
+  if (network != NULL && !afd_network_fidelity_from_name (network, &self->network))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "%s: network: '%s' is not analytic or flow", path, self->network);
+                   "%s: network: '%s' is not analytic or flow", path, network);
       return NULL;
     }
   const cJSON *runs = NULL;
@@ -259,7 +253,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
     }
   if (strategy != NULL)
     {
-      cJSON *options = collect_options (root, top_keys, &where, error);
+      cJSON *options = collect_options (root, AFD_EXPERIMENT_KEY_TOP, &where, error);
       if (options == NULL)
         return NULL;
       afd_experiment_add_run (self, NULL, strategy, options);
@@ -267,7 +261,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
   else
     {
       /* With "runs", strategy options belong in the runs: any other key is unknown. */
-      g_autoptr (cJSON) extra = collect_options (root, top_keys, &where, error);
+      g_autoptr (cJSON) extra = collect_options (root, AFD_EXPERIMENT_KEY_TOP, &where, error);
       if (extra == NULL)
         return NULL;
       if (extra->child != NULL)
@@ -533,60 +527,23 @@ write_link_counters (AfdTraceWriter *w, const AfdCluster *cluster, const Net *ne
     }
 }
 
-/* Returns: (transfer full) (nullable): @path with every symbolic link resolved. */
-static char *
-resolve (const char *path)
+cJSON *
+afd_experiment_add_provenance (const AfdExperiment *self, cJSON *root, const char *command,
+                               GError **error)
 {
-  char *r = realpath (path, NULL);
-  if (r == NULL)
+  cJSON *prov = afd_provenance_add (root, command);
+  if (self->path != NULL && !afd_provenance_add_input (prov, self->path, error))
     return NULL;
-  char *out = g_strdup (r);
-  free (r);
-  return out;
-}
-
-/* Path relative to the data folder when the file lies inside one of its shipped folders
- * (experiments, topologies, models/llm), with symbolic links resolved on both sides: the build
- * tree's data folder links to the sources, so the same file must get the same name however
- * afdsim was started (stable across installs and builds). */
-static char *
-stable_path (const char *path)
-{
-  static const char *const kinds[] = { "experiments", "topologies", "models/llm" };
-  const char *dir = afd_data_dir (NULL);
-  g_autofree char *real = resolve (path);
-  for (guint k = 0; dir != NULL && real != NULL && k < G_N_ELEMENTS (kinds); k++)
+  const char *kinds[][3] = { { "topologies/clusters", "cluster", self->cluster },
+                             { "models/llm", "model", self->model } };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {
-      g_autofree char *kdir = g_build_filename (dir, kinds[k], NULL);
-      g_autofree char *real_kdir = resolve (kdir);
-      if (real_kdir == NULL)
-        continue;
-      gsize n = strlen (real_kdir);
-      if (g_str_has_prefix (real, real_kdir) && real[n] == '/')
-        return g_strdup_printf ("%s/%s", kinds[k], real + n + 1);
+      g_autofree char *p = afd_data_resolve (kinds[i][0], kinds[i][1], kinds[i][2], error);
+      if (p == NULL || !afd_provenance_add_input (prov, p, error))
+        return NULL;
     }
-  return g_strdup (path);
-}
-
-/* Adds {path, sha256} of @path to @inputs. */
-static gboolean
-add_input (cJSON *inputs, const char *path, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &data, &len, &local))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "provenance: %s", local->message);
-      return FALSE;
-    }
-  g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
-  g_autofree char *rel = stable_path (path);
-  cJSON *o = cJSON_CreateObject ();
-  cJSON_AddStringToObject (o, "path", rel);
-  cJSON_AddStringToObject (o, "sha256", sum);
-  cJSON_AddItemToArray (inputs, o);
-  return TRUE;
+  afd_json_add_number (prov, "seed", (double) self->seed);
+  return prov;
 }
 
 /* The trace file of run @label: the given path, with "-LABEL" before ".json" when several. */
@@ -730,7 +687,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
                        cJSON_IsNumber (mb) && mb->valuedouble >= 1 && mb->valuedouble < 1e6
                            ? (guint) mb->valuedouble
                            : 0,
-                       strcmp (self->network, "flow") == 0, &est);
+                       self->network == AFD_NETWORK_FLOW, &est);
   if (llm->n_routed_experts > 0)
     afd_limits_add_routing (&est,
                             (double) in.batch * (in.prefill ? (double) in.context_tokens : 1.0),
@@ -801,7 +758,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   AfdReplayConfig config = { .op_time = price, .op_time_data = &pricing };
   g_autofree CommCtx *ctx = NULL;
   g_autoptr (GArray) sample_ns_owner = NULL, sample_busy_owner = NULL;
-  if (strcmp (self->network, "flow") == 0)
+  if (self->network == AFD_NETWORK_FLOW)
     {
       guint n = afd_opgraph_n_comms (graph);
       /* Validate every collective first, so bad groups fail before anything runs. */
@@ -1327,26 +1284,13 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
     }
 
   g_autoptr (cJSON) root = cJSON_CreateObject ();
-  cJSON *prov = cJSON_AddObjectToObject (root, "provenance");
-  cJSON_AddStringToObject (prov, "version", PACKAGE_VERSION);
-  cJSON_AddStringToObject (prov, "git_revision", AFD_GIT_REVISION);
-  cJSON_AddStringToObject (prov, "features", AFD_FEATURES);
-  afd_json_add_number (prov, "seed", (double) self->seed);
+  cJSON *prov = afd_experiment_add_provenance (self, root, "run", error);
+  if (prov == NULL)
+    return NULL;
   g_autoptr (GString) cdesc = g_string_new (NULL);
   afd_cost_model_describe (costs, cdesc);
   cJSON_AddStringToObject (prov, "cost_model", cdesc->str);
-  cJSON_AddStringToObject (prov, "network", self->network);
-  cJSON *inputs = cJSON_AddArrayToObject (prov, "inputs");
-  if (self->path != NULL && !add_input (inputs, self->path, error))
-    return NULL;
-  const char *kinds[][3] = { { "topologies/clusters", "cluster", self->cluster },
-                             { "models/llm", "model", self->model } };
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    {
-      g_autofree char *p = afd_data_resolve (kinds[i][0], kinds[i][1], kinds[i][2], error);
-      if (p == NULL || !add_input (inputs, p, error))
-        return NULL;
-    }
+  cJSON_AddStringToObject (prov, "network", afd_network_fidelity_name (self->network));
 
   cJSON *wl = cJSON_AddObjectToObject (root, "workload");
   cJSON_AddStringToObject (wl, "cluster", afd_cluster_name (cluster));
@@ -1527,13 +1471,12 @@ afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **e
     g_free (exp->routing), exp->routing = g_strdup (f->routing);
   if (f->network != NULL)
     {
-      if (strcmp (f->network, "analytic") != 0 && strcmp (f->network, "flow") != 0)
+      if (!afd_network_fidelity_from_name (f->network, &exp->network))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                        "--network: '%s' is not analytic or flow", f->network);
           return FALSE;
         }
-      g_free (exp->network), exp->network = g_strdup (f->network);
     }
   if (f->phase != NULL)
     {

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "sim/cluster.h"
+#include "sim/network.h"
 #include "sim/strategy.h"
 
 G_BEGIN_DECLS
@@ -39,7 +40,7 @@ typedef struct {
   gboolean prefill;
   char *routing;
   guint64 seed;
-  char *network;  /* "analytic" or "flow" */
+  AfdNetworkFidelity network; /* AFD_NETWORK_ANALYTIC (default) or AFD_NETWORK_FLOW */
   char *costs;    /* cost model spec: "analytic", "profile:FILE" */
   char *json;     /* (nullable) where to write the summary */
   char *trace;    /* (nullable) trace file; with several runs, "-LABEL" goes before ".json" */
@@ -76,6 +77,19 @@ AfdExperiment *afd_experiment_load (const char *path, GError **error);
  */
 AfdExperimentRun *afd_experiment_add_run (AfdExperiment *self, const char *label,
                                           const char *strategy, cJSON *options);
+
+/**
+ * afd_experiment_add_provenance:
+ * @command: the command that writes the result ("run", "validate", …)
+ *
+ * Adds the one provenance block (sim/provenance.h) to @root, with the experiment file (when
+ * loaded from one), the cluster and the model file as inputs, then "seed".
+ *
+ * Returns: (transfer none) (nullable): the block, or %NULL with AFD_ERROR_IO when an input
+ *   cannot be read or resolved
+ */
+cJSON *afd_experiment_add_provenance (const AfdExperiment *self, cJSON *root,
+                                      const char *command, GError **error);
 
 /**
  * afd_experiment_run:

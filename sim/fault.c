@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/cli.h"
+#include "sim/duration.h"
 #include "sim/error.h"
 #include "sim/fault.h"
 #include "sim/json.h"
@@ -72,16 +73,12 @@ static const char syntax[]
     = "gpu:G, link:A/B, link:V, link:A/B:FRACTION, straggler:G:FACTOR, each optionally "
       "followed by @iterN or @t=TIME";
 
-/* Parses @text, the TIME of "@t=TIME" in @spec: a decimal number (afd_cli_parse_double's
- * rules) followed by a unit s, ms, us or ns, 0 <= TIME <= AFD_FAULT_MAX_TIME_S; rounds to the
- * nearest nanosecond. Errors carry @code and quote the spec. */
+/* Parses @text, the TIME of "@t=TIME" in @spec, with the one duration parser
+ * (sim/duration.h: a number and a unit s, ms, us or ns, 0 <= TIME <= AFD_FAULT_MAX_TIME_S,
+ * rounded to the nearest nanosecond). Errors carry @code and quote the spec. */
 static gboolean
 parse_time (const char *spec, const char *text, int code, AfdTime *out_ns, GError **error)
 {
-  static const struct {
-    const char *unit;
-    double ns;
-  } units[] = { { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1.0 } };
   if (text[0] == '\0')
     {
       g_set_error (error, AFD_ERROR, code,
@@ -89,65 +86,8 @@ parse_time (const char *spec, const char *text, int code, AfdTime *out_ns, GErro
                    spec);
       return FALSE;
     }
-  const char *digits = text + (text[0] == '-' || text[0] == '+');
-  if (g_ascii_strncasecmp (digits, "nan", 3) == 0 || g_ascii_strncasecmp (digits, "inf", 3) == 0)
-    {
-      g_set_error (error, AFD_ERROR, code, "fault '%s': TIME '%s' is not a finite number", spec,
-                   text);
-      return FALSE;
-    }
-  /* The unit is the trailing run of letters. */
-  gsize len = strlen (text), n = len;
-  while (n > 0 && g_ascii_isalpha (text[n - 1]))
-    n--;
-  const char *unit = text + n;
-  double ns_per_unit = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
-    if (strcmp (unit, units[i].unit) == 0)
-      ns_per_unit = units[i].ns;
-  if (unit[0] == '\0')
-    {
-      g_set_error (error, AFD_ERROR, code,
-                   "fault '%s': TIME '%s' has no unit (s, ms, us or ns), e.g. @t=%sms", spec,
-                   text, text);
-      return FALSE;
-    }
-  if (ns_per_unit == 0)
-    {
-      g_set_error (error, AFD_ERROR, code,
-                   "fault '%s': TIME '%s' has an unknown unit '%s' (s, ms, us or ns)", spec, text,
-                   unit);
-      return FALSE;
-    }
-  g_autofree char *number = g_strndup (text, n);
   g_autofree char *what = g_strdup_printf ("fault '%s': TIME '%s'", spec, text);
-  g_autoptr (GError) local = NULL;
-  double v = 0;
-  if (number[0] == '\0')
-    {
-      g_set_error (error, AFD_ERROR, code, "%s has no number before its unit", what);
-      return FALSE;
-    }
-  if (!afd_cli_parse_double (what, number, -G_MAXDOUBLE, G_MAXDOUBLE, &v, &local))
-    {
-      /* The CLI helper's message ("WHAT: 'x' is not a number"), with this spec's error code. */
-      g_set_error_literal (error, AFD_ERROR, code, local->message);
-      return FALSE;
-    }
-  if (v < 0)
-    {
-      g_set_error (error, AFD_ERROR, code,
-                   "%s is negative (a fault strikes at a time >= 0 since the run's start)", what);
-      return FALSE;
-    }
-  if (v * ns_per_unit > AFD_FAULT_MAX_TIME_S * 1e9)
-    {
-      g_set_error (error, AFD_ERROR, code, "%s is too large (at most %g s)", what,
-                   AFD_FAULT_MAX_TIME_S);
-      return FALSE;
-    }
-  *out_ns = (AfdTime) llround (v * ns_per_unit);
-  return TRUE;
+  return afd_duration_parse (what, text, FALSE, AFD_FAULT_MAX_TIME_S, code, out_ns, NULL, error);
 }
 
 AfdFault *

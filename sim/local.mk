@@ -6,6 +6,9 @@ libafdsim_a_SOURCES += \
 	%reldir%/error.h %reldir%/error.c \
 	%reldir%/json.h %reldir%/json.c \
 	%reldir%/cli.h %reldir%/cli.c \
+	%reldir%/duration.h %reldir%/duration.c \
+	%reldir%/provenance.h %reldir%/provenance.c \
+	%reldir%/experiment-keys.h %reldir%/experiment-keys.c \
 	%reldir%/data-dir.h %reldir%/data-dir.c \
 	%reldir%/commands.h \
 	$(NULL)

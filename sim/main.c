@@ -23,6 +23,7 @@
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/provenance.h"
 
 /* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
 #define DEFAULT_COMMAND "run"
@@ -188,6 +189,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
+  afd_provenance_set_command_line (argc, argv);
   afd_cmd_run_set_plugins (&plugins);
   afd_cmd_sweep_set_plugins (&plugins);
 

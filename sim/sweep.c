@@ -20,6 +20,7 @@
 #include "sim/cli.h"
 #include "sim/cluster.h"
 #include "sim/data-dir.h"
+#include "sim/experiment-keys.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/json.h"
@@ -40,20 +41,16 @@ struct _AfdSweep {
   GHashTable *materialised; /* content SHA-256 -> path */
 };
 
-/* Workload keys, in canonical order. */
-static const char *const string_keys[] = { "cluster", "model", "strategy", "label", "phase",
-                                           "routing", "network", "costs", "ratio", NULL };
-/* Integer keys: workload keys and the integer options every shipped strategy documents. */
-static const char *const int_keys[] = { "batch", "context", "seed", "total_gpus", "attn_gpus",
-                                        "moe_gpus", "attn_nodes", "ffn_nodes", "tp", "pp", "dp",
-                                        "ep", "micro_batches", NULL };
+/* The workload keys of a point (their type and canonical order) are the POINT keys of the
+ * one key table, sim/experiment-keys.c. Integer options every shipped strategy documents:
+ * TODO(#15 point 1): from the strategies' parameter tables, so sim/ names no option key. */
+static const char *const strategy_int_keys[] = { "attn_gpus", "moe_gpus", "attn_nodes",
+                                                 "ffn_nodes", "tp",       "pp",
+                                                 "dp",        "ep",       "micro_batches",
+                                                 NULL };
 /* Keys ending in a unit (docs/internals/style.md: units in every name) hold numbers. */
 static const char *const unit_suffixes[] = { "_s", "_bytes", "_bytes_per_s", "_flop_per_s",
                                              "_fraction", NULL };
-static const char *const canonical_order[] = { "cluster", "model",   "strategy", "label",
-                                               "batch",   "context", "phase",    "routing",
-                                               "seed",    "network", "costs",    "total_gpus",
-                                               "ratio",   NULL };
 static const char *const override_prefixes[] = { "cluster.", "gpu.", "model.", NULL };
 
 static void
@@ -72,6 +69,23 @@ in_list (const char *const *list, const char *key)
     if (strcmp (list[i], key) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* Returns: TRUE for a point's workload key of type string (the key table). */
+static gboolean
+string_key (const char *key)
+{
+  const AfdExperimentKey *k = afd_experiment_key_lookup (key, AFD_EXPERIMENT_KEY_POINT);
+  return k != NULL && k->type == AFD_EXPERIMENT_KEY_STRING;
+}
+
+/* Returns: TRUE for a point's integer workload key or a strategy's integer option. */
+static gboolean
+int_key (const char *key)
+{
+  const AfdExperimentKey *k = afd_experiment_key_lookup (key, AFD_EXPERIMENT_KEY_POINT);
+  return (k != NULL && k->type == AFD_EXPERIMENT_KEY_INTEGER)
+         || in_list (strategy_int_keys, key);
 }
 
 /* Returns the override prefix @key starts with, or NULL. */
@@ -98,7 +112,7 @@ afd_sweep_new (void)
   cJSON_AddStringToObject (self->base, "phase", d->prefill ? "prefill" : "decode");
   cJSON_AddStringToObject (self->base, "routing", d->routing);
   afd_json_add_number (self->base, "seed", (double) d->seed);
-  cJSON_AddStringToObject (self->base, "network", d->network);
+  cJSON_AddStringToObject (self->base, "network", afd_network_fidelity_name (d->network));
   cJSON_AddStringToObject (self->base, "costs", d->costs);
   self->axes = g_ptr_array_new_with_free_func (axis_free);
   g_mutex_init (&self->lock);
@@ -192,8 +206,8 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: empty value in the list", flag);
       return FALSE;
     }
-  gboolean is_int = in_list (int_keys, key);
-  gboolean is_string = in_list (string_keys, key);
+  gboolean is_int = int_key (key);
+  gboolean is_string = string_key (key);
   const char *dots = strstr (item, "..");
   if (dots != NULL && !is_string)
     {
@@ -262,8 +276,8 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
                    item);
       return FALSE;
     }
-  if (strcmp (key, "network") == 0 && strcmp (item, "analytic") != 0
-      && strcmp (item, "flow") != 0)
+  AfdNetworkFidelity fidelity;
+  if (strcmp (key, "network") == 0 && !afd_network_fidelity_from_name (item, &fidelity))
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: '%s' is not analytic or flow", flag,
                    item);
@@ -394,13 +408,13 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
   if (cJSON_IsString (v))
     {
       g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
-      if (in_list (string_keys, key))
+      if (string_key (key))
         {
           if (!parse_item (where, key, v->valuestring, vals, error))
             return NULL;
           return g_ptr_array_steal_index (vals, 0);
         }
-      if (in_list (int_keys, key))
+      if (int_key (key))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected an integer", where,
                        key);
@@ -410,13 +424,13 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
     }
   if (cJSON_IsNumber (v))
     {
-      if (in_list (string_keys, key))
+      if (string_key (key))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a string", where,
                        key);
           return NULL;
         }
-      if (in_list (int_keys, key))
+      if (int_key (key))
         {
           g_autofree char *text = g_strdup_printf ("%.17g", v->valuedouble);
           g_autoptr (GPtrArray) vals =
@@ -430,11 +444,11 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
         }
       return cJSON_Duplicate (v, TRUE);
     }
-  if (cJSON_IsBool (v) && !in_list (string_keys, key) && !in_list (int_keys, key))
+  if (cJSON_IsBool (v) && !string_key (key) && !int_key (key))
     return cJSON_Duplicate (v, TRUE);
   g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a %s", where, key,
-               in_list (string_keys, key) ? "string"
-               : in_list (int_keys, key)  ? "integer"
+               string_key (key) ? "string"
+               : int_key (key)  ? "integer"
                                           : "number, string or boolean");
   return NULL;
 }
@@ -498,11 +512,6 @@ afd_sweep_add_axis_assignments (AfdSweep *self, const char *name, const cJSON *v
   return TRUE;
 }
 
-/* Option keys F's experiment files accept at the top level (sim/experiment.c). */
-static const char *const experiment_keys[] = { "description", "cluster", "model", "batch",
-                                               "context", "phase", "routing", "seed", "network",
-                                               "costs", "strategy", "runs", "sweep", NULL };
-
 gboolean
 afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
 {
@@ -536,7 +545,8 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
                            "%s: %s: not used by a sweep (give --output)", path, v->string);
               return FALSE;
             }
-          if (!in_list (experiment_keys, v->string) && override_prefix (v->string) != NULL)
+          if (afd_experiment_key_lookup (v->string, AFD_EXPERIMENT_KEY_SWEEP) == NULL
+              && override_prefix (v->string) != NULL)
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
                            "%s: %s: overrides belong in sweep.axes or sweep.set", path,
@@ -671,18 +681,18 @@ static cJSON *
 canonical (const cJSON *flat)
 {
   cJSON *out = cJSON_CreateObject ();
-  for (guint i = 0; canonical_order[i] != NULL; i++)
+  for (const AfdExperimentKey *k = afd_experiment_keys (); k->name != NULL; k++)
     {
-      const cJSON *v = cJSON_GetObjectItemCaseSensitive (flat, canonical_order[i]);
-      if (v != NULL)
-        cJSON_AddItemToObject (out, canonical_order[i], cJSON_Duplicate (v, TRUE));
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (flat, k->name);
+      if ((k->where & AFD_EXPERIMENT_KEY_POINT) != 0 && v != NULL)
+        cJSON_AddItemToObject (out, k->name, cJSON_Duplicate (v, TRUE));
     }
   g_autoptr (GPtrArray) opts = g_ptr_array_new ();
   g_autoptr (GPtrArray) sets = g_ptr_array_new ();
   const cJSON *v;
   cJSON_ArrayForEach (v, flat)
     {
-      if (in_list (canonical_order, v->string))
+      if (afd_experiment_key_lookup (v->string, AFD_EXPERIMENT_KEY_POINT) != NULL)
         continue;
       g_ptr_array_add (override_prefix (v->string) != NULL ? sets : opts, v->string);
     }
@@ -1027,8 +1037,13 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
   exp->prefill = strcmp (phase, "prefill") == 0;
   g_free (exp->routing);
   exp->routing = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "routing")->valuestring);
-  g_free (exp->network);
-  exp->network = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "network")->valuestring);
+  const char *network = cJSON_GetObjectItemCaseSensitive (config, "network")->valuestring;
+  if (!afd_network_fidelity_from_name (network, &exp->network))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "network: '%s' is not analytic or flow",
+                   network);
+      return NULL;
+    }
   g_free (exp->costs);
   exp->costs = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "costs")->valuestring);
   const cJSON *label = cJSON_GetObjectItemCaseSensitive (config, "label");
@@ -1503,9 +1518,6 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
         }
       g_ptr_array_add (lines, obj);
     }
-  static const char *const config_cols[] = { "cluster", "model", "strategy", "label", "batch",
-                                             "context", "phase", "routing", "seed", "network",
-                                             "costs", "total_gpus", "ratio", NULL };
   static const char *const metric_cols[] = { "gpus", "iteration_time_s", "tpot_s",
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
@@ -1515,12 +1527,12 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
   g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
-  for (guint c = 0; config_cols[c] != NULL; c++)
-    for (guint i = 0; i < lines->len; i++)
+  for (const AfdExperimentKey *k = afd_experiment_keys (); k->name != NULL; k++)
+    for (guint i = 0; (k->where & AFD_EXPERIMENT_KEY_POINT) != 0 && i < lines->len; i++)
       if (cJSON_GetObjectItemCaseSensitive (
-              cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config"), config_cols[c]))
+              cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config"), k->name))
         {
-          g_ptr_array_add (cols, g_strdup (config_cols[c]));
+          g_ptr_array_add (cols, g_strdup (k->name));
           break;
         }
   for (guint i = 0; i < lines->len; i++)

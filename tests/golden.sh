@@ -3,8 +3,9 @@
 # golden.sh - for every experiments/<x>/ with expected/summary.json: run `afdsim run` on its
 # experiment.json (fixed seed inside; traces go to a temporary folder) and compare the
 # summary byte for byte, after replacing
-# provenance.version, git_revision and features by "X" on both sides (they change with every
-# commit or configuration; everything else, input SHA-256 included, must match). Update an expected file with:
+# provenance.version, git_revision, features and command_line by "X" on both sides (they
+# change with every commit, configuration or output path; everything else, input SHA-256
+# included, must match). Update an expected file with:
 #   afdsim run experiments/<x>/experiment.json -q --json experiments/<x>/expected/summary.json
 set -u
 afdsim=${AFDSIM:-./afdsim}
@@ -12,7 +13,7 @@ src=${top_srcdir:-.}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 norm() {
-  sed -E 's/^([[:space:]]*"(version|git_revision|features)":[[:space:]]*)"[^"]*"/\1"X"/' "$1"
+  sed -E 's/^([[:space:]]*"(version|git_revision|features|command_line)":[[:space:]]*)"([^"\\]|\\.)*"/\1"X"/' "$1"
 }
 status=0
 n=0

@@ -40,8 +40,7 @@ run_tiny (const char *cluster, const char *strategy, const char *options, const 
   e->cluster = g_strdup (cluster);
   g_free (e->model);
   e->model = g_strdup (TINY);
-  g_free (e->network);
-  e->network = g_strdup (network);
+  cr_assert (afd_network_fidelity_from_name (network, &e->network), "%s", network);
   e->batch = 64;
   e->iterations = iterations;
   e->fault_detection_s = 1e-3;

@@ -134,11 +134,10 @@ Test (fault_time, parse_time_rejects)
   static const char *const cases[][2] = {
     { "gpu:1@t=", "fault 'gpu:1@t=': @t= needs a TIME with a unit (s, ms, us or ns), e.g. "
                   "@t=12.5ms" },
-    { "gpu:1@t=5", "fault 'gpu:1@t=5': TIME '5' has no unit (s, ms, us or ns), e.g. @t=5ms" },
+    { "gpu:1@t=5", "fault 'gpu:1@t=5': TIME '5' has no unit (s, ms, us or ns), e.g. 5ms" },
     { "gpu:1@t=5min",
       "fault 'gpu:1@t=5min': TIME '5min' has an unknown unit 'min' (s, ms, us or ns)" },
-    { "gpu:1@t=-1ms", "fault 'gpu:1@t=-1ms': TIME '-1ms' is negative (a fault strikes at a "
-                      "time >= 0 since the run's start)" },
+    { "gpu:1@t=-1ms", "fault 'gpu:1@t=-1ms': TIME '-1ms' is negative (a duration is >= 0)" },
     { "gpu:1@t=nan", "fault 'gpu:1@t=nan': TIME 'nan' is not a finite number" },
     { "gpu:1@t=NaNs", "fault 'gpu:1@t=NaNs': TIME 'NaNs' is not a finite number" },
     { "gpu:1@t=-infms", "fault 'gpu:1@t=-infms': TIME '-infms' is not a finite number" },

@@ -298,8 +298,7 @@ Test (fault, links_on_each_strategy)
         g_autoptr (AfdExperiment) e
             = experiment ("a100-4x4-hdr", strategies[i][0], strategies[i][1]);
         e->batch = 256;
-        g_free (e->network);
-        e->network = g_strdup (networks[k]);
+        cr_assert (afd_network_fidelity_from_name (networks[k], &e->network));
         e->iterations = 4;
         add_fault (e, "link:n0.nic0:1@iter1");
         add_fault (e, "link:net.switch:0.01@iter2");

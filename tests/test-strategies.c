@@ -129,6 +129,34 @@ Test (strategies, invariants_on_every_strategy)
   cr_assert_gt (expert_flops, 0);
 }
 
+/* Every strategy records its GPUs' five-class memory plan (docs/models/memory.md "Per
+ * strategy"): each GPU it uses carries at least the 1 GiB runtime reserve; TP=8×PP=2 gives
+ * the first stage the embedding and the last the LM head, so rank 0 of both stages (2 layers,
+ * the same heads each) holds exactly the same bytes; an AFD FFN GPU holds no KV cache, so it
+ * needs less than an attention GPU here. */
+Test (strategies, memory_follows_the_plan)
+{
+  g_autoptr (GError) error = NULL;
+  AfdStrategyInput in = input (256);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (AfdOpGraph) g = build (cases[c][0], cases[c][1], &in, &error);
+      afd_assert_no_error (error);
+      for (guint i = 0; i < 16; i++)
+        if (afd_opgraph_gpu_memory (g, i) > 0)
+          cr_assert_geq (afd_opgraph_gpu_memory (g, i), 1073741824.0, "%s %s: GPU %u",
+                         cases[c][0], cases[c][1], i);
+    }
+  g_autoptr (AfdOpGraph) tp = build ("tppp", "{\"tp\": 8, \"pp\": 2}", &in, &error);
+  afd_assert_no_error (error);
+  cr_assert_float_eq (afd_opgraph_gpu_memory (tp, 0), afd_opgraph_gpu_memory (tp, 8), 1e-3);
+  g_autoptr (AfdOpGraph) afd
+      = build ("afd", "{\"attn_nodes\": 2, \"ffn_nodes\": 2, \"micro_batches\": 2}", &in,
+               &error);
+  afd_assert_no_error (error);
+  cr_assert_lt (afd_opgraph_gpu_memory (afd, 8), afd_opgraph_gpu_memory (afd, 0));
+}
+
 /* Infeasible placements are rejected with AFD_ERROR_INFEASIBLE naming the constraint. */
 Test (strategies, rejects_infeasible_placements)
 {

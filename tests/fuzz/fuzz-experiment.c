@@ -35,9 +35,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
   fuzz_assert (exp->runs != NULL && exp->runs->len >= 1, "no runs");
   fuzz_assert (exp->batch >= 1, "batch %" G_GUINT64_FORMAT, exp->batch);
-  fuzz_assert (exp->network != NULL
-                 && (strcmp (exp->network, "analytic") == 0 || strcmp (exp->network, "flow") == 0),
-               "network '%s'", exp->network ? exp->network : "(null)");
+  fuzz_assert (exp->network == AFD_NETWORK_ANALYTIC || exp->network == AFD_NETWORK_FLOW,
+               "network %d", (int) exp->network);
   for (guint i = 0; i < exp->runs->len; i++)
     {
       const AfdExperimentRun *r = exp->runs->pdata[i];
