@@ -39,3 +39,4 @@ include tests/exec.mk
 include tests/faults.mk
 include tests/fidelity.mk
 include tests/outputs.mk
+include tests/economics.mk
