@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # test-mtp-cli.sh - --mtp, --accept and --price on run, compare and sweep (docs/models/mtp.md,
 # docs/models/cost.md): accepted, recorded in the summary's workload block and the sweep's
-# configuration, and every bad value exits 2 with one line naming the flag.
+# configuration, the roofline's budget on the same inputs equal to the run's step, and every
+# bad value exits 2 with one line naming the flag.
 set -u
 AFDSIM=${AFDSIM:-./afdsim}
 tmp=$(mktemp -d)
@@ -20,6 +21,19 @@ w, r = s["workload"], s["runs"][0]
 assert w["mtp_draft_tokens"] == 1 and w["accept_tokens"] == 1.7, w
 assert w["price_usd_per_gpu_hour"] == 2 and r["economics"]["price_usd_per_gpu_hour"] == 2
 assert abs(r["tpot_s"] - r["iteration_time_s"] / 1.7) <= 1e-15, r["tpot_s"]
+PY
+
+# roofline on the same inputs (DeepSeek-V3, H800, L = 1.7, no gap, one micro-batch) with the
+# run's TPOT as SLO: its budget over the 61 blocks is the run's step (docs/models/mtp.md).
+slo=$(python3 -c 'import json,sys; print("%.17g" % json.load(open(sys.argv[1]))["runs"][0]["tpot_s"])' "$tmp/r.json")
+"$AFDSIM" roofline --model deepseek-v3 --gpu H800 --slo "$slo" --accept 1.7 --gap 0 --bo 1 \
+  --json "$tmp/roof.json" >/dev/null || { echo "FAIL: roofline"; fail=1; }
+python3 - "$tmp/r.json" "$tmp/roof.json" <<'PY' || { echo "FAIL: roofline and run disagree"; fail=1; }
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+roof = json.load(open(sys.argv[2]))
+step = roof["t_b_s"] * roof["inputs"]["n_layers"]
+assert abs(step - r["iteration_time_s"]) <= 1e-12 * r["iteration_time_s"], (step, r["iteration_time_s"])
 PY
 
 # compare: every strategy gets the same N, L and price.
