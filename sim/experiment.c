@@ -1448,11 +1448,9 @@ add_mtp_price_workload (cJSON *wl, const AfdExperiment *self, const AfdGpuSpec *
     cJSON_AddNullToObject (wl, "price_usd_per_gpu_hour");
 }
 
-/* With MTP, the model every step runs: @llm with the draft passes appended (sim/llm.h);
- * otherwise NULL (use @llm). Fails when the model has no draft module or the phase is
- * prefill. */
-static gboolean
-mtp_step_llm (const AfdExperiment *self, const AfdLlm *llm, AfdLlm **out_step, GError **error)
+gboolean
+afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm, AfdLlm **out_step,
+                         GError **error)
 {
   *out_step = NULL;
   if (self->mtp_draft_tokens == 0)
@@ -1486,7 +1484,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   if (model == NULL)
     return NULL;
   g_autoptr (AfdLlm) step_model = NULL;
-  if (!mtp_step_llm (self, model, &step_model, error))
+  if (!afd_experiment_step_llm (self, model, &step_model, error))
     {
       if (self->path != NULL)
         g_prefix_error (error, "%s: ", self->path);

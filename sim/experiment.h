@@ -143,6 +143,19 @@ AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperi
                                       const AfdLlm *llm, AfdCostModel *costs,
                                       AfdStrategyInput *out_input, GError **error);
 
+/**
+ * afd_experiment_step_llm:
+ * @llm: (transfer none): the experiment's model
+ * @out_step: (out) (transfer full) (nullable): with MTP (mtp_draft_tokens > 0), the model
+ *   every decode step runs (afd_llm_with_draft, docs/models/mtp.md), to hand to
+ *   afd_experiment_strategy(); %NULL without MTP (use @llm)
+ *
+ * Returns: %FALSE with AFD_ERROR_CONFIG naming --mtp (or "mtp" with a file) when the model has
+ *   no draft module (mtp_layers 0) or the phase is prefill
+ */
+gboolean afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm,
+                                  AfdLlm **out_step, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
 
 /* The command-line flags that describe one experiment's strategy run and workload, shared by
