@@ -202,3 +202,57 @@ Test (economics, gpu_file_rejects_bad_price_power)
     }
   g_rmdir (dir);
 }
+
+/* A GPU file without price and powers gives null cost and energy (and a null workload
+ * price); --price then fills in the cost alone. */
+Test (economics, missing_price_and_power_are_null)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *gsrc = afd_data_resolve ("topologies/gpus", "GPU", "A100-SXM4-80GB", &error);
+  g_autofree char *csrc = afd_data_resolve ("topologies/clusters", "cluster", "a100-4x4-hdr",
+                                            &error);
+  afd_assert_no_error (error);
+  g_autoptr (cJSON) gpu = afd_json_parse_file (gsrc, AFD_ERROR_TOPOLOGY, &error);
+  afd_assert_no_error (error);
+  static const char *const keys[] = { "price_usd_per_gpu_hour", "tdp_w", "idle_power_w",
+                                      "price_power_source" };
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    cJSON_DeleteItemFromObjectCaseSensitive (gpu, keys[k]);
+  g_autofree char *dir = g_dir_make_tmp ("afd-economics-XXXXXX", NULL);
+  g_autofree char *gpath = g_build_filename (dir, "a100-unpriced.json", NULL);
+  g_autofree char *gtext = cJSON_Print (gpu);
+  cr_assert (g_file_set_contents (gpath, gtext, -1, NULL));
+  g_autofree char *ctext = NULL;
+  cr_assert (g_file_get_contents (csrc, &ctext, NULL, NULL));
+  g_auto (GStrv) parts = g_strsplit (ctext, "\"gpu\": \"A100-SXM4-80GB\"", 2);
+  cr_assert_not_null (parts[1]);
+  g_autofree char *with = g_strdup_printf ("\"gpu\": \"%s\"", gpath);
+  g_autofree char *cluster = g_strjoin (with, parts[0], parts[1], NULL);
+  g_autofree char *cpath = g_build_filename (dir, "cluster-unpriced.json", NULL);
+  cr_assert (g_file_set_contents (cpath, cluster, -1, NULL));
+  for (guint priced = 0; priced < 2; priced++)
+    {
+      g_autoptr (AfdExperiment) e = afd_experiment_new ();
+      g_free (e->cluster), e->cluster = g_strdup (cpath);
+      afd_experiment_add_run (e, NULL, "masep", NULL);
+      if (priced)
+        cr_assert (afd_experiment_add_price (e, "A100-SXM4-80GB=1", "--price", AFD_ERROR_USAGE,
+                                             &error));
+      g_autoptr (cJSON) s = afd_experiment_run (e, &plugins, NULL, &error);
+      afd_assert_no_error (error);
+      const cJSON *eco = cJSON_GetObjectItem (s, "economics");
+      cr_assert_eq (num (eco, "gpus_used"), 16);
+      cr_assert (cJSON_IsNull (cJSON_GetObjectItem (eco, "joules_per_token")));
+      cr_assert (cJSON_IsNull (cJSON_GetObjectItem (eco, "tdp_w")));
+      const cJSON *usd = cJSON_GetObjectItem (eco, "usd_per_million_tokens");
+      const cJSON *wp = cJSON_GetObjectItem (cJSON_GetObjectItem (s, "workload"),
+                                             "price_usd_per_gpu_hour");
+      if (priced)
+        cr_assert (cJSON_IsNumber (usd) && usd->valuedouble > 0 && cJSON_IsNumber (wp));
+      else
+        cr_assert (cJSON_IsNull (usd) && cJSON_IsNull (wp));
+    }
+  g_unlink (cpath);
+  g_unlink (gpath);
+  g_rmdir (dir);
+}
