@@ -11,9 +11,9 @@
 #include "sim/collective.h"
 #include "sim/cost-model.h"
 #include "sim/data-dir.h"
+#include "sim/economics.h"
 #include "sim/engine.h"
 #include "sim/error.h"
-#include "sim/economics.h"
 #include "sim/experiment.h"
 #include "sim/fault.h"
 #include "sim/limits.h"
@@ -29,8 +29,8 @@
 static const char *const top_keys[] = { "description", "cluster", "model", "batch", "context",
                                         "phase", "routing", "seed", "network", "costs", "json",
                                         "trace", "strategy", "runs", "faults", "iterations",
-                                        "fault_detection_s", "sim_memory_limit_bytes", "mtp", "accept",
-                                        "prices", NULL };
+                                        "fault_detection_s", "sim_memory_limit_bytes", "mtp",
+                                        "accept", "prices", NULL };
 static const char *const run_keys[] = { "label", "strategy", "claims", NULL };
 
 static void
@@ -1452,9 +1452,11 @@ gboolean
 afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm, AfdLlm **out_step,
                          GError **error)
 {
-  *out_step = NULL;
   if (self->mtp_draft_tokens == 0)
-    return TRUE;
+    {
+      *out_step = NULL;
+      return TRUE;
+    }
   const char *what = self->path != NULL ? "mtp" : "--mtp";
   if (self->prefill)
     {
