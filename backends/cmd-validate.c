@@ -595,9 +595,14 @@ execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean valida
   g_autoptr (AfdCluster) cluster = afd_cluster_load (exp->cluster, error);
   if (cluster == NULL)
     return 1;
-  g_autoptr (AfdLlm) llm = afd_llm_load (exp->model, error);
-  if (llm == NULL)
+  g_autoptr (AfdLlm) model = afd_llm_load (exp->model, error);
+  if (model == NULL)
     return 1;
+  /* With --mtp, every step runs the model with its draft blocks (docs/models/mtp.md). */
+  g_autoptr (AfdLlm) step_model = NULL;
+  if (!afd_experiment_step_llm (exp, model, &step_model, error))
+    return 1;
+  const AfdLlm *llm = step_model != NULL ? step_model : model;
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   cJSON *prov = afd_experiment_add_provenance (exp, root, cmd, error);
   if (prov == NULL)

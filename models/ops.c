@@ -376,6 +376,8 @@ afd_ops_lm_head (const AfdLlm *llm, guint64 tokens, guint shards)
   shards = MAX (shards, 1u);
   AfdOp *op = op_new (AFD_OP_LM_HEAD, G_MAXUINT, "lm_head");
   op->dtype = llm->dtypes.embedding_weights;
+  /* MTP step (docs/models/mtp.md): the N + 1 verified positions and one per draft pass. */
+  tokens *= 1 + 2 * (guint64)llm->draft_layers;
   set_gemm (op, (double)tokens, (double)llm->vocab_size / shards, llm->hidden_size, 1,
             afd_dtype_bytes (llm->dtypes.embedding_weights),
             afd_dtype_bytes (llm->dtypes.activations), LOGIT_BYTES);

@@ -118,7 +118,8 @@ AfdOp *afd_ops_shared_expert (const AfdLlm *llm, guint layer, guint64 tokens, gu
 AfdOp *afd_ops_dense_ffn (const AfdLlm *llm, guint layer, guint64 tokens, guint shards);
 
 /* Returns: (transfer full): the LM head over @tokens (usually one per sequence), split @shards
- * ways. */
+ * ways; in an MTP step's model (afd_llm_with_draft) over @tokens × (1 + 2·draft_layers): the
+ * N + 1 verified positions and one per draft pass (docs/models/mtp.md). */
 AfdOp *afd_ops_lm_head (const AfdLlm *llm, guint64 tokens, guint shards);
 
 /**

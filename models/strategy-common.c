@@ -233,7 +233,8 @@ afd_strategy_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_bat
 guint64
 afd_strategy_new_tokens (const AfdStrategyInput *in)
 {
-  return in->prefill ? MAX (in->context_tokens, 1) : 1;
+  /* MTP: the step verifies the last accepted token and the N drafts (docs/models/mtp.md). */
+  return in->prefill ? MAX (in->context_tokens, 1) : 1 + (guint64) in->draft_tokens;
 }
 
 gboolean

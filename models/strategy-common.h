@@ -143,7 +143,8 @@ void afd_strategy_attention_params (const AfdStrategyInput *in, guint layer,
                                     guint64 n_sequences, guint head_first, guint head_count,
                                     AfdOpsParams *out);
 
-/* Returns: new tokens per sequence of the phase (decode 1, prefill context). */
+/* Returns: new tokens per sequence of the phase (decode 1 + in->draft_tokens, prefill
+ * context). */
 guint64 afd_strategy_new_tokens (const AfdStrategyInput *in);
 
 /**

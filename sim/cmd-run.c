@@ -116,6 +116,38 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
     printf ("trace: %s\n", (char *) traces->pdata[i]);
 }
 
+/* Prints one line per run with what its step costs (docs/models/cost.md): "-" where the GPU
+ * file gives no price or power. */
+static void
+print_economics (const cJSON *summary)
+{
+  const cJSON *wl = cJSON_GetObjectItem (summary, "workload");
+  if (num (wl, "mtp_draft_tokens") > 0)
+    printf ("MTP: %g draft tokens per step, %g accepted per step (TPOT = step time / %g)\n",
+            num (wl, "mtp_draft_tokens"), num (wl, "accept_tokens"), num (wl, "accept_tokens"));
+  printf ("%-14s %9s %10s %10s %10s %10s\n", "run", "GPUs used", "$/GPU-h", "$/h", "$/Mtok",
+          "J/token");
+  const cJSON *r;
+  cJSON_ArrayForEach (r, cJSON_GetObjectItem (summary, "runs"))
+    {
+      const cJSON *e = cJSON_GetObjectItem (r, "economics");
+      const char *keys[] = { "price_usd_per_gpu_hour", "usd_per_hour", "usd_per_million_tokens",
+                             "joules_per_token" };
+      const int digits[] = { 2, 2, 3, 3 };
+      char cells[4][32];
+      for (guint k = 0; k < 4; k++)
+        {
+          const cJSON *v = cJSON_GetObjectItem (e, keys[k]);
+          if (cJSON_IsNumber (v))
+            g_snprintf (cells[k], sizeof cells[k], "%.*f", digits[k], v->valuedouble);
+          else
+            g_strlcpy (cells[k], "-", sizeof cells[k]);
+        }
+      printf ("%-14s %9.0f %10s %10s %10s %10s\n", cJSON_GetObjectItem (r, "label")->valuestring,
+              num (e, "gpus_used"), cells[0], cells[1], cells[2], cells[3]);
+    }
+}
+
 /* Runs @exp, prints the table, writes the JSON. */
 static int
 execute (AfdExperiment *exp, gboolean quiet, GError **error)
@@ -134,6 +166,7 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
   if (!quiet)
     {
       print_table (exp, summary, traces);
+      print_economics (summary);
       if (exp->json != NULL)
         printf ("summary: %s\n", exp->json);
     }

@@ -61,6 +61,9 @@ static const AxisFlag axis_flags[] = {
   { "batch", "batch", "batch sizes, sequences" },
   { "context", "context", "context lengths, tokens" },
   { "seed", "seed", "seeds" },
+  { "mtp", "mtp", "MTP draft tokens per decode step (docs/models/mtp.md)" },
+  { "accept", "accept", "mean accepted tokens per step, 1 <= L <= mtp+1" },
+  { "price", "price", "GPU prices GPU=USD_PER_HOUR (docs/models/cost.md)" },
 };
 
 int

@@ -27,6 +27,10 @@ static const AfdExperimentKey keys[] = {
   { "costs", AFD_EXPERIMENT_KEY_STRING, T | S | P },
   { "total_gpus", AFD_EXPERIMENT_KEY_INTEGER, P }, /* sweep: GPUs a ratio splits */
   { "ratio", AFD_EXPERIMENT_KEY_STRING, P },       /* sweep: "A:B" split of total_gpus */
+  { "mtp", AFD_EXPERIMENT_KEY_INTEGER, T | S | P },   /* draft tokens per step (mtp.md) */
+  { "accept", AFD_EXPERIMENT_KEY_NUMBER, T | S | P }, /* accepted tokens per step */
+  { "price", AFD_EXPERIMENT_KEY_STRING, P },          /* sweep: GPU=USD_PER_HOUR (cost.md) */
+  { "prices", AFD_EXPERIMENT_KEY_OBJECT, T },         /* GPU name -> USD per GPU-hour */
   { "json", AFD_EXPERIMENT_KEY_STRING, T },
   { "trace", AFD_EXPERIMENT_KEY_STRING, T },
   { "runs", AFD_EXPERIMENT_KEY_ARRAY, T | S },

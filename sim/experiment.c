@@ -2,6 +2,7 @@
 /* experiment.c - experiment loading and execution (see sim/experiment.h). */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "sim/collective.h"
 #include "sim/cost-model.h"
 #include "sim/data-dir.h"
+#include "sim/economics.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
@@ -38,6 +40,14 @@ run_free (gpointer p)
   g_free (r);
 }
 
+static void
+gpu_price_free (gpointer p)
+{
+  AfdGpuPrice *gp = p;
+  g_free (gp->gpu);
+  g_free (gp);
+}
+
 AfdExperiment *
 afd_experiment_new (void)
 {
@@ -54,6 +64,8 @@ afd_experiment_new (void)
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_fault_free);
   self->fault_detection_s = AFD_FAULT_DETECTION_DEFAULT_S;
   self->sim_memory_limit_bytes = AFD_LIMITS_DEFAULT_MEMORY_BYTES;
+  self->accept_tokens = 1.0;
+  self->prices = g_ptr_array_new_with_free_func (gpu_price_free);
   return self;
 }
 
@@ -71,6 +83,7 @@ afd_experiment_free (AfdExperiment *self)
   g_free (self->trace);
   g_ptr_array_unref (self->runs);
   g_ptr_array_unref (self->faults);
+  g_ptr_array_unref (self->prices);
   g_free (self);
 }
 
@@ -187,6 +200,115 @@ load_faults (AfdExperiment *self, const cJSON *root, const AfdJsonWhere *where, 
   return TRUE;
 }
 
+gboolean
+afd_experiment_add_price (AfdExperiment *self, const char *spec, const char *what, int code,
+                          GError **error)
+{
+  const char *eq = strrchr (spec, '=');
+  if (eq == NULL || eq == spec || eq[1] == '\0')
+    {
+      g_set_error (error, AFD_ERROR, code, "%s: '%s' is not GPU=USD_PER_HOUR (e.g. H200=3.5)",
+                   what, spec);
+      return FALSE;
+    }
+  g_autofree char *gpu = g_strndup (spec, (gsize) (eq - spec));
+  double usd = 0;
+  g_autoptr (GError) local = NULL;
+  if (!afd_cli_parse_double (what, eq + 1, 0, 1e6, &usd, &local) || !(usd > 0))
+    {
+      g_set_error (error, AFD_ERROR, code,
+                   "%s: '%s': the price must be a finite number of US dollars per GPU-hour, "
+                   "> 0 and <= 1e6", what, spec);
+      return FALSE;
+    }
+  g_autoptr (AfdGpuSpec) gs = afd_gpu_spec_load (gpu, &local);
+  if (gs == NULL)
+    {
+      g_set_error (error, AFD_ERROR, code, "%s: '%s': %s", what, spec, local->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < self->prices->len; i++)
+    {
+      AfdGpuPrice *gp = self->prices->pdata[i];
+      if (strcmp (gp->gpu, gs->name) == 0)
+        {
+          gp->usd_per_gpu_hour = usd;
+          return TRUE;
+        }
+    }
+  AfdGpuPrice *gp = g_new0 (AfdGpuPrice, 1);
+  gp->gpu = g_strdup (gs->name);
+  gp->usd_per_gpu_hour = usd;
+  g_ptr_array_add (self->prices, gp);
+  return TRUE;
+}
+
+gboolean
+afd_experiment_check_mtp (const AfdExperiment *self, const char *what_mtp,
+                          const char *what_accept, int code, GError **error)
+{
+  double n = self->mtp_draft_tokens, l = self->accept_tokens;
+  if (self->mtp_draft_tokens > AFD_MTP_MAX_DRAFT_TOKENS)
+    {
+      g_set_error (error, AFD_ERROR, code, "%s: %u draft tokens per step: must be in [0, %d]",
+                   what_mtp, self->mtp_draft_tokens, AFD_MTP_MAX_DRAFT_TOKENS);
+      return FALSE;
+    }
+  if (!isfinite (l) || l < 1 || l > n + 1)
+    {
+      if (self->mtp_draft_tokens == 0)
+        g_set_error (error, AFD_ERROR, code,
+                     "%s: %g accepted tokens per step needs %s N (draft tokens per step) with "
+                     "1 <= L <= N + 1; without MTP it is 1", what_accept, l, what_mtp);
+      else
+        g_set_error (error, AFD_ERROR, code,
+                     "%s: %g accepted tokens per step: must be in [1, N + 1] = [1, %g] for %s %u",
+                     what_accept, l, n + 1, what_mtp, self->mtp_draft_tokens);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads "mtp", "accept" and "prices" ({"GPU": USD_PER_HOUR, ...}). */
+static gboolean
+load_mtp_prices (AfdExperiment *self, const cJSON *root, const AfdJsonWhere *where,
+                 GError **error)
+{
+  gint64 mtp = 0;
+  const cJSON *prices = NULL;
+  if (!afd_json_get_int (root, where, "mtp", AFD_JSON_OPTIONAL, 0, AFD_MTP_MAX_DRAFT_TOKENS, &mtp,
+                         error)
+      || !afd_json_get_number (root, where, "accept", AFD_JSON_OPTIONAL, &self->accept_tokens,
+                               error)
+      || !afd_json_get_child (root, where, "prices", AFD_JSON_OPTIONAL, cJSON_Object, &prices,
+                              error))
+    return FALSE;
+  self->mtp_draft_tokens = (guint) mtp;
+  if (!afd_experiment_check_mtp (self, "mtp", "accept", AFD_ERROR_CONFIG, error))
+    {
+      g_prefix_error (error, "%s: ", where->file);
+      return FALSE;
+    }
+  const cJSON *item;
+  cJSON_ArrayForEach (item, prices)
+    {
+      g_autofree char *what = afd_json_path ("prices", item->string);
+      if (!cJSON_IsNumber (item))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                       "%s: %s: must be a number (US dollars per GPU-hour)", where->file, what);
+          return FALSE;
+        }
+      g_autofree char *spec = g_strdup_printf ("%s=%.17g", item->string, item->valuedouble);
+      if (!afd_experiment_add_price (self, spec, what, AFD_ERROR_CONFIG, error))
+        {
+          g_prefix_error (error, "%s: ", where->file);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 AfdExperiment *
 afd_experiment_load (const char *path_or_name, GError **error)
 {
@@ -243,7 +365,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
   const cJSON *runs = NULL;
   if (!afd_json_get_child (root, &where, "runs", AFD_JSON_OPTIONAL, cJSON_Array, &runs, error))
     return NULL;
-  if (!load_faults (self, root, &where, error))
+  if (!load_faults (self, root, &where, error) || !load_mtp_prices (self, root, &where, error))
     return NULL;
   if ((runs == NULL) == (strategy == NULL))
     {
@@ -652,6 +774,8 @@ afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
     .routing = self->routing,
     .seed = self->seed,
     .costs = costs,
+    .draft_tokens = self->mtp_draft_tokens,
+    .accepted_tokens = self->accept_tokens,
   };
   return strategy;
 }
@@ -665,6 +789,19 @@ has_ops_on (const AfdOpGraph *graph, const guint8 *mask)
     if (mask[afd_opgraph_op (graph, o)->gpu])
       return TRUE;
   return FALSE;
+}
+
+/* The price per GPU-hour of @gpu: its --price / "prices" override, else its file's (0: none). */
+static double
+gpu_price (const AfdExperiment *self, const AfdGpuSpec *gpu)
+{
+  for (guint i = 0; i < self->prices->len; i++)
+    {
+      const AfdGpuPrice *gp = self->prices->pdata[i];
+      if (strcmp (gp->gpu, gpu->name) == 0)
+        return gp->usd_per_gpu_hour;
+    }
+  return gpu->price_usd_per_gpu_hour;
 }
 
 /* Runs one strategy; returns its metrics object. */
@@ -803,6 +940,7 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   AfdMetrics m;
   afd_metrics_compute (replay, graph, &in, &m);
   cJSON *out = afd_metrics_to_json (replay, graph, &in, &m);
+  afd_economics_add_json (out, replay, graph, in.gpu, gpu_price (self, in.gpu), &m);
   if (netsim != NULL)
     add_link_summary (out, cluster, netsim, m.iteration_time_s);
   if (want_trace)
@@ -1253,6 +1391,46 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
   return TRUE;
 }
 
+/* The workload block's MTP and price keys (docs/user/output-format.md). */
+static void
+add_mtp_price_workload (cJSON *wl, const AfdExperiment *self, const AfdGpuSpec *gpu)
+{
+  afd_json_add_number (wl, "mtp_draft_tokens", self->mtp_draft_tokens);
+  afd_json_add_number (wl, "accept_tokens", self->accept_tokens);
+  double price = gpu_price (self, gpu);
+  if (price > 0)
+    afd_json_add_number (wl, "price_usd_per_gpu_hour", price);
+  else
+    cJSON_AddNullToObject (wl, "price_usd_per_gpu_hour");
+}
+
+gboolean
+afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm, AfdLlm **out_step,
+                         GError **error)
+{
+  if (self->mtp_draft_tokens == 0)
+    {
+      *out_step = NULL;
+      return TRUE;
+    }
+  const char *what = self->path != NULL ? "mtp" : "--mtp";
+  if (self->prefill)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: multi-token prediction drafts decode steps; the phase is prefill", what);
+      return FALSE;
+    }
+  if (llm->mtp_layers == 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "%s: model %s has no draft module (its \"mtp_layers\" is 0; "
+                   "docs/user/model-format.md)", what, llm->name);
+      return FALSE;
+    }
+  *out_step = afd_llm_with_draft (llm, self->mtp_draft_tokens);
+  return TRUE;
+}
+
 cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
@@ -1260,9 +1438,17 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   g_autoptr (AfdCluster) cluster = afd_cluster_load (self->cluster, error);
   if (cluster == NULL)
     return NULL;
-  g_autoptr (AfdLlm) llm = afd_llm_load (self->model, error);
-  if (llm == NULL)
+  g_autoptr (AfdLlm) model = afd_llm_load (self->model, error);
+  if (model == NULL)
     return NULL;
+  g_autoptr (AfdLlm) step_model = NULL;
+  if (!afd_experiment_step_llm (self, model, &step_model, error))
+    {
+      if (self->path != NULL)
+        g_prefix_error (error, "%s: ", self->path);
+      return NULL;
+    }
+  const AfdLlm *llm = step_model != NULL ? step_model : model;
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (self->costs, error);
   if (costs == NULL)
     return NULL;
@@ -1300,6 +1486,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   afd_json_add_number (wl, "context", (double) self->context_tokens);
   cJSON_AddStringToObject (wl, "phase", self->prefill ? "prefill" : "decode");
   cJSON_AddStringToObject (wl, "routing", self->routing);
+  add_mtp_price_workload (wl, self, afd_cluster_gpu_spec (cluster));
 
   cJSON *runs = cJSON_AddArrayToObject (root, "runs");
   for (guint i = 0; i < self->runs->len; i++)
@@ -1348,7 +1535,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   if (self->runs->len == 1)
     {
       static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s", "hfu",
-                                          "mfu", "gpus" };
+                                          "mfu", "gpus", "economics" };
       cJSON *only = cJSON_GetArrayItem (runs, 0);
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
         cJSON_AddItemToObject (root, keys[k],
@@ -1366,10 +1553,11 @@ afd_run_options_clear (AfdRunOptions *self)
                    &self->tp,         &self->pp,            &self->dp,         &self->ep,
                    &self->micro_batches, &self->attn_nodes, &self->ffn_nodes,  &self->batch,
                    &self->context,    &self->phase,         &self->routing,    &self->seed,
-                   &self->network };
+                   &self->network,    &self->mtp,           &self->accept };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
   g_clear_pointer (&self->sets, g_strfreev);
+  g_clear_pointer (&self->prices, g_strfreev);
 }
 
 GOptionEntry *
@@ -1396,6 +1584,12 @@ afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy, cons
     { "phase", 0, 0, G_OPTION_ARG_STRING, &f->phase, "decode (default) or prefill", "P" },
     { "routing", 0, 0, G_OPTION_ARG_STRING, &f->routing, "uniform (default), zipf:S, …", "R" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "seed (default 1)", "N" },
+    { "mtp", 0, 0, G_OPTION_ARG_STRING, &f->mtp,
+      "MTP draft tokens per decode step (default 0: off)", "N" },
+    { "accept", 0, 0, G_OPTION_ARG_STRING, &f->accept,
+      "mean accepted tokens per step, 1 <= L <= N+1 (default 1)", "L" },
+    { "price", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->prices,
+      "price of a GPU, US dollars per GPU-hour (repeat)", "GPU=USD" },
   };
   guint n_tail = 0;
   while (tail[n_tail].long_name != NULL)
@@ -1506,5 +1700,21 @@ afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **e
         return FALSE;
       exp->seed = (guint64) v;
     }
+  if (f->mtp != NULL)
+    {
+      if (!afd_cli_parse_int ("--mtp", f->mtp, 0, AFD_MTP_MAX_DRAFT_TOKENS, &v, error))
+        return FALSE;
+      exp->mtp_draft_tokens = (guint) v;
+    }
+  if (f->accept != NULL
+      && !afd_cli_parse_double ("--accept", f->accept, 1, AFD_MTP_MAX_DRAFT_TOKENS + 1,
+                                &exp->accept_tokens, error))
+    return FALSE;
+  if ((f->mtp != NULL || f->accept != NULL)
+      && !afd_experiment_check_mtp (exp, "--mtp", "--accept", AFD_ERROR_USAGE, error))
+    return FALSE;
+  for (guint i = 0; f->prices != NULL && f->prices[i] != NULL; i++)
+    if (!afd_experiment_add_price (exp, f->prices[i], "--price", AFD_ERROR_USAGE, error))
+      return FALSE;
   return TRUE;
 }

@@ -50,7 +50,45 @@ typedef struct {
   double fault_detection_s; /* time to detect a failure before re-issuing, seconds */
   double sim_memory_limit_bytes; /* refuse runs whose estimated simulator memory exceeds it
                                     (sim/limits.h) */
+  /* MTP / speculative decoding and prices (docs/models/mtp.md, docs/models/cost.md): */
+  guint mtp_draft_tokens;   /* draft tokens per decode step N (0: off) */
+  double accept_tokens;     /* mean accepted tokens per step L, 1 <= L <= N + 1 (default 1) */
+  GPtrArray *prices;        /* AfdGpuPrice: --price overrides of GPU files' prices */
 } AfdExperiment;
+
+/* A price override: GPU spec name (as in its file's "name") -> US dollars per GPU-hour. */
+typedef struct {
+  char *gpu;
+  double usd_per_gpu_hour;
+} AfdGpuPrice;
+
+/* Most MTP draft tokens per step accepted by --mtp and "mtp". */
+#define AFD_MTP_MAX_DRAFT_TOKENS 16
+
+/**
+ * afd_experiment_add_price:
+ * @spec: "GPU=USD_PER_HOUR": GPU a shipped GPU name or a GPU file (resolved and matched by its
+ *   "name", as clusters name their GPU), USD finite and > 0
+ * @what: the flag or key for messages ("--price")
+ *
+ * Adds (or replaces) the override of that GPU's price.
+ *
+ * Returns: %FALSE with @code naming @what when @spec is malformed or the GPU unknown
+ */
+gboolean afd_experiment_add_price (AfdExperiment *self, const char *spec, const char *what,
+                                   int code, GError **error);
+
+/**
+ * afd_experiment_check_mtp:
+ * @what_mtp, @what_accept: the flag or key names for messages
+ *
+ * Checks mtp_draft_tokens and accept_tokens: N in [0, AFD_MTP_MAX_DRAFT_TOKENS], L in
+ * [1, N + 1], L = 1 without N.
+ *
+ * Returns: %FALSE with @code naming the flag or key
+ */
+gboolean afd_experiment_check_mtp (const AfdExperiment *self, const char *what_mtp,
+                                   const char *what_accept, int code, GError **error);
 
 /* Default fault_detection_s: 1 ms [EST] (docs/models/faults.md). */
 #define AFD_FAULT_DETECTION_DEFAULT_S 1e-3
@@ -119,6 +157,19 @@ AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperi
                                       const AfdLlm *llm, AfdCostModel *costs,
                                       AfdStrategyInput *out_input, GError **error);
 
+/**
+ * afd_experiment_step_llm:
+ * @llm: (transfer none): the experiment's model
+ * @out_step: (out) (transfer full) (nullable): with MTP (mtp_draft_tokens > 0), the model
+ *   every decode step runs (afd_llm_with_draft, docs/models/mtp.md), to hand to
+ *   afd_experiment_strategy(); %NULL without MTP (use @llm)
+ *
+ * Returns: %FALSE with AFD_ERROR_CONFIG naming --mtp (or "mtp" with a file) when the model has
+ *   no draft module (mtp_layers 0) or the phase is prefill
+ */
+gboolean afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm,
+                                  AfdLlm **out_step, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
 
 /* The command-line flags that describe one experiment's strategy run and workload, shared by
@@ -130,6 +181,8 @@ typedef struct {
   char **sets; /* --set KEY=VALUE, repeated */
   char *batch, *context, *phase, *routing, *seed;
   char *network; /* its entry is the command's own (help texts differ) */
+  char *mtp, *accept; /* MTP draft tokens per step and mean accepted tokens (docs/models/mtp.md) */
+  char **prices;      /* --price GPU=USD_PER_HOUR, repeated (docs/models/cost.md) */
 } AfdRunOptions;
 
 /* Frees every flag of @self and sets it to %NULL. */
@@ -143,7 +196,8 @@ void afd_run_options_clear (AfdRunOptions *self);
  *
  * Returns: (transfer full): the command's option table: --cluster, --model, @strategy, the
  *   strategy flags (--attn-gpus ... --ffn-nodes, --set), the workload flags (--batch,
- *   --context, --phase, --routing, --seed), then @tail; NULL-terminated, g_free() it
+ *   --context, --phase, --routing, --seed, --mtp, --accept, --price), then @tail;
+ *   NULL-terminated, g_free() it
  */
 GOptionEntry *afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy,
                                        const char *set_help, const GOptionEntry *tail);
@@ -165,7 +219,8 @@ cJSON *afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint
  * afd_run_options_apply:
  *
  * Sets @exp's cluster, model, routing, network (checked: analytic or flow), phase, batch,
- * context and seed from the flags given; the others keep their values.
+ * context, seed, MTP (--mtp, --accept) and price overrides (--price) from the flags given; the
+ * others keep their values.
  *
  * Returns: %FALSE with AFD_ERROR_USAGE naming the flag when one is invalid
  */

@@ -64,6 +64,7 @@ afd_gpu_spec_free (AfdGpuSpec *spec)
     return;
   g_free (spec->name);
   g_free (spec->source);
+  g_free (spec->price_power_source);
   g_free (spec);
 }
 
@@ -75,6 +76,7 @@ afd_gpu_spec_copy (const AfdGpuSpec *spec)
   *copy = *spec;
   copy->name = g_strdup (spec->name);
   copy->source = g_strdup (spec->source);
+  copy->price_power_source = g_strdup (spec->price_power_source);
   return copy;
 }
 
@@ -130,6 +132,45 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
                                  &eff->attention_max_fraction, error);
 }
 
+/* Reads the optional price and board power (docs/models/cost.md): each finite and > 0 when
+ * given; idle_power_w needs tdp_w and must stay below it; any of the three needs its citation
+ * in price_power_source. */
+static gboolean
+read_price_power (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error)
+{
+  const AfdJsonWhere where = { file, "", AFD_ERROR_TOPOLOGY };
+  if (!afd_json_get_number (root, &where, "price_usd_per_gpu_hour", AFD_JSON_POSITIVE,
+                            &spec->price_usd_per_gpu_hour, error)
+      || !afd_json_get_number (root, &where, "tdp_w", AFD_JSON_POSITIVE, &spec->tdp_w, error)
+      || !afd_json_get_number (root, &where, "idle_power_w", AFD_JSON_POSITIVE,
+                               &spec->idle_power_w, error)
+      || !afd_json_get_string (root, &where, "price_power_source", AFD_JSON_OPTIONAL,
+                               &spec->price_power_source, error))
+    return FALSE;
+  if ((spec->tdp_w > 0) != (spec->idle_power_w > 0))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                   "%s: %s: give tdp_w and idle_power_w together (the energy model needs both)",
+                   file, spec->tdp_w > 0 ? "idle_power_w" : "tdp_w");
+      return FALSE;
+    }
+  if (spec->idle_power_w > 0 && !(spec->idle_power_w < spec->tdp_w))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                   "%s: idle_power_w: must be below tdp_w (%g W >= %g W)", file,
+                   spec->idle_power_w, spec->tdp_w);
+      return FALSE;
+    }
+  if ((spec->price_usd_per_gpu_hour > 0 || spec->tdp_w > 0) && spec->price_power_source == NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                   "%s: price_power_source: missing (cite price_usd_per_gpu_hour, tdp_w and "
+                   "idle_power_w, or mark them [EST])", file);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Fills @spec from the parsed tree of @file. */
 static gboolean
 read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error)
@@ -138,7 +179,8 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
   static const char *const allowed[] = {
     "name", "source", "peak_flop_per_s", "hbm_bytes", "hbm_bandwidth_bytes_per_s",
     "nvlink_bandwidth_bytes_per_s", "sm_count", "launch_overhead_s", "l2_bytes", "efficiency",
-    "nvlink_efficiency", "nvls_efficiency", NULL
+    "nvlink_efficiency", "nvls_efficiency", "price_usd_per_gpu_hour", "tdp_w", "idle_power_w",
+    "price_power_source", NULL
   };
   const AfdJsonFlags pos = AFD_JSON_REQUIRED | AFD_JSON_POSITIVE;
   gint64 sm_count = 0;
@@ -162,7 +204,8 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
       || !afd_json_get_number (root, &where, "nvlink_efficiency", AFD_JSON_FRACTION,
                                &spec->nvlink_efficiency, error)
       || !afd_json_get_number (root, &where, "nvls_efficiency", AFD_JSON_FRACTION,
-                               &spec->nvls_efficiency, error))
+                               &spec->nvls_efficiency, error)
+      || !read_price_power (root, file, spec, error))
     return FALSE;
   spec->sm_count = (guint) sm_count;
   return TRUE;

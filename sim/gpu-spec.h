@@ -6,8 +6,10 @@
  * Peak FLOP/s are dense (no 2:4 sparsity); 0 means the GPU has no tensor-core path for that
  * dtype. The efficiency parameters are the analytic cost backend's (docs/models/roofline.md);
  * the network model uses nvlink_bandwidth_bytes_per_s and the optional nvlink_efficiency and
- * nvls_efficiency (docs/models/collectives.md). The loader rejects unknown keys,
- * missing keys and non-positive quantities, naming the file and key.
+ * nvls_efficiency (docs/models/collectives.md). The optional price_usd_per_gpu_hour, tdp_w and
+ * idle_power_w (with their citation in price_power_source) feed the cost and energy model
+ * (sim/economics.h, docs/models/cost.md). The loader rejects unknown keys, missing keys and
+ * non-positive quantities, naming the file and key.
  */
 #ifndef AFD_SIM_GPU_SPEC_H
 #define AFD_SIM_GPU_SPEC_H
@@ -56,6 +58,11 @@ typedef struct {
   /* Optional (0 = not given; the collective model then uses its own defaults): */
   double nvlink_efficiency;                   /* NCCL ring busbw / NVLink line rate, (0,1] */
   double nvls_efficiency;                     /* NVLS all-reduce algbw / NVLink line rate, (0,1] */
+  /* Optional cost and power (0 = not given; the summary then reports null, docs/models/cost.md): */
+  double price_usd_per_gpu_hour;              /* rental price, US dollars per GPU-hour */
+  double tdp_w;                               /* board power limit (TDP), watts */
+  double idle_power_w;                        /* board power with no kernel running, watts; < tdp_w */
+  char *price_power_source;                   /* (nullable) citation of the three numbers above */
 } AfdGpuSpec;
 
 /**

@@ -73,6 +73,17 @@ afd_llm_copy (const AfdLlm *llm)
   return copy;
 }
 
+AfdLlm *
+afd_llm_with_draft (const AfdLlm *llm, guint n_draft)
+{
+  g_return_val_if_fail (llm != NULL && llm->draft_layers == 0 && llm->mtp_layers > 0, NULL);
+  g_return_val_if_fail (n_draft >= 1 && n_draft <= G_MAXUINT - llm->n_layers, NULL);
+  AfdLlm *copy = afd_llm_copy (llm);
+  copy->n_layers += n_draft;
+  copy->draft_layers = n_draft;
+  return copy;
+}
+
 /* Reads an unsigned dimension in [@min, 2^31] into @out (left untouched when absent). */
 static gboolean
 get_dim (const cJSON *obj, const AfdJsonWhere *where, const char *key, AfdJsonFlags flags,
@@ -392,7 +403,11 @@ afd_llm_layer_is_moe (const AfdLlm *llm, guint layer)
   g_return_val_if_fail (llm != NULL && layer < llm->n_layers, FALSE);
   if (llm->n_routed_experts == 0)
     return FALSE;
-  return layer >= llm->dense_layers_first && layer < llm->n_layers - llm->dense_layers_last;
+  /* The draft passes (afd_llm_with_draft) follow the main model: MoE, as the MTP module is. */
+  if (layer >= llm->n_layers - llm->draft_layers)
+    return TRUE;
+  return layer >= llm->dense_layers_first
+         && layer < llm->n_layers - llm->draft_layers - llm->dense_layers_last;
 }
 
 guint

@@ -81,6 +81,12 @@ typedef struct {
   guint shared_expert_intermediate_size; /* per shared expert */
 
   AfdLlmDtypes dtypes;
+
+  /* Multi-token prediction (docs/models/mtp.md): 0 in a loaded model; in the copy made by
+   * afd_llm_with_draft() the last draft_layers of n_layers are the draft module's passes of one
+   * step (MoE blocks when the model has experts), and every LM head computes logits for
+   * 1 + 2·draft_layers positions per sequence. */
+  guint draft_layers;
 } AfdLlm;
 
 /* Parameter counts in elements (docs/user/model-format.md "What is counted"). */
@@ -119,6 +125,18 @@ AfdLlm *afd_llm_load_file (const char *path, GError **error);
 AfdLlm *afd_llm_copy (const AfdLlm *llm);
 
 void afd_llm_free (AfdLlm *llm);
+
+/**
+ * afd_llm_with_draft:
+ * @n_draft: draft tokens per decode step (MTP / speculative decoding), >= 1
+ *
+ * The model one MTP decode step runs (docs/models/mtp.md): @llm with @n_draft passes of its
+ * draft module appended as blocks (n_layers + @n_draft; draft_layers = @n_draft). Needs
+ * llm->mtp_layers >= 1.
+ *
+ * Returns: (transfer full): the copy
+ */
+AfdLlm *afd_llm_with_draft (const AfdLlm *llm, guint n_draft);
 
 /* Returns: %TRUE when block @layer (0-based, < n_layers) has an MoE FFN. */
 gboolean afd_llm_layer_is_moe (const AfdLlm *llm, guint layer);

@@ -24,7 +24,11 @@ afd_metrics_compute (const AfdReplay *replay, const AfdOpGraph *graph, const Afd
   *out = (AfdMetrics) { 0 };
   double t = afd_time_to_seconds (afd_replay_makespan (replay));
   guint n = afd_opgraph_n_gpus (graph);
-  double new_tokens = in->prefill ? (double) MAX (in->context_tokens, 1) : 1.0;
+  /* Output tokens per sequence of the step: decode 1, or with MTP the mean accepted L
+   * (docs/models/mtp.md). */
+  double new_tokens = in->prefill                   ? (double) MAX (in->context_tokens, 1)
+                      : in->accepted_tokens >= 1.0 ? in->accepted_tokens
+                                                   : 1.0;
   out->iteration_time_s = t;
   out->tpot_s = t / new_tokens;
   out->peak_flop_per_s = peak_flops (in);

@@ -4,8 +4,10 @@
  *
  *   iteration_time_s  end of the last op of the iteration
  *   tpot_s            time per output token of one sequence: decode iteration time / new
- *                     tokens per sequence (1), i.e. the time of one decode step
- *   tokens_per_s      batch · new tokens per sequence / iteration_time_s (the cluster)
+ *                     tokens per sequence (1, or with MTP the mean accepted tokens L,
+ *                     docs/models/mtp.md), i.e. the time of one decode step / L
+ *   tokens_per_s      batch · new tokens per sequence / iteration_time_s (the cluster; with
+ *                     MTP accepted tokens only)
  *   hfu               Σ FLOPs of every executed op / (iteration_time_s · G · peak)
  *   mfu               model FLOPs (each token's FLOPs once, no redundant work) / (same)
  *   per GPU           compute busy, comm transfer, comm wait, idle = iteration - |busy ∪

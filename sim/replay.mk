@@ -6,6 +6,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/strategy.h %reldir%/strategy.c \
 	%reldir%/replay.h %reldir%/replay.c \
 	%reldir%/metrics.h %reldir%/metrics.c \
+	%reldir%/economics.h %reldir%/economics.c \
 	%reldir%/experiment.h %reldir%/experiment.c \
 	%reldir%/cmd-run.c %reldir%/cmd-bench-strategies.c \
 	$(NULL)

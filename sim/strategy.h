@@ -40,6 +40,11 @@ typedef struct {
   const guint8 *excluded;   /* (nullable) (array length=n_gpus): nonzero for GPUs that must get
                                no op (failed GPUs, sim/fault.h); only classes with
                                lost_sequences honour it, NULL means none */
+  guint draft_tokens;       /* MTP / speculative decoding (docs/models/mtp.md): draft tokens
+                               per decode step N; each step then verifies N + 1 new tokens per
+                               sequence and llm is afd_llm_with_draft()'s copy; 0: off */
+  double accepted_tokens;   /* mean tokens accepted per sequence and step L, 1 <= L <= N + 1
+                               (0 is read as 1) */
 } AfdStrategyInput;
 
 typedef struct _AfdStrategy AfdStrategy;

@@ -1016,6 +1016,47 @@ add_metrics (cJSON *line, const cJSON *run)
     cJSON_AddStringToObject (line, "bound_by", bound->valuestring);
 }
 
+/* Sets @exp's MTP ("mtp", "accept") and price override ("price": GPU=USD) from @config when
+ * they are given (docs/models/mtp.md, docs/models/cost.md). */
+static gboolean
+apply_mtp_price (AfdExperiment *exp, const cJSON *config, GError **error)
+{
+  const cJSON *mtp = cJSON_GetObjectItemCaseSensitive (config, "mtp");
+  const cJSON *accept = cJSON_GetObjectItemCaseSensitive (config, "accept");
+  const cJSON *price = cJSON_GetObjectItemCaseSensitive (config, "price");
+  if (accept != NULL && !cJSON_IsNumber (accept))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "accept: expected a number");
+      return FALSE;
+    }
+  if (mtp != NULL)
+    exp->mtp_draft_tokens = (guint) MIN (mtp->valuedouble, (double) G_MAXUINT);
+  if (accept != NULL)
+    exp->accept_tokens = accept->valuedouble;
+  if ((mtp != NULL || accept != NULL)
+      && !afd_experiment_check_mtp (exp, "mtp", "accept", AFD_ERROR_CONFIG, error))
+    return FALSE;
+  return price == NULL
+         || afd_experiment_add_price (exp, price->valuestring, "price", AFD_ERROR_CONFIG, error);
+}
+
+/* Copies the run's cost and energy per token (its "economics", sim/economics.h) into @line:
+ * numbers, or null where the GPU file gives no price or power. */
+static void
+add_economics (cJSON *line, const cJSON *run)
+{
+  static const char *const keys[] = { "usd_per_million_tokens", "joules_per_token", NULL };
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive (run, "economics");
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (e, keys[i]);
+      if (cJSON_IsNumber (v))
+        afd_json_add_number (line, keys[i], v->valuedouble);
+      else
+        cJSON_AddNullToObject (line, keys[i]);
+    }
+}
+
 /* Runs one canonical configuration; returns the summary's first run, or NULL with @error. */
 static cJSON *
 run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GError **error)
@@ -1046,6 +1087,8 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
     }
   g_free (exp->costs);
   exp->costs = g_strdup (cJSON_GetObjectItemCaseSensitive (config, "costs")->valuestring);
+  if (!apply_mtp_price (exp, config, error))
+    return NULL;
   const cJSON *label = cJSON_GetObjectItemCaseSensitive (config, "label");
   afd_experiment_add_run (exp, cJSON_IsString (label) ? label->valuestring : NULL,
                           cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring,
@@ -1080,6 +1123,7 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   cJSON_AddStringToObject (line, "status", "ok");
   cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
   add_metrics (line, run);
+  add_economics (line, run);
   return line;
 }
 
@@ -1522,7 +1566,7 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
                                              "peak_flop_per_s", "max_memory_bytes", "bound_by",
-                                             NULL };
+                                             "usd_per_million_tokens", "joules_per_token", NULL };
   /* Optional config columns appear when any line has them; options and overrides sorted. */
   g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);

@@ -40,3 +40,4 @@ include tests/faults.mk
 include tests/fidelity.mk
 include tests/outputs.mk
 include tests/shared.mk
+include tests/economics.mk

@@ -36,5 +36,5 @@ Test (experiment_keys, point_order)
     if (k->where & AFD_EXPERIMENT_KEY_POINT)
       g_string_append_printf (s, "%s%s", s->len ? " " : "", k->name);
   cr_assert_str_eq (s->str, "cluster model strategy label batch context phase routing seed "
-                            "network costs total_gpus ratio");
+                            "network costs total_gpus ratio mtp accept price");
 }

@@ -63,7 +63,7 @@ replay_tiny (const guint8 *excluded, AfdOpGraph **out_graph, guint64 *out_lost, 
   afd_assert_no_error (*error);
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load ("A100-SXM4-80GB", error);
   afd_assert_no_error (*error);
-  AfdStrategyInput in = { tiny, gpu, 4, 4, 4, 1024, FALSE, "uniform", 1, NULL, excluded };
+  AfdStrategyInput in = { tiny, gpu, 4, 4, 4, 1024, FALSE, "uniform", 1, NULL, excluded, 0, 0 };
   g_autoptr (cJSON) o = cJSON_Parse ("{\"micro_batches\": 1, \"redundant_experts\": 2}");
   g_autoptr (AfdStrategy) s = afd_strategy_new (afd_strategy_lookup ("ep", NULL), o, error);
   afd_assert_no_error (*error);
@@ -232,7 +232,7 @@ Test (fault_ep, redundant_copies_use_memory)
   afd_assert_no_error (error);
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
   afd_assert_no_error (error);
-  AfdStrategyInput in = { tiny, gpu, 4, 4, 4, 1024, FALSE, "uniform", 1, NULL, NULL };
+  AfdStrategyInput in = { tiny, gpu, 4, 4, 4, 1024, FALSE, "uniform", 1, NULL, NULL, 0, 0 };
   AfdOpGraph *g[2];
   const char *options[2] = { "{\"micro_batches\": 1}",
                              "{\"micro_batches\": 1, \"redundant_experts\": 2}" };

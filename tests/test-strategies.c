@@ -35,7 +35,7 @@ TestSuite (strategies, .init = setup, .fini = teardown);
 static AfdStrategyInput
 input (guint64 batch)
 {
-  AfdStrategyInput in = { llm, gpu, 16, 4, batch, 2048, FALSE, "zipf:1.2", 7, NULL, NULL };
+  AfdStrategyInput in = { llm, gpu, 16, 4, batch, 2048, FALSE, "zipf:1.2", 7, NULL, NULL, 0, 0 };
   return in;
 }
 
@@ -206,7 +206,7 @@ replay_tiny (const char *strategy, const char *options, guint n_gpus, AfdOpGraph
   g_autoptr (GError) error = NULL;
   g_autoptr (AfdLlm) tiny = afd_llm_load (TEST_DATA "/strategy-tiny.json", &error);
   afd_assert_no_error (error);
-  AfdStrategyInput in = { tiny, gpu, n_gpus, n_gpus, 4, 1024, FALSE, "uniform", 1, NULL, NULL };
+  AfdStrategyInput in = { tiny, gpu, n_gpus, n_gpus, 4, 1024, FALSE, "uniform", 1, NULL, NULL, 0, 0 };
   AfdOpGraph *g = build (strategy, options, &in, &error);
   afd_assert_no_error (error);
   g_autoptr (AfdEngine) e = afd_engine_new (1);
