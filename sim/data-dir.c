@@ -104,12 +104,78 @@ afd_data_resolve (const char *kind, const char *what, const char *name_or_file, 
     }
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
+      /* Names match case-insensitively ("h800" is H800); otherwise suggest the nearest. */
+      g_autoptr (GPtrArray) names = afd_data_list (kind, NULL);
+      for (guint i = 0; names != NULL && i < names->len; i++)
+        if (g_ascii_strcasecmp (names->pdata[i], name_or_file) == 0)
+          return afd_data_resolve (kind, what, names->pdata[i], error);
+      if (names != NULL)
+        g_ptr_array_add (names, NULL);
+      g_autofree char *hint
+          = names != NULL ? afd_data_did_you_mean ((const char *const *) names->pdata, name_or_file)
+                          : NULL;
+      const char *list = strcmp (kind, "models/llm") == 0            ? " models"
+                         : strcmp (kind, "topologies/gpus") == 0     ? " gpus"
+                         : strcmp (kind, "topologies/clusters") == 0 ? " clusters"
+                         : strcmp (kind, "experiments") == 0         ? " experiments"
+                                                                     : "";
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "unknown %s '%s' (not a file, and not shipped in %s/%s; see 'afdsim list')",
-                   what, name_or_file, dir, kind);
+                   "unknown %s '%s'%s%s (not a file, and not shipped in %s/%s; see 'afdsim list%s')",
+                   what, name_or_file, hint != NULL ? ": " : "", hint != NULL ? hint : "", dir,
+                   kind, list);
       return NULL;
     }
   return g_steal_pointer (&path);
+}
+
+/* Levenshtein distance of @a and @b, case-insensitive. */
+static guint
+edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = (guint) j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diag = row[0];
+      row[0] = (guint) i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint up = row[j];
+          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + cost);
+          diag = up;
+        }
+    }
+  return row[lb];
+}
+
+char *
+afd_data_did_you_mean (const char *const *names, const char *typed)
+{
+  g_return_val_if_fail (typed != NULL, NULL);
+  /* Near: at most a third of the longer name's letters edited (at least 2), or one name
+   * contained in the other ("h800" in "h800-x40"). */
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree char *low = g_ascii_strdown (typed, -1);
+  guint n = 0;
+  for (guint i = 0; names != NULL && names[i] != NULL && n < 3; i++)
+    {
+      g_autofree char *name = g_ascii_strdown (names[i], -1);
+      guint limit = MAX (2u, (guint) MAX (strlen (name), strlen (low)) / 3);
+      gboolean near = edit_distance (name, low) <= limit
+                      || (strlen (low) >= 2 && strstr (name, low) != NULL)
+                      || (strlen (name) >= 2 && strstr (low, name) != NULL);
+      if (!near)
+        continue;
+      g_string_append_printf (out, "%s%s", n ? ", " : "did you mean ", names[i]);
+      n++;
+    }
+  if (n == 0)
+    return NULL;
+  g_string_append_c (out, '?');
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /* Sort helper for g_ptr_array_sort on strings. */

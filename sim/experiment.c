@@ -36,6 +36,7 @@ run_free (gpointer p)
   AfdExperimentRun *r = p;
   g_free (r->label);
   g_free (r->strategy);
+  g_free (r->claim_source);
   cJSON_Delete (r->options);
   g_free (r);
 }
@@ -154,6 +155,7 @@ load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GEr
                                    &r->claim_utilisation, error)
           || !afd_json_get_string (claims, &cw, "source", AFD_JSON_OPTIONAL, &source, error))
         return FALSE;
+      r->claim_source = g_steal_pointer (&source);
     }
   return TRUE;
 }
@@ -1388,6 +1390,8 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
             afd_json_add_number (c, "tokens_per_s", run->claim_tokens_per_s);
           if (run->claim_utilisation > 0)
             afd_json_add_number (c, "utilisation", run->claim_utilisation);
+          if (run->claim_source != NULL)
+            cJSON_AddStringToObject (c, "source", run->claim_source);
         }
       cJSON *child = r->child;
       while (child != NULL)
