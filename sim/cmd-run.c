@@ -72,7 +72,7 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
           num (wl, "context"), exp->routing);
   printf ("%-14s %9s %10s %13s %10s %7s %6s %6s %8s  %s\n", "run", "GPUs used",
           prefill ? "TTFT ms" : "TPOT ms", prefill ? "prefill tok/s" : "tokens/s", "tok/s/GPU",
-          "util %", "HFU %", "MFU %", "max GB", "bound by (largest critical-path op)");
+          "util %", "HFU %", "MFU %", "max GB", "bound by (its largest critical-path op)");
   const cJSON *runs = cJSON_GetObjectItem (summary, "runs");
   const cJSON *r;
   gboolean any_claims = FALSE;
@@ -84,8 +84,9 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
       const char *top = "-";
       double best = -1;
       const cJSON *o;
+      /* The largest op of the class that bounds the step. */
       cJSON_ArrayForEach (o, ops)
-        if (num (o, "seconds") > best)
+        if (num (o, "seconds") > best && strcmp (str (o, "bound"), str (cp, "bound_by")) == 0)
           {
             best = num (o, "seconds");
             top = str (o, "name");
