@@ -58,6 +58,13 @@ check 0 run --cluster one.json --strategy tppp --tp 1 --model masep-4l --batch 8
 has "tp=1 pp=1 dp=1" out
 check 0 run --cluster a100-4x4-hdr --strategy tppp --tp 8 --model masep-4l --batch 64
 has "tp=8 pp=2 dp=1 micro_batches=2" out
+# Every strategy prints the sizes it derived (dgx-a100-x2: 2 nodes x 8 GPUs).
+check 0 run --cluster dgx-a100-x2 --strategy ep --batch 64
+has "ep: ep=16 " out
+check 0 run --cluster dgx-a100-x2 --strategy masep --batch 64
+has "masep: attn_gpus=12 moe_gpus=4 " out
+check 0 run --cluster dgx-a100-x2 --strategy afd --batch 64
+has "afd: attn_nodes=1 ffn_nodes=1 " out
 
 # 7. GPUs used out of the cluster's; per-GPU figures over them; prefill columns; units.
 check 0 run --cluster h800-x40 --model deepseek-v3 --strategy ep --ep 64 --batch 256 --json ep.json
