@@ -298,15 +298,17 @@ afd_cmd_run (int argc, char **argv, GError **error)
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
-      = "Replays one decode (or prefill) iteration of a deployment strategy. With no flags and "
-        "no file, runs the seeds' headline experiment (experiments/seeds-headline).";
+      = "Replays one decode (or prefill) iteration of a deployment strategy. With no --strategy "
+        "and no file, runs the seeds' headline experiment (experiments/seeds-headline); flags "
+        "that choose a cluster, model or placement then need --strategy.";
   if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
     return 2;
   g_autoptr (AfdExperiment) exp = NULL;
-  if (argc < 2 && f.strategy == NULL)
+  if (f.strategy == NULL)
     {
       /* The headline experiment is fixed placements on its own cluster and model: flags
-       * that choose another cluster, model or placement need a strategy of their own. */
+       * that choose another cluster, model or placement need a strategy of their own. An
+       * experiment file's runs carry their own placements. */
       const AfdRunOptions *o = &f.run;
       const struct {
         const char *flag;
@@ -319,8 +321,18 @@ afd_cmd_run (int argc, char **argv, GError **error)
                         { "--attn-nodes", o->attn_nodes }, { "--ffn-nodes", o->ffn_nodes },
                         { "--set", o->sets } };
       for (guint i = 0; i < G_N_ELEMENTS (placement); i++)
-        if (placement[i].value != NULL)
+        if (placement[i].value != NULL && (argc < 2 || i >= 2))
           {
+            if (argc >= 2)
+              {
+                /* --cluster and --model override a file's; its runs carry their own
+                 * placement options, which a flag would silently not change. */
+                g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                             "run: %s applies to a --strategy run; %s has its placements in "
+                             "its runs",
+                             placement[i].flag, argv[1]);
+                return 2;
+              }
             g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                          "run: %s needs --strategy S (masep, tppp, ep or afd), or an "
                          "EXPERIMENT.json; 'afdsim compare %s ...' runs several strategies "
@@ -351,7 +363,17 @@ afd_cmd_run (int argc, char **argv, GError **error)
     }
   if (!apply_flags (exp, &f, error))
     return 2;
-  return execute (exp, f.quiet, error);
+  int status = execute (exp, f.quiet, error);
+  if (argc < 2 && f.strategy == NULL && error != NULL && *error != NULL && exp->path != NULL
+      && g_str_has_prefix ((*error)->message, exp->path))
+    {
+      /* The user named no file: say "the default experiment", not its path. */
+      const char *rest = (*error)->message + strlen (exp->path);
+      char *msg = g_strdup_printf ("the default experiment (seeds-headline)%s", rest);
+      g_free ((*error)->message);
+      (*error)->message = msg;
+    }
+  return status;
 }
 
 int

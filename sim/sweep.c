@@ -1506,7 +1506,7 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
   static const char *const config_cols[] = { "cluster", "model", "strategy", "label", "batch",
                                              "context", "phase", "routing", "seed", "network",
                                              "costs", "total_gpus", "ratio", NULL };
-  static const char *const metric_cols[] = { "gpus", "iteration_time_s", "tpot_s",
+  static const char *const metric_cols[] = { "gpus", "gpus_used", "iteration_time_s", "tpot_s",
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
                                              "peak_flop_per_s", "max_memory_bytes", "bound_by",

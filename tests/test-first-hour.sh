@@ -40,6 +40,17 @@ check 2 run --model deepseek-v3 --cluster h800-x40
 has "needs --strategy" err
 lacks "experiment.json" err
 [ "$(wc -l <err)" -eq 1 ] || { echo "FAIL: more than one line"; cat err; fail=1; }
+# A workload flag on the default experiment that makes it fail names no file either.
+check 1 run --context 100000000
+has "the default experiment (seeds-headline)" err
+lacks "experiment.json" err
+# A file's runs carry their placements: a placement flag beside a file is refused, not ignored.
+check 2 run seeds-headline --tp 4
+has "applies to a --strategy run" err
+# Commands: any case; a typo suggests the nearest.
+check 0 RUN -q
+check 2 rnu
+has "did you mean run" err
 
 # 5. Names in any case; unknown names suggest the nearest.
 check 0 run --strategy MASEP --cluster A100-4x4-HDR --model MASEP-4L --batch 64 -q
