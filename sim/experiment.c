@@ -1407,8 +1407,9 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   /* A single run also gets its headline metrics at the top level. */
   if (self->runs->len == 1)
     {
-      static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s", "hfu",
-                                          "mfu", "gpus" };
+      static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
+                                          "tokens_per_s_per_gpu", "gpus_used", "gpus_in_cluster",
+                                          "hfu", "mfu", "gpus" };
       cJSON *only = cJSON_GetArrayItem (runs, 0);
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
         cJSON_AddItemToObject (root, keys[k],
