@@ -151,29 +151,49 @@ edit_distance (const char *a, const char *b)
   return row[lb];
 }
 
+/* A known name and how far it is from what was typed. */
+typedef struct {
+  guint distance;
+  guint order; /* position in the caller's list: ties keep it */
+  const char *name;
+} Near;
+
+static gint
+compare_near (gconstpointer a, gconstpointer b)
+{
+  const Near *x = a, *y = b;
+  if (x->distance != y->distance)
+    return x->distance < y->distance ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
 char *
 afd_data_did_you_mean (const char *const *names, const char *typed)
 {
   g_return_val_if_fail (typed != NULL, NULL);
   /* Near: at most a third of the longer name's letters edited (at least 2), or one name
-   * contained in the other ("h800" in "h800-x40"). */
-  g_autoptr (GString) out = g_string_new (NULL);
+   * contained in the other ("h800" in "h800-x40"); the nearest first. */
   g_autofree char *low = g_ascii_strdown (typed, -1);
-  guint n = 0;
-  for (guint i = 0; names != NULL && names[i] != NULL && n < 3; i++)
+  g_autoptr (GArray) near = g_array_new (FALSE, FALSE, sizeof (Near));
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
     {
       g_autofree char *name = g_ascii_strdown (names[i], -1);
       guint limit = MAX (2u, (guint) MAX (strlen (name), strlen (low)) / 3);
-      gboolean near = edit_distance (name, low) <= limit
-                      || (strlen (low) >= 2 && strstr (name, low) != NULL)
-                      || (strlen (name) >= 2 && strstr (low, name) != NULL);
-      if (!near)
-        continue;
-      g_string_append_printf (out, "%s%s", n ? ", " : "did you mean ", names[i]);
-      n++;
+      guint d = edit_distance (name, low);
+      gboolean inside = (strlen (low) >= 2 && strstr (name, low) != NULL)
+                        || (strlen (name) >= 2 && strstr (low, name) != NULL);
+      if (d <= limit || inside)
+        {
+          Near n = { d, i, names[i] };
+          g_array_append_val (near, n);
+        }
     }
-  if (n == 0)
+  if (near->len == 0)
     return NULL;
+  g_array_sort (near, compare_near);
+  g_autoptr (GString) out = g_string_new ("did you mean ");
+  for (guint i = 0; i < MIN (near->len, 3u); i++)
+    g_string_append_printf (out, "%s%s", i ? ", " : "", g_array_index (near, Near, i).name);
   g_string_append_c (out, '?');
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

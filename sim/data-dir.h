@@ -52,8 +52,9 @@ GPtrArray *afd_data_list (const char *kind, GError **error);
  * @typed: what the user typed
  *
  * Returns: (transfer full) (nullable): "did you mean A, B?" naming up to three of @names
- *   near @typed (edit distance at most a third of the name, at least 2, case-insensitive, or
- *   one name inside the other), or %NULL when none is near
+ *   near @typed, nearest first (Levenshtein distance, case-insensitive, at most a third of
+ *   the longer name and at least 2; or one name inside the other, e.g. "h800" in
+ *   "h800-x40"), or %NULL when none is near
  */
 char *afd_data_did_you_mean (const char *const *names, const char *typed);
 
