@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/registry.h"
+#include "sim/data-dir.h"
 #include "sim/error.h"
 
 static const AfdStrategyClass *const strategies[] = {
@@ -24,13 +25,22 @@ afd_strategy_list (void)
 const AfdStrategyClass *
 afd_strategy_lookup (const char *name, GError **error)
 {
+  /* Names a user types match case-insensitively ("MASEP" is masep). */
   for (guint i = 0; strategies[i] != NULL; i++)
-    if (name != NULL && strcmp (strategies[i]->name, name) == 0)
+    if (name != NULL && g_ascii_strcasecmp (strategies[i]->name, name) == 0)
       return strategies[i];
   g_autoptr (GString) names = g_string_new (NULL);
+  g_autoptr (GPtrArray) list = g_ptr_array_new ();
   for (guint i = 0; strategies[i] != NULL; i++)
-    g_string_append_printf (names, "%s%s", i ? ", " : "", strategies[i]->name);
-  g_set_error (error, AFD_ERROR, AFD_ERROR_UNKNOWN_PLUGIN, "unknown strategy '%s' (known: %s)",
-               name != NULL ? name : "(none)", names->str);
+    {
+      g_string_append_printf (names, "%s%s", i ? ", " : "", strategies[i]->name);
+      g_ptr_array_add (list, (gpointer) strategies[i]->name);
+    }
+  g_ptr_array_add (list, NULL);
+  g_autofree char *hint
+      = name != NULL ? afd_data_did_you_mean ((const char *const *) list->pdata, name) : NULL;
+  g_set_error (error, AFD_ERROR, AFD_ERROR_UNKNOWN_PLUGIN, "unknown strategy '%s'%s%s (known: %s)",
+               name != NULL ? name : "(none)", hint != NULL ? ": " : "", hint != NULL ? hint : "",
+               names->str);
   return NULL;
 }

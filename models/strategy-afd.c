@@ -23,6 +23,7 @@
 
 typedef struct {
   gint64 attn_nodes, ffn_nodes, micro_batches;
+  guint used_na, used_nf; /* the nodes the last build used, defaults included (describe) */
 } Afd;
 
 static const char *const afd_keys[] = { "attn_nodes", "ffn_nodes", "micro_batches", NULL };
@@ -50,8 +51,9 @@ afd_describe (gpointer state, GString *out)
 {
   const Afd *s = state;
   g_string_append_printf (out, "attn_nodes=%" G_GINT64_FORMAT " ffn_nodes=%" G_GINT64_FORMAT
-                          " micro_batches=%" G_GINT64_FORMAT, s->attn_nodes, s->ffn_nodes,
-                          s->micro_batches);
+                          " micro_batches=%" G_GINT64_FORMAT,
+                          s->attn_nodes > 0 ? s->attn_nodes : (gint64) s->used_na,
+                          s->ffn_nodes > 0 ? s->ffn_nodes : (gint64) s->used_nf, s->micro_batches);
 }
 
 /* One pending transfer in the ping-pong order. */
@@ -64,11 +66,12 @@ typedef struct {
 static gboolean
 afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
 {
-  const Afd *s = state;
+  Afd *s = state;
   const AfdLlm *llm = in->llm;
   guint gpn = in->gpus_per_node, nodes = in->n_gpus / gpn;
   guint na = s->attn_nodes > 0 ? (guint) s->attn_nodes : MAX (1u, nodes / 2);
   guint nf = s->ffn_nodes > 0 ? (guint) s->ffn_nodes : (nodes > na ? nodes - na : 0);
+  s->used_na = na, s->used_nf = nf;
   guint M = (guint) s->micro_batches;
   if (nf == 0 || na + nf > nodes)
     {

@@ -37,6 +37,7 @@ typedef struct {
   gboolean two_stage; /* node-limited two-stage dispatch/combine */
   gint64 node_limit;  /* most nodes a token is sent to (0: no limit) */
   gint64 redundant_experts; /* extra EPLB copies of the hottest experts per layer */
+  guint used_ep;            /* the group size the last build used (describe) */
 } Ep;
 
 static const char *const ep_keys[] = { "ep",         "micro_batches",     "dispatch",
@@ -76,7 +77,8 @@ ep_describe (gpointer state, GString *out)
   const Ep *s = state;
   g_string_append_printf (out, "ep=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT
                           " dispatch=%s node_limit=%" G_GINT64_FORMAT,
-                          s->ep, s->micro_batches, s->two_stage ? "two-stage" : "flat",
+                          s->ep > 0 ? s->ep : (gint64) s->used_ep, s->micro_batches,
+                          s->two_stage ? "two-stage" : "flat",
                           s->node_limit);
   if (s->redundant_experts > 0)
     g_string_append_printf (out, " redundant_experts=%" G_GINT64_FORMAT, s->redundant_experts);
@@ -247,9 +249,10 @@ add_two_stage (AfdOpGraph *g, const Exchange *x, gboolean combine, double unit, 
 static gboolean
 ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
 {
-  const Ep *s = state;
+  Ep *s = state;
   const AfdLlm *llm = in->llm;
   guint n = ep_size (s, in);
+  s->used_ep = n;
   guint M = (guint) s->micro_batches;
   if (n > in->n_gpus)
     {

@@ -35,6 +35,7 @@ typedef struct {
   gboolean barrier;
   gboolean rebalance;
   double threshold; /* relative difference of predicted times that triggers rebalancing */
+  guint used_k, used_m; /* the split the last build used: defaults and rebalancing included */
 } MaSep;
 
 static const char *const masep_keys[] = {
@@ -82,7 +83,9 @@ masep_describe (gpointer state, GString *out)
   g_string_append_printf (out, "attn_gpus=%" G_GINT64_FORMAT " moe_gpus=%" G_GINT64_FORMAT
                           " handoff=%s attention_redundancy=%" G_GINT64_FORMAT
                           " barrier=%s rebalance=%s rebalance_threshold=%g",
-                          s->attn_gpus, s->moe_gpus, s->scatter ? "scatter" : "broadcast",
+                          s->used_k > 0 ? (gint64) s->used_k : s->attn_gpus,
+                          s->used_m > 0 ? (gint64) s->used_m : s->moe_gpus,
+                          s->scatter ? "scatter" : "broadcast",
                           s->redundancy, s->barrier ? "true" : "false",
                           s->rebalance ? "true" : "false", s->threshold);
 }
@@ -285,10 +288,11 @@ place_experts (const MaSep *s, const AfdStrategyRouting *routing, guint E, guint
 static gboolean
 masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
 {
-  const MaSep *s = state;
+  MaSep *s = state;
   const AfdLlm *llm = in->llm;
   guint k = s->attn_gpus > 0 ? (guint) s->attn_gpus : MAX (1u, in->n_gpus * 3 / 4);
   guint m = s->moe_gpus > 0 ? (guint) s->moe_gpus : (in->n_gpus > k ? in->n_gpus - k : 0);
+  s->used_k = k, s->used_m = m;
   guint r = (guint) s->redundancy;
   if (m == 0 || k + m > in->n_gpus)
     {
@@ -323,6 +327,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
     {
       if (!rebalance_split (s, in, T, &k, &m, error))
         return FALSE;
+      s->used_k = k, s->used_m = m;
       ks = k / r;
     }
   guint E = llm->n_routed_experts, epg = m > 0 && E > 0 ? E / m : 0;

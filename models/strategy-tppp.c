@@ -22,9 +22,23 @@
 #include "sim/json.h"
 
 typedef struct {
-  gint64 tp, pp, dp, micro_batches;
+  gint64 tp, pp, dp, micro_batches; /* as given; 0 = derived from the cluster */
   gboolean moe_ep;
+  guint used_tp, used_pp, used_dp, used_mb; /* what the last build used (describe) */
 } TpPp;
+
+/* Defaults derived from the cluster's G GPUs: tp min(8, G); pp min(2, G / tp) (at least 1);
+ * dp G / (tp pp). TP 8 on 16 GPUs gives pp 2 as before; tp 1 on one GPU gives pp 1. */
+static void
+resolve (const TpPp *s, guint n_gpus, guint *out_tp, guint *out_pp, guint *out_dp)
+{
+  guint g = MAX (n_gpus, 1u);
+  guint tp = s->tp > 0 ? (guint) s->tp : MIN (8u, g);
+  guint pp = s->pp > 0 ? (guint) s->pp : MAX (1u, MIN (2u, g / tp));
+  *out_tp = tp;
+  *out_pp = pp;
+  *out_dp = s->dp > 0 ? (guint) s->dp : MAX (1u, g / (tp * pp));
+}
 
 static const char *const tppp_keys[] = { "tp", "pp", "dp", "micro_batches", "moe", NULL };
 
@@ -35,8 +49,6 @@ tppp_create (const cJSON *params, GError **error)
   if (!afd_json_check_object (params, &where, tppp_keys, error))
     return NULL;
   g_autofree TpPp *s = g_new0 (TpPp, 1);
-  s->tp = 8;
-  s->pp = 2;
   g_autofree char *moe = g_strdup ("tp");
   if (!afd_json_get_int (params, &where, "tp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->tp, error)
       || !afd_json_get_int (params, &where, "pp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->pp, error)
@@ -59,6 +71,13 @@ static void
 tppp_describe (gpointer state, GString *out)
 {
   const TpPp *s = state;
+  if (s->used_tp > 0)
+    {
+      /* After a build: the sizes used, defaults derived from the cluster included. */
+      g_string_append_printf (out, "tp=%u pp=%u dp=%u micro_batches=%u moe=%s", s->used_tp,
+                              s->used_pp, s->used_dp, s->used_mb, s->moe_ep ? "ep" : "tp");
+      return;
+    }
   g_string_append_printf (out, "tp=%" G_GINT64_FORMAT " pp=%" G_GINT64_FORMAT
                           " dp=%" G_GINT64_FORMAT " micro_batches=%" G_GINT64_FORMAT " moe=%s",
                           s->tp, s->pp, s->dp, s->micro_batches, s->moe_ep ? "ep" : "tp");
@@ -80,11 +99,12 @@ allreduce (AfdOpGraph *g, const char *name, guint layer, guint mb, const guint *
 static gboolean
 tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **error)
 {
-  const TpPp *s = state;
+  TpPp *s = state;
   const AfdLlm *llm = in->llm;
-  guint tp = (guint) s->tp, pp = (guint) s->pp;
-  guint dp = s->dp > 0 ? (guint) s->dp : MAX (1u, in->n_gpus / (tp * pp));
+  guint tp, pp, dp;
+  resolve (s, in->n_gpus, &tp, &pp, &dp);
   guint M = s->micro_batches > 0 ? (guint) s->micro_batches : pp;
+  s->used_tp = tp, s->used_pp = pp, s->used_dp = dp, s->used_mb = M;
   if ((guint64) tp * pp * dp > in->n_gpus)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,

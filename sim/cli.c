@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/cli.h"
+#include "sim/data-dir.h"
 #include "sim/error.h"
 
 /* Counts the words of a command name. */
@@ -27,14 +28,14 @@ afd_cli_find (const AfdCommand *const *commands, int argc, char **argv, int *out
     {
       g_autofree char *two = g_strdup_printf ("%s %s", argv[0], argv[1]);
       for (guint i = 0; commands[i] != NULL; i++)
-        if (strcmp (commands[i]->name, two) == 0)
+        if (g_ascii_strcasecmp (commands[i]->name, two) == 0)
           {
             *out_words = 2;
             return commands[i];
           }
     }
   for (guint i = 0; commands[i] != NULL; i++)
-    if (strcmp (commands[i]->name, argv[0]) == 0)
+    if (g_ascii_strcasecmp (commands[i]->name, argv[0]) == 0)
       {
         *out_words = 1;
         return commands[i];
@@ -44,7 +45,8 @@ afd_cli_find (const AfdCommand *const *commands, int argc, char **argv, int *out
   g_autoptr (GString) group = g_string_new (NULL);
   gsize first_len = strlen (argv[0]);
   for (guint i = 0; commands[i] != NULL; i++)
-    if (name_words (commands[i]->name) == 2 && strncmp (commands[i]->name, argv[0], first_len) == 0
+    if (name_words (commands[i]->name) == 2
+        && g_ascii_strncasecmp (commands[i]->name, argv[0], first_len) == 0
         && commands[i]->name[first_len] == ' ')
       g_string_append_printf (group, "%s'%s'", group->len ? ", " : "", commands[i]->name);
   if (group->len > 0)
@@ -57,8 +59,14 @@ afd_cli_find (const AfdCommand *const *commands, int argc, char **argv, int *out
                      group->str);
       return NULL;
     }
-  g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-               "unknown command '%s' (see 'afdsim help')", argv[0]);
+  /* Names are typed: suggest the nearest (sim/data-dir.h). */
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  for (guint i = 0; commands[i] != NULL; i++)
+    g_ptr_array_add (names, (gpointer) commands[i]->name);
+  g_ptr_array_add (names, NULL);
+  g_autofree char *hint = afd_data_did_you_mean ((const char *const *) names->pdata, argv[0]);
+  g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "unknown command '%s'%s%s (see 'afdsim help')",
+               argv[0], hint != NULL ? ": " : "", hint != NULL ? hint : "");
   return NULL;
 }
 

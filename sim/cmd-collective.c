@@ -236,10 +236,11 @@ cmd_collective (int argc, char **argv, GError **error)
       return 1;
   }
 
-  printf ("# afdsim collective: %s on %" G_GINT64_FORMAT " of %u GPUs of %s (%u nodes), "
+  guint n_nodes = afd_cluster_node_count (cluster), n_gpus = afd_cluster_gpu_count (cluster);
+  printf ("# afdsim collective: %s on %" G_GINT64_FORMAT " of %u GPU%s of %s (%u node%s), "
           "network %s\n",
-          afd_collective_op_name (coll.op), ranks, afd_cluster_gpu_count (cluster),
-          afd_cluster_name (cluster), afd_cluster_node_count (cluster),
+          afd_collective_op_name (coll.op), ranks, n_gpus, n_gpus == 1 ? "" : "s",
+          afd_cluster_name (cluster), n_nodes, n_nodes == 1 ? "" : "s",
           afd_network_fidelity_name (fidelity));
   printf ("#%12s %13s %6s %13s %7s %10s %8s %8s\n", "size", "count", "type", "algo", "proto",
           "time", "algbw", "busbw");

@@ -8,8 +8,7 @@
  * attention is longer (longer sequences), so gpu0 waits at every all-reduce. All durations
  * are the named constants below, jittered by at most ±5 % from the seeded "demo" stream; no
  * hardware model is involved. The command prints per-GPU busy and idle time and the makespan,
- * and with --trace writes a Chrome trace. It is the default experiment until the deployment
- * strategies exist (TODO(#4): replace with the seeds' experiment).
+ * and with --trace writes a Chrome trace. (The default command is `run`, sim/main.c.)
  */
 #include "config.h"
 
@@ -145,5 +144,5 @@ cmd_demo (int argc, char **argv, GError **error)
 }
 
 const AfdCommand afd_command_demo = {
-  "demo", "synthetic two-GPU timeline demo of the engine (default command)", cmd_demo
+  "demo", "synthetic two-GPU timeline demo of the engine", cmd_demo
 };

@@ -44,21 +44,39 @@ num (const cJSON *o, const char *key)
   return cJSON_IsNumber (v) ? v->valuedouble : 0;
 }
 
-/* Prints the comparison table (and the claims beside our predictions). */
+/* A string of a run's summary, or "-". */
+static const char *
+str (const cJSON *o, const char *key)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
+  return cJSON_IsString (v) ? v->valuestring : "-";
+}
+
+/* "1 GPU", "16 GPUs": a count with its unit. */
+static char *
+count_of (double n, const char *unit)
+{
+  return g_strdup_printf ("%.0f %s%s", n, unit, n == 1 ? "" : "s");
+}
+
+/* Prints the comparison table (and the claims beside our predictions). Every number carries
+ * its unit in the column head; per-GPU figures are over the GPUs the placement uses. */
 static void
 print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
 {
   const cJSON *wl = cJSON_GetObjectItem (summary, "workload");
-  printf ("%s on %s (%g GPUs), %s, batch %g sequences, context %g tokens, routing %s\n",
-          cJSON_GetObjectItem (wl, "model")->valuestring,
-          cJSON_GetObjectItem (wl, "cluster")->valuestring, num (wl, "gpus"),
-          cJSON_GetObjectItem (wl, "phase")->valuestring, num (wl, "batch"), num (wl, "context"),
-          exp->routing);
-  printf ("%-14s %12s %14s %8s %8s %8s %10s  %s\n", "run", "TPOT ms", "tokens/s", "util %",
-          "HFU %", "MFU %", "max GB", "bound by (top critical-path op)");
+  gboolean prefill = strcmp (str (wl, "phase"), "prefill") == 0;
+  g_autofree char *gpus = count_of (num (wl, "gpus"), "GPU");
+  printf ("%s on %s (%s), %s, batch %g sequences, context %g tokens, routing %s\n",
+          str (wl, "model"), str (wl, "cluster"), gpus, str (wl, "phase"), num (wl, "batch"),
+          num (wl, "context"), exp->routing);
+  printf ("%-14s %9s %10s %13s %10s %7s %6s %6s %8s  %s\n", "run", "GPUs used",
+          prefill ? "TTFT ms" : "TPOT ms", prefill ? "prefill tok/s" : "tokens/s", "tok/s/GPU",
+          "util %", "HFU %", "MFU %", "max GB", "bound by (its largest critical-path op)");
   const cJSON *runs = cJSON_GetObjectItem (summary, "runs");
   const cJSON *r;
   gboolean any_claims = FALSE;
+  double ridge = 0;
   cJSON_ArrayForEach (r, runs)
     {
       const cJSON *cp = cJSON_GetObjectItem (r, "critical_path");
@@ -66,32 +84,58 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
       const char *top = "-";
       double best = -1;
       const cJSON *o;
+      /* The largest op of the class that bounds the step. */
       cJSON_ArrayForEach (o, ops)
-        if (num (o, "seconds") > best)
+        if (num (o, "seconds") > best && strcmp (str (o, "bound"), str (cp, "bound_by")) == 0)
           {
             best = num (o, "seconds");
-            top = cJSON_GetObjectItem (o, "name")->valuestring;
+            top = str (o, "name");
           }
-      printf ("%-14s %12.3f %14.0f %8.1f %8.1f %8.1f %10.1f  %s (%s)\n",
-              cJSON_GetObjectItem (r, "label")->valuestring, num (r, "tpot_s") * 1e3,
-              num (r, "tokens_per_s"), num (r, "utilisation") * 100, num (r, "hfu") * 100,
-              num (r, "mfu") * 100, num (r, "max_memory_bytes") / 1e9,
-              cJSON_GetObjectItem (cp, "bound_by")->valuestring, top);
+      ridge = num (cp, "ridge_point_flop_per_byte");
+      g_autofree char *used
+          = g_strdup_printf ("%.0f/%.0f", num (r, "gpus_used"), num (r, "gpus_in_cluster"));
+      printf ("%-14s %9s %10.3f %13.0f %10.0f %7.1f %6.1f %6.1f %8.1f  %s (%s)\n",
+              str (r, "label"), used,
+              (prefill ? num (r, "ttft_s") : num (r, "tpot_s")) * 1e3, num (r, "tokens_per_s"),
+              num (r, "tokens_per_s_per_gpu"), num (r, "utilisation") * 100, num (r, "hfu") * 100,
+              num (r, "mfu") * 100, num (r, "max_memory_bytes") / 1e9, str (cp, "bound_by"),
+              top);
       any_claims = any_claims || cJSON_GetObjectItem (r, "claims") != NULL;
     }
+  printf ("GPUs used: of the cluster's; tok/s/GPU, util, HFU and MFU are per GPU used. Bound by:\n"
+          "what holds the critical path longest in roofline terms: memory (ops below the GPU's\n"
+          "ridge point, %.0f FLOP/byte), compute (above it) or communication (collectives);\n"
+          "see docs/user/metrics.md.\n",
+          ridge);
+  printf ("Placements (defaults derived from the cluster included):\n");
+  cJSON_ArrayForEach (r, runs)
+    printf ("  %s: %s\n", str (r, "label"), str (r, "strategy_description"));
   if (any_claims)
     {
-      printf ("\nClaimed by the paper (claims, not targets: afdsim models physics, never tunes to "
-              "them):\n");
-      printf ("%-14s %12s %14s %8s\n", "run", "TPOT ms", "tokens/s", "util %");
+      const char *source = NULL;
+      cJSON_ArrayForEach (r, runs)
+        {
+          const cJSON *c = cJSON_GetObjectItem (r, "claims");
+          if (c != NULL && cJSON_IsString (cJSON_GetObjectItem (c, "source")))
+            source = cJSON_GetObjectItem (c, "source")->valuestring;
+        }
+      printf ("\nClaimed by the paper%s%s\n(claims, not targets: afdsim models physics and is "
+              "never tuned to them):\n",
+              source != NULL ? ": " : "", source != NULL ? source : "");
+      printf ("%-14s %9s %10s %13s %10s %7s\n", "run", "", "TPOT ms", "tokens/s", "", "util %");
       cJSON_ArrayForEach (r, runs)
         {
           const cJSON *c = cJSON_GetObjectItem (r, "claims");
           if (c == NULL)
             continue;
-          printf ("%-14s %12.2f %14.0f %8.1f\n", cJSON_GetObjectItem (r, "label")->valuestring,
-                  num (c, "tpot_s") * 1e3, num (c, "tokens_per_s"), num (c, "utilisation") * 100);
+          printf ("%-14s %9s %10.2f %13.0f %10s %7.1f\n", str (r, "label"), "",
+                  num (c, "tpot_s") * 1e3, num (c, "tokens_per_s"), "",
+                  num (c, "utilisation") * 100);
         }
+      g_autofree char *dir = exp->path != NULL ? g_path_get_dirname (exp->path) : NULL;
+      g_autofree char *readme = dir != NULL ? g_build_filename (dir, "README.md", NULL) : NULL;
+      if (readme != NULL && g_file_test (readme, G_FILE_TEST_IS_REGULAR))
+        printf ("Why the claims and the physics differ: %s\n", readme);
     }
   cJSON_ArrayForEach (r, runs)
     {
@@ -287,11 +331,49 @@ afd_cmd_run (int argc, char **argv, GError **error)
   g_auto (Flags) f = { 0 };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
-      = "Replays one decode (or prefill) iteration of a deployment strategy. With no flags and "
-        "no file, runs the seeds' headline experiment (experiments/seeds-headline).";
+      = "Replays one decode (or prefill) iteration of a deployment strategy. With no --strategy "
+        "and no file, runs the seeds' headline experiment (experiments/seeds-headline); flags "
+        "that choose a cluster, model or placement then need --strategy.";
   if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
     return 2;
   g_autoptr (AfdExperiment) exp = NULL;
+  if (f.strategy == NULL)
+    {
+      /* The headline experiment is fixed placements on its own cluster and model: flags
+       * that choose another cluster, model or placement need a strategy of their own. An
+       * experiment file's runs carry their own placements. */
+      const AfdRunOptions *o = &f.run;
+      const struct {
+        const char *flag;
+        const void *value;
+      } placement[] = { { "--cluster", o->cluster },     { "--model", o->model },
+                        { "--attn-gpus", o->attn_gpus }, { "--moe-gpus", o->moe_gpus },
+                        { "--tp", o->tp },               { "--pp", o->pp },
+                        { "--dp", o->dp },               { "--ep", o->ep },
+                        { "--micro-batches", o->micro_batches },
+                        { "--attn-nodes", o->attn_nodes }, { "--ffn-nodes", o->ffn_nodes },
+                        { "--set", o->sets } };
+      for (guint i = 0; i < G_N_ELEMENTS (placement); i++)
+        if (placement[i].value != NULL && (argc < 2 || i >= 2))
+          {
+            if (argc >= 2)
+              {
+                /* --cluster and --model override a file's; its runs carry their own
+                 * placement options, which a flag would silently not change. */
+                g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                             "run: %s applies to a --strategy run; %s has its placements in "
+                             "its runs",
+                             placement[i].flag, argv[1]);
+                return 2;
+              }
+            g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                         "run: %s needs --strategy S (masep, tppp, ep or afd), or an "
+                         "EXPERIMENT.json; 'afdsim compare %s ...' runs several strategies "
+                         "side by side",
+                         placement[i].flag, placement[i].flag);
+            return 2;
+          }
+    }
   if (argc >= 2 || f.strategy == NULL)
     {
       exp = afd_experiment_load (argc >= 2 ? argv[1] : "seeds-headline", error);
@@ -314,7 +396,17 @@ afd_cmd_run (int argc, char **argv, GError **error)
     }
   if (!apply_flags (exp, &f, error))
     return 2;
-  return execute (exp, f.quiet, error);
+  int status = execute (exp, f.quiet, error);
+  if (argc < 2 && f.strategy == NULL && error != NULL && *error != NULL && exp->path != NULL
+      && g_str_has_prefix ((*error)->message, exp->path))
+    {
+      /* The user named no file: say "the default experiment", not its path. */
+      const char *rest = (*error)->message + strlen (exp->path);
+      char *msg = g_strdup_printf ("the default experiment (seeds-headline)%s", rest);
+      g_free ((*error)->message);
+      (*error)->message = msg;
+    }
+  return status;
 }
 
 int

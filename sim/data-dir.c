@@ -104,12 +104,98 @@ afd_data_resolve (const char *kind, const char *what, const char *name_or_file, 
     }
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
+      /* Names match case-insensitively ("h800" is H800); otherwise suggest the nearest. */
+      g_autoptr (GPtrArray) names = afd_data_list (kind, NULL);
+      for (guint i = 0; names != NULL && i < names->len; i++)
+        if (g_ascii_strcasecmp (names->pdata[i], name_or_file) == 0)
+          return afd_data_resolve (kind, what, names->pdata[i], error);
+      if (names != NULL)
+        g_ptr_array_add (names, NULL);
+      g_autofree char *hint
+          = names != NULL ? afd_data_did_you_mean ((const char *const *) names->pdata, name_or_file)
+                          : NULL;
+      const char *list = strcmp (kind, "models/llm") == 0            ? " models"
+                         : strcmp (kind, "topologies/gpus") == 0     ? " gpus"
+                         : strcmp (kind, "topologies/clusters") == 0 ? " clusters"
+                         : strcmp (kind, "experiments") == 0         ? " experiments"
+                                                                     : "";
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "unknown %s '%s' (not a file, and not shipped in %s/%s; see 'afdsim list')",
-                   what, name_or_file, dir, kind);
+                   "unknown %s '%s'%s%s (not a file, and not shipped in %s/%s; see 'afdsim list%s')",
+                   what, name_or_file, hint != NULL ? ": " : "", hint != NULL ? hint : "", dir,
+                   kind, list);
       return NULL;
     }
   return g_steal_pointer (&path);
+}
+
+/* Levenshtein distance of @a and @b, case-insensitive. */
+static guint
+edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = (guint) j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diag = row[0];
+      row[0] = (guint) i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint up = row[j];
+          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + cost);
+          diag = up;
+        }
+    }
+  return row[lb];
+}
+
+/* A known name and how far it is from what was typed. */
+typedef struct {
+  guint distance;
+  guint order; /* position in the caller's list: ties keep it */
+  const char *name;
+} Near;
+
+static gint
+compare_near (gconstpointer a, gconstpointer b)
+{
+  const Near *x = a, *y = b;
+  if (x->distance != y->distance)
+    return x->distance < y->distance ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+char *
+afd_data_did_you_mean (const char *const *names, const char *typed)
+{
+  g_return_val_if_fail (typed != NULL, NULL);
+  /* Near: at most a third of the longer name's letters edited (at least 2), or one name
+   * contained in the other ("h800" in "h800-x40"); the nearest first. */
+  g_autofree char *low = g_ascii_strdown (typed, -1);
+  g_autoptr (GArray) near = g_array_new (FALSE, FALSE, sizeof (Near));
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *name = g_ascii_strdown (names[i], -1);
+      guint limit = MAX (2u, (guint) MAX (strlen (name), strlen (low)) / 3);
+      guint d = edit_distance (name, low);
+      gboolean inside = (strlen (low) >= 2 && strstr (name, low) != NULL)
+                        || (strlen (name) >= 2 && strstr (low, name) != NULL);
+      if (d <= limit || inside)
+        {
+          Near n = { d, i, names[i] };
+          g_array_append_val (near, n);
+        }
+    }
+  if (near->len == 0)
+    return NULL;
+  g_array_sort (near, compare_near);
+  g_autoptr (GString) out = g_string_new ("did you mean ");
+  for (guint i = 0; i < MIN (near->len, 3u); i++)
+    g_string_append_printf (out, "%s%s", i ? ", " : "", g_array_index (near, Near, i).name);
+  g_string_append_c (out, '?');
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /* Sort helper for g_ptr_array_sort on strings. */

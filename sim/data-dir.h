@@ -7,8 +7,9 @@
  *   2. <folder of the running binary>/afdsim-data-uninstalled (the build tree; made by make);
  *   3. <folder of the running binary>/../share/afdsim (a relocated install);
  *   4. the configured $(pkgdatadir) (a normal install).
- * No source-tree path is compiled in. Names resolve to files inside a kind's folder; anything
- * that looks like a path (contains '/' or ends in .json) is used as a file as it is.
+ * No source-tree path is compiled in. Names resolve to files inside a kind's folder, case-
+ * insensitively (an unknown name suggests the nearest shipped ones); anything that looks like
+ * a path (contains '/' or ends in .json) is used as a file as it is.
  */
 #ifndef AFD_SIM_DATA_DIR_H
 #define AFD_SIM_DATA_DIR_H
@@ -44,6 +45,18 @@ char *afd_data_resolve (const char *kind, const char *what, const char *name_or_
  *   (file names without .json; for "experiments", folder names that hold experiment.json)
  */
 GPtrArray *afd_data_list (const char *kind, GError **error);
+
+/**
+ * afd_data_did_you_mean:
+ * @names: %NULL-terminated known names
+ * @typed: what the user typed
+ *
+ * Returns: (transfer full) (nullable): "did you mean A, B?" naming up to three of @names
+ *   near @typed, nearest first (Levenshtein distance, case-insensitive, at most a third of
+ *   the longer name and at least 2; or one name inside the other, e.g. "h800" in
+ *   "h800-x40"), or %NULL when none is near
+ */
+char *afd_data_did_you_mean (const char *const *names, const char *typed);
 
 G_END_DECLS
 

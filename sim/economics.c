@@ -42,9 +42,7 @@ afd_economics_add_json (cJSON *out, const AfdReplay *replay, const AfdOpGraph *g
                         const AfdGpuSpec *gpu, double usd_per_gpu_hour, const AfdMetrics *m)
 {
   guint n = afd_opgraph_n_gpus (graph);
-  g_autofree guint8 *used = g_new0 (guint8, MAX (n, 1u));
-  for (guint o = 0; o < afd_opgraph_n_ops (graph); o++)
-    used[afd_opgraph_op (graph, o)->gpu] = 1;
+  g_autofree gboolean *used = afd_opgraph_gpus_used (graph, NULL);
   g_autofree double *busy = g_new0 (double, MAX (n, 1u));
   guint n_used = 0;
   for (guint g = 0; g < n; g++)

@@ -36,6 +36,7 @@ run_free (gpointer p)
   AfdExperimentRun *r = p;
   g_free (r->label);
   g_free (r->strategy);
+  g_free (r->claim_source);
   cJSON_Delete (r->options);
   g_free (r);
 }
@@ -160,6 +161,7 @@ load_run (AfdExperiment *self, const cJSON *node, const AfdJsonWhere *where, GEr
                                    &r->claim_utilisation, error)
           || !afd_json_get_string (claims, &cw, "source", AFD_JSON_OPTIONAL, &source, error))
         return FALSE;
+      r->claim_source = g_steal_pointer (&source);
     }
   return TRUE;
 }
@@ -1519,6 +1521,8 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
             afd_json_add_number (c, "tokens_per_s", run->claim_tokens_per_s);
           if (run->claim_utilisation > 0)
             afd_json_add_number (c, "utilisation", run->claim_utilisation);
+          if (run->claim_source != NULL)
+            cJSON_AddStringToObject (c, "source", run->claim_source);
         }
       cJSON *child = r->child;
       while (child != NULL)
@@ -1534,8 +1538,9 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   /* A single run also gets its headline metrics at the top level. */
   if (self->runs->len == 1)
     {
-      static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s", "hfu",
-                                          "mfu", "gpus", "economics" };
+      static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
+                                          "tokens_per_s_per_gpu", "gpus_used", "gpus_in_cluster",
+                                          "hfu", "mfu", "gpus", "economics" };
       cJSON *only = cJSON_GetArrayItem (runs, 0);
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
         cJSON_AddItemToObject (root, keys[k],

@@ -29,6 +29,7 @@ typedef struct {
   double claim_tpot_s;        /* a paper's claimed TPOT, < 0 when none */
   double claim_tokens_per_s;  /* claimed tokens/s, < 0 when none */
   double claim_utilisation;   /* claimed GPU utilisation (0..1), < 0 when none */
+  char *claim_source;         /* (nullable) where the claims come from: the paper, section */
 } AfdExperimentRun;
 
 typedef struct {

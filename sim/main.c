@@ -89,9 +89,10 @@ cmd_help (int argc, char **argv, GError **error)
       return cmd->run (2, sub_argv, error);
     }
   printf ("Usage: afdsim [COMMAND] [OPTIONS]\n\n"
-          "Simulates attention/MoE placement on GPU clusters. With no command, runs '%s'.\n\n"
+          "Simulates attention/MoE placement on GPU clusters. With no command, runs '%s'\n"
+          "(options without a command are its options: 'afdsim -q' is 'afdsim %s -q').\n\n"
           "Commands:\n",
-          DEFAULT_COMMAND);
+          DEFAULT_COMMAND, DEFAULT_COMMAND);
   for (guint i = 0; commands[i] != NULL; i++)
     printf ("  %-18s %s\n", commands[i]->name, commands[i]->summary);
   printf ("\nRun 'afdsim COMMAND --help' for a command's flags; 'afdsim --version' for the "
@@ -203,10 +204,23 @@ main (int argc, char **argv)
   char *default_argv[] = { (char *) DEFAULT_COMMAND, NULL };
   int sub_argc = argc - 1;
   char **sub_argv = argv + 1;
+  g_autoptr (GPtrArray) with_default = NULL;
   if (argc < 2)
     {
       sub_argc = 1;
       sub_argv = default_argv;
+    }
+  else if (argv[1][0] == '-' && argv[1][1] != '\0')
+    {
+      /* Flags with no command ("afdsim -q", "afdsim --json s.json") are the default
+       * command's flags, as "With no command, runs 'run'" in `afdsim help` says. */
+      with_default = g_ptr_array_new ();
+      g_ptr_array_add (with_default, (gpointer) DEFAULT_COMMAND);
+      for (int i = 1; i < argc; i++)
+        g_ptr_array_add (with_default, argv[i]);
+      g_ptr_array_add (with_default, NULL);
+      sub_argc = (int) with_default->len - 1;
+      sub_argv = (char **) with_default->pdata;
     }
   cmd = afd_cli_find (commands, sub_argc, sub_argv, &words, &error);
   int status = 0;

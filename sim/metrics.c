@@ -32,27 +32,32 @@ afd_metrics_compute (const AfdReplay *replay, const AfdOpGraph *graph, const Afd
   out->iteration_time_s = t;
   out->tpot_s = t / new_tokens;
   out->peak_flop_per_s = peak_flops (in);
+  /* Per-GPU figures are over the GPUs the placement uses (those with an op), not every GPU of
+   * the cluster: a 48-GPU placement on a 320-GPU cluster is judged on its 48. */
+  g_autofree gboolean *used = afd_opgraph_gpus_used (graph, &out->gpus_used);
+  out->gpus_in_cluster = in->n_gpus;
+  guint nu = MAX (out->gpus_used, 1u);
   for (guint g = 0; g < n; g++)
     {
       AfdReplayGpuTimes gt;
       afd_replay_gpu_times (replay, g, &gt);
       out->total_flops += gt.flops;
-      if (t > 0)
+      if (t > 0 && used[g])
         {
-          out->utilisation += gt.compute_busy_s / t / n;
-          out->comm_fraction += gt.comm_busy_s / t / n;
+          out->utilisation += gt.compute_busy_s / t / nu;
+          out->comm_fraction += gt.comm_busy_s / t / nu;
         }
       out->max_memory_bytes = MAX (out->max_memory_bytes, afd_opgraph_gpu_memory (graph, g));
     }
   if (t > 0)
     {
       out->tokens_per_s = (double) in->batch * new_tokens / t;
-      out->tokens_per_s_per_gpu = out->tokens_per_s / n;
-      out->hfu = out->total_flops / (t * n * out->peak_flop_per_s);
+      out->tokens_per_s_per_gpu = out->tokens_per_s / nu;
+      out->hfu = out->total_flops / (t * nu * out->peak_flop_per_s);
       double model = afd_opgraph_get_model_flops (graph);
       if (model <= 0)
         model = out->total_flops;
-      out->mfu = model / (t * n * out->peak_flop_per_s);
+      out->mfu = model / (t * nu * out->peak_flop_per_s);
     }
 }
 
@@ -75,7 +80,22 @@ typedef struct {
   const char *kind;
   double seconds;
   guint count;
+  double flops, hbm_bytes; /* compute ops: summed over the path's instances */
 } PathItem;
+
+/* The roofline bound of a critical-path item: communication for collectives; a compute op
+ * whose arithmetic intensity (FLOPs / HBM bytes) is below the GPU's ridge point
+ * (peak FLOP/s / HBM bytes/s) is memory-bound, at or above it compute-bound (Williams et
+ * al., "Roofline", CACM 2009). Ops with no bytes count as compute-bound. */
+static const char *
+roofline_bound (const PathItem *it, double ridge_flop_per_byte)
+{
+  if (strcmp (it->kind, "comm") == 0)
+    return "communication";
+  if (it->hbm_bytes > 0 && it->flops / it->hbm_bytes < ridge_flop_per_byte)
+    return "memory";
+  return "compute";
+}
 
 cJSON *
 afd_metrics_to_json (const AfdReplay *replay, const AfdOpGraph *graph, const AfdStrategyInput *in,
@@ -86,6 +106,14 @@ afd_metrics_to_json (const AfdReplay *replay, const AfdOpGraph *graph, const Afd
   afd_json_add_number (root, "tpot_s", m->tpot_s);
   afd_json_add_number (root, "tokens_per_s", m->tokens_per_s);
   afd_json_add_number (root, "tokens_per_s_per_gpu", m->tokens_per_s_per_gpu);
+  afd_json_add_number (root, "gpus_used", m->gpus_used);
+  afd_json_add_number (root, "gpus_in_cluster", m->gpus_in_cluster);
+  if (in->prefill)
+    {
+      /* One prefill iteration produces every sequence's first token. */
+      afd_json_add_number (root, "ttft_s", m->iteration_time_s);
+      afd_json_add_number (root, "prefill_tokens_per_s", m->tokens_per_s);
+    }
   afd_json_add_number (root, "hfu", m->hfu);
   afd_json_add_number (root, "mfu", m->mfu);
   afd_json_add_number (root, "utilisation", m->utilisation);
@@ -142,16 +170,43 @@ afd_metrics_to_json (const AfdReplay *replay, const AfdOpGraph *graph, const Afd
           break;
       if (k == items->len)
         {
-          PathItem it = { name, kind, 0, 0 };
+          PathItem it = { name, kind, 0, 0, 0, 0 };
           g_array_append_val (items, it);
         }
-      g_array_index (items, PathItem, k).seconds += sec;
-      g_array_index (items, PathItem, k).count++;
+      PathItem *pi = &g_array_index (items, PathItem, k);
+      pi->seconds += sec;
+      pi->count++;
+      if (op->kind != AFD_OPGRAPH_COMM)
+        {
+          pi->flops += op->flops;
+          pi->hbm_bytes += op->hbm_bytes;
+        }
     }
+  double bw = in->gpu->hbm_bandwidth_bytes_per_s;
+  double ridge = bw > 0 ? m->peak_flop_per_s / bw : 0;
+  double memory_bound_s = 0, compute_bound_s = 0;
+  for (guint k = 0; k < items->len; k++)
+    {
+      const PathItem *it = &g_array_index (items, PathItem, k);
+      const char *b = roofline_bound (it, ridge);
+      if (strcmp (b, "memory") == 0)
+        memory_bound_s += it->seconds;
+      else if (strcmp (b, "compute") == 0)
+        compute_bound_s += it->seconds;
+    }
+  const char *bound = "compute";
+  if (memory_bound_s > compute_bound_s && memory_bound_s >= comm_s)
+    bound = "memory";
+  else if (comm_s > compute_bound_s && comm_s > memory_bound_s)
+    bound = "communication";
   cJSON *cp = cJSON_AddObjectToObject (root, "critical_path");
   afd_json_add_number (cp, "compute_s", compute_s);
   afd_json_add_number (cp, "comm_s", comm_s);
-  cJSON_AddStringToObject (cp, "bound_by", comm_s > compute_s ? "comm" : "compute");
+  afd_json_add_number (cp, "memory_bound_s", memory_bound_s);
+  afd_json_add_number (cp, "compute_bound_s", compute_bound_s);
+  afd_json_add_number (cp, "ridge_point_flop_per_byte", ridge);
+  cJSON_AddStringToObject (cp, "bound_by", bound);
+  cJSON_AddStringToObject (cp, "bound_by_stream", comm_s > compute_s ? "comm" : "compute");
   cJSON *arr = cJSON_AddArrayToObject (cp, "ops");
   for (guint k = 0; k < items->len; k++)
     {
@@ -159,6 +214,10 @@ afd_metrics_to_json (const AfdReplay *replay, const AfdOpGraph *graph, const Afd
       cJSON *o = cJSON_CreateObject ();
       cJSON_AddStringToObject (o, "name", it->name);
       cJSON_AddStringToObject (o, "kind", it->kind);
+      cJSON_AddStringToObject (o, "bound", roofline_bound (it, ridge));
+      if (strcmp (it->kind, "comm") != 0 && it->hbm_bytes > 0)
+        afd_json_add_number (o, "arithmetic_intensity_flop_per_byte",
+                             it->flops / it->hbm_bytes);
       afd_json_add_number (o, "count", it->count);
       afd_json_add_number (o, "seconds", it->seconds);
       afd_json_add_number (o, "share", m->iteration_time_s > 0 ? it->seconds / m->iteration_time_s

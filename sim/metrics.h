@@ -8,10 +8,19 @@
  *                     docs/models/mtp.md), i.e. the time of one decode step / L
  *   tokens_per_s      batch · new tokens per sequence / iteration_time_s (the cluster; with
  *                     MTP accepted tokens only)
+ *   G                 gpus_used: the GPUs the placement uses (with at least one op), not
+ *                     the cluster's gpus_in_cluster; every per-GPU figure is over these
+ *   tokens_per_s_per_gpu  tokens_per_s / G
  *   hfu               Σ FLOPs of every executed op / (iteration_time_s · G · peak)
  *   mfu               model FLOPs (each token's FLOPs once, no redundant work) / (same)
  *   per GPU           compute busy, comm transfer, comm wait, idle = iteration - |busy ∪
- *                     transfer|, utilisation = compute busy / iteration, memory
+ *                     transfer|, utilisation = compute busy / iteration (mean over G), memory
+ *   bound_by          the critical path in roofline terms (Williams et al., CACM 2009):
+ *                     "memory" (compute ops with FLOPs/HBM bytes below the ridge point
+ *                     peak / HBM bandwidth), "compute" (at or above it) or "communication"
+ *                     (collectives), whichever holds the path longest; bound_by_stream is
+ *                     the stream split (compute or comm)
+ *   prefill           ttft_s = iteration_time_s, prefill_tokens_per_s = tokens_per_s
  * peak is the GPU's dense peak FLOP/s of the model's expert dtype (bf16 when that has none).
  * This module builds the summary's cJSON; it prints nothing and writes no file.
  */
@@ -34,11 +43,13 @@ typedef struct {
   double tokens_per_s_per_gpu;
   double hfu;
   double mfu;
-  double utilisation;      /* mean over GPUs of compute busy / iteration time */
-  double comm_fraction;    /* mean over GPUs of comm transfer / iteration time */
+  double utilisation;      /* mean over the GPUs used of compute busy / iteration time */
+  double comm_fraction;    /* mean over the GPUs used of comm transfer / iteration time */
   double total_flops;
   double peak_flop_per_s;  /* per GPU */
   double max_memory_bytes; /* largest per-GPU memory estimate */
+  guint gpus_used;         /* GPUs with at least one op: the per-GPU figures' denominator */
+  guint gpus_in_cluster;   /* GPUs of the cluster */
 } AfdMetrics;
 
 /**

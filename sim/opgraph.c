@@ -461,6 +461,22 @@ afd_opgraph_n_gpus (const AfdOpGraph *self)
   return self->n_gpus;
 }
 
+gboolean *
+afd_opgraph_gpus_used (const AfdOpGraph *self, guint *out_n_used)
+{
+  gboolean *used = g_new0 (gboolean, MAX (self->n_gpus, 1u));
+  guint n_used = 0;
+  for (guint o = 0; o < self->ops->len; o++)
+    {
+      guint g = afd_opgraph_op (self, o)->gpu;
+      n_used += used[g] ? 0 : 1;
+      used[g] = TRUE;
+    }
+  if (out_n_used != NULL)
+    *out_n_used = n_used;
+  return used;
+}
+
 guint
 afd_opgraph_n_ops (const AfdOpGraph *self)
 {

@@ -216,6 +216,18 @@ const char *afd_opgraph_gpu_role (const AfdOpGraph *self, guint gpu);
 double afd_opgraph_gpu_memory (const AfdOpGraph *self, guint gpu);
 
 /**
+ * afd_opgraph_gpus_used:
+ * @out_n_used: (out) (optional): how many GPUs have at least one op
+ *
+ * The GPUs a placement uses are those with at least one op; every per-GPU figure (metrics,
+ * cost, energy) is over these, not over every GPU of the cluster.
+ *
+ * Returns: (transfer full): afd_opgraph_n_gpus() flags (at least one element), TRUE where
+ *   the GPU has an op; free with g_free()
+ */
+gboolean *afd_opgraph_gpus_used (const AfdOpGraph *self, guint *out_n_used);
+
+/**
  * afd_opgraph_member_bytes:
  * Bytes member @member of collective @comm sends and receives over links under the ring
  * algorithms nccl-tests assumes (all-reduce 2(n-1)/n·S, all-gather and reduce-scatter

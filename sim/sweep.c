@@ -976,7 +976,7 @@ add_metrics (cJSON *line, const cJSON *run)
   static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
                                       "tokens_per_s_per_gpu", "hfu", "mfu", "utilisation",
                                       "comm_fraction", "total_flops", "peak_flop_per_s",
-                                      "max_memory_bytes", NULL };
+                                      "max_memory_bytes", "gpus_used", NULL };
   for (guint i = 0; keys[i] != NULL; i++)
     afd_json_add_number (line, keys[i], num (run, keys[i]));
   const cJSON *gpus = cJSON_GetObjectItemCaseSensitive (run, "gpus");
@@ -1562,7 +1562,7 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
         }
       g_ptr_array_add (lines, obj);
     }
-  static const char *const metric_cols[] = { "gpus", "iteration_time_s", "tpot_s",
+  static const char *const metric_cols[] = { "gpus", "gpus_used", "iteration_time_s", "tpot_s",
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
                                              "peak_flop_per_s", "max_memory_bytes", "bound_by",

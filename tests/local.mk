@@ -25,7 +25,10 @@ tests_test_cli_parse_LDADD = $(afd_test_libs)
 
 TESTS += tests/test-json tests/test-cli-parse \
 	%reldir%/check-layering.sh %reldir%/check-symbols.sh %reldir%/test-cli.sh \
-	%reldir%/test-cli-doc.sh
+	%reldir%/test-cli-doc.sh %reldir%/test-first-hour.sh %reldir%/test-install-docs.sh \
+	%reldir%/test-docs-commands.sh %reldir%/test-plots.sh
+EXTRA_DIST += tests/test-first-hour.sh tests/test-install-docs.sh tests/test-docs-commands.sh \
+	tests/test-plots.sh
 
 include tests/engine.mk
 include tests/network.mk

@@ -3,6 +3,10 @@
 # test-cli-doc.sh - docs/user/cli.md is exactly what tools/cli-doc.sh prints for this afdsim,
 # so every flag and default in the reference matches the program.
 set -u
+# The same UTF-8 locale tools/cli-doc.sh pins (it also holds for the diff below), so the check
+# passes with no LANG/LC_* set at all.
+LC_ALL=C.UTF-8
+export LC_ALL
 AFDSIM=${AFDSIM:-./afdsim}
 src=${top_srcdir:-.}
 tmp=$(mktemp) || exit 1

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim/cli.h"
+#include "sim/data-dir.h"
 #include "tests/test-helpers.h"
 
 /* Integers: junk, overflow, negatives outside the range and NaN are rejected; 2e7 is fine. */
@@ -91,4 +92,33 @@ Test (cli_parse, finds_commands)
   char *a4[] = { (char *) "frobnicate" };
   cr_assert_null (afd_cli_find (table, 1, a4, &words, &error));
   afd_assert_error (error, AFD_ERROR, AFD_ERROR_USAGE);
+}
+
+/* Command names match in any case; a typo suggests the nearest (issue 13). */
+Test (cli_parse, finds_commands_in_any_case_and_suggests)
+{
+  int words = 0;
+  g_autoptr (GError) error = NULL;
+  char *a1[] = { (char *) "BENCH", (char *) "Engine" };
+  cr_assert_eq (afd_cli_find (table, 2, a1, &words, &error), &c_bench_engine);
+  char *a2[] = { (char *) "Run" };
+  cr_assert_eq (afd_cli_find (table, 1, a2, &words, &error), &c_run);
+  char *a3[] = { (char *) "rnu" };
+  cr_assert_null (afd_cli_find (table, 1, a3, &words, &error));
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_USAGE);
+  afd_assert_error_contains (error, "did you mean run?");
+}
+
+/* Suggestions: nearest first, case-insensitive, at most three, none when nothing is near.
+ * "h800" -> H800 (distance 0 ignoring case), H200 and H100 (1 edit) before H20 (2 edits);
+ * the list is cut at three. */
+Test (cli_parse, did_you_mean_nearest_first)
+{
+  static const char *const gpus[] = { "A100-SXM4-80GB", "H20", "H100", "H200", "H800", NULL };
+  g_autofree char *a = afd_data_did_you_mean (gpus, "h800");
+  cr_assert_str_eq (a, "did you mean H800, H100, H200?");
+  static const char *const clusters[] = { "a100-4x4-hdr", "dgx-a100-x16", "h800-x40", NULL };
+  g_autofree char *b = afd_data_did_you_mean (clusters, "h800x40");
+  cr_assert_str_eq (b, "did you mean h800-x40?");
+  cr_assert_null (afd_data_did_you_mean (clusters, "frobnicate"));
 }

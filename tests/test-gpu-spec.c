@@ -25,6 +25,19 @@ Test (gpu_spec, loads_a100_by_name)
   cr_assert (strlen (spec->source) > 0);
 }
 
+/* GPU names match in any case (issue 13): "h800" is the shipped H800. */
+Test (gpu_spec, loads_by_name_in_any_case)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) spec = afd_gpu_spec_load ("h800", &error);
+  afd_assert_no_error (error);
+  cr_assert_str_eq (spec->name, "H800");
+  g_autoptr (AfdGpuSpec) none = afd_gpu_spec_load ("h8000", &error);
+  cr_assert_null (none);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, "did you mean H800");
+}
+
 /* Every shipped GPU file loads, and its name matches its file stem. */
 Test (gpu_spec, every_shipped_gpu_loads)
 {

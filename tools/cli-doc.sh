@@ -4,6 +4,10 @@
 # from the commands' own --help so the page cannot drift (tests/test-cli-doc.sh checks it).
 #   sh tools/cli-doc.sh build/afdsim > docs/user/cli.md
 set -eu
+# GLib prints non-ASCII help text (the ellipsis of "uniform (default), zipf:S, …") as '?' when
+# no UTF-8 locale is set, as in a minimal container: pin one that every Debian 12 has.
+LC_ALL=C.UTF-8
+export LC_ALL
 afdsim=${1:-./afdsim}
 cat <<'HEAD'
 # Command-line reference

@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# plots.sh AFDSIM - build the PNG figures behind `make plots` (needs python3-matplotlib).
+# plots.sh AFDSIM [OUTDIR] - draw the PNG figures of the shipped experiments into OUTDIR
+# (default ./plots; needs python3-matplotlib). `make plots` writes into the build tree
+# (build/plots, or PLOTS_DIR=DIR); only `make update-doc-images` passes docs/img.
 set -eu
 afdsim=${1:-./afdsim}
+img=${2:-plots}
 # A python3 that has matplotlib (Debian's /usr/bin/python3 first: a pyenv shim may lack it).
 python=${PYTHON:-}
 if [ -z "$python" ]; then
@@ -12,7 +15,6 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "plots: no python3 with matplotlib (apt install python3-matplotlib)" >&2; exit 1; }
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-img=$srcdir/docs/img
 mkdir -p "$img"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,6 +30,6 @@ echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"
 # busy/comm/idle split of the seeds' headline experiment.
 "$afdsim" sweep seeds-ratio-sweep -q -o "$tmp/ratio.jsonl"
 "$python" "$srcdir/experiments/plots/plot_sweep.py" "$tmp/ratio.jsonl" "$img/sweep-seeds-ratio.png"
-"$afdsim" run seeds-headline -q --json "$tmp/headline.json"
+"$afdsim" run seeds-headline -q --json "$tmp/headline.json" --trace "$tmp/headline-trace.json"
 "$python" "$srcdir/experiments/plots/plot_gpus.py" "$tmp/headline.json" "$img/gpus-seeds-headline.png"
 echo "plots: $img/sweep-seeds-ratio.png $img/gpus-seeds-headline.png"

@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 packages="build-essential autoconf automake pkg-config libglib2.0-dev libcjson-dev \
-libcriterion-dev python3 python3-matplotlib openmpi-bin libopenmpi-dev git"
+libcriterion-dev python3 python3-matplotlib openmpi-bin libopenmpi-dev git man-db"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -5,7 +5,8 @@
   plot_gpus.py SUMMARY.json OUT.png
 
 Reads the summary `afdsim run --json` writes (docs/user/output-format.md): for every run, one
-stacked bar per GPU, in milliseconds, labelled with the GPU's role: compute busy (busy_s),
+panel (all on one time scale) with a stacked bar per GPU, in milliseconds, labelled with the
+GPU's id and role: compute busy (busy_s),
 communication not hidden behind compute (iteration - busy_s - idle_s) and idle (idle_s) add up
 to the iteration; a black tick marks the GPU's total transfer time comm_s (overlapped or not).
 Needs Python 3 and matplotlib (Debian: python3-matplotlib); writes one PNG.
@@ -35,7 +36,10 @@ def main(path, out_png):
     runs = summary.get("runs", [])
     if not runs:
         sys.exit("plot_gpus: %s has no runs" % path)
-    fig, axes = plt.subplots(len(runs), 1, figsize=(10, 2.6 * len(runs) + 0.6), squeeze=False)
+    phase = summary.get("workload", {}).get("phase", "decode")
+    # One time scale for every panel (sharey), so a 20 ms and an 8 ms step differ in height.
+    fig, axes = plt.subplots(len(runs), 1, figsize=(10, 2.9 * len(runs) + 1.2), squeeze=False,
+                             sharey=True)
     for ax, run in zip(axes[:, 0], runs):
         gpus = run["gpus"]
         xs = list(range(len(gpus)))
@@ -46,17 +50,27 @@ def main(path, out_png):
             ax.bar(xs, vals, bottom=bottom, color=colour, label=label)
             bottom = [b + v for b, v in zip(bottom, vals)]
         ax.plot(xs, [g.get("comm_s", 0) * 1e3 for g in gpus], "k_", markersize=10,
-                label="comm transfer (total)")
+                label="comm transfer (total, overlapped or not)")
         ax.set_xticks(xs)
-        ax.set_xticklabels(["%d %s" % (g["id"], g.get("role", "")) for g in gpus], fontsize=6,
+        ax.set_xticklabels(["%d %s" % (g["id"], g.get("role", "")) for g in gpus], fontsize=8,
                            rotation=90)
-        ax.set_ylabel("ms")
-        ax.set_title("%s: TPOT %.3f ms, utilisation %.1f%%" % (
-            run.get("label", run.get("strategy", "")), run["tpot_s"] * 1e3,
-            run["utilisation"] * 100), fontsize=9)
-    axes[0, 0].legend(fontsize=7, ncol=4, loc="upper right")
-    fig.tight_layout()
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_ylabel("time in the step (ms)", fontsize=9)
+        ax.set_xlabel("GPU (id and role)", fontsize=9)
+        used = run.get("gpus_used", len(gpus))
+        ax.set_title("%s: per-GPU time in one %s step; %s %.3f ms, utilisation %.1f %% of %d GPUs "
+                     "used" % (run.get("label", run.get("strategy", "")), phase,
+                               "TTFT" if phase == "prefill" else "TPOT",
+                               run["iteration_time_s"] * 1e3 if phase == "prefill"
+                               else run["tpot_s"] * 1e3,
+                               run["utilisation"] * 100, used), fontsize=10)
+    # The legend above the panels, where it covers no bar.
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=9, ncol=4, loc="upper center", frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_size_inches()[1]))
     fig.savefig(out_png, dpi=110)
+    print("plot_gpus: %s: %d panels, y range (ms) %s" % (
+        out_png, len(runs), " ".join("%.3f-%.3f" % a.get_ylim() for a in axes[:, 0])))
 
 
 if __name__ == "__main__":

@@ -102,11 +102,14 @@ def plot_table(data, out):
                                              " m" if r["bound"] == "hbm-bandwidth" else "")
             v = grid[i][j]
             colour = "white" if v != v or v < 55 else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     fig.colorbar(im, ax=ax, label="HFU ceiling (%)")
+    ax.set_xlabel("GPU")
+    ax.set_ylabel("model")
     inputs = data["inputs"]
     dtype = inputs.get("expert_dtype") or "model's own"
-    ax.set_title("AFD HFU ceiling (SLO %g s, L_accept %g, t_g %g s, experts %s); m = HBM-bound"
+    ax.set_title("AFD HFU ceiling per model and GPU, with the N_F (FFN nodes) that reaches it\n"
+                 "(SLO %g s, L_accept %g, t_g %g s, experts %s; m = HBM-bound)"
                  % (inputs["slo_s"], inputs["accept_length"], inputs["gap_s"], dtype), fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)

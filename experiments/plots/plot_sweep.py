@@ -8,7 +8,8 @@ Reads the JSONL of `afdsim sweep` (docs/user/sweep.md). The ratio of a point is 
 its "roles": GPUs with role "attention" against the others, so MA Separation (attention:moe)
 and AFD (attention:ffn) share one axis. Strategies without an attention role (TP x PP, EP) are
 drawn as horizontal reference lines. Points with status "infeasible" that name attn_gpus and
-moe_gpus are marked with a grey cross on the x axis. Lines are grouped by strategy and by
+moe_gpus, attn_gpus and total_gpus, or a ratio (flag-form sweeps) are marked with a grey
+cross on the x axis. Lines are grouped by strategy and by
 every other configuration value that varies in the file (batch, routing, ...). Needs Python 3
 and matplotlib (Debian: python3-matplotlib); writes one PNG.
 """
@@ -31,6 +32,25 @@ def flat_config(config):
     return out
 
 
+def infeasible_split(f):
+    """(attention, MoE) GPUs of an infeasible point, from any form a sweep writes: attn_gpus
+    with moe_gpus (sweep files, runs), attn_gpus with total_gpus (--attn-gpus --total-gpus),
+    or a ratio "A:B" (--ratio). None when the point names no split."""
+    if "attn_gpus" in f and "moe_gpus" in f:
+        return f["attn_gpus"], f["moe_gpus"]
+    if "attn_gpus" in f and "total_gpus" in f and f["total_gpus"] > f["attn_gpus"]:
+        return f["attn_gpus"], f["total_gpus"] - f["attn_gpus"]
+    ratio = f.get("ratio")
+    if isinstance(ratio, str) and ":" in ratio:
+        try:
+            a, b = (float(v) for v in ratio.split(":", 1))
+        except ValueError:
+            return None
+        if a > 0 and b > 0:
+            return a, b
+    return None
+
+
 def main(path, out_png):
     lines = [json.loads(l) for l in open(path, encoding="utf-8") if l.strip()]
     if not lines:
@@ -47,10 +67,14 @@ def main(path, out_png):
         return f["strategy"] + (" (" + extra + ")" if extra else "")
 
     series, refs, crosses = {}, {}, []
+    ticks = {}
     for line, f in zip(lines, flats):
         if line["status"] != "ok":
-            if "attn_gpus" in f and "moe_gpus" in f:
-                crosses.append(f["attn_gpus"] / (f["attn_gpus"] + f["moe_gpus"]))
+            split = infeasible_split(f)
+            if split is not None:
+                x = split[0] / (split[0] + split[1])
+                crosses.append(x)
+                ticks.setdefault(round(x, 4), "%g:%g" % split)
             continue
         roles = line.get("roles", {})
         attn = roles.get("attention", 0)
@@ -62,8 +86,7 @@ def main(path, out_png):
         series.setdefault(group(f), []).append((x, attn, line["gpus"] - attn, values))
 
     fig, axes = plt.subplots(3, 1, figsize=(8, 10), sharex=True)
-    titles = ("TPOT (ms)", "tokens/s (cluster)", "GPU utilisation (%)")
-    ticks = {}
+    titles = ("TPOT (ms)", "tokens/s (placement)", "GPU utilisation (%)")
     for name, pts in sorted(series.items()):
         pts.sort()
         for i, ax in enumerate(axes):
@@ -75,7 +98,8 @@ def main(path, out_png):
             ax.axhline(values[i], linestyle="--", color="C%d" % ((len(series) + j) % 10),
                        label=name + " (no split)")
     for i, ax in enumerate(axes):
-        ax.set_ylabel(titles[i])
+        ax.set_ylabel(titles[i], fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
         ax.grid(True, alpha=0.3)
         if crosses:
             lo = ax.get_ylim()[0]
@@ -87,9 +111,12 @@ def main(path, out_png):
         xs = sorted(ticks)
         axes[-1].set_xticks(xs)
         axes[-1].set_xticklabels([ticks[x] for x in xs], rotation=45, fontsize=8)
-    fig.suptitle("afdsim sweep: %s" % path.split("/")[-1])
+    fig.suptitle("TPOT, tokens/s and utilisation vs the attention:MoE GPU split\n(afdsim sweep %s;"
+                 " grey crosses: infeasible splits)" % path.split("/")[-1], fontsize=10)
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
+    print("plot_sweep: %s: %d points, %d infeasible splits drawn" % (out_png, len(lines),
+                                                                      len(crosses)))
 
 
 if __name__ == "__main__":
