@@ -23,12 +23,12 @@
 #include "sim/json.h"
 #include "sim/llm.h"
 
-/* Batch grid: 1..16, then ⌈16·2^(j/8)⌉; context grid: 1, 2, 4, 8, then ⌈8·2^(j/8)⌉. */
+/* Batch grid: 1..16, then ⌈16·2^(j/8)⌉; context grid: 1..16, then ⌈16·2^(j/8)⌉. */
 #define BATCH_EXACT 16
-#define CONTEXT_EXACT 8
+#define CONTEXT_EXACT 16
 #define STEPS_PER_OCTAVE 8
 #define MAX_BATCH_POINTS (BATCH_EXACT + STEPS_PER_OCTAVE * 20)
-#define MAX_CONTEXT_POINTS (4 + STEPS_PER_OCTAVE * 24)
+#define MAX_CONTEXT_POINTS (CONTEXT_EXACT + STEPS_PER_OCTAVE * 22)
 
 struct _AfdServeSteps {
   char *name;
@@ -59,9 +59,10 @@ batch_point (guint i)
 static guint64
 context_point (guint i)
 {
-  if (i < 4)
-    return (guint64) 1 << i;
-  return (guint64) ceil (CONTEXT_EXACT * exp2 ((double) (i - 3) / STEPS_PER_OCTAVE) - 1e-9);
+  if (i < CONTEXT_EXACT)
+    return i + 1;
+  return (guint64) ceil (CONTEXT_EXACT * exp2 ((double) (i - CONTEXT_EXACT + 1) / STEPS_PER_OCTAVE)
+                         - 1e-9);
 }
 
 /* The largest i with point(i) <= v. */

@@ -214,9 +214,10 @@ afd_serve_workload_generate (const AfdServeWorkloadSpec *spec)
 /* Column roles of a trace CSV. */
 enum { COL_ARRIVAL = 0, COL_PROMPT, COL_OUTPUT, N_COLS };
 
-/* Parses "YYYY-MM-DD HH:MM:SS[.frac]" (UTC) as seconds since 1970; FALSE when malformed. */
+/* Parses "YYYY-MM-DD HH:MM:SS[.frac]" (UTC) as whole seconds since 1970 and the seconds
+ * within the minute; FALSE when malformed. */
 static gboolean
-parse_timestamp (const char *s, double *out_s)
+parse_timestamp (const char *s, gint64 *out_minute_s, double *out_s)
 {
   int y, mo, d, h, mi, n = 0;
   if (sscanf (s, "%4d-%2d-%2d %2d:%2d:%n", &y, &mo, &d, &h, &mi, &n) != 5 || n == 0)
@@ -230,7 +231,8 @@ parse_timestamp (const char *s, double *out_s)
   g_autoptr (GDateTime) dt = g_date_time_new_utc (y, mo, d, h, mi, 0);
   if (dt == NULL)
     return FALSE;
-  *out_s = (double) g_date_time_to_unix (dt) + sv;
+  *out_minute_s = g_date_time_to_unix (dt);
+  *out_s = sv;
   return TRUE;
 }
 
@@ -326,7 +328,8 @@ afd_serve_workload_load_csv (const char *path, GError **error)
       }
   g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (AfdServeRequest));
   g_autoptr (GArray) secs = g_array_new (FALSE, FALSE, sizeof (double));
-  double t0_s = INFINITY;
+  g_autoptr (GArray) minutes = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 t0_min = G_MAXINT64;
   for (guint li = header + 1; lines[li] != NULL; li++)
     {
       char *l = g_strstrip (lines[li]);
@@ -340,10 +343,11 @@ afd_serve_workload_load_csv (const char *path, GError **error)
           return NULL;
         }
       double at_s = 0;
+      gint64 at_min = 0;
       const char *a = clean_field (f[col[COL_ARRIVAL]]);
       if (azure)
         {
-          if (!parse_timestamp (a, &at_s))
+          if (!parse_timestamp (a, &at_min, &at_s))
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s:%u: column 'TIMESTAMP': '%s' "
                            "is not YYYY-MM-DD HH:MM:SS[.fraction]", path, li + 1, a);
@@ -390,7 +394,8 @@ afd_serve_workload_load_csv (const char *path, GError **error)
       AfdServeRequest r = { 0, tok[0], tok[1] };
       g_array_append_val (out, r);
       g_array_append_val (secs, at_s);
-      t0_s = MIN (t0_s, at_s);
+      g_array_append_val (minutes, at_min);
+      t0_min = MIN (t0_min, at_min);
     }
   if (out->len == 0)
     {
@@ -398,12 +403,20 @@ afd_serve_workload_load_csv (const char *path, GError **error)
                    "requests", path);
       return NULL;
     }
+  /* Azure: whole minutes since the earliest row's minute plus the seconds within the minute,
+   * in integer ns (a Unix time in a double would lose the sub-microsecond digits); then
+   * relative to the earliest row. */
+  AfdTime first_ns = G_MAXINT64;
   for (guint i = 0; i < out->len; i++)
     {
-      double s = g_array_index (secs, double, i);
-      g_array_index (out, AfdServeRequest, i).arrival_ns
-          = afd_time_from_seconds (azure ? s - t0_s : s);
+      AfdTime t = afd_time_from_seconds (g_array_index (secs, double, i));
+      if (azure)
+        t += (g_array_index (minutes, gint64, i) - t0_min) * (AfdTime) 1000000000;
+      g_array_index (out, AfdServeRequest, i).arrival_ns = t;
+      first_ns = MIN (first_ns, t);
     }
+  for (guint i = 0; azure && i < out->len; i++)
+    g_array_index (out, AfdServeRequest, i).arrival_ns -= first_ns;
   gboolean sorted = TRUE;
   for (guint i = 1; i < out->len && sorted; i++)
     sorted = g_array_index (out, AfdServeRequest, i - 1).arrival_ns
