@@ -15,6 +15,7 @@
 #include "backends/cmd-calibrate.h"
 #include "backends/cmd-validate.h"
 #include "backends/registry.h"
+#include "models/cmd-cost.h"
 #include "models/registry.h"
 #include "models/roofline.h"
 #include "models/show-model.h"
@@ -48,6 +49,7 @@ static const AfdCommand *const commands[] = {
   &afd_command_demo,
   &afd_command_bench_engine,
   &afd_command_collective,
+  &afd_command_cost,
   &afd_command_bench_network,
   &afd_command_gen_cluster,
   &command_list,
