@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backends/cmd-calibrate.h"
+#include "backends/cmd-fit.h"
 #include "backends/cmd-validate.h"
 #include "backends/registry.h"
 #include "models/cmd-cost.h"
@@ -56,6 +57,7 @@ static const AfdCommand *const commands[] = {
   &afd_command_show_model,
   &afd_command_roofline,
   &afd_command_calibrate,
+  &afd_command_fit,
   &afd_command_validate,
   &command_help,
   &command_version,
