@@ -24,7 +24,8 @@ gpu_with (double gmf, double half_m, double mf, double amf, double launch_s)
   g.hbm_bandwidth_bytes_per_s = 4.8e12;
   g.sm_count = 132;
   g.launch_overhead_s = launch_s;
-  g.efficiency = (AfdGpuEfficiency) { gmf, half_m, mf, amf };
+  g.efficiency = (AfdGpuEfficiency) { .gemm_max_fraction = gmf, .gemm_half_m = half_m,
+                                      .memory_fraction = mf, .attention_max_fraction = amf };
   return g;
 }
 
