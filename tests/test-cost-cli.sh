@@ -117,7 +117,7 @@ expect 0 "outside the measured grid; nearest measured: bf16 grouped GEMM" cost g
 grep -q 'expert_grouped_gemm bf16 32 experts n=1536 k=4096' "$tmp/oog.json" \
   || { echo "FAIL: warning in JSON"; fail=1; }
 expect 0 "outside the measured grid" run --strategy ep --model qwen3-235b-a22b \
-  --cluster h200-1x4 --batch 64 --context 4096 --costs profile:H200 -q --json "$tmp/run.json"
+  --cluster h200-1x4 --batch 64 --context 2048 --costs profile:H200 -q --json "$tmp/run.json"
 n=$(json_num "$tmp/run.json" out_of_grid_lookups)
 [ -n "$n" ] && [ "$n" -ge 1 ] && [ "$(grep -c 'afdsim: warning' "$tmp/err")" -eq "$n" ] \
   || { echo "FAIL: run provenance out_of_grid_lookups '$n'"; cat "$tmp/err"; fail=1; }
