@@ -11,7 +11,7 @@
  *   compute_fraction = FLOPs / time / peak(dtype)  memory_fraction = bytes / time / HBM bw
  *   bound = the resource with the larger fraction ("compute" or "memory"), or "latency" when
  *           both are below 10 % (launch, fixed kernel cost or tiny tiles dominate).
- * Op formulas (e = bytes per element of the dtype; outputs of fp8/fp4 math are bf16):
+ * Op formulas (models/cost-ops.h; e = bytes per element, outputs of fp8/fp4 math are bf16):
  *   gemm          FLOPs 2·m·n·k·count; bytes count·(m·k·e + k·n·e + m·n·e_out)
  *   grouped-gemm  per expert e with mₑ > 0 tokens, count GEMMs mₑ×n×k: FLOPs 2·Σmₑ·n·k·count;
  *                 bytes count·(used·n·k·e + Σmₑ·k·e + Σmₑ·n·e_out). --gate-up fused prices the
@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "models/cmd-cost.h"
+#include "models/cost-ops.h"
 #include "models/ops.h"
 #include "models/routing.h"
 #include "sim/cli.h"
@@ -150,13 +151,6 @@ parse_dtype (const char *text, AfdDtype *out, GError **error)
   return TRUE;
 }
 
-/* Output element bytes of @dtype math: fp8 and fp4 GEMMs write bf16. */
-static double
-out_bytes (AfdDtype dtype)
-{
-  return dtype == AFD_DTYPE_FP8 || dtype == AFD_DTYPE_FP4 ? 2.0 : afd_dtype_bytes (dtype);
-}
-
 static AfdOp *
 build_gemm (const Flags *f, GString *shape, GError **error)
 {
@@ -168,48 +162,12 @@ build_gemm (const Flags *f, GString *shape, GError **error)
       || !afd_cli_parse_int ("--count", f->count, 1, 1 << 20, &count, error)
       || !parse_dtype (f->dtype, &dtype, error))
     return NULL;
-  AfdOp *op = afd_op_new (AFD_OP_DENSE_FFN, "gemm");
-  const double e = afd_dtype_bytes (dtype);
-  op->dtype = dtype;
-  op->has_gemm = TRUE;
-  op->gemm = (AfdGemmShape) { (guint64) m, (guint64) n, (guint64) k, (guint64) count };
-  op->flops = 2.0 * (double) m * n * k * count;
-  op->bytes_read = (double) count * ((double) m * k * e + (double) k * n * e);
-  op->bytes_written = (double) count * m * n * out_bytes (dtype);
+  AfdOp *op = afd_cost_ops_gemm ((guint64) m, (guint64) n, (guint64) k, (guint64) count, dtype);
   g_string_printf (shape, "%s m=%" G_GINT64_FORMAT " n=%" G_GINT64_FORMAT " k=%" G_GINT64_FORMAT,
                    afd_dtype_name (dtype), m, n, k);
   if (count > 1)
     g_string_append_printf (shape, " count=%" G_GINT64_FORMAT, count);
   return op;
-}
-
-/* Splits @total tokens over @n experts in proportion to @p (largest remainder). */
-static void
-apportion (const double *p, guint n, guint64 total, guint64 *out)
-{
-  double sum = 0;
-  for (guint e = 0; e < n; e++)
-    sum += p[e];
-  g_autofree double *rest = g_new (double, n);
-  guint64 given = 0;
-  for (guint e = 0; e < n; e++)
-    {
-      double share = sum > 0 ? (double) total * p[e] / sum : 0;
-      out[e] = (guint64) floor (share);
-      rest[e] = share - (double) out[e];
-      given += out[e];
-    }
-  /* The remaining tokens go one each to the largest remainders (ties: lowest index). */
-  while (given < total)
-    {
-      guint best = 0;
-      for (guint e = 1; e < n; e++)
-        if (rest[e] > rest[best])
-          best = e;
-      out[best]++;
-      rest[best] = -1;
-      given++;
-    }
 }
 
 /* Parses --tokens: a number (every expert), a comma list (one per expert) or a routing
@@ -301,7 +259,7 @@ parse_tokens (const Flags *f, gint64 *inout_experts, GString *how, GError **erro
     }
   g_autofree double *p = g_new (double, n);
   afd_routing_probabilities (routing, p);
-  apportion (p, n, (guint64) total, tokens);
+  afd_cost_ops_apportion (p, n, (guint64) total, tokens);
   g_string_assign (how, text);
   return g_steal_pointer (&tokens);
 }
@@ -331,27 +289,16 @@ build_grouped (const Flags *f, GString *shape, GError **error)
   g_autofree guint64 *tokens = parse_tokens (f, &experts, how, error);
   if (tokens == NULL)
     return NULL;
-  double total = 0, used = 0;
+  double total = 0;
   guint64 lo = G_MAXUINT64, hi = 0;
   for (gint64 e = 0; e < experts; e++)
     {
       total += (double) tokens[e];
-      used += tokens[e] > 0 ? 1.0 : 0.0;
       lo = MIN (lo, tokens[e]);
       hi = MAX (hi, tokens[e]);
     }
-  AfdOp *op = afd_op_new (AFD_OP_EXPERT_GROUPED_GEMM, "grouped_gemm");
-  const double e = afd_dtype_bytes (dtype);
-  op->dtype = dtype;
-  op->has_gemm = TRUE;
-  op->gemm.m = (guint64) ceil (total / (double) experts);
-  op->gemm.n = (guint64) width;
-  op->gemm.k = (guint64) k;
-  op->gemm.count = (guint64) count;
-  op->flops = 2.0 * total * width * (double) k * count;
-  op->bytes_read = count * (used * width * (double) k * e + total * (double) k * e);
-  op->bytes_written = count * total * width * out_bytes (dtype);
-  afd_op_set_expert_tokens (op, tokens, (guint) experts);
+  AfdOp *op = afd_cost_ops_grouped_gemm (tokens, (guint) experts, (guint64) width, (guint64) k,
+                                         (guint64) count, dtype);
   g_string_printf (shape,
                    "%s experts=%" G_GINT64_FORMAT " tokens=%.0f (%s, per expert %" G_GUINT64_FORMAT
                    "..%" G_GUINT64_FORMAT ") n=%" G_GINT64_FORMAT " k=%" G_GINT64_FORMAT,
@@ -559,9 +506,7 @@ build_copy (const Flags *f, GString *shape, GError **error)
   if (!afd_cli_parse_bytes ("--bytes", f->bytes, 1, G_GUINT64_CONSTANT (1) << 50, &bytes,
                             error))
     return NULL;
-  AfdOp *op = afd_op_new (AFD_OP_ELEMENTWISE, "copy");
-  op->bytes_read = (double) bytes;
-  op->bytes_written = (double) bytes;
+  AfdOp *op = afd_cost_ops_copy (bytes);
   g_string_printf (shape, "%" G_GUINT64_FORMAT " bytes", bytes);
   return op;
 }
