@@ -358,10 +358,10 @@ Test (serve, worked_example)
   cr_log_info ("prefill %" G_GINT64_FORMAT " ns, decode %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                " %" G_GINT64_FORMAT " ns", tp, d[0], d[1], d[2]);
   /* The numbers docs/models/serving.md quotes (ns). */
-  cr_assert_eq (tp, 12069276, "prefill step %" G_GINT64_FORMAT " ns", tp);
-  cr_assert_eq (d[0], 3239887, "decode step 1 %" G_GINT64_FORMAT " ns", d[0]);
-  cr_assert_eq (d[1], 3239895, "decode step 2 %" G_GINT64_FORMAT " ns", d[1]);
-  cr_assert_eq (d[2], 3239902, "decode step 3 %" G_GINT64_FORMAT " ns", d[2]);
+  cr_assert_eq (tp, 13121539, "prefill step %" G_GINT64_FORMAT " ns", tp);
+  cr_assert_eq (d[0], 4331435, "decode step 1 %" G_GINT64_FORMAT " ns", d[0]);
+  cr_assert_eq (d[1], 4331443, "decode step 2 %" G_GINT64_FORMAT " ns", d[1]);
+  cr_assert_eq (d[2], 4331452, "decode step 3 %" G_GINT64_FORMAT " ns", d[2]);
 }
 
 /* Disaggregated: every request's KV cache crosses the KV link; its transfer time is the
