@@ -81,10 +81,11 @@ grid_index (guint64 (*point) (guint), guint n, guint64 v)
   return lo;
 }
 
-/* One run of the iteration simulator at exactly (@batch, @context). */
+/* One run of the iteration simulator at exactly (@batch, @context); @out_memory_bytes (optional)
+ * gets each GPU's memory estimate, in the summary's "gpus" order. */
 static gboolean
 run_point (AfdServeSteps *self, gboolean prefill, guint64 batch, guint64 context,
-           double *out_s, double *out_memory_bytes, GError **error)
+           double *out_s, GArray **out_memory_bytes, GError **error)
 {
   self->exp->batch = batch;
   self->exp->context_tokens = context;
@@ -99,13 +100,21 @@ run_point (AfdServeSteps *self, gboolean prefill, guint64 batch, guint64 context
     }
   const cJSON *run = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (summary, "runs"), 0);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive (run, "iteration_time_s");
-  const cJSON *m = cJSON_GetObjectItemCaseSensitive (run, "max_memory_bytes");
   const cJSON *g = cJSON_GetObjectItemCaseSensitive (run, "gpus_used");
   const cJSON *d = cJSON_GetObjectItemCaseSensitive (run, "strategy_description");
-  g_assert (cJSON_IsNumber (t) && cJSON_IsNumber (m) && cJSON_IsNumber (g));
+  g_assert (cJSON_IsNumber (t) && cJSON_IsNumber (g));
   *out_s = t->valuedouble;
   if (out_memory_bytes != NULL)
-    *out_memory_bytes = m->valuedouble;
+    {
+      GArray *mem = g_array_new (FALSE, FALSE, sizeof (double));
+      const cJSON *gpu;
+      cJSON_ArrayForEach (gpu, cJSON_GetObjectItemCaseSensitive (run, "gpus"))
+        {
+          double b = cJSON_GetNumberValue (cJSON_GetObjectItemCaseSensitive (gpu, "memory_bytes"));
+          g_array_append_val (mem, b);
+        }
+      *out_memory_bytes = mem;
+    }
   self->gpus_used = MAX (self->gpus_used, (guint) g->valuedouble);
   if (self->description == NULL && cJSON_IsString (d))
     self->description = g_strdup (d->valuestring);
@@ -279,18 +288,32 @@ afd_serve_steps_new (const AfdServePoolSpec *spec, const AfdPlugins *plugins, GE
         }
       self->min_batch[p] = b;
     }
-  /* KV capacity: the largest per-GPU memory at two decode batches b₀ and 2·b₀. */
+  /* KV capacity: each GPU's memory at two decode batches b₀ and 2·b₀ gives its bytes per
+   * sequence and its fixed part; the pool holds the batch the tightest GPU allows. */
   guint64 b0 = self->min_batch[0];
-  double t, m1, m2;
+  double t;
+  g_autoptr (GArray) m1 = NULL, m2 = NULL;
   if (!run_point (self, FALSE, b0, AFD_SERVE_KV_PROBE_CONTEXT, &t, &m1, error)
       || !run_point (self, FALSE, 2 * b0, AFD_SERVE_KV_PROBE_CONTEXT, &t, &m2, error))
     return NULL;
-  double per_seq = (m2 - m1) / (double) b0, fixed = m1 - per_seq * (double) b0;
-  if (per_seq <= 0)
+  double seqs = INFINITY, fixed = 0;
+  for (guint g = 0; g < MIN (m1->len, m2->len); g++)
+    {
+      double a = g_array_index (m1, double, g), b = g_array_index (m2, double, g);
+      double per_seq = (b - a) / (double) b0, fx = a - per_seq * (double) b0;
+      if (per_seq <= 0)
+        continue;
+      double sg = floor ((self->hbm_bytes - fx) / per_seq);
+      if (sg < seqs)
+        {
+          seqs = sg;
+          fixed = fx;
+        }
+    }
+  if (isinf (seqs))
     self->kv_tokens = G_MAXUINT64;
   else
     {
-      double seqs = floor ((self->hbm_bytes - fixed) / per_seq);
       if (seqs < 1)
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,

@@ -14,11 +14,11 @@
  * priced at that smallest batch (idle ranks cost as much as busy ones); a prefill keeps its
  * tokens: (b, c) becomes (b₀, ⌈b·c/b₀⌉).
  *
- * The KV capacity in tokens comes from the memory model through the same runner: the largest
- * per-GPU memory at two batches gives the bytes one sequence adds (every strategy scales the
- * KV cache, activations and buffers with the batch, docs/models/memory.md) and the fixed
- * part (weights, runtime reserve):
- *   capacity_tokens = ⌊(HBM − fixed) / per_sequence⌋ · C₀        (at the probe context C₀)
+ * The KV capacity in tokens comes from the memory model through the same runner: each GPU's
+ * memory at two batches gives the bytes one sequence adds on it (every strategy scales the
+ * KV cache, activations and buffers with the batch, docs/models/memory.md) and its fixed
+ * part (weights, runtime reserve); the tightest GPU that grows with the batch decides:
+ *   capacity_tokens = min over GPUs g of ⌊(HBM − fixed_g) / per_sequence_g⌋ · C₀   (probe C₀)
  * Nothing here prints.
  */
 #ifndef AFD_SIM_SERVE_STEPS_H
