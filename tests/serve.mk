@@ -6,3 +6,5 @@ tests_test_serve_SOURCES = %reldir%/test-serve.c %reldir%/test-helpers.h
 tests_test_serve_CPPFLAGS = $(afd_test_cppflags)
 tests_test_serve_LDADD = $(afd_test_libs)
 TESTS += tests/test-serve
+TESTS += %reldir%/test-serve-golden.sh %reldir%/test-serve-cli.sh
+EXTRA_DIST += %reldir%/test-serve-golden.sh %reldir%/test-serve-cli.sh
