@@ -38,7 +38,7 @@ expect_error "--chunked-prefill" $base --chunked-prefill maybe
 expect_error "chunked prefill needs max tokens" $base --max-batch 64 --max-tokens 64
 expect_error "--duration" $base --duration 1s --rate 0.1
 expect_error "not both" $base --duration 10s --requests 5
-expect_error "--workload" $base --workload "$src/tests/data/serve-trace.csv" --rate 3
+expect_error "--workload" $base --workload "$src/experiments/serve-seeds/trace.csv" --rate 3
 printf 'arrival_s,prompt_tokens,output_tokens\n0,5,5\n1,5,-2\n' >"$tmp/serve-trace-bad.csv"
 expect_error "serve-trace-bad.csv:3: column 'output_tokens'" $base --workload "$tmp/serve-trace-bad.csv"
 expect_error "--prefill-strategy and --decode-strategy" --cluster h200-1x4 --model mixtral-8x7b --prefill-strategy tppp
@@ -51,10 +51,10 @@ expect_error "--kv-\* need" $base --kv-streams 2
 # A good run from the shipped trace: summary with provenance (the trace is an input), CSV rows,
 # a trace with request tracks.
 # shellcheck disable=SC2086
-"$afdsim" serve $base --workload "$src/tests/data/serve-trace.csv" -q --json "$tmp/s.json" \
+"$afdsim" serve $base --workload "$src/experiments/serve-seeds/trace.csv" -q --json "$tmp/s.json" \
   --requests-csv "$tmp/r.csv" --trace "$tmp/t.json" --trace-requests 3 || { echo "FAIL: good run"; fail=1; }
 grep -q '"command":.*"serve"' "$tmp/s.json" || { echo "FAIL: no provenance"; fail=1; }
-grep -q 'serve-trace.csv' "$tmp/s.json" || { echo "FAIL: the trace is not an input"; fail=1; }
+grep -q "serve-seeds/trace.csv" "$tmp/s.json" || { echo "FAIL: the trace is not an input"; fail=1; }
 [ "$(wc -l <"$tmp/r.csv")" -eq 9 ] || { echo "FAIL: CSV rows: $(wc -l <"$tmp/r.csv")"; fail=1; }
 head -1 "$tmp/r.csv" | grep -q '^request,arrival_s,prompt_tokens,output_tokens,ttft_s,tpot_s,e2e_s,kv_transfer_s$' \
   || { echo "FAIL: CSV header"; fail=1; }

@@ -33,3 +33,14 @@ echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"
 "$afdsim" run seeds-headline -q --json "$tmp/headline.json" --trace "$tmp/headline-trace.json"
 "$python" "$srcdir/experiments/plots/plot_gpus.py" "$tmp/headline.json" "$img/gpus-seeds-headline.png"
 echo "plots: $img/sweep-seeds-ratio.png $img/gpus-seeds-headline.png"
+
+# Serving (docs/user/serve.md): the serve-dsv3-pd experiment's three deployments over time
+# (its runs file's flags, run from the top of the source tree as the golden test runs them).
+case "$afdsim" in /*) serve_afdsim=$afdsim ;; *) serve_afdsim="$(pwd)/$afdsim" ;; esac
+(cd "$srcdir" && for n in colocated-ep16 pd-tp8-ep8 pd-tp8-afd; do
+  # shellcheck disable=SC2046
+  "$serve_afdsim" serve $(sed -n "s/^$n: //p" experiments/serve-dsv3-pd/runs) -q --json "$tmp/$n.json"
+done)
+"$python" "$srcdir/experiments/plots/plot_serve.py" "$img/serve-dsv3-pd.png" "$tmp/colocated-ep16.json" \
+  "$tmp/pd-tp8-ep8.json" "$tmp/pd-tp8-afd.json"
+echo "plots: $img/serve-dsv3-pd.png"
