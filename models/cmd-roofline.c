@@ -948,7 +948,7 @@ cmd_roofline (int argc, char **argv, GError **error)
       status = run_imbalance (&o, error);
       goto out;
     }
-  s.hardware_path = afd_data_resolve ("topologies", "roofline hardware file",
+  s.hardware_path = afd_data_resolve ("topologies", "roofline hardware",
                                       o.hardware != NULL ? o.hardware : "roofline-hardware",
                                       error);
   if (s.hardware_path == NULL)

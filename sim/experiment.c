@@ -14,6 +14,7 @@
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/fault.h"
+#include "sim/files.h"
 #include "sim/limits.h"
 #include "sim/json.h"
 #include "sim/llm.h"
@@ -97,6 +98,8 @@ collect_options (const cJSON *obj, const char *const *reserved, const AfdJsonWhe
                  GError **error)
 {
   g_autoptr (cJSON) o = cJSON_CreateObject ();
+  /* A hash set, not a lookup in @o: an object may hold any number of keys (issue #14). */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   const cJSON *item;
   cJSON_ArrayForEach (item, obj)
     {
@@ -105,7 +108,7 @@ collect_options (const cJSON *obj, const char *const *reserved, const AfdJsonWhe
         skip = strcmp (item->string, reserved[i]) == 0;
       if (skip)
         continue;
-      if (cJSON_GetObjectItemCaseSensitive (o, item->string) != NULL)
+      if (!g_hash_table_add (seen, item->string))
         {
           g_set_error (error, AFD_ERROR, where->code, "%s: %s%s%s: duplicate key", where->file,
                        where->path, where->path[0] ? "." : "", item->string);
@@ -878,13 +881,23 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
         }
       if (net.sample_ns != NULL)
         write_link_counters (w, cluster, &net, afd_opgraph_n_gpus (graph));
-      if (!afd_trace_writer_close (w, error))
+      /* Closed now, put into place by afd_experiment_run() once every run succeeded. */
+      AfdOutput *done = afd_trace_writer_finish (w, error);
+      if (done == NULL)
         {
           cJSON_Delete (out);
           return NULL;
         }
       if (traces != NULL)
-        g_ptr_array_add (traces, g_steal_pointer (&tp));
+        g_ptr_array_add (traces, done);
+      else if (!afd_output_commit (done, error))
+        {
+          afd_output_free (done);
+          cJSON_Delete (out);
+          return NULL;
+        }
+      else
+        afd_output_free (done);
     }
   g_autoptr (GString) desc = g_string_new (NULL);
   afd_strategy_describe (strategy, desc);
@@ -1296,10 +1309,55 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
   return TRUE;
 }
 
+/* The file behind a "file:PATH" or "profile:PATH" spec, or NULL. */
+static const char *
+spec_file (const char *spec, const char *prefix)
+{
+  return spec != NULL && g_str_has_prefix (spec, prefix) ? spec + strlen (prefix) : NULL;
+}
+
+/*
+ * Checks, before any work, that the summary and the traces are distinct files and none of
+ * them is an input (sim/files.h). Names that do not resolve are left to the loaders.
+ */
+static gboolean
+check_files (const AfdExperiment *self, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) outputs = g_array_new (FALSE, TRUE, sizeof (AfdFileUse));
+  AfdFileUse json = { "--json", self->json };
+  g_array_append_val (outputs, json);
+  for (guint i = 0; self->trace != NULL && i < self->runs->len; i++)
+    {
+      const AfdExperimentRun *run = self->runs->pdata[i];
+      char *flag = self->runs->len > 1 ? g_strdup_printf ("--trace (run %s)", run->label)
+                                       : g_strdup ("--trace");
+      char *path = trace_path (self, run->label);
+      g_ptr_array_add (names, flag);
+      g_ptr_array_add (names, path);
+      AfdFileUse u = { flag, path };
+      g_array_append_val (outputs, u);
+    }
+  g_autofree char *cluster = afd_data_resolve ("topologies/clusters", "cluster", self->cluster,
+                                               NULL);
+  g_autofree char *model = afd_data_resolve ("models/llm", "model", self->model, NULL);
+  AfdFileUse inputs[] = {
+    { "the experiment file", self->path },
+    { "--cluster", cluster },
+    { "--model", model },
+    { "--routing", spec_file (self->routing, "file:") },
+    { "--costs", spec_file (self->costs, "profile:") },
+  };
+  return afd_files_check_distinct ((const AfdFileUse *) outputs->data, outputs->len, inputs,
+                                   G_N_ELEMENTS (inputs), error);
+}
+
 cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
 {
+  if (!check_files (self, error))
+    return NULL;
   g_autoptr (AfdCluster) cluster = afd_cluster_load (self->cluster, error);
   if (cluster == NULL)
     return NULL;
@@ -1309,7 +1367,8 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (self->costs, error);
   if (costs == NULL)
     return NULL;
-  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
+  /* AfdOutput: the traces written, put into place together at the end (all or none). */
+  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_output_free);
   for (guint i = 0; i < self->faults->len; i++)
     {
       const AfdFault *f = self->faults->pdata[i];
@@ -1410,8 +1469,15 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
         cJSON_AddItemToObject (root, keys[k],
                                cJSON_Duplicate (cJSON_GetObjectItem (only, keys[k]), TRUE));
     }
+  for (guint i = 0; i < traces->len; i++)
+    if (!afd_output_commit (traces->pdata[i], error))
+      return NULL;
   if (out_trace_paths != NULL)
-    *out_trace_paths = g_steal_pointer (&traces);
+    {
+      *out_trace_paths = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; i < traces->len; i++)
+        g_ptr_array_add (*out_trace_paths, g_strdup (afd_output_path (traces->pdata[i])));
+    }
   return g_steal_pointer (&root);
 }
 

@@ -22,6 +22,7 @@
 #include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 
 /* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
@@ -188,6 +189,8 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
+  /* SIGINT/SIGTERM/SIGHUP remove temporary files before the process dies (sim/files.h). */
+  afd_files_install_signal_cleanup ();
   afd_cmd_run_set_plugins (&plugins);
   afd_cmd_sweep_set_plugins (&plugins);
 
