@@ -222,7 +222,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
       || !afd_json_get_string (root, &where, "cluster", AFD_JSON_OPTIONAL, &self->cluster, error)
       || !afd_json_get_string (root, &where, "model", AFD_JSON_OPTIONAL, &self->model, error)
       || !afd_json_get_int (root, &where, "batch", AFD_JSON_OPTIONAL, 1, G_MAXINT32, &batch, error)
-      || !afd_json_get_int (root, &where, "context", AFD_JSON_OPTIONAL, 0, G_MAXINT32, &context,
+      || !afd_json_get_int (root, &where, "context", AFD_JSON_OPTIONAL, 1, G_MAXINT32, &context,
                             error)
       || !afd_json_get_int (root, &where, "seed", AFD_JSON_OPTIONAL, 0, G_MAXINT64, &seed, error)
       || !afd_json_get_string (root, &where, "phase", AFD_JSON_OPTIONAL, &phase, error)
@@ -1265,6 +1265,16 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
           afd_json_add_number (o, "tokens_per_s", t > 0 ? served / t : 0);
           if (fr.config_lost > 0)
             afd_json_add_number (o, "lost_sequences", (double) fr.config_lost);
+          /* t is one iteration (within the horizon); the run's clock must stay within it. */
+          if (!afd_time_within_horizon (t)
+              || afd_time_from_seconds (t) > AFD_TIME_HORIZON_NS - start_ns)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+                           "iteration %u (%g s) ends at %g s, beyond the simulated-time horizon ("
+                           AFD_TIME_HORIZON_TEXT ")",
+                           it, t, afd_time_to_seconds (start_ns) + t);
+              return FALSE;
+            }
           start_ns += afd_time_from_seconds (t);
         }
       if (fault_time_s >= 0)
@@ -1358,6 +1368,12 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
 {
   if (!check_files (self, error))
     return NULL;
+  /* Every phase reads at least one token of context (prefill of 0 tokens priced as 1). */
+  if (self->context_tokens < 1)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "context: must be >= 1 token (got 0)");
+      return NULL;
+    }
   g_autoptr (AfdCluster) cluster = afd_cluster_load (self->cluster, error);
   if (cluster == NULL)
     return NULL;
@@ -1619,7 +1635,7 @@ afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **e
     }
   if (f->context != NULL)
     {
-      if (!afd_cli_parse_int ("--context", f->context, 0, G_MAXINT32, &v, error))
+      if (!afd_cli_parse_int ("--context", f->context, 1, G_MAXINT32, &v, error))
         return FALSE;
       exp->context_tokens = (guint64) v;
     }

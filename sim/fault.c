@@ -242,7 +242,7 @@ afd_fault_parse (const char *spec, int code, GError **error)
       if (!(f->factor >= 1 && f->factor <= 1e6))
         {
           g_set_error (error, AFD_ERROR, code,
-                       "fault '%s': FACTOR must be in [1, 1e6] (got %.17g)", spec, f->factor);
+                       "fault '%s': FACTOR must be 1 <= FACTOR <= 1e6 (got %.17g)", spec, f->factor);
           return NULL;
         }
       return g_steal_pointer (&f);
@@ -263,8 +263,8 @@ afd_fault_parse (const char *spec, int code, GError **error)
       if (n == 3 && !(f->fraction > 0 && f->fraction <= 1))
         {
           g_set_error (error, AFD_ERROR, code,
-                       "fault '%s': FRACTION must be in (0, 1]; leave it out "
-                       "for a failed link (got %.17g)",
+                       "fault '%s': FRACTION must be 0 < FRACTION <= 1 (got %.17g); leave it "
+                       "out for a failed link",
                        spec, f->fraction);
           return NULL;
         }

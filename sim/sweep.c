@@ -191,6 +191,14 @@ set_too_many_points (const char *flag, const char *what, double n, GError **erro
                AFD_SWEEP_MAX_POINTS, AFD_SWEEP_MAX_POINTS * AFD_SWEEP_POINT_BYTES / 1e9);
 }
 
+/* The smallest value of an integer key: batch, context and total_gpus are at least 1. */
+static gint64
+int_min (const char *key)
+{
+  return strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0
+         || strcmp (key, "context") == 0;
+}
+
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
 parse_item (const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
@@ -231,7 +239,7 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
         }
       for (gint64 v = lo; v <= hi; v += step)
         {
-          if (is_int && v < (strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0))
+          if (is_int && v < int_min (key))
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: %" G_GINT64_FORMAT
                            " is out of range", flag, v);
@@ -244,7 +252,7 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
   if (is_int)
     {
       gint64 v;
-      gint64 min = strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0 ? 1 : 0;
+      gint64 min = int_min (key);
       gint64 max = strcmp (key, "seed") == 0 ? ((gint64) 1 << 53) : G_MAXINT32;
       if (!afd_cli_parse_int (flag, item, min, max, &v, error))
         return FALSE;
@@ -318,9 +326,9 @@ parse_values (const char *flag, const char *key, const char *text, GError **erro
   if (!check_key (flag, key, error))
     return NULL;
   g_auto (GStrv) items = g_strsplit (text, ",", -1);
+  /* No stripping: ' 5' is refused as `run` refuses it (issue #14). */
   for (guint i = 0; items[i] != NULL; i++)
     {
-      g_strstrip (items[i]);
       if (!parse_item (flag, key, items[i], values, error))
         return NULL;
     }
