@@ -250,7 +250,7 @@ load_curve (const cJSON *table, const AfdJsonWhere *where, const char *x_key,
       if (!afd_time_within_horizon (t))
         {
           g_set_error (error, AFD_ERROR, where->code,
-                       "%s: %s.time_median_s: %.17g s is beyond the simulated-time horizon ("
+                       "%s: %s.time_median_s: %g s is beyond the simulated-time horizon ("
                        AFD_TIME_HORIZON_TEXT ")", where->file, path, t);
           return FALSE;
         }
