@@ -19,6 +19,7 @@
 #include "sim/cli.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
 #include "sim/llm.h"
@@ -1011,6 +1012,18 @@ cmd_roofline (int argc, char **argv, GError **error)
                                       error);
   if (s.hardware_path == NULL)
     goto out;
+  {
+    /* --json must not name an input (issue #14); names that do not resolve fail later. */
+    g_autofree char *mp = o.model ? afd_data_resolve ("models/llm", "model", o.model, NULL) : NULL;
+    g_autofree char *gp = o.gpu ? afd_data_resolve ("topologies/gpus", "GPU", o.gpu, NULL) : NULL;
+    AfdFileUse out_use[] = { { "--json", o.json } };
+    AfdFileUse in_use[] = { { "--model", mp }, { "--gpu", gp }, { "--hardware", s.hardware_path } };
+    if (!afd_files_check_distinct (out_use, 1, in_use, G_N_ELEMENTS (in_use), error))
+      {
+        status = 2;
+        goto out;
+      }
+  }
   hardware = load_hardware (s.hardware_path, error);
   if (hardware == NULL)
     goto out;

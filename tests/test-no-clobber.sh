@@ -50,6 +50,10 @@ cp "$top_srcdir/models/llm/masep-4l.json" m.json
 cp m.json m.ref
 expect model-as-output 2 "--json and --model name the same file (m.json)" -- $run_args --model m.json --json m.json
 cmp -s m.json m.ref && ok "model-as-output: model untouched" || bad "model-as-output: model changed"
+cp "$top_srcdir/topologies/gpus/H800.json" g.json
+cp g.json g.ref
+expect roofline-gpu-as-output 2 "--json and --gpu name the same file (g.json)" -- roofline --model deepseek-v3 --gpu g.json --json g.json
+cmp -s g.json g.ref && ok "roofline-gpu-as-output: GPU file untouched" || bad "roofline-gpu-as-output: GPU file changed"
 expect sweep-model-as-csv 2 "--csv and the sweep's model name the same file" -- sweep -q --batch 64 --model m.json -o t.jsonl --csv m.json
 cmp -s m.json m.ref && ok "sweep-model-as-csv: model untouched" || bad "sweep-model-as-csv: model changed"
 
@@ -128,6 +132,10 @@ for set in gpu.peak_flop_per_s.bf16=1 gpu.launch_overhead_s=1e9 gpu.hbm_bandwidt
 done
 rm -f h.jsonl
 expect "horizon latency" 1 "latency_s must be within the simulated-time horizon" -- sweep -q --strategy ep --ep 16 --set cluster.generator.scale_out.latency_s=1e19 -o h.jsonl
+# A faulted run's clock over its iterations: each iteration fits, 100 of them do not.
+sed 's/"launch_overhead_s": [^,]*/"launch_overhead_s": 4e6/' "$top_srcdir/topologies/gpus/A100-SXM4-80GB.json" >g4.json
+sed 's|"gpu": "A100-SXM4-80GB"|"gpu": "./g4.json"|' "$top_srcdir/topologies/clusters/a100-4x4-hdr.json" >c4.json
+expect "horizon fault clock" 1 "ends at 4.636e+09 s, beyond the simulated-time horizon" -- run -q --cluster c4.json --strategy masep --attn-gpus 12 --moe-gpus 4 --fault straggler:1:2@iter1 --iterations 100
 rm -f h.jsonl
 expect "sweep names the user's file" 1 "a100-4x4-hdr.json (with the point's --set cluster.* values)" -- sweep -q --set cluster.generator.nodes=0 -o h.jsonl
 grep -q "afdsim-sweep-" h.jsonl "$tmp/err" && bad "a private temporary path in a message" || ok "no private temporary path"
