@@ -737,6 +737,11 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
           AfdRooflinePoint best;
           gboolean found = afd_roofline_ceiling (&r.model, &r.hw, r.t_b_s, n_f_min, n_f_max,
                                                  &best);
+          if (found && !point_finite (&best, spec->name, &r.hw, error))
+            {
+              resolved_clear (&r);
+              return 1;
+            }
           cJSON *row = cJSON_CreateObject ();
           cJSON_AddStringToObject (row, "model", llm->name);
           cJSON_AddStringToObject (row, "gpu", spec->name);
