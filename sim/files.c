@@ -401,17 +401,9 @@ afd_output_open (const char *path, GError **error)
       return NULL;
     }
   afd_files_register_temp (self->tmp_path);
-  /* mkstemp makes 0600; a new output gets the usual 0666 & ~umask, a replaced one its mode. */
-  mode_t mode = 0666;
-  if (exists)
-    mode = st.st_mode & 07777;
-  else
-    {
-      mode_t mask = umask (0);
-      umask (mask);
-      mode &= ~mask;
-    }
-  if (fchmod (self->fd, mode) != 0)
+  /* The temporary file was made 0666 & ~umask (g_mkstemp_full passes the mode to open(2));
+   * a replaced output keeps its own mode. */
+  if (exists && fchmod (self->fd, st.st_mode & 07777) != 0)
     afd_output_fail (self, errno);
   self->target = g_steal_pointer (&target);
   return self;

@@ -4,7 +4,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sim/files.h"
@@ -233,5 +235,38 @@ Test (json, output_follows_links_and_commits_late)
   cr_assert_eq (n, 2, "a temporary file was left");
   g_unlink (link);
   g_unlink (target);
+  g_rmdir (dir);
+}
+
+/* Issue #14: SIGTERM while an output is being written removes its temporary file (and a
+ * registered folder) before the process dies of the signal. Runs in a child process. */
+Test (json, sigterm_removes_temporary_files)
+{
+  g_autofree char *dir = g_dir_make_tmp ("afd-files-XXXXXX", NULL);
+  g_autofree char *target = g_build_filename (dir, "trace.json", NULL);
+  g_autofree char *folder = g_build_filename (dir, "private", NULL);
+  g_autofree char *inner = g_build_filename (folder, "copy.json", NULL);
+  pid_t pid = fork ();
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      afd_files_install_signal_cleanup ();
+      AfdOutput *out = afd_output_open (target, NULL);
+      if (out == NULL)
+        _exit (3);
+      afd_output_write (out, "{", 1);
+      if (g_mkdir (folder, 0700) != 0 || !g_file_set_contents (inner, "{}", 2, NULL))
+        _exit (4);
+      afd_files_register_temp (folder);
+      kill (getpid (), SIGTERM);
+      for (;;)
+        pause ();
+    }
+  int status = 0;
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGTERM, "status %d", status);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name = g_dir_read_name (d);
+  cr_assert_null (name, "'%s' left behind", name);
   g_rmdir (dir);
 }
