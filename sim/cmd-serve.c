@@ -18,9 +18,11 @@
 
 #include "sim/cli.h"
 #include "sim/commands.h"
+#include "sim/data-dir.h"
 #include "sim/duration.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/provenance.h"
 #include "sim/serve.h"
@@ -88,6 +90,14 @@ parse_u64 (const char *flag, const char *text, gint64 min, gint64 max, guint64 *
     return FALSE;
   *out = (guint64) v;
   return TRUE;
+}
+
+/* The file a cluster or model name resolves to; %NULL when absent or unresolved (the loaders
+ * report those). */
+static char *
+resolve (const char *kind, const char *name)
+{
+  return name != NULL ? afd_data_resolve (kind, "input", name, NULL) : NULL;
 }
 
 static void
@@ -313,6 +323,20 @@ cmd_serve (int argc, char **argv, GError **error)
         }
       ws.n_requests = (guint64) n;
     }
+  /* Outputs distinct from each other and from every input, before any work (sim/files.h). */
+  g_autofree char *in_cluster = resolve ("topologies/clusters", f.cluster);
+  g_autofree char *in_pc = resolve ("topologies/clusters", f.prefill_cluster);
+  g_autofree char *in_dc = resolve ("topologies/clusters", f.decode_cluster);
+  g_autofree char *in_kc = resolve ("topologies/clusters", f.kv_cluster);
+  g_autofree char *in_model = resolve ("models/llm", f.model);
+  AfdFileUse outputs[] = { { "--json", f.json }, { "--requests-csv", f.requests_csv },
+                           { "--trace", f.trace } };
+  AfdFileUse inputs[] = { { "--workload", f.workload },  { "--cluster", in_cluster },
+                          { "--prefill-cluster", in_pc }, { "--decode-cluster", in_dc },
+                          { "--kv-cluster", in_kc },      { "--model", in_model } };
+  if (!afd_files_check_distinct (outputs, G_N_ELEMENTS (outputs), inputs, G_N_ELEMENTS (inputs),
+                                 error))
+    return 2;
   g_autoptr (GArray) reqs = f.workload != NULL ? afd_serve_workload_load_csv (f.workload, error)
                                                : afd_serve_workload_generate (&ws);
   if (reqs == NULL)

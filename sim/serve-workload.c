@@ -22,6 +22,7 @@
 
 #include "sim/engine.h"
 #include "sim/error.h"
+#include "sim/files.h"
 
 gboolean
 afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLength *out_length,
@@ -264,13 +265,8 @@ afd_serve_workload_load_csv (const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &text, &len, &local))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot read the trace: %s", path,
-                   local->message);
-      return NULL;
-    }
+  if (!afd_file_read (path, AFD_FILES_INPUT_MAX_BYTES, &text, &len, error))
+    return NULL;
   if (memchr (text, '\0', len) != NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: not a text file (NUL byte)", path);

@@ -48,6 +48,15 @@ expect_error "no_such" $base --set no_such=1
 expect_error "strateg" --cluster h200-1x4 --model mixtral-8x7b --strategy nonesuch
 expect_error "--network" $base --network fast
 expect_error "--kv-\* need" $base --kv-streams 2
+expect_error "--requests-csv and --workload name the same file" $base --workload "$tmp/serve-trace-bad.csv" --requests-csv "$tmp/serve-trace-bad.csv"
+expect_error "is a character device" $base --workload /dev/zero
+# Two outputs naming one file: refused before any work, nothing written.
+# shellcheck disable=SC2086
+if "$afdsim" serve $base --requests 3 -q --json "$tmp/same" --requests-csv "$tmp/same" 2>"$tmp/err"; then
+  echo "FAIL: --json and --requests-csv on one file accepted"; fail=1
+fi
+grep -q -- "--json and --requests-csv name the same file" "$tmp/err" || { echo "FAIL: $(cat "$tmp/err")"; fail=1; }
+[ ! -e "$tmp/same" ] || { echo "FAIL: wrote $tmp/same"; fail=1; }
 # A good run from the shipped trace: summary with provenance (the trace is an input), CSV rows,
 # a trace with request tracks.
 # shellcheck disable=SC2086
