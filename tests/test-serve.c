@@ -155,7 +155,7 @@ Test (serve, workload_is_seeded_per_stream)
 Test (serve, loads_the_shipped_and_azure_traces)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) r = afd_serve_workload_load_csv (TEST_DATA "/../experiments/serve-seeds/trace.csv", &error);
+  g_autoptr (GArray) r = afd_serve_workload_load_csv (TEST_DATA "/../../experiments/serve-seeds/trace.csv", &error);
   afd_assert_no_error (error);
   cr_assert_eq (r->len, 8);
   cr_assert_eq (g_array_index (r, AfdServeRequest, 1).arrival_ns, 120000000);
