@@ -23,12 +23,15 @@
 #include "sim/json.h"
 #include "sim/llm.h"
 
-/* Batch grid: 1..16, then ⌈16·2^(j/8)⌉; context grid: 1..16, then ⌈16·2^(j/8)⌉. */
+/* Batch and context grids: 1..16, then ⌈16·2^(j/S)⌉ with S = 8 points an octave for decode and
+ * S = 16 for prefill, whose GEMMs see b·c rows and so the waves of both axes at once. */
 #define BATCH_EXACT 16
 #define CONTEXT_EXACT 16
-#define STEPS_PER_OCTAVE 8
-#define MAX_BATCH_POINTS (BATCH_EXACT + STEPS_PER_OCTAVE * 20)
-#define MAX_CONTEXT_POINTS (CONTEXT_EXACT + STEPS_PER_OCTAVE * 22)
+#define MAX_STEPS_PER_OCTAVE 16
+#define MAX_BATCH_POINTS (BATCH_EXACT + MAX_STEPS_PER_OCTAVE * 20)
+#define MAX_CONTEXT_POINTS (CONTEXT_EXACT + MAX_STEPS_PER_OCTAVE * 22)
+
+static const guint steps_per_octave[2] = { 8, 16 }; /* [prefill] */
 
 struct _AfdServeSteps {
   char *name;
@@ -46,34 +49,26 @@ struct _AfdServeSteps {
   guint evaluations;
 };
 
-/* The i-th batch grid point. */
+/* The i-th grid point (both axes share the shape: BATCH_EXACT = CONTEXT_EXACT). */
 static guint64
-batch_point (guint i)
+grid_point (gboolean prefill, guint i)
 {
   if (i < BATCH_EXACT)
     return i + 1;
-  return (guint64) ceil (BATCH_EXACT * exp2 ((double) (i - BATCH_EXACT + 1) / STEPS_PER_OCTAVE)
+  return (guint64) ceil (BATCH_EXACT * exp2 ((double) (i - BATCH_EXACT + 1)
+                                             / steps_per_octave[prefill ? 1 : 0])
                          - 1e-9);
 }
 
-static guint64
-context_point (guint i)
-{
-  if (i < CONTEXT_EXACT)
-    return i + 1;
-  return (guint64) ceil (CONTEXT_EXACT * exp2 ((double) (i - CONTEXT_EXACT + 1) / STEPS_PER_OCTAVE)
-                         - 1e-9);
-}
-
-/* The largest i with point(i) <= v. */
+/* The largest i < n with grid_point(i) <= v. */
 static guint
-grid_index (guint64 (*point) (guint), guint n, guint64 v)
+grid_index (gboolean prefill, guint n, guint64 v)
 {
   guint lo = 0, hi = n - 1;
   while (lo < hi)
     {
       guint mid = (lo + hi + 1) / 2;
-      if (point (mid) <= v)
+      if (grid_point (prefill, mid) <= v)
         lo = mid;
       else
         hi = mid - 1;
@@ -151,7 +146,8 @@ grid_value (AfdServeSteps *self, gboolean prefill, guint bi, guint ci, double *o
     {
       g_autoptr (GError) local = NULL;
       double s;
-      if (!run_point (self, prefill, batch_point (bi), context_point (ci), &s, NULL, &local))
+      if (!run_point (self, prefill, grid_point (prefill, bi), grid_point (prefill, ci), &s, NULL,
+                      &local))
         {
           *slot = -1;
           g_propagate_error (error, g_steal_pointer (&local));
@@ -174,9 +170,9 @@ afd_serve_steps_time (AfdServeSteps *self, gboolean prefill, guint64 batch, guin
 {
   g_return_val_if_fail (batch >= 1 && context >= 1, FALSE);
   pad (self, prefill, &batch, &context);
-  guint bi = grid_index (batch_point, MAX_BATCH_POINTS, batch);
-  guint ci = grid_index (context_point, MAX_CONTEXT_POINTS, context);
-  guint64 b0 = batch_point (bi), c0 = context_point (ci);
+  guint bi = grid_index (prefill, MAX_BATCH_POINTS, batch);
+  guint ci = grid_index (prefill, MAX_CONTEXT_POINTS, context);
+  guint64 b0 = grid_point (prefill, bi), c0 = grid_point (prefill, ci);
   guint bj = b0 == batch || bi + 1 >= MAX_BATCH_POINTS ? bi : bi + 1;
   guint cj = c0 == context || ci + 1 >= MAX_CONTEXT_POINTS ? ci : ci + 1;
   /* A corner below the strategy's smallest batch is never used: pad() lifted batch to it, and
@@ -189,7 +185,7 @@ afd_serve_steps_time (AfdServeSteps *self, gboolean prefill, guint64 batch, guin
   double s;
   if (ok)
     {
-      double b1 = (double) batch_point (bj), c1 = (double) context_point (cj);
+      double b1 = (double) grid_point (prefill, bj), c1 = (double) grid_point (prefill, cj);
       double wb = bj == bi ? 0 : ((double) batch - (double) b0) / (b1 - (double) b0);
       double wc = cj == ci ? 0 : ((double) context - (double) c0) / (c1 - (double) c0);
       s = (1 - wb) * ((1 - wc) * v[0][0] + wc * v[0][1]) + wb * ((1 - wc) * v[1][0] + wc * v[1][1]);

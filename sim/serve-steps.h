@@ -9,7 +9,7 @@
  * with the same cost model, network fidelity and routing. Each grid point is simulated once
  * and kept; between grid points the time is interpolated bilinearly in (batch, context)
  * (docs/models/serving.md, "Step-time cache"):
- *   batch grid  1, 2, …, 16, then ⌈16·2^(j/8)⌉       context grid  the same
+ *   batch and context grids  1, 2, …, 16, then ⌈16·2^(j/S)⌉, S = 8 (decode), 16 (prefill)
  * A batch below the strategy's smallest (EP needs a sequence per rank and micro-batch) is
  * priced at that smallest batch (idle ranks cost as much as busy ones); a prefill keeps its
  * tokens: (b, c) becomes (b₀, ⌈b·c/b₀⌉).
