@@ -147,14 +147,14 @@ printf '{"expert_tokens": [%s1]}\n' "$(printf '1, %.0s' $(seq 15))" >ones.json
   "$AFDSIM" $run_args --routing file:ones.json --json ones.out 2>>"$tmp/err" &&
   [ "$(grep '"tpot_s"' huge.out)" = "$(grep '"tpot_s"' ones.out)" ] &&
   ok "routing counts near DBL_MAX = equal counts" || bad "routing counts near DBL_MAX"
-expect fault-flag-fraction 2 "FRACTION must be 0 < FRACTION <= 1 (got -0.5)" -- $run_args --fault link:n0.nic0:-0.5
+expect fault-flag-fraction 2 "FRACTION must be 0 < FRACTION < 1 (got -0.5)" -- $run_args --fault link:n0.nic0:-0.5
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "link", "link": "n0.nic0", "fraction": -0.5}]}\n' >f1.json
-expect fault-json-fraction 1 "FRACTION must be 0 < FRACTION <= 1 (got -0.5)" -- run -q f1.json
+expect fault-json-fraction 1 "FRACTION must be 0 < FRACTION < 1 (got -0.5)" -- run -q f1.json
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "gpu", "gpu": 1, "factor": -7}]}\n' >f2.json
 expect fault-json-gpu-factor 1 "faults[0].factor: not allowed for kind gpu" -- run -q f2.json
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "straggler", "gpu": 1, "factor": -2}]}\n' >f3.json
-expect fault-json-straggler 1 "FACTOR must be 1 <= FACTOR <= 1e6 (got -2)" -- run -q f3.json
-expect fault-flag-straggler 2 "FACTOR must be 1 <= FACTOR <= 1e6 (got -2)" -- $run_args --fault straggler:1:-2
+expect fault-json-straggler 1 "FACTOR must be 1 < FACTOR <= 1e6 (got -2; 1 would change nothing)" -- run -q f3.json
+expect fault-flag-straggler 2 "FACTOR must be 1 < FACTOR <= 1e6 (got -2; 1 would change nothing)" -- $run_args --fault straggler:1:-2
 expect context-0 2 "--context" -- $run_args --phase prefill --context 0
 expect sweep-context-0 2 "--context" -- sweep -q --context 0 -o c.jsonl
 sed 's/"bf16": [0-9.e+]*/"bf16": 5e-324/; s/"fp8": [0-9.e+]*/"fp8": 5e-324/' \
