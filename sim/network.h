@@ -51,6 +51,20 @@ AfdNetwork *afd_network_new (const AfdCluster *cluster);
 
 void afd_network_free (AfdNetwork *self);
 
+/* How routes are stored (the same routes either way; sim/network.c). */
+typedef enum {
+  AFD_NETWORK_ROUTES_AUTO = 0,   /* dense up to 32 M vertices × GPUs, compressed past it */
+  AFD_NETWORK_ROUTES_DENSE,      /* a vertex × GPU next-hop matrix, columns built on use */
+  AFD_NETWORK_ROUTES_COMPRESSED, /* run-length rows, every column built on the first route */
+} AfdNetworkRouteMode;
+
+/* afd_network_new() with the route storage forced (tests and benchmarks; AUTO is the
+ * default). Returns: (transfer full): a router over @cluster */
+AfdNetwork *afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRouteMode mode);
+
+/* Returns: the route storage in use (DENSE or COMPRESSED). */
+AfdNetworkRouteMode afd_network_route_mode (const AfdNetwork *self);
+
 /* Returns: (transfer none): the cluster. */
 const AfdCluster *afd_network_cluster (const AfdNetwork *self);
 
