@@ -132,6 +132,8 @@ struct _AfdNetsim {
   double *new_rate;     /* per flow slot: the rate being computed, bytes/s */
   guint *flow_mark;     /* per flow slot: component search epoch */
   guint fixed_len;
+  guchar *finish_mark; /* per flow slot: scratch of complete_flows(), all 0 between calls */
+  guint finish_mark_len;
   UVec dirty_links;
   UVec comp_links, comp_flows, bfs; /* scratch of the component search */
   guint epoch;
@@ -285,6 +287,7 @@ afd_netsim_free (AfdNetsim *self)
   g_free (self->fixed);
   g_free (self->new_rate);
   g_free (self->flow_mark);
+  g_free (self->finish_mark);
   g_free (self->dirty_links.v);
   g_free (self->comp_links.v);
   g_free (self->comp_flows.v);
@@ -947,7 +950,32 @@ complete_flows (AfdNetsim *self)
     cheap_remove (self, flows, self->finished.v[i]);
   guint n = self->finished.len;
   /* The order of the active list (the order of the former full scan). */
-  if (n > 16)
+  if (n > 16 && (guint64) n * g_bit_storage (n) > self->active.len)
+    {
+      /* Many finish at once (a symmetric all-to-all finishes a whole step in one instant):
+       * one pass over the active list picks them in its order, instead of an n log n sort. */
+      if (self->finish_mark_len < self->flows->len)
+        {
+          guint old = self->finish_mark_len;
+          self->finish_mark_len = MAX (self->flows->len, 2 * old);
+          self->finish_mark = g_realloc (self->finish_mark, self->finish_mark_len);
+          memset (self->finish_mark + old, 0, self->finish_mark_len - old);
+        }
+      for (guint i = 0; i < n; i++)
+        self->finish_mark[self->finished.v[i]] = 1;
+      guint k = 0;
+      for (guint i = 0; i < self->active.len && k < n; i++)
+        {
+          guint id = self->active.v[i];
+          if (self->finish_mark[id])
+            {
+              self->finish_mark[id] = 0;
+              self->finished.v[k++] = id;
+            }
+        }
+      g_assert (k == n);
+    }
+  else if (n > 16)
     g_qsort_with_data (self->finished.v, (gint) n, sizeof (guint), cmp_active_pos, flows);
   else
     for (guint i = 1; i < n; i++)

@@ -52,7 +52,7 @@ struct _AfdNetwork {
 };
 
 #define DENSE_MULTI 0x80000000u
-#define DENSE_MAX_ENTRIES (32u << 20) /* 128 MiB of next hops; past it, compressed rows */
+#define DENSE_MAX_ENTRIES (4u << 20) /* 16 MiB of next hops; past it, compressed rows */
 #define ROUTE_CACHE_HOPS 8                 /* longer routes are not cached */
 #define ROUTE_CACHE_MAX_GPUS 4096          /* pair states: at most 16 MiB */
 #define ROUTE_CACHE_MAX_BYTES (64u << 20) /* cached routes, all rows */

@@ -53,7 +53,7 @@ void afd_network_free (AfdNetwork *self);
 
 /* How routes are stored (the same routes either way; sim/network.c). */
 typedef enum {
-  AFD_NETWORK_ROUTES_AUTO = 0,   /* dense up to 32 M vertices × GPUs, compressed past it */
+  AFD_NETWORK_ROUTES_AUTO = 0,   /* dense up to 4 M vertices × GPUs, compressed past it */
   AFD_NETWORK_ROUTES_DENSE,      /* a vertex × GPU next-hop matrix, columns built on use */
   AFD_NETWORK_ROUTES_COMPRESSED, /* run-length rows, every column built on the first route */
 } AfdNetworkRouteMode;

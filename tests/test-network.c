@@ -286,7 +286,7 @@ Test (network, compressed_routes_match_dense)
   assert_same_routes (comp, dense, n, all, n);
 }
 
-/* A cluster past the dense bound (vertices x GPUs > 32 M: 4096 GPUs, 8 834 vertices) takes
+/* A cluster past the dense bound (vertices x GPUs > 4 M: 2048 GPUs, 4 418 vertices) takes
  * the compressed path by default; its routes are the dense path's (all sources toward
  * destinations in the first 128 nodes and the last GPU; the dense side builds only their
  * columns). */
@@ -294,15 +294,15 @@ Test (network, large_cluster_takes_compressed_routes, .timeout = 120)
 {
   g_autoptr (GError) error = NULL;
   AfdClusterGenerator g;
-  test_cluster_generator (&g, "H100-SXM", 512, 8, 450e9, 8, 50e9);
+  test_cluster_generator (&g, "H100-SXM", 256, 8, 450e9, 8, 50e9);
   g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
   g.leaf_ports = 32;
   g.spines = 2;
   g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
   afd_assert_no_error (error);
   guint n = afd_cluster_gpu_count (c);
-  cr_assert_eq (n, 4096);
-  cr_assert_gt ((guint64) afd_cluster_vertex_count (c) * n, 32ull << 20);
+  cr_assert_eq (n, 2048);
+  cr_assert_gt ((guint64) afd_cluster_vertex_count (c) * n, 4ull << 20);
   g_autoptr (AfdNetwork) big = afd_network_new (c);
   cr_assert_eq (afd_network_route_mode (big), AFD_NETWORK_ROUTES_COMPRESSED);
   g_autoptr (AfdNetwork) dense = afd_network_new_with_mode (c, AFD_NETWORK_ROUTES_DENSE);
