@@ -71,8 +71,18 @@ on_done (AfdNetsim *sim, gpointer user_data)
 
 /* One flow-mode all-to-all: its figures. */
 typedef struct {
-  double flows, wall_s, simulated_s, rate_updates, max_active;
+  double flows, wall_s, cpu_s, simulated_s, rate_updates, max_active, route_bytes;
 } FlowPoint;
+
+/* CPU seconds (user + system) of this process so far. */
+static double
+cpu_now_s (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double) ru.ru_stime.tv_sec
+         + ru.ru_stime.tv_usec * 1e-6;
+}
 
 /* Runs the flow-mode all-to-all of @bytes per GPU among @gpus GPUs (cluster generation and
  * routing included in the wall time). */
@@ -80,7 +90,7 @@ static gboolean
 flow_point (guint gpus, guint64 bytes, AfdNetworkRouteMode mode, FlowPoint *out,
             AfdCluster **out_cluster, AfdNetwork **out_network, GError **error)
 {
-  double t0 = wall_now_s ();
+  double t0 = wall_now_s (), c0 = cpu_now_s ();
   g_autoptr (AfdCluster) fc = bench_cluster (gpus / 8, error);
   if (fc == NULL)
     return FALSE;
@@ -98,6 +108,8 @@ flow_point (guint gpus, guint64 bytes, AfdNetworkRouteMode mode, FlowPoint *out,
   afd_engine_run (engine, AFD_TIME_MAX, 0);
   g_assert (done);
   out->wall_s = wall_now_s () - t0;
+  out->cpu_s = cpu_now_s () - c0;
+  out->route_bytes = (double) afd_network_route_bytes (fnet);
   out->simulated_s = afd_time_to_seconds (afd_engine_now (engine));
   AfdNetsimStats st;
   afd_netsim_stats (sim, &st);
@@ -122,8 +134,9 @@ run_scaling (gint64 max_gpus, double max_wall_s, guint64 bytes, AfdNetworkRouteM
   if (!json)
     printf ("flow all-to-all, %" G_GUINT64_FORMAT " bytes per GPU, 8 x H100 per node, "
             "8 x 50 GB/s NICs, fat-tree (each point in its own process)\n"
-            "%6s %10s %9s %10s %12s %10s\n",
-            bytes, "GPUs", "flows", "wall_s", "flows/s", "ns/flow", "RSS_MiB");
+            "%6s %10s %9s %9s %10s %12s %10s %10s\n",
+            bytes, "GPUs", "flows", "wall_s", "cpu_s", "flows/s", "cpu_ns/flow", "RSS_MiB",
+            "routes_MiB");
   double last_wall = 0;
   for (gint64 gpus = 128; gpus <= max_gpus; gpus *= 2)
     {
@@ -184,15 +197,17 @@ run_scaling (gint64 max_gpus, double max_wall_s, guint64 bytes, AfdNetworkRouteM
           cJSON_AddNumberToObject (o, "gpus", (double) gpus);
           cJSON_AddNumberToObject (o, "flows", pt.flows);
           cJSON_AddNumberToObject (o, "wall_s", pt.wall_s);
+          cJSON_AddNumberToObject (o, "cpu_s", pt.cpu_s);
           cJSON_AddNumberToObject (o, "flows_per_s", pt.flows / pt.wall_s);
+          cJSON_AddNumberToObject (o, "route_bytes", pt.route_bytes);
           cJSON_AddNumberToObject (o, "simulated_s", pt.simulated_s);
           cJSON_AddNumberToObject (o, "peak_rss_bytes", rss_bytes);
           cJSON_AddItemToArray (arr, o);
         }
       else
-        printf ("%6" G_GINT64_FORMAT " %10.0f %9.3f %10.3g %12.0f %10.1f\n", gpus, pt.flows,
-                pt.wall_s, pt.flows / pt.wall_s, pt.wall_s / pt.flows * 1e9,
-                rss_bytes / 1048576.0);
+        printf ("%6" G_GINT64_FORMAT " %10.0f %9.3f %9.3f %10.3g %12.0f %10.1f %10.2f\n", gpus,
+                pt.flows, pt.wall_s, pt.cpu_s, pt.flows / pt.wall_s, pt.cpu_s / pt.flows * 1e9,
+                rss_bytes / 1048576.0, pt.route_bytes / 1048576.0);
     }
   if (json)
     {
@@ -220,8 +235,8 @@ cmd_bench_network (int argc, char **argv, GError **error)
       "GPUs of the analytic all-to-all, a multiple of 8 (default 8192)", "N" },
     { "bytes", 0, 0, G_OPTION_ARG_STRING, &bytes_text, "bytes per GPU (default 64M)", "SIZE" },
     { "scaling", 0, 0, G_OPTION_ARG_NONE, &scaling,
-      "the flow all-to-all at 128, 256, ... GPUs up to --max-gpus: GPUs, flows, wall, flows/s, "
-      "peak RSS per point", NULL },
+      "the flow all-to-all at 128, 256, ... GPUs up to --max-gpus: GPUs, flows, wall and CPU "
+      "time, flows/s, peak RSS, route storage per point", NULL },
     { "max-gpus", 0, 0, G_OPTION_ARG_STRING, &max_gpus_text,
       "largest --scaling point (default 8192)", "N" },
     { "max-wall", 0, 0, G_OPTION_ARG_STRING, &max_wall_text,
@@ -316,6 +331,8 @@ cmd_bench_network (int argc, char **argv, GError **error)
       cJSON_AddNumberToObject (o, "flow_flows", flows);
       cJSON_AddNumberToObject (o, "flow_wall_s", flow_wall);
       cJSON_AddNumberToObject (o, "flow_flows_per_s", flows / flow_wall);
+      cJSON_AddNumberToObject (o, "flow_cpu_s", fp.cpu_s);
+      cJSON_AddNumberToObject (o, "flow_route_bytes", fp.route_bytes);
       cJSON_AddNumberToObject (o, "flow_rate_updates", fp.rate_updates);
       cJSON_AddNumberToObject (o, "flow_max_active", fp.max_active);
       cJSON_AddNumberToObject (o, "flow_simulated_s", flow_sim);

@@ -10,7 +10,7 @@
  * vertex's row of next hops over the destinations is stored run-length encoded: a run is a
  * first destination and the entry every destination up to the next run shares, found by
  * binary search. Rows are short (a spine's row changes once per leaf, a NIC's once or twice),
- * so the whole index stays in cache where the matrix (V × GPUs entries: 577 MB at 8192 GPUs)
+ * so the whole index stays in cache where the matrix (V × GPUs entries: 579 MB at 8192 GPUs)
  * cost a cache and TLB miss per hop. Both modes store the same entries, so they give the same
  * routes (test network/compressed_routes_match_dense). Routes asked for more than once are
  * also kept per GPU pair (bounded, dense mode only), since collectives on the flow network
@@ -37,10 +37,13 @@ struct _AfdNetwork {
   gboolean *built;
   GArray *ovf;
   guint *cand_scratch; /* max out-degree entries */
-  /* Compressed mode: row v's runs are run_dst / run_val [run_start[v] .. run_start[v + 1]),
-   * run_dst increasing from 0; the entry toward dst is run_val of the last run with
-   * run_dst <= dst (entries as in dense mode, sharing ovf). Built on the first route. */
-  guint *run_start, *run_dst, *run_val;
+  /* Compressed mode: row v's runs are runs[2k], runs[2k + 1] for k in [run_start[v],
+   * run_start[v + 1]), first destinations increasing from 0; the entry toward dst is that of
+   * the last run starting at or before dst (entries as in dense mode, sharing ovf). Built on
+   * the first route. */
+  guint *run_start, *runs; /* runs[2k]: first destination, runs[2k + 1]: entry */
+  guint *run_last;          /* per vertex: the run its last lookup found (a hint only) */
+  guint *link_dst;          /* per link: its head vertex (4 B a link: stays in cache) */
   /* Route cache per GPU pair (collectives route the same pairs again and again): state[src *
    * ngpu + dst] is 0 before the first request, 1 after it, n + 1 once the n-link route is
    * stored in rows[src] (stored from the second request on, so pairs asked once cost no
@@ -87,6 +90,9 @@ afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRouteMode mode)
   self->queue = g_new (guint, self->vertex_count);
   self->width = g_new (double, self->vertex_count);
   self->links = afd_cluster_link_count (cluster) > 0 ? afd_cluster_link (cluster, 0) : NULL;
+  self->link_dst = g_new (guint, MAX (1u, afd_cluster_link_count (cluster)));
+  for (guint l = 0; l < afd_cluster_link_count (cluster); l++)
+    self->link_dst[l] = self->links[l].dst;
   guint max_degree = 1;
   for (guint v = 0; v < self->vertex_count; v++)
     {
@@ -125,6 +131,19 @@ afd_network_route_mode (const AfdNetwork *self)
   return self->mode;
 }
 
+gsize
+afd_network_route_bytes (const AfdNetwork *self)
+{
+  gsize g = afd_cluster_gpu_count (self->cluster), bytes = self->ovf->len * sizeof (guint);
+  if (self->next != NULL)
+    bytes += sizeof (guint) * self->vertex_count * g;
+  if (self->run_start != NULL)
+    bytes += sizeof (guint) * (self->vertex_count + 1 + 2 * (gsize) self->run_start[self->vertex_count]);
+  if (self->route_state != NULL)
+    bytes += g * g + self->route_bytes;
+  return bytes;
+}
+
 void
 afd_network_free (AfdNetwork *self)
 {
@@ -137,8 +156,9 @@ afd_network_free (AfdNetwork *self)
   g_free (self->built);
   g_free (self->cand_scratch);
   g_free (self->run_start);
-  g_free (self->run_dst);
-  g_free (self->run_val);
+  g_free (self->runs);
+  g_free (self->run_last);
+  g_free (self->link_dst);
   if (self->route_rows != NULL)
     for (guint i = 0; i < afd_cluster_gpu_count (self->cluster); i++)
       g_free (self->route_rows[i]);
@@ -297,40 +317,43 @@ build_runs (AfdNetwork *self)
     total += rows[v]->len;
   g_return_if_fail (total < G_MAXUINT);
   self->run_start = g_new (guint, nv + 1);
-  self->run_dst = g_new (guint, total);
-  self->run_val = g_new (guint, total);
+  self->runs = g_new (guint, 2 * total);
   guint k = 0;
   for (guint v = 0; v < nv; v++)
     {
       self->run_start[v] = k;
-      for (guint i = 0; i < rows[v]->len; i++, k++)
-        {
-          const guint *run = &g_array_index (rows[v], guint, 2 * i);
-          self->run_dst[k] = run[0];
-          self->run_val[k] = run[1];
-        }
+      memcpy (self->runs + 2 * (gsize) k, rows[v]->data, sizeof (guint) * 2 * rows[v]->len);
+      k += rows[v]->len;
       g_array_free (rows[v], TRUE);
     }
   self->run_start[nv] = k;
+  self->run_last = g_memdup2 (self->run_start, sizeof (guint) * nv);
 }
 
-/* Compressed mode: the entry of vertex @v toward @dst. */
+/* Compressed mode: the entry of vertex @v toward @dst. The run found last time at v is
+ * tried first (most hops stay in long runs: a GPU's or NIC's uplink, a leaf's uplink), then
+ * a binary search. */
 static inline guint
-run_entry (const AfdNetwork *self, guint v, guint dst)
+run_entry (AfdNetwork *self, guint v, guint dst)
 {
   guint lo = self->run_start[v], hi = self->run_start[v + 1];
   if (lo == hi)
     return G_MAXUINT;
-  /* The last run with run_dst <= dst: run_dst[lo] is 0, so lo always qualifies. */
+  const guint *runs = self->runs;
+  guint k = self->run_last[v];
+  if (runs[2 * (gsize) k] <= dst && (k + 1 == hi || runs[2 * (gsize) k + 2] > dst))
+    return runs[2 * (gsize) k + 1];
+  /* The last run starting at or before dst: the first run starts at 0, so lo qualifies. */
   while (hi - lo > 1)
     {
       guint mid = lo + (hi - lo) / 2;
-      if (self->run_dst[mid] <= dst)
+      if (runs[2 * (gsize) mid] <= dst)
         lo = mid;
       else
         hi = mid;
     }
-  return self->run_val[lo];
+  self->run_last[v] = lo;
+  return runs[2 * (gsize) lo + 1];
 }
 
 /* Asked for a route the cluster does not have: a programming error (the loader checks every
@@ -372,7 +395,7 @@ route_walk (AfdNetwork *self, guint src, guint dst, guint *out_links)
       else
         link = e;
       out_links[n++] = link;
-      v = self->links[link].dst;
+      v = self->link_dst[link];
     }
   return n;
 }

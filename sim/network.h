@@ -65,6 +65,10 @@ AfdNetwork *afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRout
 /* Returns: the route storage in use (DENSE or COMPRESSED). */
 AfdNetworkRouteMode afd_network_route_mode (const AfdNetwork *self);
 
+/* Returns: the bytes allocated for next hops and cached routes so far (a dense matrix
+ * counts whole; compressed rows once built). */
+gsize afd_network_route_bytes (const AfdNetwork *self);
+
 /* Returns: (transfer none): the cluster. */
 const AfdCluster *afd_network_cluster (const AfdNetwork *self);
 
