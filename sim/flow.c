@@ -66,6 +66,7 @@ typedef struct {
 
 typedef struct {
   double capacity; /* bytes/s */
+  double latency_s; /* the cluster link's (read with capacity when a flow starts: one line) */
   guint *ids;      /* flow ids on the link (not kept on dominated links: no pass reads them) */
   guint n_ids, cap_ids; /* n_ids: flows on the link, dominated or not */
   guint active_pos;
@@ -117,7 +118,6 @@ struct _AfdNetsim {
   AfdEngine *engine;
   guint32 handler;
   LinkState *links;
-  const AfdLink *cluster_links; /* contiguous (sim/cluster.h) */
   guint n_links;
   GArray *flows;       /* Flow, slots reused through free_flows */
   UVec free_flows;
@@ -256,10 +256,10 @@ afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
   self->handler = afd_engine_register (engine, handle_event, self);
   self->n_links = afd_cluster_link_count (self->cluster);
   self->links = g_new0 (LinkState, self->n_links);
-  self->cluster_links = self->n_links > 0 ? afd_cluster_link (self->cluster, 0) : NULL;
   for (guint l = 0; l < self->n_links; l++)
     {
       self->links[l].capacity = afd_cluster_link (self->cluster, l)->bandwidth_bytes_per_s;
+      self->links[l].latency_s = afd_cluster_link (self->cluster, l)->latency_s;
     }
   dominate_links (self);
   self->flows = g_array_new (FALSE, FALSE, sizeof (Flow));
@@ -500,7 +500,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
-      lat += self->cluster_links[l].latency_s;
+      lat += ls->latency_s;
       if (!ls->dominated)
         {
           f->key[f->nkey++] = (guint8) k;
