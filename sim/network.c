@@ -315,7 +315,9 @@ build_runs (AfdNetwork *self)
   gsize total = 0;
   for (guint v = 0; v < nv; v++)
     total += rows[v]->len;
-  g_return_if_fail (total < G_MAXUINT);
+  if (total >= G_MAXUINT / 2)
+    g_error ("afd_network: cluster %s needs %" G_GSIZE_FORMAT " route runs, more than the "
+             "index holds (2^31)", afd_cluster_name (self->cluster), total);
   self->run_start = g_new (guint, nv + 1);
   self->runs = g_new (guint, 2 * total);
   guint k = 0;
