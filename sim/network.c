@@ -13,8 +13,8 @@
  * so the whole index stays in cache where the matrix (V × GPUs entries: 579 MB at 8192 GPUs)
  * cost a cache and TLB miss per hop. Both modes store the same entries, so they give the same
  * routes (test network/compressed_routes_match_dense). Routes asked for more than once are
- * also kept per GPU pair (bounded, dense mode only), since collectives on the flow network
- * route the same pairs layer after layer.
+ * also kept per GPU pair (bounded, clusters of up to 4096 GPUs), since collectives on the flow
+ * network route the same pairs layer after layer.
  */
 #include "config.h"
 
@@ -110,11 +110,11 @@ afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRouteMode mode)
     {
       self->next = g_new (guint, (gsize) self->vertex_count * g);
       self->built = g_new0 (gboolean, g);
-      if (g <= ROUTE_CACHE_MAX_GPUS)
-        {
-          self->route_state = g_new0 (guint8, (gsize) g * g);
-          self->route_rows = g_new0 (guint *, g);
-        }
+    }
+  if (g <= ROUTE_CACHE_MAX_GPUS)
+    {
+      self->route_state = g_new0 (guint8, (gsize) g * g);
+      self->route_rows = g_new0 (guint *, g);
     }
   return self;
 }
