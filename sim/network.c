@@ -138,7 +138,8 @@ afd_network_route_bytes (const AfdNetwork *self)
   if (self->next != NULL)
     bytes += sizeof (guint) * self->vertex_count * g;
   if (self->run_start != NULL)
-    bytes += sizeof (guint) * (self->vertex_count + 1 + 2 * (gsize) self->run_start[self->vertex_count]);
+    bytes += sizeof (guint)
+             * (self->vertex_count + 1 + 2 * (gsize) self->run_start[self->vertex_count]);
   if (self->route_state != NULL)
     bytes += g * g + self->route_bytes;
   return bytes;
