@@ -35,25 +35,27 @@ enum {
 };
 
 typedef struct {
-  double bytes;     /* wire bytes */
+  /* What the rate passes read (the component search, fixing, the rate check) first: with
+   * routes of up to 8 links it is one cache line; then what draining and completion read. */
+  double rate;    /* bytes/s since since_ns */
+  guint heap_pos; /* position in the completion heap, G_MAXUINT when not in it */
+  /* Indices into links of the links that are not dominated, in route order: the only ones
+   * a rate pass reads (dominated links never join one), so its loops skip the others. */
+  guint8 nkey;
+  guint8 key[AFD_NETWORK_MAX_HOPS];
+  guint links[AFD_NETWORK_MAX_HOPS];
   double remaining; /* bytes not yet drained at since_ns */
-  double rate;      /* bytes/s since since_ns */
-  double cap;       /* smallest capacity on the route, bytes/s */
   AfdTime since_ns; /* when remaining was last brought up to date (rates change only then) */
+  double bytes;     /* wire bytes */
   AfdTime finish_ns; /* predicted completion: since_ns + remaining / rate, rounded */
+  double cap;       /* smallest capacity on the route, bytes/s */
   AfdTime latency_ns;
   guint record; /* delivery record index */
   guint nlinks;
   guint desig;  /* index into links of the first link of capacity cap */
   guint active_pos;
-  guint heap_pos; /* position in the completion heap, G_MAXUINT when not in it */
   gboolean want_sent;
-  guint links[AFD_NETWORK_MAX_HOPS];
   guint pos[AFD_NETWORK_MAX_HOPS]; /* index of this flow in each link's flow list */
-  /* Indices into links of the links that are not dominated, in route order: the only ones
-   * a rate pass reads (dominated links never join one), so its loops skip the others. */
-  guint8 key[AFD_NETWORK_MAX_HOPS];
-  guint8 nkey;
 } Flow;
 
 typedef struct {
