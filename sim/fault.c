@@ -174,15 +174,17 @@ afd_fault_parse (const char *spec, int code, GError **error)
         {
           g_set_error (error, AFD_ERROR, code,
                        "fault '%s': expected straggler:G:FACTOR with G a GPU index and "
-                       "1 <= FACTOR <= 1e6",
+                       "1 < FACTOR <= 1e6",
                        spec);
           return NULL;
         }
       /* The same check, and message, for --fault and a JSON "factor" (issue #14). */
-      if (!(f->factor >= 1 && f->factor <= 1e6))
+      if (!(f->factor > 1 && f->factor <= 1e6))
         {
           g_set_error (error, AFD_ERROR, code,
-                       "fault '%s': FACTOR must be 1 <= FACTOR <= 1e6 (got %.17g)", spec, f->factor);
+                       "fault '%s': FACTOR must be 1 < FACTOR <= 1e6 (got %.17g; 1 would change "
+                       "nothing)",
+                       spec, f->factor);
           return NULL;
         }
       return g_steal_pointer (&f);
@@ -195,15 +197,15 @@ afd_fault_parse (const char *spec, int code, GError **error)
         {
           g_set_error (error, AFD_ERROR, code,
                        "fault '%s': expected link:A/B or link:V, optionally :FRACTION with "
-                       "0 < FRACTION <= 1",
+                       "0 < FRACTION < 1",
                        spec);
           return NULL;
         }
       /* The same check, and message, for --fault and a JSON "fraction" (issue #14). */
-      if (n == 3 && !(f->fraction > 0 && f->fraction <= 1))
+      if (n == 3 && !(f->fraction > 0 && f->fraction < 1))
         {
           g_set_error (error, AFD_ERROR, code,
-                       "fault '%s': FRACTION must be 0 < FRACTION <= 1 (got %.17g); leave it "
+                       "fault '%s': FRACTION must be 0 < FRACTION < 1 (got %.17g); leave it "
                        "out for a failed link",
                        spec, f->fraction);
           return NULL;

@@ -56,6 +56,19 @@ expect roofline-gpu-as-output 2 "--json and --gpu name the same file (g.json)" -
 cmp -s g.json g.ref && ok "roofline-gpu-as-output: GPU file untouched" || bad "roofline-gpu-as-output: GPU file changed"
 expect sweep-model-as-csv 2 "--csv and the sweep's model name the same file" -- sweep -q --batch 64 --model m.json -o t.jsonl --csv m.json
 cmp -s m.json m.ref && ok "sweep-model-as-csv: model untouched" || bad "sweep-model-as-csv: model changed"
+# The other commands that write files: validate, cost, fit, collective.
+expect validate-json-trace 2 "--json and --trace name the same file (V)" -- validate --cluster h200-1x4 --model masep-4l --strategy ep --ep 4 --json V --trace V
+expect cost-gpu-as-output 2 "--json and --gpu name the same file (g.json)" -- cost gemm --m 1 --n 16 --k 16 --gpu g.json --json g.json
+cmp -s g.json g.ref && ok "cost-gpu-as-output: GPU file untouched" || bad "cost-gpu-as-output: GPU file changed"
+expect fit-json-write 2 "--json and --write name the same file (F)" -- fit --profile H200 --json F --write F
+cp "$top_srcdir/topologies/profiles/H200.json" p.json
+cp p.json p.ref
+expect fit-profile-as-output 2 "--write and --profile name the same file (p.json)" -- fit --profile p.json --gpu H200 --write p.json
+cmp -s p.json p.ref && ok "fit-profile-as-output: profile untouched" || bad "fit-profile-as-output: profile changed"
+cp "$top_srcdir/topologies/clusters/h200-1x4.json" c.json
+cp c.json c.ref
+expect collective-cluster-as-output 2 "--json and --cluster name the same file (c.json)" -- collective --cluster c.json --json c.json
+cmp -s c.json c.ref && ok "collective-cluster-as-output: cluster untouched" || bad "collective-cluster-as-output: cluster changed"
 
 # ---- point 2: special files written directly, links kept ----
 if mknod node c 1 3 2>/dev/null; then
@@ -147,14 +160,14 @@ printf '{"expert_tokens": [%s1]}\n' "$(printf '1, %.0s' $(seq 15))" >ones.json
   "$AFDSIM" $run_args --routing file:ones.json --json ones.out 2>>"$tmp/err" &&
   [ "$(grep '"tpot_s"' huge.out)" = "$(grep '"tpot_s"' ones.out)" ] &&
   ok "routing counts near DBL_MAX = equal counts" || bad "routing counts near DBL_MAX"
-expect fault-flag-fraction 2 "FRACTION must be 0 < FRACTION <= 1 (got -0.5)" -- $run_args --fault link:n0.nic0:-0.5
+expect fault-flag-fraction 2 "FRACTION must be 0 < FRACTION < 1 (got -0.5)" -- $run_args --fault link:n0.nic0:-0.5
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "link", "link": "n0.nic0", "fraction": -0.5}]}\n' >f1.json
-expect fault-json-fraction 1 "FRACTION must be 0 < FRACTION <= 1 (got -0.5)" -- run -q f1.json
+expect fault-json-fraction 1 "FRACTION must be 0 < FRACTION < 1 (got -0.5)" -- run -q f1.json
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "gpu", "gpu": 1, "factor": -7}]}\n' >f2.json
 expect fault-json-gpu-factor 1 "faults[0].factor: not allowed for kind gpu" -- run -q f2.json
 printf '{"strategy": "masep", "attn_gpus": 12, "moe_gpus": 4, "faults": [{"kind": "straggler", "gpu": 1, "factor": -2}]}\n' >f3.json
-expect fault-json-straggler 1 "FACTOR must be 1 <= FACTOR <= 1e6 (got -2)" -- run -q f3.json
-expect fault-flag-straggler 2 "FACTOR must be 1 <= FACTOR <= 1e6 (got -2)" -- $run_args --fault straggler:1:-2
+expect fault-json-straggler 1 "FACTOR must be 1 < FACTOR <= 1e6 (got -2; 1 would change nothing)" -- run -q f3.json
+expect fault-flag-straggler 2 "FACTOR must be 1 < FACTOR <= 1e6 (got -2; 1 would change nothing)" -- $run_args --fault straggler:1:-2
 expect context-0 2 "--context" -- $run_args --phase prefill --context 0
 expect sweep-context-0 2 "--context" -- sweep -q --context 0 -o c.jsonl
 sed 's/"bf16": [0-9.e+]*/"bf16": 5e-324/; s/"fp8": [0-9.e+]*/"fp8": 5e-324/' \
