@@ -115,8 +115,11 @@ print_results (const cJSON *root)
   static const char *const keys[] = { "ttft_s", "tpot_s", "itl_s", "e2e_s" };
   static const char *const labels[] = { "TTFT", "TPOT", "ITL", "E2E" };
   for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
-    printf ("%-10s %12.3f %12.3f %12.3f\n", labels[k], 1e3 * PCT (keys[k], "p50"),
-            1e3 * PCT (keys[k], "p90"), 1e3 * PCT (keys[k], "p99"));
+    if (isnan (PCT (keys[k], "p50")))
+      printf ("%-10s %12s %12s %12s\n", labels[k], "-", "-", "-"); /* no request has a TPOT */
+    else
+      printf ("%-10s %12.3f %12.3f %12.3f\n", labels[k], 1e3 * PCT (keys[k], "p50"),
+              1e3 * PCT (keys[k], "p90"), 1e3 * PCT (keys[k], "p99"));
   printf ("goodput %.3f requests/s (%.4f per GPU), %.1f%% of requests meet TTFT <= %g ms and "
           "TPOT <= %g ms\n",
           NUM (r, "goodput_requests_per_s"), NUM (r, "goodput_requests_per_s_per_gpu"),
@@ -192,7 +195,7 @@ cmd_serve (int argc, char **argv, GError **error)
     { "trace-requests", 0, 0, G_OPTION_ARG_STRING, &f.trace_requests, "requests in the trace "
       "(default 50)", "N" },
     { "sample-interval", 0, 0, G_OPTION_ARG_STRING, &f.sample_interval, "time between series "
-      "samples (default: the last arrival / 200)", "T" },
+      "samples (default: the last arrival / 200, at least 1ms)", "T" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f.quiet, "print nothing", NULL },
     { NULL },
   };
@@ -338,9 +341,9 @@ cmd_serve (int argc, char **argv, GError **error)
                                  error))
     return 2;
   g_autoptr (GArray) reqs = f.workload != NULL ? afd_serve_workload_load_csv (f.workload, error)
-                                               : afd_serve_workload_generate (&ws);
+                                               : afd_serve_workload_generate (&ws, error);
   if (reqs == NULL)
-    return 1;
+    return f.workload != NULL ? 1 : 2;
 
   /* Pools. */
   const char *costs = f.costs != NULL ? f.costs : "analytic";

@@ -188,10 +188,11 @@ draw_length (GRand *rng, const AfdServeLength *len)
 }
 
 GArray *
-afd_serve_workload_generate (const AfdServeWorkloadSpec *spec)
+afd_serve_workload_generate (const AfdServeWorkloadSpec *spec, GError **error)
 {
   g_return_val_if_fail (spec->rate_per_s > 0 && spec->n_requests >= 1, NULL);
-  GArray *out = g_array_sized_new (FALSE, FALSE, sizeof (AfdServeRequest), spec->n_requests);
+  g_autoptr (GArray) out
+      = g_array_sized_new (FALSE, FALSE, sizeof (AfdServeRequest), spec->n_requests);
   g_autoptr (GRand) arrivals = g_rand_new_with_seed (afd_rng_seed_for (spec->seed, "serve.arrivals"));
   g_autoptr (GRand) prompt = g_rand_new_with_seed (afd_rng_seed_for (spec->seed, "serve.prompt"));
   g_autoptr (GRand) output = g_rand_new_with_seed (afd_rng_seed_for (spec->seed, "serve.output"));
@@ -204,12 +205,21 @@ afd_serve_workload_generate (const AfdServeWorkloadSpec *spec)
         gap_s = draw_gamma (arrivals, k) / (spec->rate_per_s * k);
       else
         gap_s = -log (1.0 - g_rand_double (arrivals)) / spec->rate_per_s;
+      if (!(gap_s <= AFD_SERVE_MAX_ARRIVAL_S)
+          || t_ns + afd_time_from_seconds (gap_s) > AFD_SERVE_MAX_ARRIVAL_S * 1e9)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "request %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " would arrive "
+                       "after %g s: lower the request count or raise the rate", i,
+                       spec->n_requests, AFD_SERVE_MAX_ARRIVAL_S);
+          return NULL;
+        }
       t_ns += afd_time_from_seconds (gap_s);
       AfdServeRequest r = { t_ns, draw_length (prompt, &spec->prompt),
                             draw_length (output, &spec->output) };
       g_array_append_val (out, r);
     }
-  return out;
+  return g_steal_pointer (&out);
 }
 
 /* Column roles of a trace CSV. */
@@ -356,7 +366,7 @@ afd_serve_workload_load_csv (const char *path, GError **error)
           errno = 0;
           at_s = g_ascii_strtod (a, &end);
           if (a[0] == '\0' || *end != '\0' || errno != 0 || !isfinite (at_s) || at_s < 0
-              || at_s > 1e9)
+              || at_s > AFD_SERVE_MAX_ARRIVAL_S)
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s:%u: column 'arrival_s': '%s' "
                            "is not a number of seconds in [0, 1e9]", path, li + 1, a);
@@ -412,7 +422,16 @@ afd_serve_workload_load_csv (const char *path, GError **error)
       first_ns = MIN (first_ns, t);
     }
   for (guint i = 0; azure && i < out->len; i++)
-    g_array_index (out, AfdServeRequest, i).arrival_ns -= first_ns;
+    {
+      AfdTime *t = &g_array_index (out, AfdServeRequest, i).arrival_ns;
+      *t -= first_ns;
+      if (*t > AFD_SERVE_MAX_ARRIVAL_S * 1e9)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: column 'TIMESTAMP': the rows span "
+                       "more than %g s", path, AFD_SERVE_MAX_ARRIVAL_S);
+          return NULL;
+        }
+    }
   gboolean sorted = TRUE;
   for (guint i = 1; i < out->len && sorted; i++)
     sorted = g_array_index (out, AfdServeRequest, i - 1).arrival_ns

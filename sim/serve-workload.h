@@ -87,13 +87,18 @@ gboolean afd_serve_arrival_parse (const char *what, const char *text, int code,
 /* Writes @length as it was given ("lognormal:1024:0.5") into @out. */
 void afd_serve_length_describe (const AfdServeLength *length, GString *out);
 
+/* Latest arrival a workload may have: 1e9 s (about 31 years), far inside the simulated-time
+ * horizon (AFD_TIME_HORIZON_NS), so the serving that follows cannot overflow the clock. */
+#define AFD_SERVE_MAX_ARRIVAL_S 1e9
+
 /**
  * afd_serve_workload_generate:
  *
- * Returns: (transfer full) (element-type AfdServeRequest): the requests in arrival order; the
- *   first arrives after one gap from time 0
+ * Returns: (transfer full) (nullable) (element-type AfdServeRequest): the requests in arrival
+ *   order (the first arrives after one gap from time 0), or %NULL with AFD_ERROR_USAGE when
+ *   the arrivals run past AFD_SERVE_MAX_ARRIVAL_S (a tiny rate or a huge count)
  */
-GArray *afd_serve_workload_generate (const AfdServeWorkloadSpec *spec);
+GArray *afd_serve_workload_generate (const AfdServeWorkloadSpec *spec, GError **error);
 
 /**
  * afd_serve_workload_load_csv:

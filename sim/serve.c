@@ -31,7 +31,7 @@
 
 #define ITL_RATIO 1.001
 #define ITL_BINS 30000
-#define MAX_SAMPLES 100000
+#define MAX_SAMPLES 100000 /* series samples kept (docs/user/serve.md) */
 
 typedef enum { POOL_COLOCATED = 0, POOL_PREFILL, POOL_DECODE } PoolRole;
 
@@ -300,6 +300,13 @@ try_start (Sim *s, Pool *p)
           return;
         }
       t_ns += part;
+    }
+  if (t_ns > AFD_TIME_HORIZON_NS - now)
+    {
+      g_set_error (&s->error, AFD_ERROR, AFD_ERROR_LIMIT, "pool %s: a step would end after the "
+                   "simulated-time horizon (%s)", p->name, AFD_TIME_HORIZON_TEXT);
+      afd_engine_stop (s->engine);
+      return;
     }
   p->busy = TRUE;
   p->step_start_ns = now;
@@ -631,7 +638,7 @@ afd_serve_run (const AfdServeConfig *cfg, const GArray *requests, GError **error
   s.s_kv = g_array_new (FALSE, FALSE, sizeof (double));
   AfdTime last_arrival = s.n > 0 ? s.reqs[s.n - 1].arrival_ns : 0;
   s.sample_ns = cfg->sample_interval_s > 0 ? afd_time_from_seconds (cfg->sample_interval_s)
-                                           : MAX (last_arrival / 200, (AfdTime) 1000);
+                                           : MAX (last_arrival / 200, AFD_TIME_NS_PER_MS);
   s.next_sample_ns = 0;
   if (cfg->trace_path != NULL)
     {

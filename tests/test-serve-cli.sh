@@ -32,6 +32,7 @@ expect_error "--prompt" $base --prompt uniform:9:3
 expect_error "--output" $base --output lognormal:0:1
 expect_error "--arrival" $base --arrival weibull
 expect_error "--requests" $base --requests 0
+expect_error "would arrive after 1e+09 s" $base --rate 1e-9 --requests 3
 expect_error "--max-batch" $base --max-batch 0
 expect_error "--ttft-slo" $base --ttft-slo 5parsecs
 expect_error "--chunked-prefill" $base --chunked-prefill maybe

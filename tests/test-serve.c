@@ -76,7 +76,7 @@ generate (double rate, guint64 n, const char *prompt, const char *output, guint6
                               .n_requests = n, .seed = seed };
   cr_assert (afd_serve_length_parse ("p", prompt, AFD_ERROR_USAGE, &ws.prompt, NULL));
   cr_assert (afd_serve_length_parse ("o", output, AFD_ERROR_USAGE, &ws.output, NULL));
-  return afd_serve_workload_generate (&ws);
+  return afd_serve_workload_generate (&ws, NULL);
 }
 
 /* --- workload --- */
@@ -119,7 +119,7 @@ Test (serve, arrivals_have_the_asked_rate_and_cv)
                                   .cv = cvs[c], .rate_per_s = 5, .n_requests = 100000, .seed = 7,
                                   .prompt = { AFD_SERVE_LENGTH_FIXED, 1, 0 },
                                   .output = { AFD_SERVE_LENGTH_LOGNORMAL, 100, 0.5 } };
-      g_autoptr (GArray) r = afd_serve_workload_generate (&ws);
+      g_autoptr (GArray) r = afd_serve_workload_generate (&ws, NULL);
       double sum = 0, sum2 = 0, prev = 0;
       for (guint i = 0; i < r->len; i++)
         {
