@@ -28,6 +28,8 @@ gboolean
 afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLength *out_length,
                         GError **error)
 {
+  /* Messages show the text escaped (one valid UTF-8 line whatever the bytes). */
+  g_autofree char *shown = g_strescape (text, NULL);
   g_auto (GStrv) parts = g_strsplit (text, ":", -1);
   guint n = g_strv_length (parts);
   AfdServeLength len = { AFD_SERVE_LENGTH_FIXED, 0, 0 };
@@ -41,15 +43,16 @@ afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLe
     len.kind = AFD_SERVE_LENGTH_LOGNORMAL, want = 2;
   else
     {
+      g_autofree char *shown_kind = g_strescape (kind, NULL);
       g_set_error (error, AFD_ERROR, code,
                    "%s '%s': unknown distribution '%s' (fixed:N, uniform:A:B, "
-                   "lognormal:MEDIAN:SIGMA or N)", what, text, kind);
+                   "lognormal:MEDIAN:SIGMA or N)", what, shown, shown_kind);
       return FALSE;
     }
   if (n - first != want)
     {
       g_set_error (error, AFD_ERROR, code, "%s '%s': %s takes %u number%s (fixed:N, uniform:A:B, "
-                   "lognormal:MEDIAN:SIGMA)", what, text, kind, want, want == 1 ? "" : "s");
+                   "lognormal:MEDIAN:SIGMA)", what, shown, kind, want, want == 1 ? "" : "s");
       return FALSE;
     }
   double v[2] = { 0, 0 };
@@ -61,7 +64,9 @@ afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLe
       v[i] = g_ascii_strtod (s, &end);
       if (s[0] == '\0' || *end != '\0' || errno != 0 || !isfinite (v[i]))
         {
-          g_set_error (error, AFD_ERROR, code, "%s '%s': '%s' is not a number", what, text, s);
+          g_autofree char *shown_s = g_strescape (s, NULL);
+          g_set_error (error, AFD_ERROR, code, "%s '%s': '%s' is not a number", what, shown,
+                       shown_s);
           return FALSE;
         }
     }
@@ -69,21 +74,21 @@ afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLe
   if (len.kind != AFD_SERVE_LENGTH_LOGNORMAL && !tokens_ok)
     {
       g_set_error (error, AFD_ERROR, code, "%s '%s': %g is not a whole number of tokens in "
-                   "[1, %d]", what, text, v[0], AFD_SERVE_MAX_TOKENS);
+                   "[1, %d]", what, shown, v[0], AFD_SERVE_MAX_TOKENS);
       return FALSE;
     }
   if (len.kind == AFD_SERVE_LENGTH_UNIFORM
       && (v[1] < v[0] || v[1] > AFD_SERVE_MAX_TOKENS || v[1] != floor (v[1])))
     {
       g_set_error (error, AFD_ERROR, code, "%s '%s': the upper bound %g must be a whole number "
-                   "of tokens in [%g, %d]", what, text, v[1], v[0], AFD_SERVE_MAX_TOKENS);
+                   "of tokens in [%g, %d]", what, shown, v[1], v[0], AFD_SERVE_MAX_TOKENS);
       return FALSE;
     }
   if (len.kind == AFD_SERVE_LENGTH_LOGNORMAL
       && (v[0] < 1 || v[0] > AFD_SERVE_MAX_TOKENS || v[1] < 0 || v[1] > 4))
     {
       g_set_error (error, AFD_ERROR, code, "%s '%s': the median must be in [1, %d] tokens and "
-                   "sigma in [0, 4]", what, text, AFD_SERVE_MAX_TOKENS);
+                   "sigma in [0, 4]", what, shown, AFD_SERVE_MAX_TOKENS);
       return FALSE;
     }
   len.a = v[0];
@@ -114,11 +119,13 @@ afd_serve_arrival_parse (const char *what, const char *text, int code,
           *out_cv = cv;
           return TRUE;
         }
+      g_autofree char *shown = g_strescape (text, NULL);
       g_set_error (error, AFD_ERROR, code, "%s '%s': CV must be a number in (0, 100]", what,
-                   text);
+                   shown);
       return FALSE;
     }
-  g_set_error (error, AFD_ERROR, code, "%s '%s': expected poisson or gamma:CV", what, text);
+  g_autofree char *shown = g_strescape (text, NULL);
+  g_set_error (error, AFD_ERROR, code, "%s '%s': expected poisson or gamma:CV", what, shown);
   return FALSE;
 }
 
@@ -225,13 +232,39 @@ afd_serve_workload_generate (const AfdServeWorkloadSpec *spec, GError **error)
 /* Column roles of a trace CSV. */
 enum { COL_ARRIVAL = 0, COL_PROMPT, COL_OUTPUT, N_COLS };
 
-/* Parses "YYYY-MM-DD HH:MM:SS[.frac]" (UTC) as whole seconds since 1970 and the seconds
- * within the minute; FALSE when malformed. */
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian; H. Hinnant,
+ * "chrono-compatible low-level date algorithms", days_from_civil); FALSE for a date that does
+ * not exist or lies outside 1970..9999. */
+static gboolean
+days_from_civil (int y, int m, int d, gint64 *out_days)
+{
+  static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1)
+    return FALSE;
+  gboolean leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > mdays[m - 1] + (m == 2 && leap ? 1 : 0))
+    return FALSE;
+  gint64 yy = m <= 2 ? y - 1 : y;
+  gint64 era = yy / 400, yoe = yy - era * 400;
+  gint64 doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  gint64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  *out_days = era * 146097 + doe - 719468;
+  return TRUE;
+}
+
+/* Parses "YYYY-MM-DD HH:MM:SS[.frac]" (UTC) as whole minutes since 1970, in seconds, and the
+ * seconds within the minute; FALSE when malformed. */
 static gboolean
 parse_timestamp (const char *s, gint64 *out_minute_s, double *out_s)
 {
   int y, mo, d, h, mi, n = 0;
-  if (sscanf (s, "%4d-%2d-%2d %2d:%2d:%n", &y, &mo, &d, &h, &mi, &n) != 5 || n == 0)
+  if (strlen (s) < 17 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':'
+      || s[16] != ':')
+    return FALSE;
+  for (guint i = 0; i < 16; i++)
+    if (i != 4 && i != 7 && i != 10 && i != 13 && !g_ascii_isdigit (s[i]))
+      return FALSE;
+  if (sscanf (s, "%4d-%2d-%2d %2d:%2d:%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 17)
     return FALSE;
   const char *sec = s + n;
   char *end = NULL;
@@ -239,10 +272,10 @@ parse_timestamp (const char *s, gint64 *out_minute_s, double *out_s)
   double sv = g_ascii_strtod (sec, &end);
   if (end == sec || *end != '\0' || errno != 0 || !(sv >= 0 && sv < 61) || !g_ascii_isdigit (sec[0]))
     return FALSE;
-  g_autoptr (GDateTime) dt = g_date_time_new_utc (y, mo, d, h, mi, 0);
-  if (dt == NULL)
+  gint64 days;
+  if (h > 23 || mi > 59 || !days_from_civil (y, mo, d, &days))
     return FALSE;
-  *out_minute_s = g_date_time_to_unix (dt);
+  *out_minute_s = days * 86400 + h * 3600 + mi * 60;
   *out_s = sv;
   return TRUE;
 }
@@ -355,8 +388,9 @@ afd_serve_workload_load_csv (const char *path, GError **error)
         {
           if (!parse_timestamp (a, &at_min, &at_s))
             {
+              g_autofree char *shown = g_strescape (a, NULL);
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s:%u: column 'TIMESTAMP': '%s' "
-                           "is not YYYY-MM-DD HH:MM:SS[.fraction]", path, li + 1, a);
+                           "is not YYYY-MM-DD HH:MM:SS[.fraction]", path, li + 1, shown);
               return NULL;
             }
         }
@@ -368,8 +402,9 @@ afd_serve_workload_load_csv (const char *path, GError **error)
           if (a[0] == '\0' || *end != '\0' || errno != 0 || !isfinite (at_s) || at_s < 0
               || at_s > AFD_SERVE_MAX_ARRIVAL_S)
             {
+              g_autofree char *shown = g_strescape (a, NULL);
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s:%u: column 'arrival_s': '%s' "
-                           "is not a number of seconds in [0, 1e9]", path, li + 1, a);
+                           "is not a number of seconds in [0, 1e9]", path, li + 1, shown);
               return NULL;
             }
         }
@@ -384,8 +419,9 @@ afd_serve_workload_load_csv (const char *path, GError **error)
               || v > AFD_SERVE_MAX_TOKENS)
             {
               const char *cn = azure ? az[c] : native[c];
+              g_autofree char *shown = g_strescape (s, NULL);
               g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s:%u: column '%s': '%s' is not "
-                           "a whole number of tokens in [1, %d]", path, li + 1, cn, s,
+                           "a whole number of tokens in [1, %d]", path, li + 1, cn, shown,
                            AFD_SERVE_MAX_TOKENS);
               return NULL;
             }

@@ -163,11 +163,23 @@ Test (serve, loads_the_shipped_and_azure_traces)
   g_autoptr (GArray) az = afd_serve_workload_load_csv (TEST_DATA "/serve-azure.csv", &error);
   afd_assert_no_error (error);
   cr_assert_eq (az->len, 4);
-  /* Sorted, relative to the earliest row: 46.68059 s -> 0, the 48.1 s row comes second. */
+  /* Sorted, relative to the earliest row: 46.68059 s -> 0, the 48.1 s row comes second; a leap
+   * day is a day (2024-02-29 is 9 006 253.32 s after 2023-11-16 18:15:46.68, by Python's
+   * calendar.timegm). */
   cr_assert_eq (g_array_index (az, AfdServeRequest, 0).arrival_ns, 0);
   cr_assert_eq (g_array_index (az, AfdServeRequest, 1).prompt_tokens, 91);
   cr_assert_eq (g_array_index (az, AfdServeRequest, 1).arrival_ns, 1419410000);
   cr_assert_eq (g_array_index (az, AfdServeRequest, 3).output_tokens, 155);
+  g_autofree char *dir = g_dir_make_tmp ("serve-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "leap.csv", NULL);
+  cr_assert (g_file_set_contents (path, "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                        "2023-11-16 18:15:46.68,5,5\n2024-02-29 00:00:00,5,5\n",
+                                  -1, NULL));
+  g_autoptr (GArray) leap = afd_serve_workload_load_csv (path, &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (g_array_index (leap, AfdServeRequest, 1).arrival_ns, G_GINT64_CONSTANT (9006253320000000));
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 Test (serve, rejects_bad_trace_rows_naming_line_and_column)
@@ -183,6 +195,9 @@ Test (serve, rejects_bad_trace_rows_naming_line_and_column)
     { "arrival_s,prompt_tokens,output_tokens\n0,99999999999,5\n", "column 'prompt_tokens'" },
     { "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-13-01 00:00:00,5,5\n", "column 'TIMESTAMP'" },
     { "TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,5,5\n", ":2: column 'TIMESTAMP'" },
+    { "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-02-29 00:00:00,5,5\n", "column 'TIMESTAMP'" },
+    { "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-01-01 24:00:00,5,5\n", "column 'TIMESTAMP'" },
+    { "arrival_s,prompt_tokens,output_tokens\n0,\xb0,5\n", "column 'prompt_tokens': '\\260'" },
     { "arrival_s,arrival_s,prompt_tokens,output_tokens\n", "appears twice" },
   };
   g_autofree char *dir = g_dir_make_tmp ("serve-XXXXXX", NULL);
