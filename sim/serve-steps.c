@@ -348,6 +348,12 @@ afd_serve_steps_evaluations (const AfdServeSteps *self)
 }
 
 const char *
+afd_serve_steps_cluster (const AfdServeSteps *self)
+{
+  return self->exp->cluster;
+}
+
+const char *
 afd_serve_steps_description (const AfdServeSteps *self)
 {
   return self->description != NULL ? self->description : "";

@@ -95,6 +95,8 @@ guint afd_serve_steps_gpus (const AfdServeSteps *self);
 guint64 afd_serve_steps_min_batch (const AfdServeSteps *self, gboolean prefill);
 /* Returns: the grid points simulated so far (each one run of the iteration simulator). */
 guint afd_serve_steps_evaluations (const AfdServeSteps *self);
+/* Returns: (transfer none): the pool's cluster as given (name or file). */
+const char *afd_serve_steps_cluster (const AfdServeSteps *self);
 /* Returns: (transfer none): the strategy description of the pool's runs. */
 const char *afd_serve_steps_description (const AfdServeSteps *self);
 /* Returns: the KV bytes a token takes in the pool (the model's, all layers). */

@@ -452,8 +452,14 @@ afd_serve_workload_load_csv (const char *path, GError **error)
   for (guint i = 0; i < out->len; i++)
     {
       AfdTime t = afd_time_from_seconds (g_array_index (secs, double, i));
-      if (azure)
-        t += (g_array_index (minutes, gint64, i) - t0_min) * (AfdTime) 1000000000;
+      gint64 span_s = azure ? g_array_index (minutes, gint64, i) - t0_min : 0;
+      if (span_s > AFD_SERVE_MAX_ARRIVAL_S)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: column 'TIMESTAMP': the rows span "
+                       "more than %g s", path, AFD_SERVE_MAX_ARRIVAL_S);
+          return NULL;
+        }
+      t += span_s * AFD_TIME_NS_PER_S;
       g_array_index (out, AfdServeRequest, i).arrival_ns = t;
       first_ns = MIN (first_ns, t);
     }

@@ -483,6 +483,7 @@ pool_json (cJSON *pools, const Pool *p)
 {
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "role", p->name);
+  cJSON_AddStringToObject (o, "cluster", afd_serve_steps_cluster (p->steps));
   cJSON_AddStringToObject (o, "strategy_description", afd_serve_steps_description (p->steps));
   afd_json_add_number (o, "gpus", afd_serve_steps_gpus (p->steps));
   if (p->kv_capacity == G_MAXUINT64)

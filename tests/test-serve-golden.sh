@@ -27,14 +27,16 @@ for runs in experiments/serve-*/runs; do
     name=${line%%:*}
     flags=${line#*:}
     n=$((n + 1))
+    out="$tmp/$name.json"
+    # --update writes the expected file itself (its command line then names no scratch path).
+    [ $update = yes ] && mkdir -p "$dir/expected" && out="$dir/expected/$name.json"
     # shellcheck disable=SC2086
-    if ! "$afdsim" serve $flags -q --json "$tmp/$name.json"; then
+    if ! "$afdsim" serve $flags -q --json "$out"; then
       echo "serve-golden: $dir/$name: afdsim failed"
       status=1
       continue
     fi
     if [ $update = yes ]; then
-      mkdir -p "$dir/expected" && cp "$tmp/$name.json" "$dir/expected/$name.json"
       echo "serve-golden: $dir/$name: updated"
       continue
     fi

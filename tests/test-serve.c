@@ -198,6 +198,8 @@ Test (serve, rejects_bad_trace_rows_naming_line_and_column)
     { "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-02-29 00:00:00,5,5\n", "column 'TIMESTAMP'" },
     { "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-01-01 24:00:00,5,5\n", "column 'TIMESTAMP'" },
     { "arrival_s,prompt_tokens,output_tokens\n0,\xb0,5\n", "column 'prompt_tokens': '\\260'" },
+    { "TIMESTAMP,ContextTokens,GeneratedTokens\n7940-11-16 18:15:46.6,5,5\n"
+      "2023-11-16 18:15:46.6,5,5\n", "the rows span more than 1e+09 s" },
     { "arrival_s,arrival_s,prompt_tokens,output_tokens\n", "appears twice" },
   };
   g_autofree char *dir = g_dir_make_tmp ("serve-XXXXXX", NULL);
