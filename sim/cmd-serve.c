@@ -33,7 +33,7 @@ typedef struct {
   char *decode_cluster, *decode_strategy, **decode_sets;
   char *kv_cluster, *kv_streams;
   char *rate, *arrival, *requests, *duration, *prompt, *output, *workload, *seed;
-  char *max_batch, *max_tokens, *chunked, *ttft_slo, *tpot_slo;
+  char *max_batch, *max_tokens, *chunked, *ttft_slo, *tpot_slo, *kv_tokens;
   char *network, *costs, *routing;
   char *json, *requests_csv, *trace, *trace_requests, *sample_interval;
   gboolean quiet;
@@ -46,7 +46,7 @@ serve_flags_clear (ServeFlags *f)
                    &f->prefill_strategy, &f->decode_cluster, &f->decode_strategy,
                    &f->kv_cluster, &f->kv_streams, &f->rate, &f->arrival, &f->requests,
                    &f->duration, &f->prompt, &f->output, &f->workload, &f->seed, &f->max_batch,
-                   &f->max_tokens, &f->chunked, &f->ttft_slo, &f->tpot_slo, &f->network,
+                   &f->max_tokens, &f->chunked, &f->kv_tokens, &f->ttft_slo, &f->tpot_slo, &f->network,
                    &f->costs, &f->routing, &f->json, &f->requests_csv, &f->trace,
                    &f->trace_requests, &f->sample_interval };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
@@ -178,6 +178,8 @@ cmd_serve (int argc, char **argv, GError **error)
       "256)", "B" },
     { "max-tokens", 0, 0, G_OPTION_ARG_STRING, &f.max_tokens, "new tokens per step (default "
       "2048)", "T" },
+    { "kv-tokens", 0, 0, G_OPTION_ARG_STRING, &f.kv_tokens, "cap each pool's KV cache at N "
+      "tokens (default: what the memory model leaves)", "N" },
     { "chunked-prefill", 0, 0, G_OPTION_ARG_STRING, &f.chunked, "co-located: yes (default) or "
       "no", "yes|no" },
     { "ttft-slo", 0, 0, G_OPTION_ARG_STRING, &f.ttft_slo, "time-to-first-token SLO (default "
@@ -246,7 +248,7 @@ cmd_serve (int argc, char **argv, GError **error)
   /* Workload. */
   AfdServeWorkloadSpec ws = { .arrival = AFD_SERVE_ARRIVAL_POISSON, .cv = 1, .rate_per_s = 1,
                               .n_requests = 1000, .seed = 1 };
-  guint64 kv_streams = 8, max_batch = 256, max_tokens = 2048, trace_requests = 50;
+  guint64 kv_streams = 8, max_batch = 256, max_tokens = 2048, trace_requests = 50, kv_tokens = 0;
   double ttft_slo_s = 1.0, tpot_slo_s = 0.1, sample_s = 0, duration_s = 0;
   gboolean chunked = TRUE;
   AfdNetworkFidelity network = AFD_NETWORK_ANALYTIC;
@@ -262,6 +264,7 @@ cmd_serve (int argc, char **argv, GError **error)
       || !parse_u64 ("--kv-streams", f.kv_streams, 1, 4096, &kv_streams, error)
       || !parse_u64 ("--max-batch", f.max_batch, 1, 65536, &max_batch, error)
       || !parse_u64 ("--max-tokens", f.max_tokens, 1, 1 << 24, &max_tokens, error)
+      || !parse_u64 ("--kv-tokens", f.kv_tokens, 1, G_MAXINT64, &kv_tokens, error)
       || !parse_u64 ("--trace-requests", f.trace_requests, 1, 100000, &trace_requests, error)
       || (f.ttft_slo != NULL && !afd_duration_parse ("--ttft-slo", f.ttft_slo, TRUE, 1e6,
                                                      AFD_ERROR_USAGE, NULL, &ttft_slo_s, error))
@@ -388,7 +391,7 @@ cmd_serve (int argc, char **argv, GError **error)
     .colocated = colo, .prefill = pre, .decode = dec,
     .kv_cluster = f.kv_cluster != NULL ? f.kv_cluster : f.cluster,
     .kv_streams = (guint) kv_streams, .max_batch = max_batch, .max_tokens = max_tokens,
-    .chunked_prefill = chunked, .ttft_slo_s = ttft_slo_s, .tpot_slo_s = tpot_slo_s,
+    .chunked_prefill = chunked, .kv_limit_tokens = kv_tokens, .ttft_slo_s = ttft_slo_s, .tpot_slo_s = tpot_slo_s,
     .sample_interval_s = sample_s, .trace_path = f.trace, .trace_requests = (guint) trace_requests,
     .progress = !f.quiet && isatty (STDERR_FILENO) ? draw_progress : NULL,
   };

@@ -590,6 +590,8 @@ afd_serve_run (const AfdServeConfig *cfg, const GArray *requests, GError **error
   for (guint p = 0; p < s.n_pools; p++)
     {
       s.pools[p].kv_capacity = afd_serve_steps_kv_tokens (s.pools[p].steps);
+      if (cfg->kv_limit_tokens > 0)
+        s.pools[p].kv_capacity = MIN (s.pools[p].kv_capacity, cfg->kv_limit_tokens);
       s.pools[p].running = g_array_new (FALSE, FALSE, sizeof (guint32));
       s.pools[p].step = g_array_new (FALSE, FALSE, sizeof (Item));
       g_queue_init (&s.pools[p].waiting);

@@ -52,6 +52,7 @@ typedef struct {
   guint64 max_batch;        /* running requests per pool, >= 1 */
   guint64 max_tokens;       /* new tokens per step (prompt chunks + decodes), >= 1 */
   gboolean chunked_prefill; /* co-located only */
+  guint64 kv_limit_tokens;  /* caps every pool's KV capacity (tokens); 0: the memory model's */
   double ttft_slo_s, tpot_slo_s; /* > 0 */
   double sample_interval_s; /* series sampling, > 0; 0: the last arrival / 200 */
   const char *trace_path;   /* (nullable) Chrome trace of the first trace_requests requests */

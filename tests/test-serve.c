@@ -387,6 +387,59 @@ Test (serve, worked_example)
   cr_assert_eq (d[2], 4331452, "decode step 3 %" G_GINT64_FORMAT " ns", d[2]);
 }
 
+/* Chunked prefill splits a 5000-token prompt over the 2048-token budget: TTFT = 2·T_p(1, 2048) +
+ * T_p(1, 904); without chunking it is one step, T_p(1, 5000). */
+Test (serve, chunked_prefill_splits_a_long_prompt)
+{
+  g_autoptr (AfdServeSteps) steps = test_pool ("test");
+  AfdServeRequest one = { 0, 5000, 2 };
+  g_autoptr (GArray) reqs = g_array_new (FALSE, FALSE, sizeof (AfdServeRequest));
+  g_array_append_val (reqs, one);
+  g_autoptr (GError) error = NULL;
+  AfdTime full, chunk, tail;
+  cr_assert (afd_serve_steps_time (steps, TRUE, 1, 2048, &chunk, &error));
+  cr_assert (afd_serve_steps_time (steps, TRUE, 1, 904, &tail, &error));
+  cr_assert (afd_serve_steps_time (steps, TRUE, 1, 5000, &full, &error));
+  for (guint c = 0; c < 2; c++)
+    {
+      AfdServeConfig cfg = colocated (steps);
+      cfg.chunked_prefill = c == 1;
+      g_autoptr (AfdServeResult) res = afd_serve_run (&cfg, reqs, &error);
+      afd_assert_no_error (error);
+      const cJSON *r = cJSON_GetObjectItemCaseSensitive (afd_serve_result_json (res), "results");
+      double want = afd_time_to_seconds (c == 1 ? 2 * chunk + tail : full);
+      cr_assert_float_eq (num (r, "ttft_s", "p50"), want, 1e-12, "chunked %u: TTFT %g, want %g",
+                          c, num (r, "ttft_s", "p50"), want);
+    }
+}
+
+/* Admission waits while the KV cache is full: with room for one request (3000 tokens, each
+ * needs 2000), the second of two simultaneous requests is admitted only when the first
+ * finishes, so its TTFT exceeds the first's E2E; the cache is then 2000/3000 full throughout. */
+Test (serve, admission_waits_for_kv)
+{
+  g_autoptr (AfdServeSteps) steps = test_pool ("test");
+  AfdServeRequest r1 = { 0, 1000, 1000 };
+  g_autoptr (GArray) reqs = g_array_new (FALSE, FALSE, sizeof (AfdServeRequest));
+  g_array_append_val (reqs, r1);
+  g_array_append_val (reqs, r1);
+  AfdServeConfig cfg = colocated (steps);
+  cfg.kv_limit_tokens = 3000;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdServeResult) res = afd_serve_run (&cfg, reqs, &error);
+  afd_assert_no_error (error);
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive (afd_serve_result_json (res), "results");
+  double ttft_max = num (r, "ttft_s", "p99"), e2e_min = cJSON_GetNumberValue (
+      cJSON_GetObjectItemCaseSensitive (cJSON_GetObjectItemCaseSensitive (r, "e2e_s"), "p50"));
+  cr_assert (ttft_max > e2e_min, "second TTFT %g, first E2E %g", ttft_max, e2e_min);
+  cr_assert_float_eq (num (r, "mean_kv_occupancy", NULL), 2000.0 / 3000.0, 1e-9);
+  /* Without the cap both run together: the second TTFT is far below the first E2E. */
+  cfg.kv_limit_tokens = 0;
+  g_autoptr (AfdServeResult) both = afd_serve_run (&cfg, reqs, &error);
+  r = cJSON_GetObjectItemCaseSensitive (afd_serve_result_json (both), "results");
+  cr_assert (num (r, "ttft_s", "p99") < num (r, "e2e_s", "p50") / 10);
+}
+
 /* Disaggregated: every request's KV cache crosses the KV link; its transfer time is the
  * network model's send/recv of prompt · kv_bytes_per_token / streams, and the decode pool only
  * starts once it has arrived (TTFT is the prefill's, unchanged by the transfer). */
