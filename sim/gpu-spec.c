@@ -68,6 +68,15 @@ afd_gpu_spec_free (AfdGpuSpec *spec)
   g_free (spec);
 }
 
+double
+afd_gpu_spec_launch_overhead_s (const AfdGpuSpec *spec, AfdKernelClass kernel_class)
+{
+  double v = kernel_class == AFD_KERNEL_CLASS_GEMM        ? spec->launch_overhead_gemm_s
+             : kernel_class == AFD_KERNEL_CLASS_ATTENTION ? spec->launch_overhead_attention_s
+                                                          : spec->launch_overhead_memory_s;
+  return v > 0 ? v : spec->launch_overhead_s;
+}
+
 AfdGpuSpec *
 afd_gpu_spec_copy (const AfdGpuSpec *spec)
 {
@@ -108,6 +117,30 @@ read_peaks (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **erro
   return TRUE;
 }
 
+/* Reads the optional "efficiency.launch_overhead_per_class_s" object: "gemm", "attention",
+ * "memory", each optional and > 0 (0 = not given: launch_overhead_s serves). */
+static gboolean
+read_launch_per_class (const cJSON *efficiency, const char *file, AfdGpuSpec *spec,
+                       GError **error)
+{
+  const AfdJsonWhere where = { file, "efficiency", AFD_ERROR_TOPOLOGY };
+  const cJSON *obj = NULL;
+  if (!afd_json_get_child (efficiency, &where, "launch_overhead_per_class_s", AFD_JSON_OPTIONAL,
+                           cJSON_Object, &obj, error))
+    return FALSE;
+  if (obj == NULL)
+    return TRUE;
+  const AfdJsonWhere lw = { file, "efficiency.launch_overhead_per_class_s", AFD_ERROR_TOPOLOGY };
+  static const char *const allowed[] = { "gemm", "attention", "memory", NULL };
+  return afd_json_check_object (obj, &lw, allowed, error)
+         && afd_json_get_number (obj, &lw, "gemm", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_gemm_s, error)
+         && afd_json_get_number (obj, &lw, "attention", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_attention_s, error)
+         && afd_json_get_number (obj, &lw, "memory", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_memory_s, error);
+}
+
 /* Reads the "efficiency" object; all four parameters are required. */
 static gboolean
 read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GError **error)
@@ -119,7 +152,9 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
     return FALSE;
   const AfdJsonWhere ew = { file, "efficiency", AFD_ERROR_TOPOLOGY };
   static const char *const allowed[] = { "gemm_max_fraction", "gemm_half_m", "memory_fraction",
-                                         "attention_max_fraction", "grouped_gemm", NULL };
+                                         "attention_max_fraction", "grouped_gemm",
+                                         "gemm_max_fraction_fp8",
+                                         "launch_overhead_per_class_s", NULL };
   if (!afd_json_check_object (obj, &ew, allowed, error))
     return FALSE;
   const AfdJsonFlags frac = AFD_JSON_REQUIRED | AFD_JSON_FRACTION;
@@ -129,7 +164,9 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
                                 &eff->gemm_half_m, error)
         && afd_json_get_number (obj, &ew, "memory_fraction", frac, &eff->memory_fraction, error)
         && afd_json_get_number (obj, &ew, "attention_max_fraction", frac,
-                                &eff->attention_max_fraction, error)))
+                                &eff->attention_max_fraction, error)
+        && afd_json_get_number (obj, &ew, "gemm_max_fraction_fp8", AFD_JSON_FRACTION,
+                                &eff->gemm_max_fraction_fp8, error)))
     return FALSE;
   /* The optional grouped expert GEMM block: all three keys or none. */
   const cJSON *g = NULL;
@@ -218,6 +255,8 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
                                &spec->launch_overhead_s, error)
       || !afd_json_get_number (root, &where, "l2_bytes", pos, &spec->l2_bytes, error)
       || !read_efficiency (root, file, &spec->efficiency, error)
+      || !read_launch_per_class (cJSON_GetObjectItemCaseSensitive (root, "efficiency"), file,
+                                 spec, error)
       || !afd_json_get_number (root, &where, "nvlink_efficiency", AFD_JSON_FRACTION,
                                &spec->nvlink_efficiency, error)
       || !afd_json_get_number (root, &where, "nvls_efficiency", AFD_JSON_FRACTION,

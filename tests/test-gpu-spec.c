@@ -105,6 +105,7 @@ Test (gpu_spec, rejects_bad_inputs)
     { "gpu-bad-fraction.json", "efficiency.memory_fraction: must be in (0, 1]" },
     { "gpu-unknown-dtype.json", "peak_flop_per_s.bf17: unknown key" },
     { "gpu-grouped-partial.json", "efficiency.grouped_gemm.stream_fraction: missing required key" },
+    { "gpu-bad-launch-class.json", "efficiency.launch_overhead_per_class_s.memory: must be > 0" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -116,6 +117,27 @@ Test (gpu_spec, rejects_bad_inputs)
       afd_assert_error_contains (error, cases[i].file);
       afd_assert_error_contains (error, cases[i].needle);
     }
+}
+
+/* The launch overhead per kernel class: H200 gives all three (fitted) and an fp8 GEMM ceiling;
+ * A100 gives none, and every class falls back to launch_overhead_s. */
+Test (gpu_spec, launch_overhead_per_class)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) h200 = afd_gpu_spec_load ("H200", &error);
+  afd_assert_no_error (error);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_GEMM), 8.3e-6, 1e-15);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_ATTENTION), 9.8e-6,
+                      1e-15);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_MEMORY), 4.5e-6,
+                      1e-15);
+  cr_assert_float_eq (h200->efficiency.gemm_max_fraction_fp8, 0.7575, 1e-12);
+  g_autoptr (AfdGpuSpec) a100 = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (a100->efficiency.gemm_max_fraction_fp8, 0.0);
+  for (int c = AFD_KERNEL_CLASS_GEMM; c <= AFD_KERNEL_CLASS_MEMORY; c++)
+    cr_assert_eq (afd_gpu_spec_launch_overhead_s (a100, (AfdKernelClass) c),
+                  a100->launch_overhead_s);
 }
 
 /* An unknown GPU name is a clear error, not a crash. */
