@@ -21,8 +21,10 @@
 #include "sim/cluster.h"
 #include "sim/collective.h"
 #include "sim/commands.h"
+#include "sim/data-dir.h"
 #include "sim/engine.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/network.h"
 
@@ -34,6 +36,13 @@ parse_sizes (const char *text, GError **error)
 {
   g_autoptr (GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   const guint64 max_bytes = G_GUINT64_CONSTANT (1) << 50;
+  if (text[0] == '\0')
+    {
+      /* An empty list gave an empty table and exit 0 (issue #14). */
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--bytes: empty; give sizes (1M,4M), a range MIN:MAX[:FACTOR] or leave it out");
+      return NULL;
+    }
   if (strchr (text, ':') != NULL)
     {
       g_auto (GStrv) parts = g_strsplit (text, ":", -1);
@@ -70,7 +79,7 @@ parse_sizes (const char *text, GError **error)
       for (guint i = 0; parts[i] != NULL && sizes->len < MAX_SIZES; i++)
         {
           guint64 s;
-          if (!afd_cli_parse_bytes ("--bytes", g_strstrip (parts[i]), 0, max_bytes, &s, error))
+          if (!afd_cli_parse_bytes ("--bytes", parts[i], 0, max_bytes, &s, error))
             return NULL;
           g_array_append_val (sizes, s);
         }
@@ -171,6 +180,16 @@ cmd_collective (int argc, char **argv, GError **error)
   if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
 
+  {
+    /* --json must not be the cluster file (issue #14); a name that does not resolve fails
+     * in the loader below. */
+    g_autofree char *cpath = afd_data_resolve ("topologies/clusters", "cluster",
+                                               cluster_name ? cluster_name : "dgx-a100-x2", NULL);
+    const AfdFileUse out_use[] = { { "--json", json_path } };
+    const AfdFileUse in_use[] = { { "--cluster", cpath } };
+    if (!afd_files_check_distinct (out_use, 1, in_use, 1, error))
+      return 2;
+  }
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, NULL, 0, 0, NULL };
   AfdNetworkFidelity fidelity = AFD_NETWORK_ANALYTIC;
   if (op_text != NULL && !afd_collective_op_from_name (op_text, &coll.op))

@@ -24,6 +24,7 @@
 #include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/provenance.h"
 
@@ -195,6 +196,8 @@ main (int argc, char **argv)
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
   afd_provenance_set_command_line (argc, argv);
+  /* SIGINT/SIGTERM/SIGHUP remove temporary files before the process dies (sim/files.h). */
+  afd_files_install_signal_cleanup ();
   afd_cmd_run_set_plugins (&plugins);
   afd_cmd_sweep_set_plugins (&plugins);
 
