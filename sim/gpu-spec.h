@@ -72,6 +72,11 @@ typedef struct {
   /* Optional (0 = not given; the collective model then uses its own defaults): */
   double nvlink_efficiency;                   /* NCCL ring busbw / NVLink line rate, (0,1] */
   double nvls_efficiency;                     /* NVLS all-reduce algbw / NVLink line rate, (0,1] */
+  /* Optional "nvlink_efficiency_by_gpus" {"N": e, ...}: the ring efficiency with N GPUs of a
+   * group on one node (afd_gpu_spec_nvlink_efficiency()); n_nvlink_by_gpus = 0 when absent. */
+  guint n_nvlink_by_gpus;
+  guint nvlink_by_gpus_count[16];             /* N, ascending, 2..1024 */
+  double nvlink_by_gpus_efficiency[16];       /* e(N), (0,1] */
   /* Optional cost and power (0 = not given; the summary then reports null, docs/models/cost.md): */
   double price_usd_per_gpu_hour;              /* rental price, US dollars per GPU-hour */
   double tdp_w;                               /* board power limit (TDP), watts */
@@ -98,6 +103,14 @@ typedef enum {
 /* Returns: @spec's launch overhead for @kernel_class, seconds: the class's own value when the
  * file gives it, else launch_overhead_s. */
 double afd_gpu_spec_launch_overhead_s (const AfdGpuSpec *spec, AfdKernelClass kernel_class);
+
+/* Returns: the NVLink ring efficiency of a group with @gpus_per_node members on one node:
+ * nvlink_efficiency when the file gives no nvlink_efficiency_by_gpus or @gpus_per_node < 2;
+ * else linear in N between the table's points and (8, nvlink_efficiency) when the table has
+ * no 8 and nvlink_efficiency is given, the first point's value below it, nvlink_efficiency
+ * (or the last point's value when it is not given) above the last (docs/models/collectives.md,
+ * "NVLink efficiency per GPU count"). 0 when neither is given. */
+double afd_gpu_spec_nvlink_efficiency (const AfdGpuSpec *spec, guint gpus_per_node);
 
 /* Returns: (transfer full): a deep copy. */
 AfdGpuSpec *afd_gpu_spec_copy (const AfdGpuSpec *spec);
