@@ -19,6 +19,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +34,9 @@
 
 /* The samples and the ops they own. */
 typedef struct {
-  GArray *samples; /* AfdFitSample */
+  GArray *samples;   /* AfdFitSample */
+  GPtrArray *labels; /* char*, one per sample: the shape class of its table (--by-table) */
+  char *label;       /* the label add() gives the next samples */
 } Samples;
 
 static void
@@ -41,7 +45,20 @@ samples_free (Samples *s)
   for (guint i = 0; i < s->samples->len; i++)
     afd_op_free (g_array_index (s->samples, AfdFitSample, i).op);
   g_array_unref (s->samples);
+  g_ptr_array_unref (s->labels);
+  g_free (s->label);
   g_free (s);
+}
+
+/* Sets the label of the samples add() adds next. */
+G_GNUC_PRINTF (2, 3) static void
+set_label (Samples *s, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_free (s->label);
+  s->label = g_strdup_vprintf (format, ap);
+  va_end (ap);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Samples, samples_free)
@@ -58,6 +75,7 @@ add (Samples *s, AfdFitFamily family, AfdOp *op, double measured_s)
 {
   AfdFitSample sample = { family, op, measured_s };
   g_array_append_val (s->samples, sample);
+  g_ptr_array_add (s->labels, g_strdup (s->label != NULL ? s->label : ""));
 }
 
 static AfdDtype
@@ -97,11 +115,13 @@ read_samples (const char *path, GError **error)
     return NULL;
   g_autoptr (Samples) s = g_new0 (Samples, 1);
   s->samples = g_array_new (FALSE, FALSE, sizeof (AfdFitSample));
+  s->labels = g_ptr_array_new_with_free_func (g_free);
   const cJSON *t, *p;
   cJSON_ArrayForEach (t, cJSON_GetObjectItem (root, "gemm"))
   {
     AfdDtype d = dtype_of (t);
     AfdFitFamily f = d == AFD_DTYPE_FP8 ? AFD_FIT_GEMM_FP8 : AFD_FIT_GEMM_BF16;
+    set_label (s, "%s n=%.0f k=%.0f", afd_dtype_name (d), num (t, "n"), num (t, "k"));
     cJSON_ArrayForEach (p, cJSON_GetObjectItem (t, "points"))
     add (s, f, gemm_op (AFD_OP_DENSE_FFN, d, num (p, "m"), num (t, "n"), num (t, "k")),
          num (p, "time_median_s"));
@@ -110,6 +130,9 @@ read_samples (const char *path, GError **error)
   {
     double hq = num (t, "heads_q"), hkv = num (t, "heads_kv"), dqk = num (t, "head_dim_qk"),
            dv = num (t, "head_dim_v"), batch = num (t, "batch");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive (t, "kind");
+    set_label (s, "%s heads %.0f/%.0f d=%.0f/%.0f", cJSON_IsString (kind) ? kind->valuestring : "?",
+               hq, hkv, dqk, dv);
     cJSON_ArrayForEach (p, cJSON_GetObjectItem (t, "points"))
     {
       AfdOp *op = afd_op_new (AFD_OP_ATTENTION_DECODE, "fit.decode");
@@ -126,6 +149,7 @@ read_samples (const char *path, GError **error)
   cJSON_ArrayForEach (t, cJSON_GetObjectItem (root, "attention_prefill"))
   {
     double heads = num (t, "heads"), d = num (t, "head_dim");
+    set_label (s, "heads %.0f d=%.0f", heads, d);
     cJSON_ArrayForEach (p, cJSON_GetObjectItem (t, "points"))
     {
       double seq = num (p, "seq_len");
@@ -140,6 +164,7 @@ read_samples (const char *path, GError **error)
       add (s, AFD_FIT_PREFILL, op, num (p, "time_median_s"));
     }
   }
+  set_label (s, "device-to-device copy");
   cJSON_ArrayForEach (p, cJSON_GetObjectItem (cJSON_GetObjectItem (root, "memory_copy"),
                                               "points"))
   {
@@ -151,6 +176,9 @@ read_samples (const char *path, GError **error)
   {
     AfdDtype d = dtype_of (t);
     double n = num (t, "n"), k = num (t, "k");
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive (t, "distribution");
+    set_label (s, "%s E=%.0f n=%.0f k=%.0f %s", afd_dtype_name (d), num (t, "experts"), n, k,
+               cJSON_IsString (dist) ? dist->valuestring : "");
     cJSON_ArrayForEach (p, cJSON_GetObjectItem (t, "points"))
     {
       g_autoptr (GArray) tokens = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -275,6 +303,56 @@ write_gpu (const char *gpu_path, const char *out_path, const AfdFitParams *p,
   return afd_json_write_file (out_path, root, error);
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* --by-table: the error of every table's shape class at @gpu's values, in profile order. */
+static gboolean
+print_by_table (const AfdGpuSpec *gpu, const Samples *s, GError **error)
+{
+  const AfdFitSample *samples = (const AfdFitSample *) s->samples->data;
+  guint n = s->samples->len;
+  g_autofree double *t = g_new (double, MAX (n, 1u));
+  if (!afd_fit_price (gpu, samples, n, t, error))
+    return FALSE;
+  printf ("error per table (shape class) with the fitted parameters:\n");
+  printf ("  %-18s %-34s %6s %12s %12s\n", "family", "table", "points", "median|err|",
+          "median err");
+  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree double *abs_err = g_new (double, MAX (n, 1u));
+  g_autofree double *err = g_new (double, MAX (n, 1u));
+  for (guint i = 0; i < n; i++)
+    {
+      const char *label = s->labels->pdata[i];
+      g_autofree char *key = g_strdup_printf ("%d %s", samples[i].family, label);
+      if (g_hash_table_contains (done, key))
+        continue;
+      g_hash_table_add (done, g_steal_pointer (&key));
+      guint k = 0;
+      for (guint j = i; j < n; j++)
+        if (samples[j].family == samples[i].family && strcmp (s->labels->pdata[j], label) == 0
+            && samples[j].measured_s > 0)
+          {
+            err[k] = (t[j] - samples[j].measured_s) / samples[j].measured_s;
+            abs_err[k] = fabs (err[k]);
+            k++;
+          }
+      if (k == 0)
+        continue;
+      qsort (abs_err, k, sizeof (double), cmp_double);
+      qsort (err, k, sizeof (double), cmp_double);
+      double med_abs = k % 2 ? abs_err[k / 2] : 0.5 * (abs_err[k / 2 - 1] + abs_err[k / 2]);
+      double med = k % 2 ? err[k / 2] : 0.5 * (err[k / 2 - 1] + err[k / 2]);
+      printf ("  %-18s %-34s %6u %11.1f%% %+11.1f%%\n", afd_fit_family_name (samples[i].family),
+              label, k, 100 * med_abs, 100 * med);
+    }
+  return TRUE;
+}
+
 static void
 print_errors (const char *title, const AfdFitFamilyError *e)
 {
@@ -331,7 +409,7 @@ cmd_fit (int argc, char **argv, GError **error)
 {
   g_autofree char *profile_name = NULL, *gpu_name = NULL, *json_path = NULL, *write_path = NULL;
   g_autofree char *holdout = NULL;
-  gboolean fit_grouped = FALSE;
+  gboolean fit_grouped = FALSE, by_table = FALSE;
   double half_m = 0;
   GOptionEntry entries[] = {
     { "profile", 0, 0, G_OPTION_ARG_STRING, &profile_name,
@@ -346,6 +424,8 @@ cmd_fit (int argc, char **argv, GError **error)
       "other half", "SEED" },
     { "gemm-half-m", 0, 0, G_OPTION_ARG_DOUBLE, &half_m,
       "hold gemm_half_m at ROWS instead of fitting it (maps the objective along it)", "ROWS" },
+    { "by-table", 0, 0, G_OPTION_ARG_NONE, &by_table,
+      "also print the error of every profile table's shape class at the fitted values", NULL },
     { "json", 0, 0, G_OPTION_ARG_STRING, &json_path, "write the fit and the errors to FILE",
       "FILE" },
     { "write", 0, 0, G_OPTION_ARG_STRING, &write_path,
@@ -453,6 +533,13 @@ cmd_fit (int argc, char **argv, GError **error)
   print_errors ("error with the fitted parameters:", after);
   printf ("objective J at the fitted values: %.6f%s\n", fitted.objective,
           hold_half_m ? " (gemm_half_m held)" : "");
+  if (by_table)
+    {
+      AfdGpuSpec at = *gpu;
+      afd_fit_params_apply (&fitted, &at);
+      if (!print_by_table (&at, s, error))
+        return 1;
+    }
   if (holdout != NULL)
     {
       printf ("held-out check (seed %s): fitted on %u points, half of each family:\n", holdout,

@@ -40,6 +40,15 @@ price_all (AfdCostModel *analytic, const AfdGpuSpec *gpu, const AfdFitSample *sa
 }
 
 gboolean
+afd_fit_price (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n, double *out_s,
+               GError **error)
+{
+  g_autoptr (AfdCostModel) analytic = afd_cost_model_new (&afd_cost_model_analytic_class, NULL,
+                                                          error);
+  return analytic != NULL && price_all (analytic, gpu, samples, n, out_s, error);
+}
+
+gboolean
 afd_fit_errors (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
                 AfdFitFamilyError *out, GError **error)
 {

@@ -50,6 +50,11 @@ typedef struct {
   double measured_s; /* measured median time */
 } AfdFitSample;
 
+/* Prices every sample on @gpu with the analytic backend into @out_s (n values).
+ * Returns: %FALSE with the backend's error. */
+gboolean afd_fit_price (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
+                        double *out_s, GError **error);
+
 /* Per-family error of the analytic backend against the samples. */
 typedef struct {
   guint n;

@@ -70,8 +70,15 @@ for profile in H200 H100-SXM; do
   done
   grep -q '"errors_held_out"' "$tmp/$profile.json" || { echo "FAIL: holdout JSON"; fail=1; }
 done
+# --by-table: the decode tail is MLA with 16 heads, priced too fast (the emulation reads the
+# latent twice, docs/backends/analytical.md).
+"$AFDSIM" fit --profile H200 --by-table >"$tmp/by.txt" || { echo "FAIL: --by-table"; fail=1; }
+grep 'attention_decode *mla heads 16/1 d=576/512' "$tmp/by.txt" | grep -q ' -[0-9.]*%$' \
+  || { echo "FAIL: --by-table lacks the MLA 16/1 row priced fast"; fail=1; }
+[ "$(sed -n '/per table/,$p' "$tmp/by.txt" | grep -c '^  attention_decode ')" -eq 6 ] || { echo "FAIL: decode tables"; fail=1; }
 # Bad input.
 expect 2 "fit: --holdout: 'x' is not a seed" fit --profile H200 --holdout x
+expect 2 "fit: --gemm-half-m: 0.5 rows is outside" fit --profile H200 --gemm-half-m 0.5
 expect 2 "fit: --profile is required" fit
 expect 2 "Unknown option" fit --profile H200 --bogus
 expect 1 "" fit --profile no-such-profile
