@@ -6,10 +6,9 @@
  *          + max( FLOPs / (peak(dtype) · compute_efficiency(op)),
  *                 (bytes_read + bytes_written) / (hbm_bandwidth · memory_fraction) )
  *
- *   launch(c) = the GPU file's efficiency.launch_overhead_per_class_s.gemm, .attention,
- *               .memory
- *               for the op's class c (GEMMs dense and grouped;
- *               attention cores; every other op), launch_overhead_s where the file gives none.
+ *   launch(c) = the GPU file's efficiency.launch_overhead_per_class_s.gemm, .attention or
+ *               .memory for the op's class c (GEMMs dense and grouped; attention cores; every
+ *               other op), launch_overhead_s where the file gives none.
  *               It is the fixed cost of one kernel of that class as a profile measures it
  *               from the host: launch latency plus the kernel's prologue, epilogue and tail
  *               (a GEMM's split-K reduction and a tiled epilogue are dearer than a copy's),
@@ -20,10 +19,9 @@
  *
  *   GEMM:       compute_efficiency = ceiling(dtype) · m/(m + gemm_half_m) · wave(tiles)
  *               ceiling = gemm_max_fraction_fp8 for fp8/fp4 math where the file gives it
- *               (fp8 tensor-core GEMMs sustain a lower fraction of their doubled peak: the
- *               operand traffic per FLOP halves, the epilogue and scaling do not; H200 MAMF
- *               fp8 73.4 % vs bf16 80.3 %, the GPU file's [MEAS] source), else
- *               gemm_max_fraction
+ *               (fp8 tensor-core GEMMs sustain a lower fraction of their doubled peak: H200
+ *               MAMF fp8 73.4 % vs bf16 80.3 %, the GPU file's [MEAS] source; fitted to the
+ *               shipped profiles, 0.87 of the bf16 fraction), else gemm_max_fraction
  *   grouped:    per expert e with m_e > 0 tokens, FLOPs_e / (m_e/(m_e + gemm_half_m)),
  *               summed, then / (peak · ceiling(dtype) · wave(Σ tiles))
  *   attention:  compute_efficiency = attention_max_fraction

@@ -261,7 +261,7 @@ round_params (AfdFitParams *p)
 
 /* The provenance sentence --write adds; a previous one in the source is replaced. */
 #define FIT_SENTENCE_START " [FIT] efficiency block and "
-#define FIT_SENTENCE_END "they replace the values above."
+#define FIT_SENTENCE_END "they replace the values above"
 
 /* Writes @gpu_path's JSON with the fitted parameters and a sentence of provenance. */
 static gboolean
@@ -288,17 +288,20 @@ write_gpu (const char *gpu_path, const char *out_path, const AfdFitParams *p,
   const cJSON *src = cJSON_GetObjectItemCaseSensitive (root, "source");
   g_autofree char *base = g_path_get_basename (profile_path);
   g_autofree char *sentence = g_strdup_printf (
-      FIT_SENTENCE_START "launch overheads fitted by `afdsim fit` to the measured profile %s (%s, measured %s): least squares in log "
-      "space per op family, one launch overhead per kernel class (efficiency.launch_overhead_per_class_s; "
-      "docs/backends/analytical.md); " FIT_SENTENCE_END,
+      FIT_SENTENCE_START "launch overheads fitted by `afdsim fit` to the measured profile %s "
+      "(%s, measured %s): least squares in log space per op family, one launch overhead per "
+      "kernel class (efficiency.launch_overhead_per_class_s; docs/backends/analytical.md); "
+      FIT_SENTENCE_END,
       base, device, date);
   const char *old = cJSON_IsString (src) ? src->valuestring : "";
   const char *from = strstr (old, FIT_SENTENCE_START);
   const char *to = from != NULL ? strstr (from, FIT_SENTENCE_END) : NULL;
+  /* Replacing keeps what followed the old sentence (its full stop, a remark); appending
+   * ends the new one. */
   g_autofree char *source
       = to != NULL ? g_strdup_printf ("%.*s%s%s", (int) (from - old), old, sentence,
                                       to + strlen (FIT_SENTENCE_END))
-                   : g_strconcat (old, sentence, NULL);
+                   : g_strconcat (old, sentence, ".", NULL);
   cJSON_ReplaceItemInObjectCaseSensitive (root, "source", cJSON_CreateString (source));
   return afd_json_write_file (out_path, root, error);
 }

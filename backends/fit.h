@@ -3,16 +3,16 @@
  * fit.h - fit a GPU file's analytic efficiency parameters to measured op times (`afdsim fit`,
  * backends/cmd-fit.c; docs/backends/analytical.md, "Fitting the parameters to a profile").
  *
- * The parameters θ = (gemm_max_fraction, gemm_max_fraction_fp8 (left 0, not given, when no fp8
- * GEMM is measured), gemm_half_m, memory_fraction, attention_max_fraction,
- * and the launch overhead of each kernel class: the GPU file's
- * efficiency.launch_overhead_per_class_s, backends/analytic.c) minimise a least-squares objective in log space, every op
- * family weighing the same whatever its number of points:
+ * The parameters θ = (gemm_max_fraction, gemm_max_fraction_fp8 (left 0, not given, when no
+ * fp8 GEMM is measured), gemm_half_m, memory_fraction, attention_max_fraction, and the launch
+ * overhead of each kernel class: the GPU file's efficiency.launch_overhead_per_class_s,
+ * backends/analytic.c) minimise a least-squares objective in log space, every op family
+ * weighing the same whatever its number of points:
  *   J(θ) = Σ_f (1/n_f) Σ_{i ∈ f} ln²( t_analytic(op_i; θ) / t_measured_i )
  * by cyclic coordinate search: each parameter in turn takes the best value of a grid over its
  * range (fractions in steps of 0.0025 in [0.05, 1]; gemm_half_m on 97 log-spaced values in
- * [1, 4096]; each launch overhead in steps of 0.1 µs in [0, 20 µs]), the others held, until a full
- * cycle changes nothing (at most 30 cycles). Deterministic; the analytic backend itself
+ * [1, 4096]; each launch overhead in steps of 0.1 µs in [0, 20 µs]), the others held, until a
+ * full cycle changes nothing (at most 30 cycles). Deterministic; the analytic backend itself
  * (backends/analytic.c) prices every op, so the fit can only be as good as its formula.
  * A family's class is the kernel class the analytic backend charges it (GEMMs → gemm,
  * attention → attention, copies → memory); a class without samples keeps its start value.

@@ -24,7 +24,8 @@
  * threshold)⌋, 1, C); the tuner selects at all C channels.
  * with B_ring = B_up on one node and min(B_up, B_node_out) across nodes, B_up = NVLink line
  * rate × scale_up_efficiency (per GPUs of the group on one node where the GPU file gives
- * nvlink_efficiency_by_gpus, afd_gpu_spec_nvlink_efficiency()), B_node_out = Σ member NIC uplinks × scale_out_efficiency,
+ * nvlink_efficiency_by_gpus, afd_gpu_spec_nvlink_efficiency()),
+ * B_node_out = Σ member NIC uplinks × scale_out_efficiency,
  * α = NCCL hardware latency of the step's tier + the route's link latency.
  */
 #include "config.h"

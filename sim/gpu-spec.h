@@ -61,8 +61,8 @@ typedef struct {
   guint sm_count;                             /* streaming multiprocessors */
   double launch_overhead_s;                   /* per-kernel launch overhead, seconds */
   /* Optional fixed cost of one kernel per op class, seconds, from the JSON object
-   * "efficiency.launch_overhead_per_class_s" {"gemm", "attention", "memory"} (0 = not given: the analytic
-   * backend then uses launch_overhead_s; docs/models/roofline.md, "Launch overhead per op
+   * "efficiency.launch_overhead_per_class_s" {"gemm", "attention", "memory"} (0 = not given:
+   * the analytic backend then uses launch_overhead_s; docs/models/roofline.md, "Launch overhead per op
    * class"). afd_gpu_spec_launch_overhead_s() picks the one that applies. */
   double launch_overhead_gemm_s;              /* GEMMs (dense and grouped) */
   double launch_overhead_attention_s;         /* attention cores (decode, prefill) */
