@@ -1135,9 +1135,11 @@ add_economics (cJSON *line, const cJSON *run)
     }
 }
 
-/* Runs one canonical configuration; returns the summary's first run, or NULL with @error. */
+/* Runs one canonical configuration; returns the summary's first run, or NULL with @error;
+ * @out_of_grid: the summary's provenance.out_of_grid_lookups (0 when absent). */
 static cJSON *
-run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GError **error)
+run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, guint *out_of_grid,
+            GError **error)
 {
   g_autofree char *cluster = NULL, *model = NULL;
   if (!resolve_inputs (self, config, &cluster, &model, error))
@@ -1174,6 +1176,8 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
   g_autoptr (cJSON) summary = afd_experiment_run (exp, plugins, NULL, error);
   if (summary == NULL)
     return NULL;
+  *out_of_grid = (guint) num (cJSON_GetObjectItemCaseSensitive (summary, "provenance"),
+                              "out_of_grid_lookups");
   cJSON *runs = cJSON_GetObjectItemCaseSensitive (summary, "runs");
   return cJSON_DetachItemFromArray (runs, 0);
 }
@@ -1187,7 +1191,8 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   afd_json_add_number (line, "index", (double) index);
   cJSON_AddStringToObject (line, "id", id);
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (cJSON) run = run_config (self, config, plugins, &local_error);
+  guint out_of_grid = 0;
+  g_autoptr (cJSON) run = run_config (self, config, plugins, &out_of_grid, &local_error);
   if (run == NULL)
     {
       cJSON_AddStringToObject (line, "status",
@@ -1213,6 +1218,7 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
   add_metrics (line, run);
   add_economics (line, run);
+  afd_json_add_number (line, "out_of_grid_lookups", out_of_grid);
   return line;
 }
 
@@ -1733,7 +1739,8 @@ afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
                                              "peak_flop_per_s", "max_memory_bytes", "bound_by",
-                                             "usd_per_million_tokens", "joules_per_token", NULL };
+                                             "usd_per_million_tokens", "joules_per_token",
+                                             "out_of_grid_lookups", NULL };
   /* Optional config columns appear when any line has them; options and overrides sorted. */
   g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
