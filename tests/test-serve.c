@@ -381,10 +381,10 @@ Test (serve, worked_example)
   cr_log_info ("prefill %" G_GINT64_FORMAT " ns, decode %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                " %" G_GINT64_FORMAT " ns", tp, d[0], d[1], d[2]);
   /* The numbers docs/models/serving.md quotes (ns). */
-  cr_assert_eq (tp, 13121539, "prefill step %" G_GINT64_FORMAT " ns", tp);
-  cr_assert_eq (d[0], 4331435, "decode step 1 %" G_GINT64_FORMAT " ns", d[0]);
-  cr_assert_eq (d[1], 4331443, "decode step 2 %" G_GINT64_FORMAT " ns", d[1]);
-  cr_assert_eq (d[2], 4331452, "decode step 3 %" G_GINT64_FORMAT " ns", d[2]);
+  cr_assert_eq (tp, 13356809, "prefill step %" G_GINT64_FORMAT " ns", tp);
+  cr_assert_eq (d[0], 4572657, "decode step 1 %" G_GINT64_FORMAT " ns", d[0]);
+  cr_assert_eq (d[1], 4572665, "decode step 2 %" G_GINT64_FORMAT " ns", d[1]);
+  cr_assert_eq (d[2], 4572674, "decode step 3 %" G_GINT64_FORMAT " ns", d[2]);
 }
 
 /* Chunked prefill splits a 5000-token prompt over the 2048-token budget: TTFT = 2·T_p(1, 2048) +
