@@ -36,6 +36,8 @@ const AfdPlugins *afd_cmd_run_plugins (void);
 extern const AfdCommand afd_command_bench_strategies;
 /* `afdsim sweep` (sim/cmd-sweep.c): a grid of runs, JSONL/CSV, threads, MPI, resumable. */
 extern const AfdCommand afd_command_sweep;
+/* `afdsim serve` (sim/cmd-serve.c): request-level serving, TTFT/TPOT percentiles, goodput. */
+extern const AfdCommand afd_command_serve;
 /* Registers the registry lookups sweep uses (sim/main.c calls it before any command). */
 void afd_cmd_sweep_set_plugins (const AfdPlugins *plugins);
 
