@@ -1381,6 +1381,7 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
                            "iteration %u (%g s) ends at %g s, beyond the simulated-time horizon ("
                            AFD_TIME_HORIZON_TEXT ")",
                            it, t, afd_time_to_seconds (start_ns) + t);
+              cJSON_Delete (o); /* not yet in iters */
               return FALSE;
             }
           start_ns += afd_time_from_seconds (t);
