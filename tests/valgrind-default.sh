@@ -52,7 +52,7 @@ if has roofline; then
   run 2 roofline --bo 1e309
 fi
 if has run; then
-  run 1 run --cluster "$data/robust-cluster-bad-utf8-id.json"
+  run 1 run --strategy masep --cluster "$data/robust-cluster-bad-utf8-id.json"
   run 1 run "$data/robust-experiment-raw-newline.json"
   run 1 run --routing ''
 fi
