@@ -79,7 +79,7 @@ entries (Flags *f, gboolean validate)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };
-  return afd_run_options_entries (&f->run, &strategy,
+  return afd_run_options_entries (&f->run, afd_cmd_run_plugins ()->strategy_list (), &strategy,
                                   "any strategy option, e.g. dispatch=two-stage (repeat)", tail);
 }
 
@@ -96,6 +96,8 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
                        "%s: --strategy and an experiment file are exclusive", cmd);
           return NULL;
         }
+      if (!afd_run_options_refuse_with_file (&f->run, cmd, argv[1], error))
+        return NULL;
       exp = afd_experiment_load (argv[1], error);
       if (exp == NULL)
         return NULL;
@@ -109,11 +111,10 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
           return NULL;
         }
       exp = afd_experiment_new ();
-      /* --set KEY=VALUE as `afdsim run` reads it: JSON when it parses, else a string. */
-      cJSON *o = afd_run_options_strategy (&f->run, "", error);
-      if (o == NULL)
+      /* The flags as `afdsim run` reads them (each must apply to the strategy). */
+      const char *names[] = { f->strategy, NULL };
+      if (!afd_run_options_add_runs (&f->run, exp, afd_cmd_run_plugins (), names, "", error))
         return NULL;
-      afd_experiment_add_run (exp, NULL, f->strategy, o);
     }
   /* --network is checked (and recorded) like run's; the simulated side stays analytic. */
   if (!afd_run_options_apply (&f->run, exp, error))

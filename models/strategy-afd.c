@@ -26,23 +26,34 @@ typedef struct {
   guint used_na, used_nf; /* the nodes the last build used, defaults included (describe) */
 } Afd;
 
-static const char *const afd_keys[] = { "attn_nodes", "ffn_nodes", "micro_batches", NULL };
+/* The parameters (sim/strategy.h): a search tries every N_A:N_F split of the cluster's nodes
+ * and 2 to 4 micro-batches. */
+static const AfdStrategyParam afd_params[] = {
+  { .key = "attn_nodes", .flag = "attn-nodes", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes",
+    .min = 1, .max = 1 << 16, .default_help = "half the nodes, at least 1",
+    .help = "attention nodes N_A", .search = AFD_STRATEGY_SEARCH_NODE_SPLIT,
+    .partner = "ffn_nodes" },
+  { .key = "ffn_nodes", .flag = "ffn-nodes", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes",
+    .min = 1, .max = 1 << 16, .default_help = "the nodes attention leaves",
+    .help = "FFN nodes N_F" },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 2, .max = 4, .default_value = "3",
+    .help = "micro-batches",
+    .search = AFD_STRATEGY_SEARCH_RANGE, .search_min = 2, .search_max = 4,
+    .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { NULL },
+};
+
 
 static gpointer
 afd_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, afd_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_afd_class;
   g_autofree Afd *s = g_new0 (Afd, 1);
-  s->micro_batches = 3;
-  if (!afd_json_get_int (params, &where, "attn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                         &s->attn_nodes, error)
-      || !afd_json_get_int (params, &where, "ffn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                            &s->ffn_nodes, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 2, 4,
-                            &s->micro_batches, error))
-    return NULL;
+  s->attn_nodes = afd_strategy_param_int (k, params, "attn_nodes");
+  s->ffn_nodes = afd_strategy_param_int (k, params, "ffn_nodes");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
   return g_steal_pointer (&s);
 }
 
@@ -253,6 +264,7 @@ const AfdStrategyClass afd_strategy_afd_class = {
   .name = "afd",
   .summary = "attention-FFN disaggregation: attention nodes and FFN nodes, micro-batch ping-pong "
              "(2..4), fp8 A->F and bf16 F->A all-to-all-v",
+  .params = afd_params,
   .create = afd_create,
   .destroy = g_free,
   .build = afd_build,

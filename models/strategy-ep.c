@@ -40,34 +40,44 @@ typedef struct {
   guint used_ep;            /* the group size the last build used (describe) */
 } Ep;
 
-static const char *const ep_keys[] = { "ep",         "micro_batches",     "dispatch",
-                                       "node_limit", "redundant_experts", NULL };
+static const char *const ep_dispatches[] = { "flat", "two-stage", NULL };
+
+/* The parameters (sim/strategy.h): a search tries every EP size that divides the cluster, one
+ * and two micro-batches, and both dispatches. */
+static const AfdStrategyParam ep_params[] = {
+  { .key = "ep", .flag = "ep", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs", .min = 1,
+    .max = 1 << 20, .default_help = "the whole cluster", .help = "expert-parallel GPUs",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1 },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 1, .max = 2, .default_value = "2",
+    .help = "micro-batches",
+    .search = AFD_STRATEGY_SEARCH_RANGE, .search_min = 1, .search_max = 2,
+    .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { .key = "dispatch", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = ep_dispatches,
+    .default_value = "\"flat\"",
+    .help = "all-to-all-v straight to the experts, or node-limited two-stage (NVLink hop)",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { .key = "node_limit", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes", .min = 0,
+    .max = 1 << 16, .default_value = "0",
+    .help = "most nodes a token is sent to (0: no limit)" },
+  { .key = "redundant_experts", .type = AFD_STRATEGY_PARAM_INT, .unit = "copies", .min = 0,
+    .max = 1 << 16, .default_value = "0",
+    .help = "extra EPLB copies of the hottest experts per layer" },
+  { NULL },
+};
+
 
 static gpointer
 ep_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, ep_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_ep_class;
   g_autofree Ep *s = g_new0 (Ep, 1);
-  g_autofree char *dispatch = g_strdup ("flat");
-  s->micro_batches = 2;
-  if (!afd_json_get_int (params, &where, "ep", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->ep, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 2,
-                            &s->micro_batches, error)
-      || !afd_json_get_int (params, &where, "node_limit", AFD_JSON_OPTIONAL, 0, 1 << 16,
-                            &s->node_limit, error)
-      || !afd_json_get_int (params, &where, "redundant_experts", AFD_JSON_OPTIONAL, 0, 1 << 16,
-                            &s->redundant_experts, error)
-      || !afd_json_get_string (params, &where, "dispatch", AFD_JSON_OPTIONAL, &dispatch, error))
-    return NULL;
-  if (strcmp (dispatch, "flat") != 0 && strcmp (dispatch, "two-stage") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: dispatch: '%s' is not 'flat' or 'two-stage'", dispatch);
-      return NULL;
-    }
-  s->two_stage = strcmp (dispatch, "two-stage") == 0;
+  s->ep = afd_strategy_param_int (k, params, "ep");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
+  s->node_limit = afd_strategy_param_int (k, params, "node_limit");
+  s->redundant_experts = afd_strategy_param_int (k, params, "redundant_experts");
+  s->two_stage = strcmp (afd_strategy_param_choice (k, params, "dispatch"), "two-stage") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -453,6 +463,8 @@ const AfdStrategyClass afd_strategy_ep_class = {
   .name = "ep",
   .summary = "wide expert parallelism (DeepSeek): data-parallel attention on every GPU, experts "
              "spread over GPUs, all-to-all-v dispatch/combine, two-micro-batch overlap",
+  .params = ep_params,
+  .compare_by_default = TRUE,
   .create = ep_create,
   .destroy = g_free,
   .build = ep_build,

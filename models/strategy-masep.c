@@ -38,41 +38,48 @@ typedef struct {
   guint used_k, used_m; /* the split the last build used: defaults and rebalancing included */
 } MaSep;
 
-static const char *const masep_keys[] = {
-  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", "rebalance",
-  "rebalance_threshold", NULL,
+static const char *const masep_handoffs[] = { "broadcast", "scatter", NULL };
+
+/* The parameters (sim/strategy.h): every attention:MoE split of the cluster is searched, with
+ * both hand-offs. */
+static const AfdStrategyParam masep_params[] = {
+  { .key = "attn_gpus", .flag = "attn-gpus", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs",
+    .min = 1, .max = 1 << 20, .default_help = "3/4 of the cluster, at least 1",
+    .help = "attention GPUs k", .search = AFD_STRATEGY_SEARCH_GPU_SPLIT, .partner = "moe_gpus" },
+  { .key = "moe_gpus", .flag = "moe-gpus", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs",
+    .min = 1, .max = 1 << 20, .default_help = "the GPUs attention leaves",
+    .help = "MoE GPUs m" },
+  { .key = "handoff", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = masep_handoffs,
+    .default_value = "\"broadcast\"",
+    .help = "attention to MoE hand-off: every MoE GPU gets all tokens, or each its routed ones",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { .key = "attention_redundancy", .type = AFD_STRATEGY_PARAM_INT, .unit = "copies", .min = 1,
+    .max = 2, .default_value = "1",
+    .help = "copies of each attention head group (2: a failed attention GPU has a replica)" },
+  { .key = "barrier", .type = AFD_STRATEGY_PARAM_BOOL, .default_value = "true",
+    .help = "a barrier over all GPUs ends every layer" },
+  { .key = "rebalance", .type = AFD_STRATEGY_PARAM_BOOL, .default_value = "false",
+    .help = "move GPUs between attention and MoE when their predicted times differ" },
+  { .key = "rebalance_threshold", .type = AFD_STRATEGY_PARAM_NUMBER,
+    .number_flags = AFD_JSON_FRACTION, .default_value = "0.05",
+    .help = "relative time difference that triggers rebalancing" },
+  { NULL },
 };
+
 
 static gpointer
 masep_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, masep_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_masep_class;
   g_autofree MaSep *s = g_new0 (MaSep, 1);
-  s->redundancy = 1;
-  s->barrier = TRUE;
-  s->threshold = 0.05;
-  g_autofree char *handoff = g_strdup ("broadcast");
-  if (!afd_json_get_int (params, &where, "attn_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->attn_gpus,
-                         error)
-      || !afd_json_get_int (params, &where, "moe_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->moe_gpus,
-                            error)
-      || !afd_json_get_int (params, &where, "attention_redundancy", AFD_JSON_OPTIONAL, 1, 2,
-                            &s->redundancy, error)
-      || !afd_json_get_bool (params, &where, "barrier", AFD_JSON_OPTIONAL, &s->barrier, error)
-      || !afd_json_get_bool (params, &where, "rebalance", AFD_JSON_OPTIONAL, &s->rebalance, error)
-      || !afd_json_get_number (params, &where, "rebalance_threshold", AFD_JSON_FRACTION,
-                               &s->threshold, error)
-      || !afd_json_get_string (params, &where, "handoff", AFD_JSON_OPTIONAL, &handoff, error))
-    return NULL;
-  if (strcmp (handoff, "broadcast") != 0 && strcmp (handoff, "scatter") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: handoff: '%s' is not 'broadcast' or 'scatter'", handoff);
-      return NULL;
-    }
-  s->scatter = strcmp (handoff, "scatter") == 0;
+  s->attn_gpus = afd_strategy_param_int (k, params, "attn_gpus");
+  s->moe_gpus = afd_strategy_param_int (k, params, "moe_gpus");
+  s->redundancy = afd_strategy_param_int (k, params, "attention_redundancy");
+  s->barrier = afd_strategy_param_bool (k, params, "barrier");
+  s->rebalance = afd_strategy_param_bool (k, params, "rebalance");
+  s->threshold = afd_strategy_param_number (k, params, "rebalance_threshold");
+  s->scatter = strcmp (afd_strategy_param_choice (k, params, "handoff"), "scatter") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -524,6 +531,8 @@ const AfdStrategyClass afd_strategy_masep_class = {
   .name = "masep",
   .summary = "MA Separation: k attention GPUs (heads split, all-reduce) + m MoE GPUs (E/m "
              "experts), hand-off, all-to-all, return and a barrier per layer",
+  .params = masep_params,
+  .compare_by_default = TRUE,
   .create = masep_create,
   .destroy = g_free,
   .build = masep_build,

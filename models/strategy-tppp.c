@@ -40,30 +40,44 @@ resolve (const TpPp *s, guint n_gpus, guint *out_tp, guint *out_pp, guint *out_d
   *out_dp = s->dp > 0 ? (guint) s->dp : MAX (1u, g / (tp * pp));
 }
 
-static const char *const tppp_keys[] = { "tp", "pp", "dp", "micro_batches", "moe", NULL };
+static const char *const tppp_moes[] = { "tp", "ep", NULL };
+
+/* The parameters (sim/strategy.h): a search tries every TP size that divides both the cluster
+ * and a node, every PP depth that divides the cluster, and both MoE layouts; dp and the
+ * micro-batches follow from them. */
+static const AfdStrategyParam tppp_params[] = {
+  { .key = "tp", .flag = "tp", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs", .min = 1,
+    .max = 1 << 16, .default_help = "min(8, G)", .help = "tensor-parallel size",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1,
+    .search_max = AFD_STRATEGY_SEARCH_NODE_MAX },
+  { .key = "pp", .flag = "pp", .type = AFD_STRATEGY_PARAM_INT, .unit = "stages", .min = 1,
+    .max = 1 << 16, .default_help = "min(2, G / tp), at least 1", .help = "pipeline stages",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1 },
+  { .key = "dp", .flag = "dp", .type = AFD_STRATEGY_PARAM_INT, .unit = "replicas", .min = 1,
+    .max = 1 << 20, .default_help = "G / (tp pp), at least 1",
+    .help = "data-parallel replicas" },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 1, .max = 1 << 16, .default_help = "pp",
+    .help = "micro-batches", .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { .key = "moe", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = tppp_moes,
+    .default_value = "\"tp\"",
+    .help = "MoE layers: experts' hidden split over tp, or whole experts over the tp group",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { NULL },
+};
+
 
 static gpointer
 tppp_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, tppp_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_tppp_class;
   g_autofree TpPp *s = g_new0 (TpPp, 1);
-  g_autofree char *moe = g_strdup ("tp");
-  if (!afd_json_get_int (params, &where, "tp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->tp, error)
-      || !afd_json_get_int (params, &where, "pp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->pp, error)
-      || !afd_json_get_int (params, &where, "dp", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->dp, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                            &s->micro_batches, error)
-      || !afd_json_get_string (params, &where, "moe", AFD_JSON_OPTIONAL, &moe, error))
-    return NULL;
-  if (strcmp (moe, "tp") != 0 && strcmp (moe, "ep") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: moe: '%s' is not 'tp' or 'ep'", moe);
-      return NULL;
-    }
-  s->moe_ep = strcmp (moe, "ep") == 0;
+  s->tp = afd_strategy_param_int (k, params, "tp");
+  s->pp = afd_strategy_param_int (k, params, "pp");
+  s->dp = afd_strategy_param_int (k, params, "dp");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
+  s->moe_ep = strcmp (afd_strategy_param_choice (k, params, "moe"), "ep") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -289,6 +303,8 @@ const AfdStrategyClass afd_strategy_tppp_class = {
   .name = "tppp",
   .summary = "TP x PP (x DP), Megatron-style: heads and expert hidden split over tp with "
              "all-reduces, layers over pp stages with send/recv and micro-batches",
+  .params = tppp_params,
+  .compare_by_default = TRUE,
   .create = tppp_create,
   .destroy = g_free,
   .build = tppp_build,

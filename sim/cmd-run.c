@@ -225,14 +225,15 @@ typedef struct {
   char *max_memory;                   /* sim/limits.h */
   char **faults;                      /* --fault, repeated */
   char **strategies;
+  char *strategy_help; /* --strategy's help: the registered names */
   gboolean quiet;
 } Flags;
 
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->strategy,   &f->costs,           &f->json,      &f->trace,
-                   &f->iterations, &f->fault_detection, &f->max_memory };
+  char **all[] = { &f->strategy,   &f->costs,           &f->json,       &f->trace,
+                   &f->iterations, &f->fault_detection, &f->max_memory, &f->strategy_help };
   afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
@@ -287,12 +288,19 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
   return TRUE;
 }
 
-/* The strategy options given as flags. */
-static cJSON *
-flag_options (const Flags *f, GError **error)
+/* "masep, tppp, ep or afd": the registered strategies. */
+static char *
+strategy_names (void)
 {
-  return afd_run_options_strategy (&f->run, " (e.g. --set dispatch=two-stage)", error);
+  const AfdStrategyClass *const *list = plugins->strategy_list ();
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (guint i = 0; list[i] != NULL; i++)
+    g_string_append_printf (out, "%s%s", i == 0 ? "" : list[i + 1] == NULL ? " or " : ", ",
+                            list[i]->name);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
+
+static const char set_hint[] = " (e.g. --set dispatch=two-stage)";
 
 static GOptionEntry *
 entries (Flags *f, gboolean compare)
@@ -300,7 +308,7 @@ entries (Flags *f, gboolean compare)
   const GOptionEntry strategy = {
     "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
     compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
-    compare ? "a strategy to compare (repeat)" : "masep, tppp, ep or afd", "S"
+    compare ? "a strategy to compare (repeat)" : (f->strategy_help = strategy_names ()), "S"
   };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network, "analytic (default) or flow", "N" },
@@ -321,8 +329,8 @@ entries (Flags *f, gboolean compare)
     { NULL },
   };
   return afd_run_options_entries (
-      &f->run, &strategy, "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)",
-      tail);
+      &f->run, plugins->strategy_list (), &strategy,
+      "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)", tail);
 }
 
 int
@@ -343,36 +351,20 @@ afd_cmd_run (int argc, char **argv, GError **error)
        * that choose another cluster, model or placement need a strategy of their own. An
        * experiment file's runs carry their own placements. */
       const AfdRunOptions *o = &f.run;
-      const struct {
-        const char *flag;
-        const void *value;
-      } placement[] = { { "--cluster", o->cluster },     { "--model", o->model },
-                        { "--attn-gpus", o->attn_gpus }, { "--moe-gpus", o->moe_gpus },
-                        { "--tp", o->tp },               { "--pp", o->pp },
-                        { "--dp", o->dp },               { "--ep", o->ep },
-                        { "--micro-batches", o->micro_batches },
-                        { "--attn-nodes", o->attn_nodes }, { "--ffn-nodes", o->ffn_nodes },
-                        { "--set", o->sets } };
-      for (guint i = 0; i < G_N_ELEMENTS (placement); i++)
-        if (placement[i].value != NULL && (argc < 2 || i >= 2))
-          {
-            if (argc >= 2)
-              {
-                /* --cluster and --model override a file's; its runs carry their own
-                 * placement options, which a flag would silently not change. */
-                g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                             "run: %s applies to a --strategy run; %s has its placements in "
-                             "its runs",
-                             placement[i].flag, argv[1]);
-                return 2;
-              }
-            g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                         "run: %s needs --strategy S (masep, tppp, ep or afd), or an "
-                         "EXPERIMENT.json; 'afdsim compare %s ...' runs several strategies "
-                         "side by side",
-                         placement[i].flag, placement[i].flag);
-            return 2;
-          }
+      const char *flag = o->cluster != NULL ? "cluster" : o->model != NULL ? "model" : NULL;
+      if (argc >= 2 && !afd_run_options_refuse_with_file (o, "run", argv[1], error))
+        return 2;
+      if (argc < 2 && flag == NULL)
+        flag = afd_run_options_first_strategy_flag (o);
+      if (argc < 2 && flag != NULL)
+        {
+          g_autofree char *names = strategy_names ();
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "run: --%s needs --strategy S (%s), or an EXPERIMENT.json; 'afdsim "
+                       "compare --%s ...' runs several strategies side by side",
+                       flag, names, flag);
+          return 2;
+        }
     }
   if (argc >= 2 || f.strategy == NULL)
     {
@@ -389,10 +381,9 @@ afd_cmd_run (int argc, char **argv, GError **error)
   else
     {
       exp = afd_experiment_new ();
-      cJSON *o = flag_options (&f, error);
-      if (o == NULL)
+      const char *names[] = { f.strategy, NULL };
+      if (!afd_run_options_add_runs (&f.run, exp, plugins, names, set_hint, error))
         return 2;
-      afd_experiment_add_run (exp, NULL, f.strategy, o);
     }
   if (!apply_flags (exp, &f, error))
     return 2;
@@ -416,20 +407,23 @@ afd_cmd_compare (int argc, char **argv, GError **error)
   g_autofree GOptionEntry *e = entries (&f, TRUE);
   static const char summary[]
       = "Runs several strategies (--strategy, repeated; default masep, tppp, ep) on one "
-        "cluster, model and workload and prints them side by side. Strategy flags apply to "
-        "every strategy, so give only those all of them accept.";
+        "cluster, model and workload and prints them side by side. A strategy flag applies to "
+        "the strategies that declare it (afdsim list strategies --params) and is an error "
+        "when none does.";
   if (!afd_cli_parse_command ("compare", "", summary, e, &argc, &argv, 0, error))
     return 2;
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
-  const char *defaults[] = { "masep", "tppp", "ep", NULL };
-  const char *const *names = f.strategies != NULL ? (const char *const *) f.strategies : defaults;
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      cJSON *o = flag_options (&f, error);
-      if (o == NULL)
-        return 2;
-      afd_experiment_add_run (exp, NULL, names[i], o);
-    }
+  /* Without --strategy: the classes that ask to be compared by default. */
+  g_autoptr (GPtrArray) defaults = g_ptr_array_new ();
+  const AfdStrategyClass *const *list = plugins->strategy_list ();
+  for (guint i = 0; list[i] != NULL; i++)
+    if (list[i]->compare_by_default)
+      g_ptr_array_add (defaults, (gpointer) list[i]->name);
+  g_ptr_array_add (defaults, NULL);
+  const char *const *names = f.strategies != NULL ? (const char *const *) f.strategies
+                                                  : (const char *const *) defaults->pdata;
+  if (!afd_run_options_add_runs (&f.run, exp, plugins, names, set_hint, error))
+    return 2;
   if (!apply_flags (exp, &f, error))
     return 2;
   return execute (exp, f.quiet, error);

@@ -820,7 +820,13 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   if (strategy == NULL)
     return NULL;
   /* The resource budget, before anything large is built (sim/limits.h). */
-  const cJSON *mb = cJSON_GetObjectItemCaseSensitive (run->options, "micro_batches");
+  /* The micro-batches the run's options give, through the parameter playing that role. */
+  const cJSON *mb = NULL;
+  const AfdStrategyClass *klass = plugins->strategy_lookup (run->strategy, NULL);
+  for (const AfdStrategyParam *p = klass != NULL ? klass->params : NULL; p != NULL && p->key != NULL;
+       p++)
+    if (p->roles & AFD_STRATEGY_PARAM_MICRO_BATCHES)
+      mb = cJSON_GetObjectItemCaseSensitive (run->options, p->key);
   AfdLimitsEstimate est;
   afd_limits_estimate (in.n_gpus, llm->n_layers, afd_llm_n_moe_layers (llm),
                        cJSON_IsNumber (mb) && mb->valuedouble >= 1 && mb->valuedouble < 1e6
@@ -1554,35 +1560,97 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
 void
 afd_run_options_clear (AfdRunOptions *self)
 {
-  char **all[] = { &self->cluster,    &self->model,         &self->attn_gpus,  &self->moe_gpus,
-                   &self->tp,         &self->pp,            &self->dp,         &self->ep,
-                   &self->micro_batches, &self->attn_nodes, &self->ffn_nodes,  &self->batch,
-                   &self->context,    &self->phase,         &self->routing,    &self->seed,
-                   &self->network,    &self->mtp,           &self->accept };
+  char **all[] = { &self->cluster, &self->model,   &self->batch,   &self->context,
+                   &self->phase,   &self->routing, &self->seed,    &self->network,
+                   &self->mtp,     &self->accept };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
+  for (guint i = 0; i < self->n_strategy_flags; i++)
+    {
+      g_free (self->strategy_flags[i].help);
+      g_free (self->strategy_flags[i].declared_by);
+      g_free (self->strategy_flags[i].text);
+    }
+  g_clear_pointer (&self->strategy_flags, g_free);
+  self->n_strategy_flags = 0;
   g_clear_pointer (&self->sets, g_strfreev);
   g_clear_pointer (&self->prices, g_strfreev);
 }
 
+/* Appends a parameter's short range and default: "1..2, default 2", "default: pp". */
+static void
+append_short_default (GString *out, const AfdStrategyParam *p)
+{
+  if (p->type == AFD_STRATEGY_PARAM_INT && p->max <= 64)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT ", ", p->min, p->max);
+  if (p->default_value != NULL)
+    g_string_append_printf (out, "default %s", p->default_value);
+  else
+    g_string_append_printf (out, "default: %s", p->default_help);
+}
+
+/* The help of a strategy flag: "masep: attention GPUs k (default: 3/4 of the cluster)", or
+ * for a flag several classes declare "tppp, ep, afd: micro-batches (tppp default: pp; ep
+ * 1..2, default 2; afd 2..4, default 3)". */
+static char *
+strategy_flag_help (const char *flag, const AfdStrategyClass *const *classes,
+                    char **out_declared_by)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+  g_autoptr (GString) ranges = g_string_new (NULL);
+  const AfdStrategyParam *first = NULL;
+  guint n = 0;
+  for (guint c = 0; classes[c] != NULL; c++)
+    for (const AfdStrategyParam *p = classes[c]->params; p != NULL && p->key != NULL; p++)
+      if (p->flag != NULL && strcmp (p->flag, flag) == 0)
+        {
+          g_string_append_printf (names, "%s%s", n ? ", " : "", classes[c]->name);
+          g_string_append_printf (ranges, "%s%s ", n ? "; " : "", classes[c]->name);
+          append_short_default (ranges, p);
+          first = first != NULL ? first : p;
+          n++;
+        }
+  if (n == 1)
+    {
+      g_string_truncate (ranges, 0);
+      append_short_default (ranges, first);
+    }
+  *out_declared_by = g_strdup (names->str);
+  return g_strdup_printf ("%s: %s (%s)", names->str, first->help, ranges->str);
+}
+
 GOptionEntry *
-afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy, const char *set_help,
+afd_run_options_entries (AfdRunOptions *self, const AfdStrategyClass *const *classes,
+                         const GOptionEntry *strategy, const char *set_help,
                          const GOptionEntry *tail)
 {
   AfdRunOptions *f = self;
+  /* One flag per distinct name, in class then table order. */
+  g_autoptr (GPtrArray) params = g_ptr_array_new ();
+  for (guint c = 0; classes != NULL && classes[c] != NULL; c++)
+    for (const AfdStrategyParam *p = classes[c]->params; p != NULL && p->key != NULL; p++)
+      {
+        gboolean seen = FALSE;
+        for (guint i = 0; i < params->len && !seen; i++)
+          seen = strcmp (((const AfdStrategyParam *) params->pdata[i])->flag, p->flag ? p->flag
+                                                                                      : "") == 0;
+        if (p->flag != NULL && !seen)
+          g_ptr_array_add (params, (gpointer) p);
+      }
+  f->n_strategy_flags = params->len;
+  f->strategy_flags = g_new0 (AfdRunStrategyFlag, params->len);
+  for (guint i = 0; i < params->len; i++)
+    {
+      f->strategy_flags[i].param = params->pdata[i];
+      f->strategy_flags[i].help = strategy_flag_help (f->strategy_flags[i].param->flag, classes,
+                                                      &f->strategy_flags[i].declared_by);
+    }
   const GOptionEntry head[] = {
     { "cluster", 0, 0, G_OPTION_ARG_STRING, &f->cluster, "cluster name or file", "C" },
     { "model", 0, 0, G_OPTION_ARG_STRING, &f->model, "model name or file", "M" },
     *strategy,
-    { "attn-gpus", 0, 0, G_OPTION_ARG_STRING, &f->attn_gpus, "masep: attention GPUs", "K" },
-    { "moe-gpus", 0, 0, G_OPTION_ARG_STRING, &f->moe_gpus, "masep: MoE GPUs", "M" },
-    { "tp", 0, 0, G_OPTION_ARG_STRING, &f->tp, "tppp: tensor-parallel size", "N" },
-    { "pp", 0, 0, G_OPTION_ARG_STRING, &f->pp, "tppp: pipeline stages", "N" },
-    { "dp", 0, 0, G_OPTION_ARG_STRING, &f->dp, "tppp: data-parallel replicas", "N" },
-    { "ep", 0, 0, G_OPTION_ARG_STRING, &f->ep, "ep: expert-parallel GPUs", "N" },
-    { "micro-batches", 0, 0, G_OPTION_ARG_STRING, &f->micro_batches, "micro-batches", "N" },
-    { "attn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->attn_nodes, "afd: attention nodes", "N" },
-    { "ffn-nodes", 0, 0, G_OPTION_ARG_STRING, &f->ffn_nodes, "afd: FFN nodes", "N" },
+  };
+  const GOptionEntry workload[] = {
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->sets, set_help, "KEY=VALUE" },
     { "batch", 0, 0, G_OPTION_ARG_STRING, &f->batch, "sequences (default 1024)", "B" },
     { "context", 0, 0, G_OPTION_ARG_STRING, &f->context, "context tokens (default 2048)", "L" },
@@ -1599,38 +1667,115 @@ afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy, cons
   guint n_tail = 0;
   while (tail[n_tail].long_name != NULL)
     n_tail++;
-  GOptionEntry *e = g_new0 (GOptionEntry, G_N_ELEMENTS (head) + n_tail + 1);
-  memcpy (e, head, sizeof head);
-  memcpy (e + G_N_ELEMENTS (head), tail, n_tail * sizeof *tail);
+  guint n = G_N_ELEMENTS (head) + f->n_strategy_flags + G_N_ELEMENTS (workload) + n_tail;
+  GOptionEntry *e = g_new0 (GOptionEntry, n + 1);
+  GOptionEntry *at = e;
+  memcpy (at, head, sizeof head);
+  at += G_N_ELEMENTS (head);
+  for (guint i = 0; i < f->n_strategy_flags; i++, at++)
+    {
+      const AfdStrategyParam *p = f->strategy_flags[i].param;
+      *at = (GOptionEntry){ p->flag, 0, 0, G_OPTION_ARG_STRING, &f->strategy_flags[i].text,
+                            f->strategy_flags[i].help,
+                            p->type == AFD_STRATEGY_PARAM_INT ? "N" : "V" };
+    }
+  memcpy (at, workload, sizeof workload);
+  at += G_N_ELEMENTS (workload);
+  memcpy (at, tail, n_tail * sizeof *tail);
   return e;
 }
 
-/* Adds an integer flag to @options under @key. */
-static gboolean
-opt_int (cJSON *options, const char *flag, const char *text, const char *key, GError **error)
+gboolean
+afd_run_options_has_strategy_flags (const AfdRunOptions *self)
 {
-  gint64 v = 0;
-  if (text == NULL)
-    return TRUE;
-  if (!afd_cli_parse_int (flag, text, 1, 1 << 20, &v, error))
-    return FALSE;
-  cJSON_AddNumberToObject (options, key, (double) v);
+  return afd_run_options_first_strategy_flag (self) != NULL;
+}
+
+const char *
+afd_run_options_first_strategy_flag (const AfdRunOptions *self)
+{
+  for (guint i = 0; i < self->n_strategy_flags; i++)
+    if (self->strategy_flags[i].text != NULL)
+      return self->strategy_flags[i].param->flag;
+  return self->sets != NULL && self->sets[0] != NULL ? "set" : NULL;
+}
+
+/* Appends the names of @chosen ("ep", "tppp, ep") to @out. */
+static void
+append_class_names (GString *out, const AfdStrategyClass *const *chosen, guint n_chosen)
+{
+  for (guint i = 0; i < n_chosen; i++)
+    g_string_append_printf (out, "%s%s", i ? ", " : "", chosen[i]->name);
+}
+
+/* Returns: TRUE when one of @chosen declares @key. */
+static gboolean
+declared (const AfdStrategyClass *const *chosen, guint n_chosen, const char *key)
+{
+  for (guint i = 0; i < n_chosen; i++)
+    if (afd_strategy_param_find (chosen[i], key) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+afd_run_options_check_applies (const AfdRunOptions *self, const AfdStrategyClass *const *chosen,
+                               guint n_chosen, GError **error)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+  append_class_names (names, chosen, n_chosen);
+  for (guint i = 0; i < self->n_strategy_flags; i++)
+    {
+      const AfdRunStrategyFlag *f = &self->strategy_flags[i];
+      if (f->text == NULL || declared (chosen, n_chosen, f->param->key))
+        continue;
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--%s does not apply to strategy %s (it is an option of %s)", f->param->flag,
+                   names->str, f->declared_by);
+      return FALSE;
+    }
+  for (guint i = 0; self->sets != NULL && self->sets[i] != NULL; i++)
+    {
+      const char *eq = strchr (self->sets[i], '=');
+      if (eq == NULL || eq == self->sets[i])
+        continue; /* afd_run_options_strategy() says it is not KEY=VALUE */
+      g_autofree char *key = g_strndup (self->sets[i], (gsize) (eq - self->sets[i]));
+      if (declared (chosen, n_chosen, key))
+        continue;
+      g_autoptr (GString) keys = g_string_new (NULL);
+      for (guint c = 0; c < n_chosen; c++)
+        for (const AfdStrategyParam *p = chosen[c]->params; p != NULL && p->key != NULL; p++)
+          if (!strstr (keys->str, p->key))
+            g_string_append_printf (keys, "%s%s", keys->len ? ", " : "", p->key);
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--set %s: strategy %s has no option '%s' (its options: %s)", self->sets[i],
+                   names->str, key, keys->str);
+      return FALSE;
+    }
   return TRUE;
 }
 
 cJSON *
-afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint, GError **error)
+afd_run_options_strategy (const AfdRunOptions *self, const AfdStrategyClass *klass,
+                          const char *set_hint, GError **error)
 {
   const AfdRunOptions *f = self;
   g_autoptr (cJSON) o = cJSON_CreateObject ();
-  if (!opt_int (o, "--attn-gpus", f->attn_gpus, "attn_gpus", error)
-      || !opt_int (o, "--moe-gpus", f->moe_gpus, "moe_gpus", error)
-      || !opt_int (o, "--tp", f->tp, "tp", error) || !opt_int (o, "--pp", f->pp, "pp", error)
-      || !opt_int (o, "--dp", f->dp, "dp", error) || !opt_int (o, "--ep", f->ep, "ep", error)
-      || !opt_int (o, "--micro-batches", f->micro_batches, "micro_batches", error)
-      || !opt_int (o, "--attn-nodes", f->attn_nodes, "attn_nodes", error)
-      || !opt_int (o, "--ffn-nodes", f->ffn_nodes, "ffn_nodes", error))
-    return NULL;
+  for (guint i = 0; i < f->n_strategy_flags; i++)
+    {
+      const AfdRunStrategyFlag *flag = &f->strategy_flags[i];
+      const AfdStrategyParam *p = afd_strategy_param_find (klass, flag->param->key);
+      if (flag->text == NULL || p == NULL)
+        continue;
+      g_autofree char *what = g_strdup_printf ("--%s", p->flag);
+      cJSON *v = afd_strategy_param_parse (p, flag->text, what, error);
+      if (v == NULL)
+        {
+          g_prefix_error (error, "strategy %s: ", klass->name);
+          return NULL;
+        }
+      cJSON_AddItemToObject (o, p->key, v);
+    }
   /* --set KEY=VALUE: VALUE is read as JSON when it parses (numbers, true, false), else as a
    * string; the strategy validates it like any option. */
   for (guint i = 0; f->sets != NULL && f->sets[i] != NULL; i++)
@@ -1643,6 +1788,8 @@ afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint, GErro
           return NULL;
         }
       g_autofree char *key = g_strndup (f->sets[i], (gsize) (eq - f->sets[i]));
+      if (afd_strategy_param_find (klass, key) == NULL)
+        continue;
       cJSON *v = cJSON_Parse (eq + 1);
       if (v == NULL || cJSON_IsObject (v) || cJSON_IsArray (v) || cJSON_IsNull (v))
         {
@@ -1655,6 +1802,49 @@ afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint, GErro
         cJSON_AddItemToObject (o, key, v);
     }
   return g_steal_pointer (&o);
+}
+
+gboolean
+afd_run_options_add_runs (const AfdRunOptions *self, AfdExperiment *exp,
+                          const AfdPlugins *plugins, const char *const *names,
+                          const char *set_hint, GError **error)
+{
+  g_autoptr (GPtrArray) known = g_ptr_array_new ();
+  guint n = 0;
+  for (; names[n] != NULL; n++)
+    {
+      const AfdStrategyClass *k = plugins->strategy_lookup (names[n], NULL);
+      if (k != NULL)
+        g_ptr_array_add (known, (gpointer) k);
+    }
+  /* An unknown name is reported by the run itself; the flags are checked against the rest. */
+  if (known->len > 0
+      && !afd_run_options_check_applies (self, (const AfdStrategyClass *const *) known->pdata,
+                                         known->len, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      const AfdStrategyClass *k = plugins->strategy_lookup (names[i], NULL);
+      cJSON *o = k != NULL ? afd_run_options_strategy (self, k, set_hint, error)
+                           : cJSON_CreateObject ();
+      if (o == NULL)
+        return FALSE;
+      afd_experiment_add_run (exp, NULL, names[i], o);
+    }
+  return TRUE;
+}
+
+gboolean
+afd_run_options_refuse_with_file (const AfdRunOptions *self, const char *cmd,
+                                  const char *path, GError **error)
+{
+  const char *flag = afd_run_options_first_strategy_flag (self);
+  if (flag == NULL)
+    return TRUE;
+  g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+               "%s: --%s applies to a --strategy run; %s has its placements in its runs", cmd,
+               flag, path);
+  return FALSE;
 }
 
 gboolean

@@ -117,9 +117,17 @@ static const ListKind list_kinds[] = {
 static int
 cmd_list (int argc, char **argv, GError **error)
 {
+  gboolean params = FALSE;
+  const GOptionEntry entries[] = {
+    { "params", 0, 0, G_OPTION_ARG_NONE, &params,
+      "with strategies: every parameter (key, flag, type, range, default, search values)",
+      NULL },
+    { NULL },
+  };
   g_autoptr (GOptionContext) ctx
       = g_option_context_new ("[models|gpus|clusters|experiments|strategies]");
   g_option_context_set_summary (ctx, command_list.summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
   if (!afd_cli_parse_options (ctx, "list", &argc, &argv, 1, error))
     return 2;
   const char *only = argc >= 2 ? argv[1] : NULL;
@@ -145,7 +153,13 @@ cmd_list (int argc, char **argv, GError **error)
       if (only == NULL)
         printf ("strategies:\n");
       for (guint i = 0; list[i] != NULL; i++)
-        printf ("%s%-8s %s\n", only == NULL ? "  " : "", list[i]->name, list[i]->summary);
+        {
+          printf ("%s%-8s %s\n", only == NULL ? "  " : "", list[i]->name, list[i]->summary);
+          g_autoptr (GString) text = g_string_new (NULL);
+          if (params)
+            afd_strategy_class_describe_params (list[i], text);
+          fputs (text->str, stdout);
+        }
     }
   if (!found)
     {

@@ -34,6 +34,7 @@ typedef struct {
 } Axis;
 
 struct _AfdSweep {
+  const AfdStrategyClass *const *classes; /* (nullable): the strategies' parameter tables */
   cJSON *base;       /* assignments shared by every point */
   GPtrArray *axes;   /* Axis */
   GMutex lock;       /* guards tmpdir and materialised */
@@ -42,12 +43,8 @@ struct _AfdSweep {
 };
 
 /* The workload keys of a point (their type and canonical order) are the POINT keys of the
- * one key table, sim/experiment-keys.c. Integer options every shipped strategy documents:
- * TODO(#15 point 1): from the strategies' parameter tables, so sim/ names no option key. */
-static const char *const strategy_int_keys[] = { "attn_gpus", "moe_gpus", "attn_nodes",
-                                                 "ffn_nodes", "tp",       "pp",
-                                                 "dp",        "ep",       "micro_batches",
-                                                 NULL };
+ * one key table, sim/experiment-keys.c; a strategy's options are typed by its parameter table
+ * (sim/strategy.h). */
 /* Keys ending in a unit (docs/internals/style.md: units in every name) hold numbers. */
 static const char *const unit_suffixes[] = { "_s", "_bytes", "_bytes_per_s", "_flop_per_s",
                                              "_fraction", NULL };
@@ -62,15 +59,6 @@ axis_free (gpointer p)
   g_free (a);
 }
 
-static gboolean
-in_list (const char *const *list, const char *key)
-{
-  for (guint i = 0; list[i] != NULL; i++)
-    if (strcmp (list[i], key) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* Returns: TRUE for a point's workload key of type string (the key table). */
 static gboolean
 string_key (const char *key)
@@ -79,13 +67,20 @@ string_key (const char *key)
   return k != NULL && k->type == AFD_EXPERIMENT_KEY_STRING;
 }
 
-/* Returns: TRUE for a point's integer workload key or a strategy's integer option. */
+/* Returns: TRUE for a point's integer workload key or an integer option of a strategy. */
 static gboolean
-int_key (const char *key)
+int_key (const AfdSweep *self, const char *key)
 {
   const AfdExperimentKey *k = afd_experiment_key_lookup (key, AFD_EXPERIMENT_KEY_POINT);
-  return (k != NULL && k->type == AFD_EXPERIMENT_KEY_INTEGER)
-         || in_list (strategy_int_keys, key);
+  if (k != NULL && k->type == AFD_EXPERIMENT_KEY_INTEGER)
+    return TRUE;
+  for (guint c = 0; self->classes != NULL && self->classes[c] != NULL; c++)
+    {
+      const AfdStrategyParam *p = afd_strategy_param_find (self->classes[c], key);
+      if (p != NULL && p->type == AFD_STRATEGY_PARAM_INT)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* Returns the override prefix @key starts with, or NULL. */
@@ -99,14 +94,17 @@ override_prefix (const char *key)
 }
 
 AfdSweep *
-afd_sweep_new (void)
+afd_sweep_new (const AfdStrategyClass *const *classes)
 {
+  g_return_val_if_fail (classes != NULL && classes[0] != NULL, NULL);
   AfdSweep *self = g_new0 (AfdSweep, 1);
+  self->classes = classes;
   g_autoptr (AfdExperiment) d = afd_experiment_new ();
   self->base = cJSON_CreateObject ();
   cJSON_AddStringToObject (self->base, "cluster", d->cluster);
   cJSON_AddStringToObject (self->base, "model", d->model);
-  cJSON_AddStringToObject (self->base, "strategy", "masep");
+  /* The default strategy: the first registered class. */
+  cJSON_AddStringToObject (self->base, "strategy", classes[0]->name);
   afd_json_add_number (self->base, "batch", (double) d->batch);
   afd_json_add_number (self->base, "context", (double) d->context_tokens);
   cJSON_AddStringToObject (self->base, "phase", d->prefill ? "prefill" : "decode");
@@ -199,14 +197,14 @@ set_too_many_points (const char *flag, const char *what, double n, GError **erro
 
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
-parse_item (const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
+parse_item (const AfdSweep *self, const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
 {
   if (item[0] == '\0')
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: empty value in the list", flag);
       return FALSE;
     }
-  gboolean is_int = int_key (key);
+  gboolean is_int = int_key (self, key);
   gboolean is_string = string_key (key);
   const char *dots = strstr (item, "..");
   if (dots != NULL && !is_string)
@@ -318,7 +316,7 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
 
 /* Parses comma-separated values for @key. */
 static GPtrArray *
-parse_values (const char *flag, const char *key, const char *text, GError **error)
+parse_values (const AfdSweep *self, const char *flag, const char *key, const char *text, GError **error)
 {
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
   if (!check_key (flag, key, error))
@@ -327,7 +325,7 @@ parse_values (const char *flag, const char *key, const char *text, GError **erro
   for (guint i = 0; items[i] != NULL; i++)
     {
       g_strstrip (items[i]);
-      if (!parse_item (flag, key, items[i], values, error))
+      if (!parse_item (self, flag, key, items[i], values, error))
         return NULL;
     }
   if (values->len == 0)
@@ -352,7 +350,7 @@ gboolean
 afd_sweep_set (AfdSweep *self, const char *flag, const char *key, const char *text,
                GError **error)
 {
-  g_autoptr (GPtrArray) values = parse_values (flag, key, text, error);
+  g_autoptr (GPtrArray) values = parse_values (self, flag, key, text, error);
   if (values == NULL)
     return FALSE;
   if (values->len != 1)
@@ -386,7 +384,7 @@ gboolean
 afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const char *text,
                     GError **error)
 {
-  g_autoptr (GPtrArray) raw = parse_values (flag, key, text, error);
+  g_autoptr (GPtrArray) raw = parse_values (self, flag, key, text, error);
   if (raw == NULL)
     return FALSE;
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
@@ -401,7 +399,7 @@ afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const cha
 
 /* Checks one JSON assignment value for @key and returns a copy (strings re-parsed as text). */
 static cJSON *
-check_json_value (const char *where, const char *key, const cJSON *v, GError **error)
+check_json_value (const AfdSweep *self, const char *where, const char *key, const cJSON *v, GError **error)
 {
   if (!check_key (where, key, error))
     return NULL;
@@ -410,11 +408,11 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
       g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
       if (string_key (key))
         {
-          if (!parse_item (where, key, v->valuestring, vals, error))
+          if (!parse_item (self, where, key, v->valuestring, vals, error))
             return NULL;
           return g_ptr_array_steal_index (vals, 0);
         }
-      if (int_key (key))
+      if (int_key (self, key))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected an integer", where,
                        key);
@@ -430,12 +428,12 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
                        key);
           return NULL;
         }
-      if (int_key (key))
+      if (int_key (self, key))
         {
           g_autofree char *text = g_strdup_printf ("%.17g", v->valuedouble);
           g_autoptr (GPtrArray) vals =
               g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
-          if (!parse_item (where, key, text, vals, error))
+          if (!parse_item (self, where, key, text, vals, error))
             {
               (*error)->code = AFD_ERROR_CONFIG;
               return NULL;
@@ -444,18 +442,18 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
         }
       return cJSON_Duplicate (v, TRUE);
     }
-  if (cJSON_IsBool (v) && !string_key (key) && !int_key (key))
+  if (cJSON_IsBool (v) && !string_key (key) && !int_key (self, key))
     return cJSON_Duplicate (v, TRUE);
   g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a %s", where, key,
                string_key (key) ? "string"
-               : int_key (key)  ? "integer"
+               : int_key (self, key)  ? "integer"
                                           : "number, string or boolean");
   return NULL;
 }
 
 /* Copies one object of assignments, checking every key and value. */
 static cJSON *
-check_assignments (const char *where, const cJSON *obj, GError **error)
+check_assignments (const AfdSweep *self, const char *where, const cJSON *obj, GError **error)
 {
   if (!cJSON_IsObject (obj))
     {
@@ -472,7 +470,7 @@ check_assignments (const char *where, const cJSON *obj, GError **error)
                        v->string);
           return NULL;
         }
-      cJSON *c = check_json_value (where, v->string, v, error);
+      cJSON *c = check_json_value (self, where, v->string, v, error);
       if (c == NULL)
         {
           if (*error != NULL && (*error)->code == AFD_ERROR_USAGE)
@@ -499,7 +497,7 @@ afd_sweep_add_axis_assignments (AfdSweep *self, const char *name, const cJSON *v
   cJSON_ArrayForEach (v, values)
     {
       g_autofree char *w = g_strdup_printf ("%s[%u]", where, i++);
-      cJSON *o = check_assignments (w, v, error);
+      cJSON *o = check_assignments (self, w, v, error);
       if (o == NULL)
         return FALSE;
       g_ptr_array_add (objs, o);
@@ -553,7 +551,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
                            v->string);
               return FALSE;
             }
-          cJSON *c = check_json_value (path, v->string, v, error);
+          cJSON *c = check_json_value (self, path, v->string, v, error);
           if (c == NULL)
             {
               if ((*error)->code == AFD_ERROR_USAGE)
@@ -585,7 +583,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
   if (total != NULL)
     {
       g_autofree char *w = g_strdup_printf ("%s: sweep", path);
-      cJSON *c = check_json_value (w, "total_gpus", total, error);
+      cJSON *c = check_json_value (self, w, "total_gpus", total, error);
       if (c == NULL)
         return FALSE;
       assign (self->base, "total_gpus", c);
@@ -594,7 +592,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
   if (set != NULL)
     {
       g_autofree char *w = g_strdup_printf ("%s: sweep.set", path);
-      g_autoptr (cJSON) c = check_assignments (w, set, error);
+      g_autoptr (cJSON) c = check_assignments (self, w, set, error);
       if (c == NULL)
         return FALSE;
       cJSON *item;
@@ -631,7 +629,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
       cJSON_ArrayForEach (item, v)
         {
           g_autofree char *wi = g_strdup_printf ("%s[%u]", w, i++);
-          cJSON *c = check_json_value (wi, v->string, item, error);
+          cJSON *c = check_json_value (self, wi, v->string, item, error);
           if (c == NULL)
             {
               if ((*error)->code == AFD_ERROR_USAGE)
@@ -907,14 +905,31 @@ resolve_inputs (AfdSweep *self, const cJSON *config, char **out_cluster, char **
   return TRUE;
 }
 
-/* Turns total_gpus and ratio into the attn_gpus/moe_gpus options. */
+/* Turns total_gpus and ratio into the options of the strategy's GPU split (the parameter
+ * searched as AFD_STRATEGY_SEARCH_GPU_SPLIT, sim/strategy.h, and its partner): ratio A:B of
+ * T GPUs gives T A / (A + B) and the rest; total_gpus with the split's key alone gives the
+ * partner the rest. */
 static gboolean
-resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError **error)
+resolve_split (const cJSON *config, const AfdStrategyClass *klass, const char *cluster,
+               cJSON *options, GError **error)
 {
   const cJSON *total = cJSON_GetObjectItemCaseSensitive (config, "total_gpus");
   const cJSON *ratio = cJSON_GetObjectItemCaseSensitive (config, "ratio");
-  const cJSON *attn = cJSON_GetObjectItemCaseSensitive (options, "attn_gpus");
-  const cJSON *moe = cJSON_GetObjectItemCaseSensitive (options, "moe_gpus");
+  const AfdStrategyParam *split = NULL;
+  for (const AfdStrategyParam *p = klass != NULL ? klass->params : NULL; p != NULL && p->key;
+       p++)
+    if (p->search == AFD_STRATEGY_SEARCH_GPU_SPLIT && p->partner != NULL)
+      split = p;
+  if (split == NULL)
+    {
+      if (ratio == NULL || klass == NULL)
+        return TRUE;
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "ratio: strategy %s has no split of the GPUs to set", klass->name);
+      return FALSE;
+    }
+  const cJSON *attn = cJSON_GetObjectItemCaseSensitive (options, split->key);
+  const cJSON *moe = cJSON_GetObjectItemCaseSensitive (options, split->partner);
   if (ratio == NULL && (total == NULL || attn == NULL || moe != NULL))
     return TRUE;
   gint64 t;
@@ -932,7 +947,7 @@ resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError 
       if (attn != NULL || moe != NULL)
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                       "ratio and attn_gpus/moe_gpus are both given; use one");
+                       "ratio and %s/%s are both given; use one", split->key, split->partner);
           return FALSE;
         }
       gint64 a, b;
@@ -945,20 +960,39 @@ resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError 
                        ratio->valuestring, t);
           return FALSE;
         }
-      afd_json_add_number (options, "attn_gpus", (double) (t * a / (a + b)));
-      afd_json_add_number (options, "moe_gpus", (double) (t - t * a / (a + b)));
+      afd_json_add_number (options, split->key, (double) (t * a / (a + b)));
+      afd_json_add_number (options, split->partner, (double) (t - t * a / (a + b)));
       return TRUE;
     }
   gint64 k = (gint64) attn->valuedouble;
   if (k >= t)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                   "%" G_GINT64_FORMAT " attention GPUs leave no MoE GPU of %" G_GINT64_FORMAT,
-                   k, t);
+                   "%s %" G_GINT64_FORMAT " leaves no GPU of %" G_GINT64_FORMAT " for %s",
+                   split->key, k, t, split->partner);
       return FALSE;
     }
-  afd_json_add_number (options, "moe_gpus", (double) (t - k));
+  afd_json_add_number (options, split->partner, (double) (t - k));
   return TRUE;
+}
+
+/* Drops from @options the keys @klass does not declare but another class does: in a sweep
+ * over several strategies an option applies to the strategies that declare it. A key no class
+ * declares stays, for the strategy to refuse. */
+static void
+keep_declared (const AfdSweep *self, const AfdStrategyClass *klass, cJSON *options)
+{
+  cJSON *o = options->child;
+  while (o != NULL)
+    {
+      cJSON *next = o->next;
+      gboolean elsewhere = FALSE;
+      for (guint c = 0; self->classes[c] != NULL && !elsewhere; c++)
+        elsewhere = afd_strategy_param_find (self->classes[c], o->string) != NULL;
+      if (elsewhere && afd_strategy_param_find (klass, o->string) == NULL)
+        cJSON_Delete (cJSON_DetachItemViaPointer (options, o));
+      o = next;
+    }
 }
 
 /* Reads a number from a run object. */
@@ -1066,8 +1100,12 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
     return NULL;
   g_autoptr (cJSON) options =
       cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (config, "options"), TRUE);
-  if (!resolve_split (config, cluster, options, error))
+  const char *name = cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring;
+  const AfdStrategyClass *klass = plugins->strategy_lookup (name, NULL);
+  if (!resolve_split (config, klass, cluster, options, error))
     return NULL;
+  if (klass != NULL)
+    keep_declared (self, klass, options);
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
   g_free (exp->cluster), exp->cluster = g_steal_pointer (&cluster);
   g_free (exp->model), exp->model = g_steal_pointer (&model);

@@ -40,8 +40,15 @@ G_BEGIN_DECLS
 
 typedef struct _AfdSweep AfdSweep;
 
-/* Returns: (transfer full): a sweep with the experiment defaults and no axes (one point). */
-AfdSweep *afd_sweep_new (void);
+/**
+ * afd_sweep_new:
+ * @classes: (array zero-terminated=1) (transfer none): every strategy class
+ *   (AfdPlugins.strategy_list; static lifetime): their parameter tables type the options'
+ *   values, and the first is the default strategy
+ *
+ * Returns: (transfer full): a sweep with the experiment defaults and no axes (one point)
+ */
+AfdSweep *afd_sweep_new (const AfdStrategyClass *const *classes);
 
 /* Frees the sweep and removes the files it materialised for what-if overrides. */
 void afd_sweep_free (AfdSweep *self);

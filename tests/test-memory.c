@@ -117,7 +117,7 @@ Test (memory, masep_12_4_by_hand)
 Test (memory, masep_strategy_records_the_plan)
 {
   g_autoptr (GError) error = NULL;
-  AfdStrategyInput in = { masep, a100, 16, 4, 1024, 2048, FALSE, "uniform", 1, NULL, NULL };
+  AfdStrategyInput in = { masep, a100, 16, 4, 1024, 2048, FALSE, "uniform", 1, NULL, NULL, 0, 0 };
   const AfdStrategyClass *k = afd_strategy_lookup ("masep", &error);
   afd_assert_no_error (error);
   g_autoptr (cJSON) o = cJSON_Parse ("{\"attn_gpus\": 12, \"moe_gpus\": 4}");

@@ -23,7 +23,7 @@ check() { # check NAME EXPECTED_STATUS NEEDLE -- ARGS...
 check bad-number 2 "--batch" -- run --strategy ep --batch 12x
 check bad-network 2 "--network" -- run --strategy ep --network fast
 check unknown-strategy 1 "unknown strategy 'nope'" -- run --strategy nope
-check unknown-option 1 "tp" -- run --strategy masep --tp 4
+check unknown-option 2 "--tp does not apply to strategy masep (it is an option of tppp)" -- run --strategy masep --tp 4
 check infeasible 1 "not divisible" -- run --strategy masep --attn-gpus 13 --moe-gpus 3
 check memory 1 "HBM" -- run --strategy ep --batch 2000000
 check run-ep 0 "tokens/s" -- run --strategy ep --batch 64 --context 512
