@@ -15,6 +15,21 @@
  *   tiles    = count · ⌈m / tile_m⌉ · ⌈n / tile_n⌉ · split, tile_m = 64 when m <= 64, else
  *              128; tile_n = 128; split-K: when the tiles fill less than one wave,
  *              split = max(1, min(⌊sm_count / tiles⌋, ⌊k / split_k_min⌋)), split_k_min = 256
+ * Grouped expert GEMMs on a GPU with the "grouped_gemm" efficiency block (sim/gpu-spec.h),
+ * as fused MoE kernels run them (one launch over all local experts):
+ *   compute  = 2·count·Σₑ pad(mₑ)·n·k / (peak(dtype) · ceiling(dtype) · wave(Σₑ tilesₑ))
+ *              pad(m) = m rounded up to whole tile rows (64 when m <= 64, else 128): each
+ *              expert's last tile runs whole, so skew (more partly filled tiles) costs more;
+ *              ceiling = max_fraction_fp8 for fp8/fp4 math, max_fraction_bf16 otherwise
+ *   memory   = used·W / (bw · stream_fraction) + (other bytes) / (bw · memory_fraction),
+ *              W = count·n·k·bytes(dtype) one expert's weights, used = experts with tokens
+ *              (each streamed once: an expert's row tiles share them through L2);
+ *              stream_fraction: fused grouped kernels stream weights below the copy
+ *              bandwidth
+ *   time     = launch + max(compute, memory); the weight-streaming efficiency as a function
+ *              of tokens per expert, W / (bw · time), is stream_fraction while the weights
+ *              dominate and falls as the compute term takes over (docs/models/roofline.md)
+ * Without the block grouped GEMMs are priced as below (the model before issue #17).
  * A dtype without a tensor-core path on the GPU (peak 0, e.g. fp8 on A100) runs at the bf16
  * peak. Parameters come from the GPU spec's "efficiency" block (sim/gpu-spec.h); the tile
  * sizes and the launch overhead switch can be overridden in the backend's JSON object.
@@ -111,6 +126,58 @@ peak_for (const AfdGpuSpec *gpu, AfdDtype dtype)
   return peak > 0 ? peak : gpu->peak_flop_per_s[AFD_DTYPE_BF16];
 }
 
+/* Whether @gpu has the grouped expert GEMM block (sim/gpu-spec.h). */
+static gboolean
+has_grouped_block (const AfdGpuSpec *gpu)
+{
+  return gpu->efficiency.grouped_max_fraction_bf16 > 0;
+}
+
+/* Rows one expert's tiles cover: m rounded up to whole tiles (small tiles when m is small). */
+static double
+padded_rows (const Analytic *self, double m)
+{
+  double tm = m <= self->small_tile_m ? self->small_tile_m : self->tile_m;
+  return ceil (m / tm) * tm;
+}
+
+/* Grouped expert GEMM with the GPU's grouped block (file header): the roofline time
+ * max(compute, memory) without the launch. */
+static double
+grouped_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
+{
+  const AfdGpuEfficiency *eff = &gpu->efficiency;
+  const double count = op->gemm.count > 0 ? (double) op->gemm.count : 1.0;
+  const double n = (double) op->gemm.n, k = (double) op->gemm.k;
+  const gboolean low_precision = (op->dtype == AFD_DTYPE_FP8 || op->dtype == AFD_DTYPE_FP4)
+                                 && gpu->peak_flop_per_s[op->dtype] > 0;
+  const double ceiling
+      = low_precision ? eff->grouped_max_fraction_fp8 : eff->grouped_max_fraction_bf16;
+  const double bw = gpu->hbm_bandwidth_bytes_per_s;
+  const double w_expert = count * n * k * afd_dtype_bytes (op->dtype);
+  double padded = 0, tiles = 0, w_total = 0;
+  for (guint e = 0; e < op->n_experts; e++)
+    {
+      double m = (double) op->expert_tokens[e];
+      if (m <= 0)
+        continue;
+      double rows = padded_rows (self, m);
+      double tm = m <= self->small_tile_m ? self->small_tile_m : self->tile_m;
+      padded += rows;
+      tiles += count * (rows / tm) * ceil (n / self->tile_n);
+      w_total += w_expert;
+    }
+  /* The row tiles of one expert run in the same waves and share its weights through L2:
+   * each expert's weights are streamed once. */
+  double t_weights = w_total / (bw * eff->grouped_stream_fraction);
+  double t_compute = 2.0 * count * padded * n * k
+                     / (peak_for (gpu, op->dtype) * ceiling
+                        * wave_efficiency (self, tiles, k, gpu->sm_count));
+  double rest = fmax (0.0, op->bytes_read + op->bytes_written - w_total);
+  double t_memory = t_weights + rest / (bw * eff->memory_fraction);
+  return fmax (t_compute, t_memory);
+}
+
 /* Seconds of compute for @op on @gpu. */
 static double
 compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
@@ -178,11 +245,18 @@ analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where, do
                    op->name);
       return FALSE;
     }
-  double t_compute = compute_seconds (self, op, gpu);
-  double t_memory = (op->bytes_read + op->bytes_written)
-                    / (gpu->hbm_bandwidth_bytes_per_s * gpu->efficiency.memory_fraction);
-  *out_seconds
-      = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + fmax (t_compute, t_memory);
+  double roofline;
+  if (op->kind == AFD_OP_EXPERT_GROUPED_GEMM && op->expert_tokens != NULL && op->has_gemm
+      && has_grouped_block (gpu))
+    roofline = grouped_seconds (self, op, gpu);
+  else
+    {
+      double t_compute = compute_seconds (self, op, gpu);
+      double t_memory = (op->bytes_read + op->bytes_written)
+                        / (gpu->hbm_bandwidth_bytes_per_s * gpu->efficiency.memory_fraction);
+      roofline = fmax (t_compute, t_memory);
+    }
+  *out_seconds = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + roofline;
   return TRUE;
 }
 

@@ -11,7 +11,7 @@
  * compares every op: a compute op's duration, and a comm op's time from its collective's
  * rendezvous (the last member's arrival) to its end, as the replay defines them. Error is
  * (simulated − real) / real; summaries are medians and 90th percentiles (nearest rank) of
- * |error| over the ops that run a kernel. The report is written atomically (--json); the real
+ * |error| over the ops that run a kernel (backends/validate-stats.h, unit-tested there). The report is written atomically (--json); the real
  * run's median iteration can be written as a Chrome trace (--trace; sim/trace.h) beside the
  * simulator's. docs/validation.md shows the method and the 4×H200 numbers.
  */
@@ -24,6 +24,7 @@
 #include "backends/cmd-validate.h"
 #include "backends/cuda/cuda-exec.h"
 #include "backends/profile.h"
+#include "backends/validate-stats.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
 #include "sim/commands.h"
@@ -276,33 +277,8 @@ simulate (const AfdOpGraph *graph, const AfdCluster *cluster, const char *spec, 
   return TRUE;
 }
 
-/* Compares doubles for qsort. */
-static int
-cmp_double (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* Error statistics of a set of |relative errors|. */
-typedef struct {
-  guint n;
-  double median, p90, worst;
-} ErrStats;
-
-/* Median, p90 (nearest rank) and maximum of @v (sorted in place). */
-static void
-err_stats (double *v, guint n, ErrStats *out)
-{
-  *out = (ErrStats) { n, 0, 0, 0 };
-  if (n == 0)
-    return;
-  qsort (v, n, sizeof (double), cmp_double);
-  out->median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  guint rank = (guint) ceil (0.9 * n);
-  out->p90 = v[MAX (rank, 1u) - 1];
-  out->worst = v[n - 1];
-}
+/* The summary of a set of |errors| (backends/validate-stats.h). */
+typedef AfdValidateStats ErrStats;
 
 /* Adds {ops, median_abs_error_rel, p90_abs_error_rel, worst_abs_error_rel} under @key. */
 static void
@@ -330,21 +306,20 @@ static void
 side_errors (const AfdExecPlan *plan, const AfdCudaExecResult *real, Side *side)
 {
   guint n = real->n_ops;
-  g_autofree double *all = g_new (double, MAX (n, 1u));
-  g_autofree double *kind = g_new (double, MAX (n, 1u));
-  guint n_all = 0;
+  g_autofree double *errors = g_new (double, MAX (n, 1u));
+  g_autofree gboolean *include = g_new (gboolean, MAX (n, 1u));
   for (guint i = 0; i < n; i++)
-    if (afd_exec_plan_op (plan, i)->kind != AFD_EXEC_NOOP && real->op_duration_s[i] > 0)
-      all[n_all++] = fabs (side->op_s[i] - real->op_duration_s[i]) / real->op_duration_s[i];
-  err_stats (all, n_all, &side->all);
+    include[i] = afd_exec_plan_op (plan, i)->kind != AFD_EXEC_NOOP;
+  guint n_all = afd_validate_stats_abs_errors (side->op_s, real->op_duration_s, include, n,
+                                               errors);
+  afd_validate_stats_summarise (errors, n_all, &side->all);
   for (guint k = 0; k < AFD_EXEC_N_KINDS; k++)
     {
-      guint nk = 0;
       for (guint i = 0; i < n; i++)
-        if (afd_exec_plan_op (plan, i)->kind == (AfdExecKind) k && k != AFD_EXEC_NOOP
-            && real->op_duration_s[i] > 0)
-          kind[nk++] = fabs (side->op_s[i] - real->op_duration_s[i]) / real->op_duration_s[i];
-      err_stats (kind, nk, &side->kinds[k]);
+        include[i] = afd_exec_plan_op (plan, i)->kind == (AfdExecKind) k && k != AFD_EXEC_NOOP;
+      guint nk = afd_validate_stats_abs_errors (side->op_s, real->op_duration_s, include, n,
+                                                errors);
+      afd_validate_stats_summarise (errors, nk, &side->kinds[k]);
     }
 }
 
@@ -466,8 +441,8 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
           cJSON_AddStringToObject (o, "cost_model", sides[s].desc);
           afd_json_add_number (o, "iteration_s", sides[s].makespan_s);
           afd_json_add_number (o, "iteration_error_rel",
-                               (sides[s].makespan_s - real->iteration_median_s)
-                                   / real->iteration_median_s);
+                               afd_validate_stats_error_rel (sides[s].makespan_s,
+                                                             real->iteration_median_s));
           add_stats (o, "per_op", &sides[s].all);
           cJSON *kinds = cJSON_AddObjectToObject (o, "per_kind");
           for (guint k = 1; k < AFD_EXEC_N_KINDS; k++)

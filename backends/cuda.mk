@@ -9,6 +9,8 @@ libafdsim_a_SOURCES += \
 	%reldir%/cuda/cuda-calibrate.h \
 	%reldir%/cuda/cuda-exec.h %reldir%/cuda/exec-plan.c \
 	%reldir%/cmd-validate.h %reldir%/cmd-validate.c \
+	%reldir%/validate-stats.h %reldir%/validate-stats.c \
+	%reldir%/fit.h %reldir%/fit.c %reldir%/cmd-fit.h %reldir%/cmd-fit.c \
 	$(NULL)
 if ENABLE_CUDA
 libafdsim_a_SOURCES += \

@@ -24,6 +24,11 @@
  *   prefill    t = F / rate_at(2·F), F the causal FLOPs (the table holds full squares).
  *   memory     t = B / rate_at(B/2) (B bytes read + written; the table holds copies of size B/2).
  *   collective t = α + β·size in the size range holding size (α-β per range, from the profile).
+ * Out of grid: a lookup whose shape lies outside what was measured (a coordinate more than a
+ * factor 2 from the nearest measured one, m or context or P outside the chosen table's range,
+ * fp8 priced from bf16 tables, a grouped GEMM with no grouped measurement near it) queues one
+ * warning per op shape, naming the op and the nearest measured shape
+ * (afd_profile_take_warnings); the price is the same either way.
  * No cJSON pointer outlives afd_profile_load(); lookups are pure.
  */
 #include "config.h"
@@ -72,6 +77,13 @@ typedef struct {
   Fit *fits;
 } CollTable;
 
+/* The shape a grouped GEMM table measured (for the out-of-grid check). */
+typedef struct {
+  AfdDtype dtype;
+  double experts, n, k;
+  double per_expert_min, per_expert_max; /* mean tokens per expert over its points */
+} GroupedShape;
+
 struct _AfdProfile {
   char *path;
   char *device_name;
@@ -86,6 +98,11 @@ struct _AfdProfile {
   double grouped_factor;  /* median of grouped_ratios; 1 without grouped measurements */
   double gemm_fixed_s[AFD_DTYPE_COUNT]; /* t₀ per dtype: fixed cost of one GEMM kernel */
   double gemm_floor_s[AFD_DTYPE_COUNT]; /* smallest measured GEMM time per dtype; 0: none */
+  GArray *grouped_shapes; /* GroupedShape: what the grouped GEMM tables measured */
+  /* Out-of-grid lookups (the only state op_time changes; prices never depend on it). */
+  GMutex warn_lock;
+  GHashTable *warned;     /* op shapes already reported (set of strings) */
+  GPtrArray *pending;     /* warnings not yet taken (strings) */
 };
 
 static void
@@ -132,6 +149,10 @@ afd_profile_free (AfdProfile *profile)
   curve_clear (&profile->memory);
   g_clear_pointer (&profile->coll, g_ptr_array_unref);
   g_clear_pointer (&profile->grouped_ratios, g_array_unref);
+  g_clear_pointer (&profile->grouped_shapes, g_array_unref);
+  g_clear_pointer (&profile->warned, g_hash_table_unref);
+  g_clear_pointer (&profile->pending, g_ptr_array_unref);
+  g_mutex_clear (&profile->warn_lock);
   g_free (profile);
 }
 
@@ -412,9 +433,17 @@ load_grouped (AfdProfile *prof, const cJSON *arr, const char *file, GError **err
                        path, dtype);
           return FALSE;
         }
+      double experts = 0;
+      if (!afd_json_get_number (t, &w, "experts", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE,
+                                &experts, error))
+        return FALSE;
+      GroupedShape gs = { dt, experts, n, k, G_MAXDOUBLE, 0 };
       guint j = 0;
       for (const cJSON *p = cJSON_GetObjectItem (t, "points")->child; p != NULL; p = p->next, j++)
         {
+          double per_expert = cJSON_GetObjectItem (p, "tokens_total")->valuedouble / experts;
+          gs.per_expert_min = MIN (gs.per_expert_min, per_expert);
+          gs.per_expert_max = MAX (gs.per_expert_max, per_expert);
           const cJSON *tokens = cJSON_GetObjectItemCaseSensitive (p, "tokens_per_expert");
           double sum = 0, one = 0;
           if (!cJSON_IsArray (tokens))
@@ -441,6 +470,7 @@ load_grouped (AfdProfile *prof, const cJSON *arr, const char *file, GError **err
           if (sum > 0)
             g_array_append_val (prof->grouped_ratios, (double){ measured / sum });
         }
+      g_array_append_val (prof->grouped_shapes, gs);
     }
   return TRUE;
 }
@@ -627,6 +657,10 @@ afd_profile_load (const char *path, GError **error)
   prof->coll = g_ptr_array_new_with_free_func (coll_table_free);
   prof->grouped_ratios = g_array_new (FALSE, FALSE, sizeof (double));
   prof->grouped_factor = 1.0;
+  prof->grouped_shapes = g_array_new (FALSE, FALSE, sizeof (GroupedShape));
+  g_mutex_init (&prof->warn_lock);
+  prof->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  prof->pending = g_ptr_array_new_with_free_func (g_free);
 
   g_autofree char *format = NULL;
   gint64 version = 0;
@@ -716,11 +750,10 @@ log_dist2 (double a, double b)
   return d * d;
 }
 
-gboolean
-afd_profile_gemm_time (const AfdProfile *profile, AfdDtype dtype, double m, double n, double k,
-                       double *out_s, GError **error)
+/* The GEMM table afd_profile_gemm_time() prices (@n, @k) of @dtype from, or NULL. */
+static const GemmTable *
+nearest_gemm_table (const AfdProfile *profile, AfdDtype dtype, double n, double k)
 {
-  g_return_val_if_fail (m >= 1 && n >= 1 && k >= 1, FALSE);
   const GemmTable *best = NULL;
   double best_d = G_MAXDOUBLE;
   for (int pass = 0; pass < 2 && best == NULL; pass++)
@@ -742,6 +775,15 @@ afd_profile_gemm_time (const AfdProfile *profile, AfdDtype dtype, double m, doub
             }
         }
     }
+  return best;
+}
+
+gboolean
+afd_profile_gemm_time (const AfdProfile *profile, AfdDtype dtype, double m, double n, double k,
+                       double *out_s, GError **error)
+{
+  g_return_val_if_fail (m >= 1 && n >= 1 && k >= 1, FALSE);
+  const GemmTable *best = nearest_gemm_table (profile, dtype, n, k);
   if (best == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
@@ -779,14 +821,15 @@ attn_kind_of (guint heads_q, guint heads_kv, guint d_qk, guint d_v)
   return heads_kv < heads_q ? KIND_GQA : KIND_MHA;
 }
 
-gboolean
-afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, guint heads_kv,
-                                   guint head_dim_qk, guint head_dim_v, double batch,
-                                   double context, double query_tokens, double *out_s,
-                                   GError **error)
+/* The decode tables afd_profile_decode_attention_time() prices a shape from: the nearest
+ * shape class (@out_best) and the measured P = batch·heads_kv around the request's (@out_lo,
+ * @out_hi, equal when the request lies outside them). FALSE when there is no decode table. */
+static gboolean
+nearest_decode_tables (const AfdProfile *profile, guint heads_q, guint heads_kv,
+                       guint head_dim_qk, guint head_dim_v, double batch, double query_tokens,
+                       const DecodeTable **out_best, const DecodeTable **out_lo,
+                       const DecodeTable **out_hi)
 {
-  g_return_val_if_fail (heads_q >= 1 && heads_kv >= 1 && head_dim_qk >= 1 && head_dim_v >= 1,
-                        FALSE);
   AttnKind kind = attn_kind_of (heads_q, heads_kv, head_dim_qk, head_dim_v);
   double rows = (double) heads_q / heads_kv * MAX (query_tokens, 1.0);
   const DecodeTable *best = NULL;
@@ -806,17 +849,11 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
           }
       }
   if (best == NULL)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "profile %s: no decode attention table (attention_decode)", profile->path);
-      return FALSE;
-    }
-  batch = MAX (batch, 1.0);
-  context = MAX (context, 1.0);
+    return FALSE;
   /* The emulation runs batch·heads_kv identical problems, so tables of the chosen shape class
    * (kind, query rows per KV head, head dims) are indexed by P = batch·heads_kv, pooling e.g.
    * 8/8 and 32/32 MHA; pick the measured P around the request's: lo <= P <= hi if possible. */
-  double problems = batch * heads_kv;
+  double problems = MAX (batch, 1.0) * heads_kv;
   const DecodeTable *lo = NULL, *hi = NULL;
   for (guint i = 0; i < profile->decode->len; i++)
     {
@@ -830,10 +867,32 @@ afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, gui
       if (tp >= problems && (hi == NULL || tp < hi->batch * hi->heads_kv))
         hi = t;
     }
-  if (lo == NULL)
-    lo = hi;
-  if (hi == NULL)
-    hi = lo;
+  *out_best = best;
+  *out_lo = lo != NULL ? lo : hi;
+  *out_hi = hi != NULL ? hi : lo;
+  return TRUE;
+}
+
+gboolean
+afd_profile_decode_attention_time (const AfdProfile *profile, guint heads_q, guint heads_kv,
+                                   guint head_dim_qk, guint head_dim_v, double batch,
+                                   double context, double query_tokens, double *out_s,
+                                   GError **error)
+{
+  g_return_val_if_fail (heads_q >= 1 && heads_kv >= 1 && head_dim_qk >= 1 && head_dim_v >= 1,
+                        FALSE);
+  AttnKind kind = attn_kind_of (heads_q, heads_kv, head_dim_qk, head_dim_v);
+  const DecodeTable *best = NULL, *lo = NULL, *hi = NULL;
+  if (!nearest_decode_tables (profile, heads_q, heads_kv, head_dim_qk, head_dim_v, batch,
+                              query_tokens, &best, &lo, &hi))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "profile %s: no decode attention table (attention_decode)", profile->path);
+      return FALSE;
+    }
+  batch = MAX (batch, 1.0);
+  context = MAX (context, 1.0);
+  double problems = batch * heads_kv;
   double per_token = kind == KIND_MLA ? head_dim_qk : (double) head_dim_qk + head_dim_v;
   double kv_bytes = batch * heads_kv * context * per_token * 2.0;
   double p_lo = lo->batch * lo->heads_kv, p_hi = hi->batch * hi->heads_kv;
@@ -935,6 +994,196 @@ afd_profile_collective_time (const AfdProfile *profile, const char *op, guint gp
   if (*out_s <= 0)
     *out_s = f->alpha_s + f->beta_s_per_byte * beta_scale * f->size_min;
   return TRUE;
+}
+
+/* ---- out-of-grid lookups ---------------------------------------------------------------- */
+
+/* A coordinate counts as measured within a factor of 2 of the nearest measured value. */
+#define GRID_FACTOR 2.0
+
+static gboolean
+near (double x, double measured)
+{
+  return x <= measured * GRID_FACTOR && x * GRID_FACTOR >= measured;
+}
+
+/* Queues one warning for @shape unless that shape was reported already; @detail (may be
+ * "") describes the first lookup of the shape and is not part of the key. */
+static void
+warn_once (AfdProfile *p, const char *shape, const char *detail, const char *nearest)
+{
+  g_mutex_lock (&p->warn_lock);
+  if (!g_hash_table_contains (p->warned, shape))
+    {
+      g_hash_table_add (p->warned, g_strdup (shape));
+      g_ptr_array_add (p->pending,
+                       g_strdup_printf ("profile %s: %s%s is outside the measured grid; nearest "
+                                        "measured: %s",
+                                        p->path, shape, detail, nearest));
+    }
+  g_mutex_unlock (&p->warn_lock);
+}
+
+/* Checks one GEMM lookup (m×n×k of @dtype) against the table that prices it. */
+static void
+check_gemm (AfdProfile *p, const char *what, AfdDtype dtype, double m, double n, double k)
+{
+  const GemmTable *t = nearest_gemm_table (p, dtype, n, k);
+  if (t == NULL)
+    return; /* the lookup itself fails with an error */
+  const Curve *c = &t->rate;
+  if (t->dtype == dtype && m >= c->x[0] && m <= c->x[c->n - 1] && near (n, t->n)
+      && near (k, t->k))
+    return;
+  g_autofree char *shape
+      = g_strdup_printf ("%s %s m=%.0f n=%.0f k=%.0f", what, afd_dtype_name (dtype), m, n, k);
+  g_autofree char *nearest = g_strdup_printf ("%s GEMM n=%.0f k=%.0f, m=%.0f..%.0f",
+                                              afd_dtype_name (t->dtype), t->n, t->k, c->x[0],
+                                              c->x[c->n - 1]);
+  warn_once (p, shape, "", nearest);
+}
+
+/* Checks a grouped GEMM against the grouped measurements: a table of the dtype with experts,
+ * n and k within GRID_FACTOR and the mean tokens per expert inside its measured range. */
+static void
+check_grouped (AfdProfile *p, const AfdOp *op)
+{
+  double total = 0, lo = G_MAXDOUBLE, hi = 0;
+  for (guint e = 0; e < op->n_experts; e++)
+    if (op->expert_tokens[e] > 0)
+      {
+        total += (double) op->expert_tokens[e];
+        lo = MIN (lo, (double) op->expert_tokens[e]);
+        hi = MAX (hi, (double) op->expert_tokens[e]);
+      }
+  if (total <= 0)
+    return;
+  const double n = (double) op->gemm.n, k = (double) op->gemm.k, experts = op->n_experts;
+  const double mean = total / experts;
+  /* Each expert's GEMM is a GEMM-table lookup (m = its tokens). */
+  const GemmTable *t = nearest_gemm_table (p, op->dtype, n, k);
+  if (t == NULL)
+    return; /* the lookup itself fails with an error */
+  gboolean gemm_ok = t->dtype == op->dtype && lo >= t->rate.x[0]
+                     && hi <= t->rate.x[t->rate.n - 1] && near (n, t->n) && near (k, t->k);
+  const GroupedShape *best = NULL;
+  double best_d = G_MAXDOUBLE;
+  for (guint i = 0; i < p->grouped_shapes->len; i++)
+    {
+      const GroupedShape *g = &g_array_index (p->grouped_shapes, GroupedShape, i);
+      double d = log_dist2 (experts, g->experts) + log_dist2 (n, g->n) + log_dist2 (k, g->k)
+                 + (g->dtype == op->dtype ? 0 : 100);
+      if (d < best_d)
+        {
+          best_d = d;
+          best = g;
+        }
+    }
+  if (gemm_ok && best != NULL && best->dtype == op->dtype && near (experts, best->experts)
+      && near (n, best->n) && near (k, best->k) && mean >= best->per_expert_min
+      && mean <= best->per_expert_max)
+    return;
+  /* Keyed by experts×n×k: per-expert counts change from one iteration to the next. */
+  g_autofree char *shape
+      = g_strdup_printf ("%s %s %.0f experts n=%.0f k=%.0f", afd_op_kind_name (op->kind),
+                         afd_dtype_name (op->dtype), experts, n, k);
+  g_autofree char *detail
+      = g_strdup_printf (" (first at %.4g tokens per expert, %.0f..%.0f)", mean, lo, hi);
+  g_autofree char *grouped
+      = best == NULL ? g_strdup ("no grouped GEMM measurement")
+                     : g_strdup_printf ("%s grouped GEMM of %.0f experts n=%.0f k=%.0f, "
+                                        "%.4g..%.4g tokens per expert",
+                                        afd_dtype_name (best->dtype), best->experts, best->n,
+                                        best->k, best->per_expert_min, best->per_expert_max);
+  g_autofree char *nearest
+      = g_strdup_printf ("%s; per expert the %s GEMM n=%.0f k=%.0f, m=%.0f..%.0f", grouped,
+                         afd_dtype_name (t->dtype), t->n, t->k, t->rate.x[0],
+                         t->rate.x[t->rate.n - 1]);
+  warn_once (p, shape, detail, nearest);
+}
+
+/* Checks a decode attention lookup: the shape class, P = batch·heads_kv and the context. */
+static void
+check_decode (AfdProfile *p, const AfdOp *op)
+{
+  const AfdAttentionShape *a = &op->attention;
+  guint kv = MAX (a->n_kv_heads, 1u);
+  const DecodeTable *best = NULL, *lo = NULL, *hi = NULL;
+  if (!nearest_decode_tables (p, a->n_heads, kv, a->head_dim_qk, a->head_dim_v,
+                              (double) a->n_sequences, (double) a->query_tokens, &best, &lo,
+                              &hi))
+    return;
+  double context = (double) (a->context_tokens + a->query_tokens);
+  double problems = MAX ((double) a->n_sequences, 1.0) * kv;
+  double rows = (double) a->n_heads / kv * MAX ((double) a->query_tokens, 1.0);
+  const Curve *c = &best->rate;
+  if (best->kind == attn_kind_of (a->n_heads, kv, a->head_dim_qk, a->head_dim_v)
+      && near (rows, best->heads_q / best->heads_kv) && near (a->head_dim_qk, best->d_qk)
+      && problems >= lo->batch * lo->heads_kv && problems <= hi->batch * hi->heads_kv
+      && context >= c->x[0] && context <= c->x[c->n - 1])
+    return;
+  g_autofree char *shape = g_strdup_printf (
+      "%s heads=%u kv_heads=%u d_qk=%u batch=%" G_GUINT64_FORMAT " context=%.0f",
+      afd_op_kind_name (op->kind), a->n_heads, kv, a->head_dim_qk, a->n_sequences, context);
+  g_autofree char *nearest = g_strdup_printf (
+      "%s decode heads=%.0f kv_heads=%.0f d_qk=%.0f, batch x kv_heads %.0f..%.0f, "
+      "context %.0f..%.0f",
+      attn_kind_names[best->kind], best->heads_q, best->heads_kv, best->d_qk,
+      lo->batch * lo->heads_kv, hi->batch * hi->heads_kv, c->x[0], c->x[c->n - 1]);
+  warn_once (p, shape, "", nearest);
+}
+
+/* Checks a one-curve lookup (prefill FLOPs, copy bytes) at @x. */
+static void
+check_curve (AfdProfile *p, const char *what, const Curve *c, double x, const char *unit)
+{
+  if (c->n == 0 || (x >= c->x[0] && x <= c->x[c->n - 1]))
+    return;
+  g_autofree char *shape = g_strdup_printf ("%s at %.4g %s", what, x, unit);
+  g_autofree char *nearest = g_strdup_printf ("%.4g..%.4g %s", c->x[0], c->x[c->n - 1], unit);
+  warn_once (p, shape, "", nearest);
+}
+
+/* Records a warning when @op's lookup leaves the measured grid (criteria in docs/user/
+ * profile-format.md, "Lookups outside the measured grid"). Never changes a price. */
+static void
+check_grid (AfdProfile *p, const AfdOp *op)
+{
+  if (op->kind == AFD_OP_ATTENTION_DECODE && op->has_attention)
+    check_decode (p, op);
+  else if (op->kind == AFD_OP_ATTENTION_PREFILL && op->has_attention)
+    {
+      const AfdAttentionShape *a = &op->attention;
+      double q = (double) a->query_tokens, c = (double) a->context_tokens;
+      double flop = 2.0 * (double) a->n_sequences * a->n_heads * q * (c + (q + 1.0) / 2.0)
+                    * ((double) a->head_dim_qk + a->head_dim_v);
+      if (p->prefill->len > 0 && flop > 0)
+        check_curve (p, "attention_prefill (full-square FLOPs)",
+                     &g_array_index (p->prefill, Curve, 0), 2.0 * flop, "FLOP");
+    }
+  else if (op->has_gemm && op->gemm.n > 0 && op->gemm.k > 0)
+    {
+      if (op->kind == AFD_OP_EXPERT_GROUPED_GEMM && op->expert_tokens != NULL)
+        check_grouped (p, op);
+      else if (op->gemm.m > 0)
+        check_gemm (p, afd_op_kind_name (op->kind), op->dtype, (double) op->gemm.m,
+                    (double) op->gemm.n, (double) op->gemm.k);
+    }
+  else if (!afd_op_kind_is_comm (op->kind) && op->bytes_read + op->bytes_written > 0)
+    check_curve (p, "memory copy", &p->memory, (op->bytes_read + op->bytes_written) / 2.0,
+                 "bytes");
+}
+
+guint
+afd_profile_take_warnings (AfdProfile *profile, GPtrArray *out)
+{
+  g_mutex_lock (&profile->warn_lock);
+  for (guint i = 0; i < profile->pending->len; i++)
+    g_ptr_array_add (out, g_strdup (profile->pending->pdata[i]));
+  g_ptr_array_set_size (profile->pending, 0);
+  guint n = g_hash_table_size (profile->warned);
+  g_mutex_unlock (&profile->warn_lock);
+  return n;
 }
 
 /* ---- α-β fits --------------------------------------------------------------------------- */
@@ -1047,7 +1296,8 @@ static gboolean
 profile_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where, double *out_seconds,
                  GError **error)
 {
-  const AfdProfile *p = state;
+  AfdProfile *p = state;
+  check_grid (p, op);
   if (afd_op_kind_is_comm (op->kind))
     {
       const char *name = comm_op_name (op->kind);
@@ -1130,6 +1380,12 @@ profile_describe (gpointer state, GString *out)
                           p->prefill->len, p->coll->len, p->grouped_factor);
 }
 
+static guint
+profile_take_warnings (gpointer state, GPtrArray *out)
+{
+  return afd_profile_take_warnings (state, out);
+}
+
 const AfdCostModelClass afd_cost_model_profile_class = {
   .name = "profile",
   .summary = "measured profile (afdsim calibrate): log-log interpolation of achieved rates in "
@@ -1139,4 +1395,5 @@ const AfdCostModelClass afd_cost_model_profile_class = {
   .destroy = profile_destroy,
   .op_time = profile_op_time,
   .describe = profile_describe,
+  .take_warnings = profile_take_warnings,
 };

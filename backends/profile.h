@@ -167,6 +167,17 @@ cJSON *afd_profile_fits_to_json (const double *sizes_bytes, const double *times_
  */
 double afd_profile_get_grouped_factor (const AfdProfile *profile);
 
+/**
+ * afd_profile_take_warnings:
+ * @out: (element-type utf8): receives the warnings queued since the last call (g_free them)
+ *
+ * Moves the out-of-grid warnings (one per op shape, in the order they arose) to @out.
+ * Thread-safe.
+ *
+ * Returns: the number of distinct op shapes warned about since the profile was loaded
+ */
+guint afd_profile_take_warnings (AfdProfile *profile, GPtrArray *out);
+
 /* The `profile` cost backend: {"file": PROFILE_JSON} (a shipped name or a path). */
 extern const AfdCostModelClass afd_cost_model_profile_class;
 

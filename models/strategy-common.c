@@ -90,7 +90,10 @@ afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint 
 guint
 afd_strategy_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu)
 {
-  return (guint) afd_strategy_share ((guint64) MAX (n_experts, n_gpus) + n_redundant, n_gpus, gpu);
+  /* R counts every redundant copy (DeepSeek-V3's "256 experts + 64 redundant" on 320 GPUs):
+   * the G − E copies E < G forces are among them. */
+  return (guint) afd_strategy_share (MAX ((guint64) n_experts + n_redundant, (guint64) n_gpus),
+                                     n_gpus, gpu);
 }
 
 void
@@ -98,7 +101,7 @@ afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint 
                            guint n_redundant, AfdStrategyExpertPlacement *out)
 {
   guint E = n_experts, G = n_gpus;
-  guint extra = (E < G ? G - E : 0) + n_redundant;
+  guint extra = (guint) (MAX ((guint64) E + n_redundant, (guint64) G) - E);
   out->n_experts = E;
   out->n_gpus = G;
   out->width = afd_strategy_expert_capacity (E, G, n_redundant, 0);
@@ -123,16 +126,24 @@ afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint 
           used[i]++;
         }
     }
+  g_autofree double *load = g_new (double, G);
   for (guint x = 0; x < extra && E > 0; x++)
     {
-      /* The expert with the most pairs per copy that some free GPU lacks. */
+      /* Each GPU's pairs with the copies so far (an expert's pairs split over its copies). */
+      for (guint i = 0; i < G; i++)
+        load[i] = 0;
+      for (guint s = 0; s < out->n_slots; s++)
+        load[gpu[s]] += (double) expert_tokens[expert[s]] / copies[expert[s]];
+      /* The expert with the most pairs per copy that some free GPU lacks, on the free GPU
+       * lacking it with the fewest pairs (then the fewest copies, then the lowest index). */
       guint best = G_MAXUINT, best_gpu = G_MAXUINT;
       for (guint e = 0; e < E; e++)
         {
           guint where = G_MAXUINT;
           for (guint i = 0; i < G; i++)
             if (used[i] < cap[i] && !holds[(gsize) e * G + i]
-                && (where == G_MAXUINT || used[i] < used[where]))
+                && (where == G_MAXUINT || load[i] < load[where]
+                    || (load[i] == load[where] && used[i] < used[where])))
               where = i;
           if (where == G_MAXUINT)
             continue;

@@ -71,22 +71,23 @@ typedef struct {
   guint *slot_expert; /* [n_slots] expert of each copy */
 } AfdStrategyExpertPlacement;
 
-/* Returns: the expert copies GPU @gpu has room for with @n_redundant redundant copies:
- * share(max(E, G) + n_redundant, G, gpu) (for n_redundant 0 exactly what
- * afd_strategy_expert_slots() places there). */
+/* Returns: the expert copies GPU @gpu has room for with @n_redundant redundant copies in
+ * all (the G − E that E < G forces count among them): share(max(E + n_redundant, G), G, gpu)
+ * (for n_redundant 0 exactly what afd_strategy_expert_slots() places there). */
 guint afd_strategy_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu);
 
 /**
  * afd_strategy_expert_place:
  * @expert_tokens: (array length=n_experts): the layer's pairs per expert (all micro-batches)
- * @n_redundant: extra copies beyond afd_strategy_expert_slots()' placement
+ * @n_redundant: redundant copies in all (at least the G − E that E < G needs are placed)
  * @out: (out caller-allocates): cleared with afd_strategy_expert_placement_clear()
  *
  * Fixed placement of one layer (EPLB-style, docs/models/faults.md): primaries as
  * afd_strategy_expert_slots() (contiguous blocks for E >= G, expert e on GPU e for E < G);
- * then X = max(G - E, 0) + n_redundant replicas, each for the expert with the most pairs per
+ * then X = max(E + n_redundant, G) − E replicas, each for the expert with the most pairs per
  * copy (ties: lowest index) among those a GPU with a free slot (afd_strategy_expert_capacity)
- * does not hold yet, on such a GPU with the fewest copies (ties: lowest index).
+ * does not hold yet, on such a GPU with the fewest pairs so far (each expert's pairs split
+ * over its copies; ties: the fewest copies, then the lowest index).
  */
 void afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
                                 guint n_redundant, AfdStrategyExpertPlacement *out);

@@ -15,7 +15,8 @@
  * one overlaps the dispatch/combine of the other. Formulas: docs/models/strategies.md "EP".
  *
  * Redundant experts and failed GPUs (docs/models/faults.md "EP with redundant experts"):
- * redundant_experts R adds R EPLB copies of the hottest experts of each layer on extra slots
+ * redundant_experts R: R EPLB copies in all (those E < G forces among them) of the hottest
+ * experts of each layer, on max(E + R, G) slots
  * (afd_strategy_expert_place; memory counts every slot). With in->excluded set, the failed
  * GPUs get no op: their sequences are lost (ep_lost_sequences), their expert copies' pairs go
  * to the surviving copies, and the dispatch/combine groups shrink to the survivors; an expert
@@ -36,7 +37,7 @@ typedef struct {
   gint64 micro_batches;
   gboolean two_stage; /* node-limited two-stage dispatch/combine */
   gint64 node_limit;  /* most nodes a token is sent to (0: no limit) */
-  gint64 redundant_experts; /* extra EPLB copies of the hottest experts per layer */
+  gint64 redundant_experts; /* EPLB copies of the hottest experts per layer, in all */
   guint used_ep;            /* the group size the last build used (describe) */
 } Ep;
 

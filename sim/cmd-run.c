@@ -205,6 +205,12 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
   g_autoptr (cJSON) summary = afd_experiment_run (exp, plugins, &traces, error);
   if (summary == NULL)
     return 1;
+  /* Out-of-grid profile lookups (sim/experiment.c) are warnings on stderr, once per shape. */
+  const cJSON *oog = cJSON_GetObjectItem (cJSON_GetObjectItem (summary, "provenance"),
+                                          "out_of_grid");
+  for (const cJSON *w = oog != NULL ? oog->child : NULL; w != NULL; w = w->next)
+    if (cJSON_IsString (w))
+      fprintf (stderr, "afdsim: warning: %s\n", w->valuestring);
   if (exp->json != NULL && !afd_json_write_file (exp->json, summary, error))
     return 1;
   if (!quiet)

@@ -88,6 +88,15 @@ afd_cost_model_describe (AfdCostModel *self, GString *out)
     }
 }
 
+guint
+afd_cost_model_take_warnings (AfdCostModel *self, GPtrArray *out)
+{
+  g_return_val_if_fail (self != NULL && out != NULL, 0);
+  if (self->klass->take_warnings == NULL)
+    return 0;
+  return self->klass->take_warnings (self->state, out);
+}
+
 const AfdCostModelClass *
 afd_cost_model_get_class (AfdCostModel *self)
 {

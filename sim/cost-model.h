@@ -4,8 +4,8 @@
  * measured profile, real CUDA execution).
  *
  * A backend is a class struct (name, summary, optional probe, create, destroy, op_time,
- * optional describe); an instance pairs a class with the state its create() returned. Callers
- * never call through the class: the afd_cost_model_*() wrappers check arguments, handle the
+ * optional describe and take_warnings); an instance pairs a class with the state its create()
+ * returned. Callers never call through the class: the afd_cost_model_*() wrappers check arguments, handle the
  * optional members and check that every duration is finite and >= 0. Backends are pure: the
  * same op on the same GPU gives the same time; they keep no clock and touch no queue. The list
  * of backends lives only in backends/registry.c. Communication ops are priced by the network
@@ -49,6 +49,12 @@ typedef struct {
 
   /* Optional (NULL = not provided): parameters for the result provenance block, as text. */
   void (*describe) (gpointer state, GString *out);
+
+  /* Optional (NULL = never warns): moves the warnings gathered since the last call (e.g. a
+   * profile lookup outside the measured grid, one per op shape) to @out as strings, in the
+   * order they arose, and returns how many shapes were affected in total since creation.
+   * The only state a backend may change in op_time; it never changes a price. */
+  guint (*take_warnings) (gpointer state, GPtrArray *out);
 } AfdCostModelClass;
 
 /**
@@ -86,6 +92,15 @@ gboolean afd_cost_model_op_time (AfdCostModel *self, const AfdOp *op, const AfdP
 
 /* Appends "name: parameters" to @out (just the name when the class has no describe). */
 void afd_cost_model_describe (AfdCostModel *self, GString *out);
+
+/**
+ * afd_cost_model_take_warnings:
+ * @out: (element-type utf8): receives the new warnings (g_free them), each once
+ *
+ * Returns: the number of distinct warned-about op shapes since the instance was created
+ *   (0 for a class without take_warnings)
+ */
+guint afd_cost_model_take_warnings (AfdCostModel *self, GPtrArray *out);
 
 /* Returns: (transfer none): the instance's class. */
 const AfdCostModelClass *afd_cost_model_get_class (AfdCostModel *self);

@@ -1541,6 +1541,17 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
       cJSON_Delete (r);
       cJSON_AddItemToArray (runs, entry);
     }
+  /* Lookups outside a profile's measured grid, one per op shape (only when there were any,
+   * so runs without them keep their summary byte for byte). */
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  guint n_warned = afd_cost_model_take_warnings (costs, warnings);
+  if (n_warned > 0)
+    {
+      afd_json_add_number (prov, "out_of_grid_lookups", n_warned);
+      cJSON *list = cJSON_AddArrayToObject (prov, "out_of_grid");
+      for (guint i = 0; i < warnings->len; i++)
+        cJSON_AddItemToArray (list, cJSON_CreateString (warnings->pdata[i]));
+    }
   /* A single run also gets its headline metrics at the top level. */
   if (self->runs->len == 1)
     {

@@ -119,17 +119,34 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
     return FALSE;
   const AfdJsonWhere ew = { file, "efficiency", AFD_ERROR_TOPOLOGY };
   static const char *const allowed[] = { "gemm_max_fraction", "gemm_half_m", "memory_fraction",
-                                         "attention_max_fraction", NULL };
+                                         "attention_max_fraction", "grouped_gemm", NULL };
   if (!afd_json_check_object (obj, &ew, allowed, error))
     return FALSE;
   const AfdJsonFlags frac = AFD_JSON_REQUIRED | AFD_JSON_FRACTION;
-  return afd_json_get_number (obj, &ew, "gemm_max_fraction", frac, &eff->gemm_max_fraction,
-                              error)
-         && afd_json_get_number (obj, &ew, "gemm_half_m", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE,
-                                 &eff->gemm_half_m, error)
-         && afd_json_get_number (obj, &ew, "memory_fraction", frac, &eff->memory_fraction, error)
-         && afd_json_get_number (obj, &ew, "attention_max_fraction", frac,
-                                 &eff->attention_max_fraction, error);
+  if (!(afd_json_get_number (obj, &ew, "gemm_max_fraction", frac, &eff->gemm_max_fraction,
+                             error)
+        && afd_json_get_number (obj, &ew, "gemm_half_m", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE,
+                                &eff->gemm_half_m, error)
+        && afd_json_get_number (obj, &ew, "memory_fraction", frac, &eff->memory_fraction, error)
+        && afd_json_get_number (obj, &ew, "attention_max_fraction", frac,
+                                &eff->attention_max_fraction, error)))
+    return FALSE;
+  /* The optional grouped expert GEMM block: all three keys or none. */
+  const cJSON *g = NULL;
+  if (!afd_json_get_child (obj, &ew, "grouped_gemm", AFD_JSON_OPTIONAL, cJSON_Object, &g, error))
+    return FALSE;
+  if (g == NULL)
+    return TRUE;
+  const AfdJsonWhere gw = { file, "efficiency.grouped_gemm", AFD_ERROR_TOPOLOGY };
+  static const char *const gkeys[] = { "max_fraction_bf16", "max_fraction_fp8",
+                                       "stream_fraction", NULL };
+  return afd_json_check_object (g, &gw, gkeys, error)
+         && afd_json_get_number (g, &gw, "max_fraction_bf16", frac,
+                                 &eff->grouped_max_fraction_bf16, error)
+         && afd_json_get_number (g, &gw, "max_fraction_fp8", frac,
+                                 &eff->grouped_max_fraction_fp8, error)
+         && afd_json_get_number (g, &gw, "stream_fraction", frac, &eff->grouped_stream_fraction,
+                                 error);
 }
 
 /* Reads the optional price and board power (docs/models/cost.md): each finite and > 0 when

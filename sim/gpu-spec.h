@@ -42,6 +42,11 @@ typedef struct {
   double gemm_half_m;         /* rows M at which small-M GEMMs reach half that fraction */
   double memory_fraction;     /* achievable fraction of HBM bandwidth, (0,1] */
   double attention_max_fraction; /* achievable fraction of peak for attention kernels, (0,1] */
+  /* Optional "grouped_gemm" block (all 0 when absent: grouped expert GEMMs are then priced
+   * like dense GEMMs; docs/models/roofline.md, "Grouped expert GEMMs"): */
+  double grouped_max_fraction_bf16;   /* ceiling of the bf16/fp16 peak, (0,1] */
+  double grouped_max_fraction_fp8;    /* ceiling of the fp8 peak, (0,1] */
+  double grouped_stream_fraction;     /* weight streaming, fraction of HBM bandwidth, (0,1] */
 } AfdGpuEfficiency;
 
 typedef struct {

@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "backends/cmd-calibrate.h"
+#include "backends/cmd-fit.h"
 #include "backends/cmd-validate.h"
 #include "backends/registry.h"
+#include "models/cmd-cost.h"
 #include "models/registry.h"
 #include "models/roofline.h"
 #include "models/show-model.h"
@@ -49,12 +51,14 @@ static const AfdCommand *const commands[] = {
   &afd_command_demo,
   &afd_command_bench_engine,
   &afd_command_collective,
+  &afd_command_cost,
   &afd_command_bench_network,
   &afd_command_gen_cluster,
   &command_list,
   &afd_command_show_model,
   &afd_command_roofline,
   &afd_command_calibrate,
+  &afd_command_fit,
   &afd_command_validate,
   &command_help,
   &command_version,

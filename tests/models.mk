@@ -25,8 +25,13 @@ tests_test_registries_SOURCES = %reldir%/test-registries.c %reldir%/test-helpers
 tests_test_registries_CPPFLAGS = $(afd_test_cppflags)
 tests_test_registries_LDADD = $(afd_test_libs)
 
-TESTS += %reldir%/test-show-model.sh
-EXTRA_DIST += %reldir%/test-show-model.sh
+TESTS += %reldir%/test-show-model.sh %reldir%/test-cost-cli.sh
+check_PROGRAMS += tests/test-cost-ops
+TESTS += tests/test-cost-ops
+tests_test_cost_ops_SOURCES = %reldir%/test-cost-ops.c
+tests_test_cost_ops_CPPFLAGS = $(afd_test_cppflags)
+tests_test_cost_ops_LDADD = $(afd_test_libs)
+EXTRA_DIST += %reldir%/test-show-model.sh %reldir%/test-cost-cli.sh
 
 # `make bench` builds and runs this (tools/bench.sh); it is not a test.
 EXTRA_PROGRAMS += tests/bench-models

@@ -754,3 +754,25 @@ Test (collective, nvls_pipeline_fill)
   cr_assert (afd_collective_time_analytic (net4, &coll, &p, NULL, &t, &error));
   cr_assert_float_eq (t, 170e-6 + 26.2144e-6, 1e-12, "analytic %.12g", t);
 }
+
+/* Cluster files say whether NVLS is available (issue #17): h200-1x4 describes the machines
+ * measured, which ran NCCL with NVLS off, so a 4-GPU all-reduce of 256 MiB runs ring there
+ * (the tuner picked NVLS before), and asking for NVLS is refused. */
+Test (collective, h200_1x4_has_no_nvls)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("h200-1x4", &error);
+  afd_assert_no_error (error);
+  cr_assert_not (afd_cluster_nvls (c));
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint group[4] = { 0, 1, 2, 3 };
+  AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, group, 4,
+                         268435456.0, NULL };
+  AfdCollectiveChoice choice;
+  double t;
+  cr_assert (afd_collective_time_analytic (net, &coll, NULL, &choice, &t, &error));
+  afd_assert_no_error (error);
+  cr_assert_eq (choice.algo, AFD_ALGO_RING);
+  coll.algo = AFD_ALGO_NVLS;
+  cr_assert_not (afd_collective_time_analytic (net, &coll, NULL, &choice, &t, &error));
+}

@@ -213,3 +213,85 @@ Test (cost_analytic, prices_every_op_on_shipped_gpus)
         }
     }
 }
+
+/* A grouped GEMM m_e×1536×4096 over the experts of @tokens (count 1) in @dtype, with the
+ * bytes of afdsim cost grouped-gemm: weights of used experts, inputs and outputs. */
+static AfdOp *
+grouped (const guint64 *tokens, guint n_experts, AfdDtype dtype)
+{
+  const double n = 1536, k = 4096, e = afd_dtype_bytes (dtype);
+  double total = 0, used = 0;
+  for (guint i = 0; i < n_experts; i++)
+    {
+      total += (double) tokens[i];
+      used += tokens[i] > 0;
+    }
+  AfdOp *op = afd_op_new (AFD_OP_EXPERT_GROUPED_GEMM, "experts");
+  op->dtype = dtype;
+  op->has_gemm = TRUE;
+  op->gemm = (AfdGemmShape) { (guint64) ceil (total / n_experts), 1536, 4096, 1 };
+  op->flops = 2 * total * n * k;
+  op->bytes_read = used * n * k * e + total * k * e;
+  op->bytes_written = total * n * (dtype == AFD_DTYPE_FP8 ? 2.0 : e);
+  afd_op_set_expert_tokens (op, tokens, n_experts);
+  return op;
+}
+
+/* The grouped block (docs/models/roofline.md "Grouped expert GEMMs") on the A100 test GPU
+ * with max_fraction_bf16 0.65, max_fraction_fp8 0.5, stream_fraction 0.6 (L2 40 MiB).
+ * W = 1536·4096·2 = 12,582,912 B per expert, each streamed once.
+ * Balanced {53,53,53,53}: 4 row tiles of 64; weights 4W/(2.039e12·0.6) = 41.141 µs, inputs
+ * and outputs 212·5632·2 B/(2.039e12·0.79) = 1.482 µs; compute 2·256·1536·4096 /
+ * (312e12·0.65·96/108) = 17.87 µs (48 tiles, split-K 2); t = 4 + 42.623 = 46.623 µs.
+ * Skewed {200,4,4,4}, the same 212 tokens: the hot expert has 2 row tiles of 128 (rows 256);
+ * padded rows 448, 60 tiles (one wave of 108: 60/108); compute 2·448·1536·4096 /
+ * (312e12·0.65·60/108) = 50.034 µs > memory 42.623 µs, so t = 54.034 µs: skew costs 15.9 %
+ * more for the same tokens. */
+Test (cost_analytic, grouped_block_tiles_and_skew_by_hand)
+{
+  g_autoptr (AfdGpuSpec) g = afd_gpu_spec_copy (gpu);
+  g->efficiency.grouped_max_fraction_bf16 = 0.65;
+  g->efficiency.grouped_max_fraction_fp8 = 0.5;
+  g->efficiency.grouped_stream_fraction = 0.6;
+  g_autoptr (GError) error = NULL;
+  AfdPlacement where = { g, 0 };
+  const guint64 bal[] = { 53, 53, 53, 53 }, skew[] = { 200, 4, 4, 4 };
+  g_autoptr (AfdOp) a = grouped (bal, 4, AFD_DTYPE_BF16);
+  g_autoptr (AfdOp) b = grouped (skew, 4, AFD_DTYPE_BF16);
+  double ta, tb;
+  cr_assert (afd_cost_model_op_time (model, a, &where, &ta, &error));
+  cr_assert (afd_cost_model_op_time (model, b, &where, &tb, &error));
+  const double W = 1536.0 * 4096 * 2, bw = 2.039e12;
+  const double rest = 212.0 * (4096 + 1536) * 2 / (bw * 0.79);
+  double want_a = 4e-6 + 4 * W / (bw * 0.6) + rest;
+  double mem_b = 4 * W / (bw * 0.6) + rest;
+  double comp_b = 2.0 * 448 * 1536 * 4096 / (312e12 * 0.65 * 60.0 / 108.0);
+  double want_b = 4e-6 + fmax (comp_b, mem_b);
+  cr_assert_float_eq (ta, want_a, 1e-12 * want_a + 1e-15, "balanced %.9g vs %.9g", ta, want_a);
+  cr_assert_float_eq (tb, want_b, 1e-12 * want_b + 1e-15, "skewed %.9g vs %.9g", tb, want_b);
+  cr_assert_float_eq (ta, 46.623e-6, 0.001e-6);
+  cr_assert_float_eq (tb, 54.034e-6, 0.001e-6);
+  cr_assert_gt (tb, 1.1 * ta, "skew costs more than balanced at the same total");
+}
+
+/* fp8 grouped kernels have their own ceiling: one expert of 4096 tokens (compute-bound;
+ * 384 tiles, 4 waves) on a GPU with an fp8 peak of 624e12 takes (t − launch) in the ratio
+ * (312e12·0.65)/(624e12·0.5) = 0.65 of the bf16 time, not 0.5 (twice the peak alone). */
+Test (cost_analytic, grouped_block_fp8_ceiling)
+{
+  g_autoptr (AfdGpuSpec) g = afd_gpu_spec_copy (gpu);
+  g->efficiency.grouped_max_fraction_bf16 = 0.65;
+  g->efficiency.grouped_max_fraction_fp8 = 0.5;
+  g->efficiency.grouped_stream_fraction = 0.6;
+  g->peak_flop_per_s[AFD_DTYPE_FP8] = 624e12;
+  g_autoptr (GError) error = NULL;
+  AfdPlacement where = { g, 0 };
+  const guint64 one[] = { 4096 };
+  g_autoptr (AfdOp) bf = grouped (one, 1, AFD_DTYPE_BF16);
+  g_autoptr (AfdOp) f8 = grouped (one, 1, AFD_DTYPE_FP8);
+  double tb, tf;
+  cr_assert (afd_cost_model_op_time (model, bf, &where, &tb, &error));
+  cr_assert (afd_cost_model_op_time (model, f8, &where, &tf, &error));
+  cr_assert_float_eq ((tf - 4e-6) / (tb - 4e-6), 0.65, 1e-9);
+  cr_assert_float_eq (tb - 4e-6, 2.0 * 4096 * 1536 * 4096 / (312e12 * 0.65 * 384 / 432), 1e-15);
+}

@@ -251,3 +251,58 @@ Test (fault_ep, redundant_copies_use_memory)
   afd_opgraph_free (g[0]);
   afd_opgraph_free (g[1]);
 }
+
+/* redundant_experts counts every redundant copy (DeepSeek-V3: "256 experts + 64 redundant"
+ * on 320 GPUs): on EP320 with R = 64, and with R = 32 (fewer than the 64 copies E < G
+ * forces), every GPU holds exactly one slot — before issue #17 R = 32 and 64 added slots on
+ * top of the 64 forced ones (352 and 384 slots), so 32 or 64 GPUs held two experts' pairs and
+ * a balanced decode step got 5.8 % slower (48.9 -> 51.8 ms). */
+Test (fault_ep, ep320_redundant_experts_one_slot_per_gpu)
+{
+  g_autofree guint64 *loads = g_new (guint64, 256);
+  for (guint e = 0; e < 256; e++)
+    loads[e] = 256 + (e * 37) % 11; /* near-uniform, as sampled uniform routing is */
+  const guint rs[] = { 32, 64 };
+  for (guint k = 0; k < G_N_ELEMENTS (rs); k++)
+    {
+      g_auto (AfdStrategyExpertPlacement) p = { 0 };
+      afd_strategy_expert_place (loads, 256, 320, rs[k], &p);
+      cr_assert_eq (p.n_slots, 320, "R = %u: %u slots", rs[k], p.n_slots);
+      cr_assert_eq (p.width, 1);
+      for (guint s = 0; s < 320; s++)
+        cr_assert_eq (p.slot_gpu[s], s, "R = %u: slot %u on GPU %u", rs[k], s, p.slot_gpu[s]);
+      cr_assert_eq (afd_strategy_expert_capacity (256, 320, rs[k], 0), 1);
+    }
+  /* R = 96 goes beyond one slot per GPU: 352 slots, the first 32 GPUs hold two. */
+  g_auto (AfdStrategyExpertPlacement) p = { 0 };
+  afd_strategy_expert_place (loads, 256, 320, 96, &p);
+  cr_assert_eq (p.n_slots, 352);
+  cr_assert_eq (afd_strategy_expert_capacity (256, 320, 96, 31), 2);
+  cr_assert_eq (afd_strategy_expert_capacity (256, 320, 96, 32), 1);
+}
+
+/* The same on a run: the 4-expert tiny model on 8 GPUs (dgx-a100-x2, ep 8, top-4: every token
+ * to every expert, so loads are equal): R = 0 (per-micro-batch replicas), R = 2 and R = 4
+ * (fixed placement, one slot per GPU either way) give the same decode step; EPLB copies do not
+ * make a balanced load slower. */
+Test (fault_ep, redundant_copies_never_slow_a_balanced_step)
+{
+  double tpot[3];
+  const char *opts[3] = { "{}", "{\"redundant_experts\": 2}", "{\"redundant_experts\": 4}" };
+  for (guint k = 0; k < 3; k++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AfdExperiment) e = afd_experiment_new ();
+      g_free (e->cluster);
+      e->cluster = g_strdup ("dgx-a100-x2");
+      g_free (e->model);
+      e->model = g_strdup (TINY);
+      e->batch = 64;
+      afd_experiment_add_run (e, NULL, "ep", cJSON_Parse (opts[k]));
+      g_autoptr (cJSON) s = afd_experiment_run (e, &plugins, NULL, &error);
+      afd_assert_no_error (error);
+      tpot[k] = cJSON_GetObjectItem (s, "tpot_s")->valuedouble;
+    }
+  cr_assert (tpot[1] <= tpot[0] * (1 + 1e-9), "R=2 %.9g vs R=0 %.9g", tpot[1], tpot[0]);
+  cr_assert_float_eq (tpot[2], tpot[1], 1e-15, "R=4 %.9g vs R=2 %.9g", tpot[2], tpot[1]);
+}

@@ -5,8 +5,8 @@
 #     measurements (tools/data/nccl-probe/h200x2-nccl2.28.3: ring all-reduce on one channel,
 #     slope from 256 KiB to 1 MiB, to 0.1 GB/s);
 #  2. tools/network-fidelity.py refuses a bad harness_floor_us or gpus_per_process with one
-#     message naming the file and the row (exit 2), and a harness floor on a row measured one
-#     process per GPU;
+#     message naming the file and the row (exit 2), a harness floor on a row measured one
+#     process per GPU, and a split column that is not the rule's;
 #  3. tools/nccl-probe-compare.py compares the committed measurements with the built afdsim,
 #     and refuses a folder without them.
 # Exit 1: a check failed; exit 77 (skip): no python3.
@@ -43,7 +43,7 @@ EOF
 
 # 2. refused CSV rows
 csv="$top/tools/data/nccl-published.csv"
-head -2 "$csv" > "$tmp/head.csv"
+grep -m1 -v '^#' "$csv" > "$tmp/head.csv"
 refused() {  # NAME ROW EXPECTED-TEXT
   { cat "$tmp/head.csv"; printf '%s\n' "$2"; } > "$tmp/$1.csv"
   python3 "$top/tools/network-fidelity.py" --csv "$tmp/$1.csv" --quiet "$AFDSIM" \
@@ -64,6 +64,18 @@ refused floor-one-process \
 refused gpus-per-process \
   'DGX-A100,1,8,all-reduce,1024,0.05,36.07,auto,dgx-a100-x2,test,MEAS,,two,,https://example.org,x' \
   "gpus_per_process 'two' is not a positive integer"
+# A row whose split is not the rule's (tools/network-fidelity.py, split_of) is refused: the
+# tuning/held-out split cannot be moved by hand. The same row with the rule's split loads.
+refused split-moved "$row,,https://example.org,x,tuning" \
+  "split 'tuning' is not what the rule gives (holdout"
+{ cat "$tmp/head.csv"; printf '%s\n' "$row,,https://example.org,x,holdout"; } > "$tmp/split.csv"
+if python3 "$top/tools/network-fidelity.py" --csv "$tmp/split.csv" --quiet "$AFDSIM" \
+     > "$tmp/split.out" 2>&1 && grep -q "held-out rows, the NCCL model alone\*\* | 1 |" \
+     "$tmp/split.out"; then
+  echo "ok: the rule's split loads and counts as held out"
+else
+  echo "FAIL: split row:"; cat "$tmp/split.out"; fail=1
+fi
 
 # 3. the comparison with our own measurements
 if python3 "$top/tools/nccl-probe-compare.py" "$top/tools/data/nccl-probe/h200x2-nccl2.28.3" \

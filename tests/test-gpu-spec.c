@@ -104,6 +104,7 @@ Test (gpu_spec, rejects_bad_inputs)
     { "gpu-negative-bandwidth.json", "hbm_bandwidth_bytes_per_s: must be > 0" },
     { "gpu-bad-fraction.json", "efficiency.memory_fraction: must be in (0, 1]" },
     { "gpu-unknown-dtype.json", "peak_flop_per_s.bf17: unknown key" },
+    { "gpu-grouped-partial.json", "efficiency.grouped_gemm.stream_fraction: missing required key" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

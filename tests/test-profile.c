@@ -444,3 +444,132 @@ Test (profile, grouped_factor_scales_grouped_ops)
   cr_assert (afd_cost_model_op_time (m, moe, &where, &t, &error));
   assert_rel (t, 0.75 * (3.2e-5 + 1.6e-4));
 }
+
+/* Prices @op with a profile backend over @file; returns the new warnings, and the count of
+ * warned-about shapes in @out_total. */
+static GPtrArray *
+price_and_warn (AfdCostModel *m, const AfdOp *op, double *out_s, guint *out_total)
+{
+  g_autoptr (GError) error = NULL;
+  AfdGpuSpec gpu = { .name = (char *) "test" };
+  AfdPlacement where = { .gpu = &gpu, .gpu_index = 0 };
+  cr_assert (afd_cost_model_op_time (m, op, &where, out_s, &error));
+  GPtrArray *w = g_ptr_array_new_with_free_func (g_free);
+  *out_total = afd_cost_model_take_warnings (m, w);
+  return w;
+}
+
+static AfdOp *
+gemm_op (guint64 m, guint64 n, guint64 k)
+{
+  AfdOp *op = afd_op_new (AFD_OP_OUT_PROJ, "layer0.out_proj");
+  op->has_gemm = TRUE;
+  op->gemm = (AfdGemmShape){ .m = m, .n = n, .k = k, .count = 1 };
+  op->flops = 2.0 * m * n * k;
+  return op;
+}
+
+/* profile-small.json measures one bf16 GEMM table, n = k = 4096 at m = 1..4096. A lookup
+ * inside (m = 256) warns about nothing; m = 8192 (above the grid) warns once, naming the op
+ * and the nearest measured table, and a second lookup of the same shape adds no warning; a
+ * new shape (n = 16384: 4× the nearest n) adds one. The price does not change with the
+ * warning: m = 8192 still costs 2 · t(4096) = 3.2e-4 s. */
+Test (profile, out_of_grid_lookups_warn_once_per_shape)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) params = cJSON_CreateObject ();
+  cJSON_AddStringToObject (params, "file", SMALL);
+  g_autoptr (AfdCostModel) m = afd_cost_model_new (&afd_cost_model_profile_class, params, &error);
+  afd_assert_no_error (error);
+  double t = 0;
+  guint total = 0;
+  g_autoptr (AfdOp) inside = gemm_op (256, 4096, 4096);
+  g_autoptr (GPtrArray) w0 = price_and_warn (m, inside, &t, &total);
+  cr_assert_eq (w0->len, 0);
+  cr_assert_eq (total, 0);
+
+  g_autoptr (AfdOp) above = gemm_op (8192, 4096, 4096);
+  g_autoptr (GPtrArray) w1 = price_and_warn (m, above, &t, &total);
+  assert_rel (t, 3.2e-4);
+  cr_assert_eq (w1->len, 1);
+  cr_assert_eq (total, 1);
+  const char *msg = w1->pdata[0];
+  cr_assert (strstr (msg, "out_proj bf16 m=8192 n=4096 k=4096 is outside the measured grid")
+                 != NULL,
+             "%s", msg);
+  cr_assert (strstr (msg, "nearest measured: bf16 GEMM n=4096 k=4096, m=1..4096") != NULL, "%s",
+             msg);
+
+  g_autoptr (GPtrArray) w2 = price_and_warn (m, above, &t, &total);
+  cr_assert_eq (w2->len, 0);
+  cr_assert_eq (total, 1);
+
+  g_autoptr (AfdOp) wide = gemm_op (256, 16384, 4096);
+  g_autoptr (GPtrArray) w3 = price_and_warn (m, wide, &t, &total);
+  cr_assert_eq (w3->len, 1);
+  cr_assert_eq (total, 2);
+}
+
+/* A grouped GEMM is checked against the grouped measurements (profile-small.json: 2 experts
+ * of n = k = 4096 at 1 token each): 2 experts of 1 token is inside; 8 experts (4× the
+ * measured count) is outside, once for the experts×n×k shape whatever the token counts. */
+Test (profile, out_of_grid_grouped_keyed_by_experts_n_k)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) params = cJSON_CreateObject ();
+  cJSON_AddStringToObject (params, "file", SMALL);
+  g_autoptr (AfdCostModel) m = afd_cost_model_new (&afd_cost_model_profile_class, params, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdOp) moe = afd_op_new (AFD_OP_EXPERT_GROUPED_GEMM, "layer0.experts");
+  moe->has_gemm = TRUE;
+  moe->gemm = (AfdGemmShape){ .m = 1, .n = 4096, .k = 4096, .count = 1 };
+  const guint64 two[] = { 1, 1 };
+  afd_op_set_expert_tokens (moe, two, 2);
+  double t = 0;
+  guint total = 0;
+  g_autoptr (GPtrArray) w0 = price_and_warn (m, moe, &t, &total);
+  cr_assert_eq (w0->len, 0);
+  const guint64 eight[] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+  afd_op_set_expert_tokens (moe, eight, 8);
+  g_autoptr (GPtrArray) w1 = price_and_warn (m, moe, &t, &total);
+  cr_assert_eq (w1->len, 1);
+  cr_assert (strstr (w1->pdata[0], "expert_grouped_gemm bf16 8 experts n=4096 k=4096") != NULL,
+             "%s", (char *) w1->pdata[0]);
+  cr_assert (strstr (w1->pdata[0], "bf16 grouped GEMM of 2 experts n=4096 k=4096") != NULL,
+             "%s", (char *) w1->pdata[0]);
+  const guint64 eight_more[] = { 2, 1, 1, 1, 1, 1, 1, 1 };
+  afd_op_set_expert_tokens (moe, eight_more, 8);
+  g_autoptr (GPtrArray) w2 = price_and_warn (m, moe, &t, &total);
+  cr_assert_eq (w2->len, 0);
+  cr_assert_eq (total, 1);
+}
+
+/* Decode attention: profile-small.json measures MHA 32/32, d = 128, batch 1 and 16, context
+ * 16..1024. Batch 4 at context 512 is inside; context 4096 is outside; copies of 1 KB are
+ * below the copy table (1 MB..1 GB). The analytic backend never warns. */
+Test (profile, out_of_grid_decode_and_copy)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (cJSON) params = cJSON_CreateObject ();
+  cJSON_AddStringToObject (params, "file", SMALL);
+  g_autoptr (AfdCostModel) m = afd_cost_model_new (&afd_cost_model_profile_class, params, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdOp) att = afd_op_new (AFD_OP_ATTENTION_DECODE, "layer0.attention_decode");
+  att->has_attention = TRUE;
+  att->attention = (AfdAttentionShape){ 32, 32, 128, 128, 4, 1, 511 };
+  double t = 0;
+  guint total = 0;
+  g_autoptr (GPtrArray) w0 = price_and_warn (m, att, &t, &total);
+  cr_assert_eq (w0->len, 0, "%s", w0->len ? (char *) w0->pdata[0] : "");
+  att->attention.context_tokens = 4095;
+  g_autoptr (GPtrArray) w1 = price_and_warn (m, att, &t, &total);
+  cr_assert_eq (w1->len, 1);
+  cr_assert (strstr (w1->pdata[0], "context 16..1024") != NULL, "%s", (char *) w1->pdata[0]);
+  g_autoptr (AfdOp) copy = afd_op_new (AFD_OP_ELEMENTWISE, "copy");
+  copy->bytes_read = copy->bytes_written = 1000;
+  g_autoptr (GPtrArray) w2 = price_and_warn (m, copy, &t, &total);
+  cr_assert_eq (w2->len, 1);
+  cr_assert (strstr (w2->pdata[0], "memory copy at 1000 bytes") != NULL, "%s",
+             (char *) w2->pdata[0]);
+  cr_assert_eq (total, 2);
+}

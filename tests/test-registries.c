@@ -99,11 +99,11 @@ fake_unavailable (GError **error)
 }
 
 static const AfdCostModelClass fake_nan_class
-    = { "fake-nan", "returns NaN", NULL, fake_create, g_free, fake_nan, NULL };
+    = { "fake-nan", "returns NaN", NULL, fake_create, g_free, fake_nan, NULL, NULL };
 static const AfdCostModelClass fake_neg_class
-    = { "fake-neg", "returns < 0", NULL, fake_create, g_free, fake_negative, NULL };
+    = { "fake-neg", "returns < 0", NULL, fake_create, g_free, fake_negative, NULL, NULL };
 static const AfdCostModelClass fake_off_class
-    = { "fake-off", "unavailable", fake_unavailable, fake_create, g_free, fake_nan, NULL };
+    = { "fake-off", "unavailable", fake_unavailable, fake_create, g_free, fake_nan, NULL, NULL };
 
 /* The wrapper turns a NaN or negative duration into AFD_ERROR_BACKEND_FAILED naming the
  * backend and the op, and leaves the output untouched. */

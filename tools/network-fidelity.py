@@ -25,6 +25,15 @@ faster, so such a row is compared with max(model time, floor) (collectives.md, "
 table marks where the floor applied; the summary gives the medians with it, over the rows
 whose published time is above the floor (more than 10 %), and of the model alone.
 
+Tuning and held-out rows (column "split"): the rows were split once, before any further
+model change (issue #17), by a rule fixed here (split_of): every row of one source sweep (same
+source_url, system, nodes, GPUs, op, algo, gpus_per_process) gets the same split, "holdout" when
+the first byte of SHA-256("afdsim-fidelity-split-1:" + those fields joined by "|") is below 128,
+else "tuning"; calibration rows are always "tuning". The CSV records the split and every read
+checks it against the rule, so a row cannot move. Model choices are made on the tuning rows;
+the headline is the held-out rows' median with the model alone (no harness floor), the
+floor-adjusted held-out median beside it, labelled. A new source's split follows the rule.
+
 Rows with role "excluded" are shown but kept out of every median (their notes say why);
 "calibration" rows are the measurements behind GPU-file parameters (kept in the medians, and
 the medians without them are printed too). Clusters that are not shipped are written with
@@ -39,9 +48,11 @@ not nccl-tests' single-process `-g N` mode, where one thread launches N ranks in
 --check-beyond-floor PERCENT: the analytic median over the rows whose published time is more
 than 10 % above their harness floor (every row without one: the rows that test NCCL's time, not
 the harness's); --check-model PERCENT: the analytic median of the model
-alone, no floor applied; any other failure (afdsim, a bad CSV) exits 2.
+alone, no floor applied; --check-holdout-model PERCENT: the analytic median of the model
+alone over the held-out rows (the headline); any other failure (afdsim, a bad CSV) exits 2.
 """
 import csv
+import hashlib
 import json
 import os
 import statistics
@@ -71,6 +82,20 @@ def bus_factor(op, n):
     return 1.0
 
 
+# The seed of the tuning/held-out split (see the module docstring); never change it.
+SPLIT_SEED = "afdsim-fidelity-split-1:"
+
+
+def split_of(r):
+    """The split the rule gives row r: "holdout" or "tuning" (calibration rows: tuning)."""
+    if r["role"] == "calibration":
+        return "tuning"
+    key = "|".join(str(r[k]) for k in ("source_url", "system", "nodes", "gpus", "op", "algo",
+                                       "gpus_per_process"))
+    digest = hashlib.sha256((SPLIT_SEED + key).encode()).digest()
+    return "holdout" if digest[0] < 128 else "tuning"
+
+
 def read_rows(path):
     with open(path, newline="") as f:
         lines = [line for line in f if not line.startswith("#")]
@@ -96,6 +121,13 @@ def read_rows(path):
             raise ValueError("%s: row %d: harness_floor_us is for single-process runs "
                              "(gpus_per_process > 1); a per-GPU-process run's small-size time "
                              "is NCCL's own latency, which the model must predict" % (path, i))
+        want = split_of({k: (r.get(k) or "") for k in ("source_url", "system", "nodes", "gpus",
+                                                        "op", "algo", "gpus_per_process",
+                                                        "role")})
+        if r.get("split") != want:
+            raise ValueError("%s: row %d: split '%s' is not what the rule gives (%s; "
+                             "tools/network-fidelity.py, split_of)" % (path, i, r.get("split"),
+                                                                       want))
         if r["time_us"]:
             r["published"] = (r["bytes"] / (float(r["time_us"]) * 1e-6)
                               * bus_factor(r["op"], r["gpus"]) / 1e9)
@@ -133,7 +165,8 @@ def fmt(x):
 CHECKS = {"--check": "analytic", "--check-flow": "flow",
           "--check-matched": "analytic, one process per GPU",
           "--check-model": "analytic, NCCL model alone",
-          "--check-beyond-floor": "analytic, rows above their harness floor"}
+          "--check-beyond-floor": "analytic, rows above their harness floor",
+          "--check-holdout-model": "analytic, held-out rows, NCCL model alone"}
 
 
 def median_pct(values):
@@ -216,6 +249,25 @@ def main():
         print()
 
     used = [r for r in rows if r["role"] != "excluded"]
+    held = [r for r in used if r["split"] == "holdout"]
+    tuning = [r for r in used if r["split"] == "tuning"]
+    holdout_model_a = median_pct([abs(r["analytic_model_err"]) for r in held])
+    print("| headline: held-out rows (out of sample) | rows | median abs. error, analytic | "
+          "median abs. error, flow |")
+    print("|---|---:|---:|---:|")
+    print("| **held-out rows, the NCCL model alone** | %d | **%.2f %%** | **%.2f %%** |" % (
+        len(held), holdout_model_a, median_pct([abs(r["flow_model_err"]) for r in held])))
+    print("| held-out rows, floor-adjusted (single-process rows vs max(model, harness floor)) "
+          "| %d | %.2f %% | %.2f %% |" % (
+              len(held), median_pct([abs(r["analytic_err"]) for r in held]),
+              median_pct([abs(r["flow_err"]) for r in held])))
+    print("| tuning rows (in sample), the NCCL model alone | %d | %.2f %% | %.2f %% |" % (
+        len(tuning), median_pct([abs(r["analytic_model_err"]) for r in tuning]),
+        median_pct([abs(r["flow_model_err"]) for r in tuning])))
+    print("| tuning rows (in sample), floor-adjusted | %d | %.2f %% | %.2f %% |" % (
+        len(tuning), median_pct([abs(r["analytic_err"]) for r in tuning]),
+        median_pct([abs(r["flow_err"]) for r in tuning])))
+    print()
     print("| group (system, nodes, op) | rows | median abs. error, analytic | median abs. error, flow |")
     print("|---|---:|---:|---:|")
     seen = []
@@ -259,7 +311,8 @@ def main():
     failed = False
     medians = {"analytic": overall_a, "flow": overall_f, "analytic, one process per GPU": matched_a,
                "analytic, NCCL model alone": model_a,
-               "analytic, rows above their harness floor": beyond_a}
+               "analytic, rows above their harness floor": beyond_a,
+               "analytic, held-out rows, NCCL model alone": holdout_model_a}
     for name, value in medians.items():
         bound = checks.get(name)
         if bound is None:
