@@ -5,6 +5,4 @@ libafdsim_a_SOURCES += \
 	%reldir%/event-queue.h %reldir%/event-queue.c \
 	%reldir%/stream.h %reldir%/stream.c \
 	%reldir%/trace.h %reldir%/trace.c \
-	%reldir%/cmd-bench-engine.c \
-	%reldir%/cmd-demo.c \
 	$(NULL)

@@ -14,6 +14,3 @@ libafdsim_a_SOURCES += \
 	%reldir%/collective.h %reldir%/collective-private.h %reldir%/collective.c \
 	%reldir%/collective-flow.c \
 	$(NULL)
-libafdsim_a_SOURCES += \
-	%reldir%/cmd-collective.c %reldir%/cmd-bench-network.c %reldir%/cmd-gen-cluster.c \
-	$(NULL)

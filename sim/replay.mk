@@ -8,5 +8,4 @@ libafdsim_a_SOURCES += \
 	%reldir%/metrics.h %reldir%/metrics.c \
 	%reldir%/economics.h %reldir%/economics.c \
 	%reldir%/experiment.h %reldir%/experiment.c \
-	%reldir%/cmd-run.c %reldir%/cmd-bench-strategies.c \
 	$(NULL)

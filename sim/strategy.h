@@ -252,7 +252,7 @@ void afd_strategy_free (AfdStrategy *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdStrategy, afd_strategy_free)
 
-/* Lookup functions the composition root (sim/main.c) hands to commands in sim/, which may
+/* Lookup functions the composition root (cli/main.c) hands to commands in sim/, which may
  * not include models/ or backends/ (docs/internals/architecture.md). */
 typedef struct {
   /* Returns the class named @name, or NULL with AFD_ERROR_UNKNOWN_PLUGIN listing the names. */

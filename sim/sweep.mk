@@ -3,7 +3,6 @@
 # output (issue #6). MPI only in sim/mpi-sweep.c, built with --with-mpi; sim/mpi-stub.c otherwise.
 libafdsim_a_SOURCES += \
 	%reldir%/sweep.h %reldir%/sweep.c \
-	%reldir%/cmd-sweep.c \
 	$(NULL)
 if WITH_MPI
 libafdsim_a_SOURCES += %reldir%/mpi-sweep.c

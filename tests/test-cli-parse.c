@@ -4,7 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
 #include "sim/data-dir.h"
 #include "tests/test-helpers.h"
 
@@ -65,7 +65,7 @@ Test (cli_parse, bytes_suffixes)
 }
 
 static int
-noop (int argc, char **argv, GError **error)
+noop (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   return 0;
 }

@@ -85,7 +85,7 @@ load_routing_file (const char *path, GError **error)
 }
 
 /* Every reader of a file a user writes by hand (the roofline hardware file's reader is
- * static in models/cmd-roofline.c: tests/fuzz/fuzz-roofline-hardware.c covers it). */
+ * static in cli/cmd-roofline.c: tests/fuzz/fuzz-roofline-hardware.c covers it). */
 static const Reader readers[] = {
   { "json", load_json },
   { "gpu-spec", load_gpu },

@@ -17,7 +17,7 @@
 #include "sim/sweep.h"
 #include "tests/test-helpers.h"
 
-/* The composition root's cost-model factory, as sim/main.c builds it. */
+/* The composition root's cost-model factory, as cli/main.c builds it. */
 static AfdCostModel *
 cost_model_new (const char *spec, GError **error)
 {

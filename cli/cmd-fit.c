@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-fit.h"
 #include "backends/fit.h"
 #include "backends/profile.h"
+#include "cli/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -255,7 +255,7 @@ print_errors (const char *title, const AfdFitFamilyError *e)
 
 /* Runs `afdsim fit`. */
 static int
-cmd_fit (int argc, char **argv, GError **error)
+cmd_fit (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *profile_name = NULL, *gpu_name = NULL, *json_path = NULL, *write_path = NULL;
   gboolean fit_grouped = FALSE;

@@ -17,10 +17,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -139,7 +139,7 @@ time_one (AfdNetwork *net, AfdNetworkFidelity fidelity, const AfdCollective *col
 
 /* Runs `afdsim collective`. */
 static int
-cmd_collective (int argc, char **argv, GError **error)
+cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *cluster_name = NULL, *op_text = NULL, *ranks_text = NULL;
   g_autofree char *bytes_text = NULL, *algo_text = NULL, *proto_text = NULL;

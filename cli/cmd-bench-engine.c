@@ -23,8 +23,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -220,7 +220,7 @@ bare_run_events (BareRun *run, guint64 n_events)
 
 /* Runs `afdsim bench engine`. */
 static int
-cmd_bench_engine (int argc, char **argv, GError **error)
+cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *pending_text = NULL;
   g_autofree char *events_text = NULL;

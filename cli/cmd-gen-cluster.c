@@ -10,15 +10,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
-#include "sim/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
 /* Runs `afdsim gen-cluster`. */
 static int
-cmd_gen_cluster (int argc, char **argv, GError **error)
+cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *name = NULL, *gpu = NULL, *nodes_t = NULL, *gpn_t = NULL, *up_kind = NULL;
   g_autofree char *up_bw_t = NULL, *up_lat_t = NULL, *nvls_t = NULL, *nics_t = NULL;

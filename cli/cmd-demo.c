@@ -8,14 +8,14 @@
  * attention is longer (longer sequences), so gpu0 waits at every all-reduce. All durations
  * are the named constants below, jittered by at most ±5 % from the seeded "demo" stream; no
  * hardware model is involved. The command prints per-GPU busy and idle time and the makespan,
- * and with --trace writes a Chrome trace. (The default command is `run`, sim/main.c.)
+ * and with --trace writes a Chrome trace. (The default command is `run`, cli/main.c.)
  */
 #include "config.h"
 
 #include <stdio.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/stream.h"
@@ -74,7 +74,7 @@ build_layers (AfdGpuSet *set, GRand *rng, guint n_layers)
 
 /* Runs `afdsim demo`. */
 static int
-cmd_demo (int argc, char **argv, GError **error)
+cmd_demo (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *trace_path = NULL;
   g_autofree char *seed_text = NULL;

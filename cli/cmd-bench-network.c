@@ -16,10 +16,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -63,7 +63,7 @@ on_done (AfdNetsim *sim, gpointer user_data)
 
 /* Runs `afdsim bench network`. */
 static int
-cmd_bench_network (int argc, char **argv, GError **error)
+cmd_bench_network (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *flow_text = NULL, *analytic_text = NULL, *bytes_text = NULL;
   gboolean json = FALSE;

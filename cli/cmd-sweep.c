@@ -14,21 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/sweep.h"
-
-static const AfdPlugins *plugins;
-
-int afd_cmd_sweep (int argc, char **argv, GError **error);
-
-void
-afd_cmd_sweep_set_plugins (const AfdPlugins *p)
-{
-  plugins = p;
-}
 
 /* A flag that adds an axis over one key. */
 typedef struct {
@@ -98,11 +88,11 @@ axis_flags_new (const AfdStrategyClass *const *classes, GPtrArray *helps)
   return flags;
 }
 
-int
-afd_cmd_sweep (int argc, char **argv, GError **error)
+static int
+afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autoptr (GPtrArray) helps = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) flags = axis_flags_new (plugins->strategy_list (), helps);
+  g_autoptr (GArray) flags = axis_flags_new (cmd_ctx->plugins->strategy_list (), helps);
   const AxisFlag *axis_flags = (const AxisFlag *) (gpointer) flags->data;
   g_autofree char **values = g_new0 (char *, flags->len);
   g_autofree char *output = NULL, *csv = NULL, *jobs_text = NULL, *total = NULL;
@@ -143,7 +133,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
   if (!parsed)
     return 2;
 
-  g_autoptr (AfdSweep) sweep = afd_sweep_new (plugins->strategy_list ());
+  g_autoptr (AfdSweep) sweep = afd_sweep_new (cmd_ctx->plugins->strategy_list ());
   int status = 2;
   gboolean ok = TRUE;
   if (argc >= 2 && !afd_sweep_load (sweep, argv[1], error))
@@ -192,7 +182,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
         }
       return 0;
     }
-  if (plugins == NULL)
+  if (cmd_ctx->plugins == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "sweep: no strategy registry wired");
       return 1;
@@ -209,7 +199,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
     .size = size,
   };
   AfdSweepStats stats = { 0 };
-  ok = afd_sweep_run (sweep, plugins, &opts, &stats, error);
+  ok = afd_sweep_run (sweep, cmd_ctx->plugins, &opts, &stats, error);
   afd_sweep_mpi_finalize ();
   if (!ok && rank != 0)
     g_clear_error (error); /* rank 0 reports it, once */

@@ -13,9 +13,9 @@
 #include <stdio.h>
 
 #include "backends/calibrate-nodes.h"
-#include "backends/cmd-calibrate.h"
 #include "backends/cuda/cuda-calibrate.h"
 #include "backends/profile.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -74,7 +74,7 @@ print_verification (const cJSON *checks)
 
 /* Runs the command. */
 static int
-cmd_calibrate (int argc, char **argv, GError **error)
+cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *min_text = NULL;
   g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,

@@ -4,7 +4,7 @@
  * headline experiment) and `afdsim compare` (several strategies side by side).
  *
  * The commands parse flags into an AfdExperiment (sim/experiment.h), run it with the registry
- * lookups the composition root registered (afd_cmd_run_set_plugins), print a table on stdout
+ * lookups of their command context (cli/cli.h), print a table on stdout
  * and write the summary JSON atomically when asked. Errors go back to main() as GErrors.
  */
 #include "config.h"
@@ -12,29 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/fault.h"
 #include "sim/json.h"
-
-static const AfdPlugins *plugins;
-
-int afd_cmd_run (int argc, char **argv, GError **error);
-int afd_cmd_compare (int argc, char **argv, GError **error);
-
-void
-afd_cmd_run_set_plugins (const AfdPlugins *p)
-{
-  plugins = p;
-}
-
-const AfdPlugins *
-afd_cmd_run_plugins (void)
-{
-  return plugins;
-}
 
 /* Reads a number from a run's summary. */
 static double
@@ -194,7 +177,7 @@ print_economics (const cJSON *summary)
 
 /* Runs @exp, prints the table, writes the JSON. */
 static int
-execute (AfdExperiment *exp, gboolean quiet, GError **error)
+execute (const AfdPlugins *plugins, AfdExperiment *exp, gboolean quiet, GError **error)
 {
   if (plugins == NULL)
     {
@@ -226,6 +209,7 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
 /* Flags shared by run and compare. */
 typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
   char *strategy, *costs, *json, *trace;
   char *iterations, *fault_detection; /* sim/fault.h */
   char *max_memory;                   /* sim/limits.h */
@@ -296,7 +280,7 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
 
 /* "masep, tppp, ep or afd": the registered strategies. */
 static char *
-strategy_names (void)
+strategy_names (const AfdPlugins *plugins)
 {
   const AfdStrategyClass *const *list = plugins->strategy_list ();
   g_autoptr (GString) out = g_string_new (NULL);
@@ -314,7 +298,7 @@ entries (Flags *f, gboolean compare)
   const GOptionEntry strategy = {
     "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
     compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
-    compare ? "a strategy to compare (repeat)" : (f->strategy_help = strategy_names ()), "S"
+    compare ? "a strategy to compare (repeat)" : (f->strategy_help = strategy_names (f->plugins)), "S"
   };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network, "analytic (default) or flow", "N" },
@@ -335,14 +319,14 @@ entries (Flags *f, gboolean compare)
     { NULL },
   };
   return afd_run_options_entries (
-      &f->run, plugins->strategy_list (), &strategy,
+      &f->run, f->plugins->strategy_list (), &strategy,
       "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)", tail);
 }
 
-int
-afd_cmd_run (int argc, char **argv, GError **error)
+static int
+afd_cmd_run (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
       = "Replays one decode (or prefill) iteration of a deployment strategy. With no --strategy "
@@ -364,7 +348,7 @@ afd_cmd_run (int argc, char **argv, GError **error)
         flag = afd_run_options_first_strategy_flag (o);
       if (argc < 2 && flag != NULL)
         {
-          g_autofree char *names = strategy_names ();
+          g_autofree char *names = strategy_names (cmd_ctx->plugins);
           g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                        "run: --%s needs --strategy S (%s), or an EXPERIMENT.json; 'afdsim "
                        "compare --%s ...' runs several strategies side by side",
@@ -388,12 +372,12 @@ afd_cmd_run (int argc, char **argv, GError **error)
     {
       exp = afd_experiment_new ();
       const char *names[] = { f.strategy, NULL };
-      if (!afd_run_options_add_runs (&f.run, exp, plugins, names, set_hint, error))
+      if (!afd_run_options_add_runs (&f.run, exp, cmd_ctx->plugins, names, set_hint, error))
         return 2;
     }
   if (!apply_flags (exp, &f, error))
     return 2;
-  int status = execute (exp, f.quiet, error);
+  int status = execute (cmd_ctx->plugins, exp, f.quiet, error);
   if (argc < 2 && f.strategy == NULL && error != NULL && *error != NULL && exp->path != NULL
       && g_str_has_prefix ((*error)->message, exp->path))
     {
@@ -406,10 +390,10 @@ afd_cmd_run (int argc, char **argv, GError **error)
   return status;
 }
 
-int
-afd_cmd_compare (int argc, char **argv, GError **error)
+static int
+afd_cmd_compare (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
   static const char summary[]
       = "Runs several strategies (--strategy, repeated; default masep, tppp, ep) on one "
@@ -421,18 +405,18 @@ afd_cmd_compare (int argc, char **argv, GError **error)
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
   /* Without --strategy: the classes that ask to be compared by default. */
   g_autoptr (GPtrArray) defaults = g_ptr_array_new ();
-  const AfdStrategyClass *const *list = plugins->strategy_list ();
+  const AfdStrategyClass *const *list = cmd_ctx->plugins->strategy_list ();
   for (guint i = 0; list[i] != NULL; i++)
     if (list[i]->compare_by_default)
       g_ptr_array_add (defaults, (gpointer) list[i]->name);
   g_ptr_array_add (defaults, NULL);
   const char *const *names = f.strategies != NULL ? (const char *const *) f.strategies
                                                   : (const char *const *) defaults->pdata;
-  if (!afd_run_options_add_runs (&f.run, exp, plugins, names, set_hint, error))
+  if (!afd_run_options_add_runs (&f.run, exp, cmd_ctx->plugins, names, set_hint, error))
     return 2;
   if (!apply_flags (exp, &f, error))
     return 2;
-  return execute (exp, f.quiet, error);
+  return execute (cmd_ctx->plugins, exp, f.quiet, error);
 }
 
 const AfdCommand afd_command_run = {

@@ -2,8 +2,8 @@
 /*
  * main.c - the afdsim program: the command table and the composition root.
  *
- * This is the only file in sim/ that may include models/ or backends/ headers: it wires the
- * registries to the commands. It is also the only place that prints an error and picks the
+ * The composition root: it wires the registries of models/ and backends/ into the context
+ * every command receives (cli/cli.h). It is also the only place that prints an error and picks the
  * exit status (0 success, 1 failure, 2 command-line error).
  */
 #include "config.h"
@@ -12,16 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-calibrate.h"
-#include "backends/cmd-fit.h"
-#include "backends/cmd-validate.h"
 #include "backends/registry.h"
-#include "models/cmd-cost.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "models/registry.h"
 #include "models/roofline.h"
-#include "models/show-model.h"
-#include "sim/cli.h"
-#include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -30,9 +25,9 @@
 /* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
 #define DEFAULT_COMMAND "run"
 
-static int cmd_help (int argc, char **argv, GError **error);
-static int cmd_list (int argc, char **argv, GError **error);
-static int cmd_version (int argc, char **argv, GError **error);
+static int cmd_help (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
+static int cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
+static int cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
 
 static const AfdCommand command_help = { "help", "show the commands, or one command's flags",
                                          cmd_help };
@@ -44,7 +39,7 @@ static const AfdCommand command_version = { "version", "print version and built-
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
-  &afd_command_run_backend, /* sim/cmd-run.c's run, or --backend cuda */
+  &afd_command_run_backend, /* cli/cmd-run.c's run, or --backend cuda */
   &afd_command_compare,
   &afd_command_bench_strategies,
   &afd_command_sweep,
@@ -67,7 +62,7 @@ static const AfdCommand *const commands[] = {
 
 /* Prints the version line and the built-in optional features. */
 static int
-cmd_version (int argc, char **argv, GError **error)
+cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_option_context_set_summary (ctx, command_version.summary);
@@ -81,7 +76,7 @@ cmd_version (int argc, char **argv, GError **error)
 
 /* Prints the command table, or runs "CMD --help". */
 static int
-cmd_help (int argc, char **argv, GError **error)
+cmd_help (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   if (argc >= 2 && argv[1][0] != '-')
     {
@@ -90,7 +85,7 @@ cmd_help (int argc, char **argv, GError **error)
       if (cmd == NULL)
         return 2;
       char *sub_argv[] = { (char *) cmd->name, (char *) "--help", NULL };
-      return cmd->run (2, sub_argv, error);
+      return cmd->run (cmd_ctx, 2, sub_argv, error);
     }
   printf ("Usage: afdsim [COMMAND] [OPTIONS]\n\n"
           "Simulates attention/MoE placement on GPU clusters. With no command, runs '%s'\n"
@@ -119,7 +114,7 @@ static const ListKind list_kinds[] = {
 
 /* Lists shipped data, all kinds or the one named. */
 static int
-cmd_list (int argc, char **argv, GError **error)
+cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   gboolean params = FALSE;
   const GOptionEntry entries[] = {
@@ -153,7 +148,7 @@ cmd_list (int argc, char **argv, GError **error)
   if (only == NULL || strcmp (only, "strategies") == 0)
     {
       found = TRUE;
-      const AfdStrategyClass *const *list = afd_strategy_list ();
+      const AfdStrategyClass *const *list = cmd_ctx->plugins->strategy_list ();
       if (only == NULL)
         printf ("strategies:\n");
       for (guint i = 0; list[i] != NULL; i++)
@@ -194,7 +189,7 @@ cost_model_from_spec (const char *spec, GError **error)
   return afd_cost_model_new (klass, params, error);
 }
 
-/* Registry lookups handed to the commands in sim/ (docs/internals/architecture.md). */
+/* Registry lookups handed to every command in its context (docs/internals/architecture.md). */
 static const AfdPlugins plugins = {
   .strategy_lookup = afd_strategy_lookup,
   .strategy_list = afd_strategy_list,
@@ -209,13 +204,12 @@ main (int argc, char **argv)
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
   afd_provenance_set_command_line (argc, argv);
-  afd_cmd_run_set_plugins (&plugins);
-  afd_cmd_sweep_set_plugins (&plugins);
+  const AfdCommandContext context = { .plugins = &plugins };
 
   if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
-    return cmd_version (argc - 1, argv + 1, &error);
+    return cmd_version (&context, argc - 1, argv + 1, &error);
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    return cmd_help (1, argv + 1, &error);
+    return cmd_help (&context, 1, argv + 1, &error);
 
   int words = 1;
   const AfdCommand *cmd;
@@ -250,7 +244,7 @@ main (int argc, char **argv)
       for (int i = words; i < sub_argc; i++)
         g_ptr_array_add (args, sub_argv[i]);
       g_ptr_array_add (args, NULL);
-      status = cmd->run ((int) args->len - 1, (char **) args->pdata, &error);
+      status = cmd->run (&context, (int) args->len - 1, (char **) args->pdata, &error);
     }
   if (error != NULL)
     {

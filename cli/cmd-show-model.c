@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
+#include "cli/commands.h"
 #include "models/ops.h"
-#include "models/show-model.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -185,7 +185,7 @@ print_text (const AfdLlm *llm, const cJSON *o)
 
 /* `show model`: parses flags, loads the model, prints text or JSON. */
 static int
-cmd_show_model (int argc, char **argv, GError **error)
+cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *context_text = NULL;
   gboolean json = FALSE;

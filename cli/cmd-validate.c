@@ -21,13 +21,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-validate.h"
 #include "backends/cuda/cuda-exec.h"
 #include "backends/profile.h"
 #include "backends/validate-stats.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
@@ -41,6 +40,7 @@
 /* Flags of run, plus the execution and validation flags. */
 typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
   char *strategy, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend;
   gboolean quiet;
 } Flags;
@@ -80,7 +80,7 @@ entries (Flags *f, gboolean validate)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };
-  return afd_run_options_entries (&f->run, afd_cmd_run_plugins ()->strategy_list (), &strategy,
+  return afd_run_options_entries (&f->run, f->plugins->strategy_list (), &strategy,
                                   "any strategy option, e.g. dispatch=two-stage (repeat)", tail);
 }
 
@@ -114,7 +114,7 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
       exp = afd_experiment_new ();
       /* The flags as `afdsim run` reads them (each must apply to the strategy). */
       const char *names[] = { f->strategy, NULL };
-      if (!afd_run_options_add_runs (&f->run, exp, afd_cmd_run_plugins (), names, "", error))
+      if (!afd_run_options_add_runs (&f->run, exp, f->plugins, names, "", error))
         return NULL;
     }
   /* --network is checked (and recorded) like run's; the simulated side stays analytic. */
@@ -237,10 +237,10 @@ sim_comm_time (gpointer user_data, const AfdOpGraph *graph, guint comm, double *
 /* Replays @graph with the cost model @spec; fills per-op durations (compute: end − start;
  * comm: end − rendezvous) and the makespan. */
 static gboolean
-simulate (const AfdOpGraph *graph, const AfdCluster *cluster, const char *spec, guint64 seed,
+simulate (const AfdPlugins *plugins, const AfdOpGraph *graph, const AfdCluster *cluster,
+          const char *spec, guint64 seed,
           double *out_op_s, double *out_makespan_s, char **out_desc, GError **error)
 {
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (spec, error);
   if (costs == NULL)
     return FALSE;
@@ -366,6 +366,7 @@ typedef struct {
   const char *calibrated;
   const char *trace;
   AfdCudaExecOptions exec;
+  const AfdPlugins *plugins; /* (transfer none) */
 } Mode;
 
 /* The trace file of run @label: "-LABEL" before ".json" when there are several runs. */
@@ -386,7 +387,7 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
 {
   AfdStrategyInput in;
   g_autoptr (AfdStrategy) strategy = afd_experiment_strategy (
-      exp, run, afd_cmd_run_plugins (), cluster, llm, NULL, &in, error);
+      exp, run, mode->plugins, cluster, llm, NULL, &in, error);
   if (strategy == NULL)
     return NULL;
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
@@ -402,7 +403,7 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
   for (guint s = 0; s < n_sides; s++)
     {
       sides[s].op_s = g_new0 (double, MAX (n_ops, 1u));
-      if (!simulate (graph, cluster, sides[s].spec, exp->seed, sides[s].op_s,
+      if (!simulate (mode->plugins, graph, cluster, sides[s].spec, exp->seed, sides[s].op_s,
                      &sides[s].makespan_s, &sides[s].desc, error))
         {
           for (guint t = 0; t <= s; t++)
@@ -540,12 +541,12 @@ static int
 execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean validate,
          GError **error)
 {
-  if (afd_cmd_run_plugins () == NULL)
+  if (f->plugins == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: no strategy registry wired", cmd);
       return 1;
     }
-  Mode mode = { .validate = validate, .quiet = f->quiet, .trace = f->trace,
+  Mode mode = { .plugins = f->plugins, .validate = validate, .quiet = f->quiet, .trace = f->trace,
                 .calibrated = f->costs != NULL ? f->costs : DEFAULT_CALIBRATED,
                 .exec = { .warmup = 3, .iterations = 20, .timeout_s = 120 } };
   gint64 v;
@@ -626,9 +627,9 @@ execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean valida
 
 /* `afdsim validate`. */
 static int
-cmd_validate (int argc, char **argv, GError **error)
+cmd_validate (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
   static const char summary[]
       = "Runs a configuration (the flags of 'afdsim run', or an experiment file) on this "
@@ -663,11 +664,11 @@ backend_arg (int argc, char **argv)
 
 /* `afdsim run`: the simulator's, or the real run with --backend cuda. */
 static int
-cmd_run_backend (int argc, char **argv, GError **error)
+cmd_run_backend (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   const char *backend = backend_arg (argc, argv);
   if (backend == NULL)
-    return afd_command_run.run (argc, argv, error);
+    return afd_command_run.run (cmd_ctx, argc, argv, error);
   if (strcmp (backend, "sim") == 0)
     {
       /* Drop "--backend sim" and hand the rest to the simulator's run. */
@@ -684,7 +685,7 @@ cmd_run_backend (int argc, char **argv, GError **error)
           g_ptr_array_add (args, argv[i]);
         }
       g_ptr_array_add (args, NULL);
-      return afd_command_run.run ((int) args->len - 1, (char **) args->pdata, error);
+      return afd_command_run.run (cmd_ctx, (int) args->len - 1, (char **) args->pdata, error);
     }
   if (strcmp (backend, "cuda") != 0)
     {
@@ -692,7 +693,7 @@ cmd_run_backend (int argc, char **argv, GError **error)
                    backend);
       return 2;
     }
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
       = "With --backend cuda: executes the strategy's operator graph on this host's GPUs "

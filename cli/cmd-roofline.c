@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "models/roofline.h"
-#include "sim/cli.h"
 #include "sim/data-dir.h"
 #include "sim/duration.h"
 #include "sim/error.h"
@@ -859,7 +859,7 @@ run_imbalance (const Options *o, GError **error)
 
 /* The command's entry point. */
 static int
-cmd_roofline (int argc, char **argv, GError **error)
+cmd_roofline (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   Options o = { 0 };
   GOptionEntry entries[] = {

@@ -32,12 +32,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "models/cmd-cost.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "models/cost-ops.h"
 #include "models/ops.h"
 #include "models/routing.h"
-#include "sim/cli.h"
-#include "sim/commands.h"
 #include "sim/cost-model.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -522,7 +521,7 @@ peak_of (const AfdGpuSpec *gpu, AfdDtype dtype)
 
 /* Runs `afdsim cost OP`. */
 static int
-cmd_cost (int argc, char **argv, GError **error)
+cmd_cost (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_auto (Flags) f = { 0 };
   GOptionEntry entries[] = {
@@ -623,7 +622,7 @@ cmd_cost (int argc, char **argv, GError **error)
   if (op == NULL)
     return (*error)->code == AFD_ERROR_USAGE ? 2 : 1;
 
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
+  const AfdPlugins *plugins = cmd_ctx->plugins;
   g_return_val_if_fail (plugins != NULL && plugins->cost_model_new != NULL, 1);
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load (f.gpu != NULL ? f.gpu : "H200", error);
   if (gpu == NULL)
