@@ -41,6 +41,7 @@
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/op.h"
+#include "sim/types.h"
 
 /* A measured curve: strictly ascending xs, positive ys. */
 typedef struct {
@@ -194,6 +195,37 @@ compare_double (gconstpointer a, gconstpointer b)
 #define STAT_KEYS                                                                       \
   "time_median_s", "time_min_s", "time_p10_s", "time_p90_s", "time_max_s", "repetitions"
 
+/* A table's shape: a whole number in [1, 2^31) (issue #14: n: 0.5 reached the pricing). */
+#define AFD_PROFILE_DIM (AFD_JSON_REQUIRED | AFD_JSON_POSITIVE | AFD_JSON_INTEGER)
+#define AFD_PROFILE_DIM_MAX 2147483647.0
+
+/* Checks that each of @keys, where present, is a whole number in [1, AFD_PROFILE_DIM_MAX]. */
+static gboolean
+check_dims (const cJSON *t, const AfdJsonWhere *w, const char *const *keys, GError **error)
+{
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      gint64 v = 1;
+      if (!afd_json_get_int (t, w, keys[i], AFD_JSON_POSITIVE, 1, (gint64) AFD_PROFILE_DIM_MAX,
+                             &v, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checks that each of @keys, where present, is a non-empty string. */
+static gboolean
+check_strings (const cJSON *t, const AfdJsonWhere *w, const char *const *keys, GError **error)
+{
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autofree char *v = NULL;
+      if (!afd_json_get_string (t, w, keys[i], AFD_JSON_OPTIONAL, &v, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Reads the "points" array of @table into @out: x from @x_key, y = work(x, point) / median,
  * where work is the point's @work_key (or x itself when NULL) times @work_scale. */
 static gboolean
@@ -236,6 +268,13 @@ load_curve (const cJSON *table, const AfdJsonWhere *where, const char *x_key,
           || !afd_json_get_number (p, &w, "time_median_s", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE,
                                    &t, error))
         return FALSE;
+      if (!afd_time_within_horizon (t))
+        {
+          g_set_error (error, AFD_ERROR, where->code,
+                       "%s: %s.time_median_s: %g s is beyond the simulated-time horizon ("
+                       AFD_TIME_HORIZON_TEXT ")", where->file, path, t);
+          return FALSE;
+        }
       work = x;
       if (work_key != NULL
           && !afd_json_get_number (p, &w, work_key, AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &work,
@@ -304,8 +343,9 @@ load_gemm (AfdProfile *prof, const cJSON *arr, const char *file, GError **error)
       GemmTable g = { 0 };
       if (!afd_json_check_object (t, &w, keys, error)
           || !afd_json_get_string (t, &w, "dtype", AFD_JSON_REQUIRED, &dtype, error)
-          || !afd_json_get_number (t, &w, "n", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &g.n, error)
-          || !afd_json_get_number (t, &w, "k", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &g.k, error))
+          || !afd_json_get_number (t, &w, "n", AFD_PROFILE_DIM, &g.n, error)
+          || !afd_json_get_number (t, &w, "k", AFD_PROFILE_DIM, &g.k, error)
+          || !check_dims (t, &w, (const char *const[]) { "n", "k", NULL }, error))
         return FALSE;
       if (!afd_dtype_from_name (dtype, &g.dtype))
         {
@@ -347,7 +387,11 @@ load_decode (AfdProfile *prof, const cJSON *arr, const char *file, GError **erro
           || !afd_json_get_number (t, &w, "heads_kv", pos, &d.heads_kv, error)
           || !afd_json_get_number (t, &w, "head_dim_qk", pos, &d.d_qk, error)
           || !afd_json_get_number (t, &w, "head_dim_v", pos, &d.d_v, error)
-          || !afd_json_get_number (t, &w, "batch", pos, &d.batch, error))
+          || !afd_json_get_number (t, &w, "batch", pos, &d.batch, error)
+          || !check_dims (t, &w,
+                          (const char *const[]) { "heads_q", "heads_kv", "head_dim_qk",
+                                                  "head_dim_v", "batch", NULL },
+                          error))
         return FALSE;
       guint k = 0;
       while (attn_kind_names[k] != NULL && strcmp (attn_kind_names[k], kind) != 0)
@@ -388,7 +432,10 @@ load_prefill (AfdProfile *prof, const cJSON *arr, const char *file, GError **err
       g_autofree char *path = afd_json_path_index ("attention_prefill", i);
       AfdJsonWhere w = { file, path, AFD_ERROR_CONFIG };
       Curve c = { 0 };
-      if (!afd_json_check_object (t, &w, keys, error))
+      if (!afd_json_check_object (t, &w, keys, error)
+          || !check_dims (t, &w, (const char *const[]) { "heads", "head_dim", NULL }, error)
+          || !check_strings (t, &w, (const char *const[]) { "kind", "dtype", "emulation", NULL },
+                             error))
         return FALSE;
       gboolean ok = load_curve (t, &w, "flop", NULL, 1.0, point_keys, &c, error);
       g_array_append_val (prof->prefill, c);
@@ -424,8 +471,11 @@ load_grouped (AfdProfile *prof, const cJSON *arr, const char *file, GError **err
       double n = 0, k = 0;
       AfdDtype dt = AFD_DTYPE_BF16;
       if (!afd_json_get_string (t, &w, "dtype", AFD_JSON_REQUIRED, &dtype, error)
-          || !afd_json_get_number (t, &w, "n", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &n, error)
-          || !afd_json_get_number (t, &w, "k", AFD_JSON_REQUIRED | AFD_JSON_POSITIVE, &k, error))
+          || !afd_json_get_number (t, &w, "n", AFD_PROFILE_DIM, &n, error)
+          || !afd_json_get_number (t, &w, "k", AFD_PROFILE_DIM, &k, error)
+          || !check_dims (t, &w, (const char *const[]) { "n", "k", "experts", NULL }, error)
+          || !check_strings (t, &w, (const char *const[]) { "method", "distribution", NULL },
+                             error))
         return FALSE;
       if (!afd_dtype_from_name (dtype, &dt))
         {
@@ -522,13 +572,16 @@ load_collectives (AfdProfile *prof, const cJSON *arr, const char *file, GError *
       CollTable *c = g_new0 (CollTable, 1);
       g_ptr_array_add (prof->coll, c);
       gint64 gpus = 0;
+      double bus = 1;
       const cJSON *fits = NULL;
       Curve points = { 0 };
       if (!afd_json_check_object (t, &w, keys, error)
           || !afd_json_get_string (t, &w, "op", AFD_JSON_REQUIRED, &c->op, error)
           || !afd_json_get_int (t, &w, "gpus", AFD_JSON_REQUIRED, 1, 1 << 20, &gpus, error)
           || !afd_json_get_string (t, &w, "tier", AFD_JSON_REQUIRED, &c->tier, error)
-          || !afd_json_get_child (t, &w, "fits", AFD_JSON_REQUIRED, cJSON_Array, &fits, error))
+          || !afd_json_get_child (t, &w, "fits", AFD_JSON_REQUIRED, cJSON_Array, &fits, error)
+          || !afd_json_get_number (t, &w, "bus_factor", AFD_JSON_POSITIVE, &bus, error)
+          || !check_strings (t, &w, (const char *const[]) { "dtype", NULL }, error))
         return FALSE;
       c->gpus = (guint) gpus;
       if (!g_strv_contains (coll_ops, c->op))

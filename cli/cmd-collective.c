@@ -34,6 +34,13 @@ parse_sizes (const char *text, GError **error)
 {
   g_autoptr (GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   const guint64 max_bytes = G_GUINT64_CONSTANT (1) << 50;
+  if (text[0] == '\0')
+    {
+      /* An empty list gave an empty table and exit 0 (issue #14). */
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--bytes: empty; give sizes (1M,4M), a range MIN:MAX[:FACTOR] or leave it out");
+      return NULL;
+    }
   if (strchr (text, ':') != NULL)
     {
       g_auto (GStrv) parts = g_strsplit (text, ":", -1);
@@ -70,7 +77,7 @@ parse_sizes (const char *text, GError **error)
       for (guint i = 0; parts[i] != NULL && sizes->len < MAX_SIZES; i++)
         {
           guint64 s;
-          if (!afd_cli_parse_bytes ("--bytes", g_strstrip (parts[i]), 0, max_bytes, &s, error))
+          if (!afd_cli_parse_bytes ("--bytes", parts[i], 0, max_bytes, &s, error))
             return NULL;
           g_array_append_val (sizes, s);
         }

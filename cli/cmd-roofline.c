@@ -20,6 +20,7 @@
 #include "sim/data-dir.h"
 #include "sim/duration.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/gpu-spec.h"
 #include "sim/json.h"
 #include "sim/llm.h"
@@ -121,6 +122,13 @@ parse_positive (const char *flag, const char *text, double *out, GError **error)
 static gboolean
 parse_n_f (const char *text, GArray *out, GError **error)
 {
+  if (text[0] == '\0')
+    {
+      /* It said "none of the N_F values fits" before (issue #14). */
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--nf: empty; give A..B or A,B,C (1..%d) or leave it out", MAX_N_F);
+      return FALSE;
+    }
   g_auto (GStrv) parts = g_strsplit (text, ",", -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
@@ -436,6 +444,38 @@ point_json (const AfdRooflinePoint *p)
   return o;
 }
 
+/*
+ * Refuses a point whose figures are not finite numbers (a GPU of 5e-324 FLOP/s gave
+ * "HFU_comm inf%" and null in the JSON; issue #14).
+ */
+static gboolean
+point_finite (const AfdRooflinePoint *p, const char *gpu, const AfdRooflineHardware *hw,
+              GError **error)
+{
+  const struct {
+    const char *name;
+    double v;
+  } f[] = { { "B_scale_up", p->b_scale_up },   { "B_scale_out", p->b_scale_out },
+            { "B_rank", p->b_rank },           { "tokens per expert", p->tokens_per_expert },
+            { "I", p->intensity_flop_per_byte }, { "HFU_comm", p->hfu_comm_bound },
+            { "OFU", p->ofu_bound },           { "HFU", p->hfu_bound },
+            { "t_comp", p->compute_s },        { "t_load", p->weight_load_s },
+            { "weight bytes per GPU", p->weight_bytes_per_gpu } };
+  for (guint i = 0; i < G_N_ELEMENTS (f); i++)
+    if (!isfinite (f[i].v))
+      {
+        g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                     "roofline: %s on %s at N_F = %u is not a finite number (%g); the GPU's "
+                     "figures are out of range (peak %g FLOP/s, HBM %g B/s, scale-up %g B/s, "
+                     "scale-out %g B/s)",
+                     f[i].name, gpu, p->n_f, f[i].v, hw->peak_flop_per_s,
+                     hw->hbm_bandwidth_bytes_per_s, hw->scale_up_bytes_per_s,
+                     hw->scale_out_bytes_per_s);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* Returns: the constraints a point violates ("hbm-bw", "hbm-cap", both) or "-" if none. */
 static const char *
 violations (const AfdRooflinePoint *p)
@@ -486,6 +526,25 @@ run_single (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
       return 1;
     }
 
+  /* Every point is checked before anything is printed. */
+  for (guint i = 0; i < s->n_f->len; i++)
+    {
+      AfdRooflinePoint p;
+      afd_roofline_point (&r.model, &r.hw, r.t_b_s, g_array_index (s->n_f, guint, i), &p);
+      if (!point_finite (&p, spec->name, &r.hw, error))
+        {
+          resolved_clear (&r);
+          return 1;
+        }
+    }
+  if (!isfinite (afd_roofline_dead_zone_hfu (&r.model, &r.hw)))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "roofline: the dead zone's HFU on %s is not a finite number; the GPU's "
+                   "figures are out of range (peak %g FLOP/s)", spec->name, r.hw.peak_flop_per_s);
+      resolved_clear (&r);
+      return 1;
+    }
   printf ("AFD communication roofline: %s on %s (%s %.4g FLOP/s, HBM %.4g B/s %.4g B, "
           "scale-up %.4g B/s, scale-out %.4g B/s, %u GPUs/node)\n",
           llm->name, spec->name, r.compute_dtype, r.hw.peak_flop_per_s,
@@ -652,6 +711,11 @@ run_table (const Options *o, Settings *s, GPtrArray *hardware, GError **error)
           AfdRooflinePoint best;
           gboolean found = afd_roofline_ceiling (&r.model, &r.hw, r.t_b_s, n_f_min, n_f_max,
                                                  &best);
+          if (found && !point_finite (&best, spec->name, &r.hw, error))
+            {
+              resolved_clear (&r);
+              return 1;
+            }
           cJSON *row = cJSON_CreateObject ();
           cJSON_AddStringToObject (row, "model", llm->name);
           cJSON_AddStringToObject (row, "gpu", spec->name);
@@ -924,11 +988,23 @@ cmd_roofline (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **
       status = run_imbalance (&o, error);
       goto out;
     }
-  s.hardware_path = afd_data_resolve ("topologies", "roofline hardware file",
+  s.hardware_path = afd_data_resolve ("topologies", "roofline hardware",
                                       o.hardware != NULL ? o.hardware : "roofline-hardware",
                                       error);
   if (s.hardware_path == NULL)
     goto out;
+  {
+    /* --json must not name an input (issue #14); names that do not resolve fail later. */
+    g_autofree char *mp = o.model ? afd_data_resolve ("models/llm", "model", o.model, NULL) : NULL;
+    g_autofree char *gp = o.gpu ? afd_data_resolve ("topologies/gpus", "GPU", o.gpu, NULL) : NULL;
+    AfdFileUse out_use[] = { { "--json", o.json } };
+    AfdFileUse in_use[] = { { "--model", mp }, { "--gpu", gp }, { "--hardware", s.hardware_path } };
+    if (!afd_files_check_distinct (out_use, 1, in_use, G_N_ELEMENTS (in_use), error))
+      {
+        status = 2;
+        goto out;
+      }
+  }
   hardware = load_hardware (s.hardware_path, error);
   if (hardware == NULL)
     goto out;

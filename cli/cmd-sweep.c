@@ -198,6 +198,11 @@ afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError *
     .rank = rank,
     .size = size,
   };
+  if (!afd_sweep_check_files (sweep, argc >= 2 ? argv[1] : NULL, &opts, error))
+    {
+      afd_sweep_mpi_finalize ();
+      return 2;
+    }
   AfdSweepStats stats = { 0 };
   ok = afd_sweep_run (sweep, cmd_ctx->plugins, &opts, &stats, error);
   afd_sweep_mpi_finalize ();

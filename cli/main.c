@@ -19,6 +19,7 @@
 #include "models/roofline.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/provenance.h"
 
@@ -204,6 +205,8 @@ main (int argc, char **argv)
   /* Numbers in output and input always use '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
   afd_provenance_set_command_line (argc, argv);
+  /* SIGINT/SIGTERM/SIGHUP remove temporary files before the process dies (sim/files.h). */
+  afd_files_install_signal_cleanup ();
   const AfdCommandContext context = { .plugins = &plugins };
 
   if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))

@@ -91,7 +91,7 @@ read_counts_file (const char *path, guint n_experts, double *p, GError **error)
           return FALSE;
         }
       p[i] = item->valuedouble;
-      sum += p[i];
+      sum = MAX (sum, p[i]); /* the largest count: a sum could overflow */
     }
   if (!(sum > 0))
     {
@@ -101,13 +101,30 @@ read_counts_file (const char *path, guint n_experts, double *p, GError **error)
   return TRUE;
 }
 
-/* Scales @p to sum 1. */
+/*
+ * Scales @p (finite, >= 0, not all 0) to sum 1. When the plain sum overflows (counts near
+ * DBL_MAX: 16 x 1e308 is inf, and every p / inf is 0), the weights are first divided by
+ * their maximum, so the sum is at most n (issue #14). Sums that do not overflow take the
+ * plain path, so every other routing is bit-for-bit what it was.
+ */
 static void
 normalise (double *p, guint n)
 {
   double sum = 0;
   for (guint i = 0; i < n; i++)
     sum += p[i];
+  if (!isfinite (sum))
+    {
+      double max = 0;
+      for (guint i = 0; i < n; i++)
+        max = MAX (max, p[i]);
+      sum = 0;
+      for (guint i = 0; i < n; i++)
+        {
+          p[i] /= max;
+          sum += p[i];
+        }
+    }
   for (guint i = 0; i < n; i++)
     p[i] /= sum;
 }

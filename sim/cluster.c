@@ -15,6 +15,7 @@
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/types.h"
 
 typedef struct {
   char *name;
@@ -168,6 +169,27 @@ check_size (const AfdClusterGenerator *g, const char *where, GError **error)
   return FALSE;
 }
 
+/*
+ * A link's bandwidth and latency within what the clock represents (issue #14): at least
+ * AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S, and a latency within the simulated-time horizon
+ * (sim/types.h). Slower links gave infinite collective times.
+ */
+static gboolean
+link_values_ok (double bw, double lat, const char *file, const char *path, GError **error)
+{
+  if (!(bw >= AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S))
+    g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                 "%s: %s.bandwidth_bytes_per_s: must be >= %g (got %g)", file, path,
+                 AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S, bw);
+  else if (!afd_time_within_horizon (lat))
+    g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                 "%s: %s.latency_s: %g s is beyond the simulated-time horizon ("
+                 AFD_TIME_HORIZON_TEXT ")", file, path, lat);
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /* Checks the generator's numbers; messages name the generator key. */
 static gboolean
 check_generator (const AfdClusterGenerator *g, GError **error)
@@ -181,12 +203,20 @@ check_generator (const AfdClusterGenerator *g, GError **error)
     bad = "scale_up.bandwidth_bytes_per_s must be > 0";
   else if (!(g->scale_up_latency_s >= 0) || !(g->scale_out_latency_s >= 0))
     bad = "latency_s must be >= 0";
+  else if (!afd_time_within_horizon (g->scale_up_latency_s)
+           || !afd_time_within_horizon (g->scale_out_latency_s))
+    bad = "latency_s must be within the simulated-time horizon (" AFD_TIME_HORIZON_TEXT ")";
   else if (g->nodes > 1 && g->nics_per_node < 1)
     bad = "scale_out.nics_per_node must be >= 1 when nodes > 1";
   else if (g->nics_per_node > 0 && !(g->nic_bandwidth_bytes_per_s > 0))
     bad = "scale_out.nic_bandwidth_bytes_per_s must be > 0";
   else if (!(g->oversubscription >= 1.0))
     bad = "scale_out.oversubscription must be >= 1";
+  else if ((g->gpus_per_node > 1
+            && !(g->scale_up_bandwidth_bytes_per_s >= AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S))
+           || (g->nics_per_node > 0
+               && !(g->nic_bandwidth_bytes_per_s >= AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S)))
+    bad = "bandwidth_bytes_per_s must be >= 1 (byte/s)";
   else if (g->leaf_ports < 1 || g->spines < 1)
     bad = "scale_out.leaf_ports and scale_out.spines must be >= 1";
   if (bad != NULL)
@@ -719,6 +749,8 @@ read_explicit (const cJSON *root, const char *file, const char *name, GError **e
                                    &lat, error)
           || !lookup_id (ids, a->valuestring, file, pa, &va, error)
           || !lookup_id (ids, b->valuestring, file, pb, &vb, error))
+        return NULL;
+      if (!link_values_ok (bw, lat, file, path, error))
         return NULL;
       if (va == vb)
         {

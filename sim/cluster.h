@@ -19,6 +19,9 @@
 
 G_BEGIN_DECLS
 
+/* Slowest link bandwidth a cluster may have, bytes/s (docs/reliability.md). */
+#define AFD_CLUSTER_MIN_BANDWIDTH_BYTES_PER_S 1.0
+
 typedef struct _AfdCluster AfdCluster;
 
 /* The longest route between two GPUs that a cluster may need, in links (checked on loading). */

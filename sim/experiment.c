@@ -17,6 +17,7 @@
 #include "sim/experiment.h"
 #include "sim/experiment-keys.h"
 #include "sim/fault.h"
+#include "sim/files.h"
 #include "sim/limits.h"
 #include "sim/json.h"
 #include "sim/llm.h"
@@ -107,12 +108,14 @@ static cJSON *
 collect_options (const cJSON *obj, guint reserved, const AfdJsonWhere *where, GError **error)
 {
   g_autoptr (cJSON) o = cJSON_CreateObject ();
+  /* A hash set, not a lookup in @o: an object may hold any number of keys (issue #14). */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   const cJSON *item;
   cJSON_ArrayForEach (item, obj)
     {
       if (afd_experiment_key_lookup (item->string, reserved) != NULL)
         continue;
-      if (cJSON_GetObjectItemCaseSensitive (o, item->string) != NULL)
+      if (!g_hash_table_add (seen, item->string))
         {
           g_set_error (error, AFD_ERROR, where->code, "%s: %s%s%s: duplicate key", where->file,
                        where->path, where->path[0] ? "." : "", item->string);
@@ -337,7 +340,7 @@ afd_experiment_load (const char *path_or_name, GError **error)
       || !afd_json_get_string (root, &where, "cluster", AFD_JSON_OPTIONAL, &self->cluster, error)
       || !afd_json_get_string (root, &where, "model", AFD_JSON_OPTIONAL, &self->model, error)
       || !afd_json_get_int (root, &where, "batch", AFD_JSON_OPTIONAL, 1, G_MAXINT32, &batch, error)
-      || !afd_json_get_int (root, &where, "context", AFD_JSON_OPTIONAL, 0, G_MAXINT32, &context,
+      || !afd_json_get_int (root, &where, "context", AFD_JSON_OPTIONAL, 1, G_MAXINT32, &context,
                             error)
       || !afd_json_get_int (root, &where, "seed", AFD_JSON_OPTIONAL, 0, G_MAXINT64, &seed, error)
       || !afd_json_get_string (root, &where, "phase", AFD_JSON_OPTIONAL, &phase, error)
@@ -981,13 +984,23 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
         }
       if (net.sample_ns != NULL)
         write_link_counters (w, cluster, &net, afd_opgraph_n_gpus (graph));
-      if (!afd_trace_writer_close (w, error))
+      /* Closed now, put into place by afd_experiment_run() once every run succeeded. */
+      AfdOutput *done = afd_trace_writer_finish (w, error);
+      if (done == NULL)
         {
           cJSON_Delete (out);
           return NULL;
         }
       if (traces != NULL)
-        g_ptr_array_add (traces, g_steal_pointer (&tp));
+        g_ptr_array_add (traces, done);
+      else if (!afd_output_commit (done, error))
+        {
+          afd_output_free (done);
+          cJSON_Delete (out);
+          return NULL;
+        }
+      else
+        afd_output_free (done);
     }
   g_autoptr (GString) desc = g_string_new (NULL);
   afd_strategy_describe (strategy, desc);
@@ -1355,6 +1368,16 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
           afd_json_add_number (o, "tokens_per_s", t > 0 ? served / t : 0);
           if (fr.config_lost > 0)
             afd_json_add_number (o, "lost_sequences", (double) fr.config_lost);
+          /* t is one iteration (within the horizon); the run's clock must stay within it. */
+          if (!afd_time_within_horizon (t)
+              || afd_time_from_seconds (t) > AFD_TIME_HORIZON_NS - start_ns)
+            {
+              g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+                           "iteration %u (%g s) ends at %g s, beyond the simulated-time horizon ("
+                           AFD_TIME_HORIZON_TEXT ")",
+                           it, t, afd_time_to_seconds (start_ns) + t);
+              return FALSE;
+            }
           start_ns += afd_time_from_seconds (t);
         }
       if (fault_time_s >= 0)
@@ -1439,10 +1462,61 @@ afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm, AfdLlm **
   return TRUE;
 }
 
+/* The file behind a "file:PATH" or "profile:PATH" spec, or NULL. */
+static const char *
+spec_file (const char *spec, const char *prefix)
+{
+  return spec != NULL && g_str_has_prefix (spec, prefix) ? spec + strlen (prefix) : NULL;
+}
+
+/*
+ * Checks, before any work, that the summary and the traces are distinct files and none of
+ * them is an input (sim/files.h). Names that do not resolve are left to the loaders.
+ */
+static gboolean
+check_files (const AfdExperiment *self, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) outputs = g_array_new (FALSE, TRUE, sizeof (AfdFileUse));
+  AfdFileUse json = { "--json", self->json };
+  g_array_append_val (outputs, json);
+  for (guint i = 0; self->trace != NULL && i < self->runs->len; i++)
+    {
+      const AfdExperimentRun *run = self->runs->pdata[i];
+      char *flag = self->runs->len > 1 ? g_strdup_printf ("--trace (run %s)", run->label)
+                                       : g_strdup ("--trace");
+      char *path = trace_path (self, run->label);
+      g_ptr_array_add (names, flag);
+      g_ptr_array_add (names, path);
+      AfdFileUse u = { flag, path };
+      g_array_append_val (outputs, u);
+    }
+  g_autofree char *cluster = afd_data_resolve ("topologies/clusters", "cluster", self->cluster,
+                                               NULL);
+  g_autofree char *model = afd_data_resolve ("models/llm", "model", self->model, NULL);
+  AfdFileUse inputs[] = {
+    { "the experiment file", self->path },
+    { "--cluster", cluster },
+    { "--model", model },
+    { "--routing", spec_file (self->routing, "file:") },
+    { "--costs", spec_file (self->costs, "profile:") },
+  };
+  return afd_files_check_distinct ((const AfdFileUse *) outputs->data, outputs->len, inputs,
+                                   G_N_ELEMENTS (inputs), error);
+}
+
 cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
 {
+  if (!check_files (self, error))
+    return NULL;
+  /* Every phase reads at least one token of context (prefill of 0 tokens priced as 1). */
+  if (self->context_tokens < 1)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "context: must be >= 1 token (got 0)");
+      return NULL;
+    }
   g_autoptr (AfdCluster) cluster = afd_cluster_load (self->cluster, error);
   if (cluster == NULL)
     return NULL;
@@ -1460,7 +1534,8 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (self->costs, error);
   if (costs == NULL)
     return NULL;
-  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func (g_free);
+  /* AfdOutput: the traces written, put into place together at the end (all or none). */
+  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_output_free);
   for (guint i = 0; i < self->faults->len; i++)
     {
       const AfdFault *f = self->faults->pdata[i];
@@ -1563,8 +1638,15 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
         cJSON_AddItemToObject (root, keys[k],
                                cJSON_Duplicate (cJSON_GetObjectItem (only, keys[k]), TRUE));
     }
+  for (guint i = 0; i < traces->len; i++)
+    if (!afd_output_commit (traces->pdata[i], error))
+      return NULL;
   if (out_trace_paths != NULL)
-    *out_trace_paths = g_steal_pointer (&traces);
+    {
+      *out_trace_paths = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; i < traces->len; i++)
+        g_ptr_array_add (*out_trace_paths, g_strdup (afd_output_path (traces->pdata[i])));
+    }
   return g_steal_pointer (&root);
 }
 
@@ -1896,7 +1978,7 @@ afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **e
     }
   if (f->context != NULL)
     {
-      if (!afd_cli_parse_int ("--context", f->context, 0, G_MAXINT32, &v, error))
+      if (!afd_cli_parse_int ("--context", f->context, 1, G_MAXINT32, &v, error))
         return FALSE;
       exp->context_tokens = (guint64) v;
     }

@@ -57,6 +57,21 @@ parse_number (const char *text, double *out)
   return TRUE;
 }
 
+/* A finite decimal number, signed (ranges are checked by the caller, with the value shown). */
+static gboolean
+parse_value (const char *text, double *out)
+{
+  if (text != NULL && (text[0] == '-' || text[0] == '+'))
+    {
+      double v;
+      if (!parse_number (text + 1, &v))
+        return FALSE;
+      *out = text[0] == '-' ? -v : v;
+      return TRUE;
+    }
+  return parse_number (text, out);
+}
+
 /* A vertex id: non-empty, no ':', '@', '/' or control characters. */
 static gboolean
 valid_id (const char *id)
@@ -155,13 +170,21 @@ afd_fault_parse (const char *spec, int code, GError **error)
   if (n >= 2 && strcmp (parts[0], "straggler") == 0)
     {
       f->kind = AFD_FAULT_STRAGGLER;
-      if (n != 3 || !parse_uint (parts[1], G_MAXINT32, &f->gpu)
-          || !parse_number (parts[2], &f->factor) || f->factor < 1 || f->factor > 1e6)
+      if (n != 3 || !parse_uint (parts[1], G_MAXINT32, &f->gpu) || !parse_value (parts[2], &f->factor))
         {
           g_set_error (error, AFD_ERROR, code,
                        "fault '%s': expected straggler:G:FACTOR with G a GPU index and "
-                       "1 <= FACTOR <= 1e6",
+                       "1 < FACTOR <= 1e6",
                        spec);
+          return NULL;
+        }
+      /* The same check, and message, for --fault and a JSON "factor" (issue #14). */
+      if (!(f->factor > 1 && f->factor <= 1e6))
+        {
+          g_set_error (error, AFD_ERROR, code,
+                       "fault '%s': FACTOR must be 1 < FACTOR <= 1e6 (got %.17g; 1 would change "
+                       "nothing)",
+                       spec, f->factor);
           return NULL;
         }
       return g_steal_pointer (&f);
@@ -170,13 +193,21 @@ afd_fault_parse (const char *spec, int code, GError **error)
     {
       f->kind = AFD_FAULT_LINK;
       f->fraction = 0;
-      if (n > 3 || (n == 3 && (!parse_number (parts[2], &f->fraction) || !(f->fraction > 0)
-                               || f->fraction > 1)))
+      if (n > 3 || (n == 3 && !parse_value (parts[2], &f->fraction)))
         {
           g_set_error (error, AFD_ERROR, code,
                        "fault '%s': expected link:A/B or link:V, optionally :FRACTION with "
-                       "0 < FRACTION <= 1",
+                       "0 < FRACTION < 1",
                        spec);
+          return NULL;
+        }
+      /* The same check, and message, for --fault and a JSON "fraction" (issue #14). */
+      if (n == 3 && !(f->fraction > 0 && f->fraction < 1))
+        {
+          g_set_error (error, AFD_ERROR, code,
+                       "fault '%s': FRACTION must be 0 < FRACTION < 1 (got %.17g); leave it "
+                       "out for a failed link",
+                       spec, f->fraction);
           return NULL;
         }
       g_auto (GStrv) ends = g_strsplit (parts[1], "/", 0);
@@ -251,19 +282,22 @@ afd_fault_from_json (const cJSON *item, const char *file, const char *path, GErr
                    "%s: %s.kind: '%s' is not gpu, link or straggler", file, path, kind);
       return NULL;
     }
+  /* Presence, not value, decides: a negative factor is out of range, not missing. */
+  gboolean has_fraction = cJSON_GetObjectItemCaseSensitive (item, "fraction") != NULL,
+           has_factor = cJSON_GetObjectItemCaseSensitive (item, "factor") != NULL;
   if ((is_gpu || is_straggler) && gpu < 0)
     missing = "gpu";
   else if (is_link && link == NULL)
     missing = "link";
-  else if (is_straggler && factor < 0)
+  else if (is_straggler && !has_factor)
     missing = "factor";
   else if (is_link && gpu >= 0)
     extra = "gpu";
   else if (!is_link && link != NULL)
     extra = "link";
-  else if (!is_link && fraction >= 0)
+  else if (!is_link && has_fraction)
     extra = "fraction";
-  else if (!is_straggler && factor >= 0)
+  else if (!is_straggler && has_factor)
     extra = "factor";
   if (missing != NULL || extra != NULL)
     {
@@ -280,7 +314,7 @@ afd_fault_from_json (const cJSON *item, const char *file, const char *path, GErr
   else
     {
       g_string_append_printf (spec, ":%s", link);
-      if (fraction >= 0)
+      if (has_fraction)
         g_string_append_printf (spec, ":%.17g", fraction);
     }
   if (at_time)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 
 /* Longest key path shown in a message, in characters; longer ones end in "...". */
@@ -220,19 +221,9 @@ afd_json_parse_file (const char *path, int code, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len = 0;
-  g_autoptr (GError) local_error = NULL;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: is a directory, expected a JSON file",
-                   path);
-      return NULL;
-    }
-  if (!g_file_get_contents (path, &text, &len, &local_error))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s", local_error->message);
-      return NULL;
-    }
+  /* Regular files only, at most AFD_FILES_INPUT_MAX_BYTES (a FIFO or /dev/zero never hangs). */
+  if (!afd_file_read (path, AFD_FILES_INPUT_MAX_BYTES, &text, &len, error))
+    return NULL;
   if (memchr (text, '\0', len) != NULL)
     {
       g_set_error (error, AFD_ERROR, code, "%s: contains a NUL byte; not a JSON text file", path);
@@ -252,6 +243,8 @@ afd_json_check_object (const cJSON *node, const AfdJsonWhere *where, const char 
                    shown);
       return FALSE;
     }
+  /* Duplicates are found with a hash set: an object may hold any number of keys. */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (const cJSON *item = node->child; item != NULL; item = item->next)
     {
       gboolean known = FALSE;
@@ -261,9 +254,9 @@ afd_json_check_object (const cJSON *node, const AfdJsonWhere *where, const char 
             known = TRUE;
             break;
           }
-      g_autofree char *at = where_key (where, item->string ? item->string : "(null)");
       if (!known)
         {
+          g_autofree char *at = where_key (where, item->string ? item->string : "(null)");
           g_autoptr (GString) list = g_string_new (NULL);
           for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
             g_string_append_printf (list, "%s%s", i ? ", " : "", allowed[i]);
@@ -271,12 +264,12 @@ afd_json_check_object (const cJSON *node, const AfdJsonWhere *where, const char 
                        list->len ? list->str : "none");
           return FALSE;
         }
-      for (const cJSON *other = node->child; other != item; other = other->next)
-        if (other->string != NULL && strcmp (other->string, item->string) == 0)
-          {
-            g_set_error (error, AFD_ERROR, where->code, "%s: duplicate key", at);
-            return FALSE;
-          }
+      if (!g_hash_table_add (seen, item->string))
+        {
+          g_autofree char *at = where_key (where, item->string);
+          g_set_error (error, AFD_ERROR, where->code, "%s: duplicate key", at);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -462,17 +455,12 @@ afd_json_get_child (const cJSON *obj, const AfdJsonWhere *where, const char *key
 gboolean
 afd_file_write_atomic (const char *path, const char *data, gsize len, GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  /* CONSISTENT = temp file + fsync + rename; readers never see a half-written file. */
-  if (!g_file_set_contents_full (path, data, (gssize) len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_ONLY_EXISTING,
-                                 0644, &local_error))
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "cannot write %s: %s", path,
-                   local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+  /* Temp file + fsync + rename, or straight into a device/FIFO (sim/files.h). */
+  g_autoptr (AfdOutput) out = afd_output_open (path, error);
+  if (out == NULL)
+    return FALSE;
+  afd_output_write (out, data, len);
+  return afd_output_commit (out, error);
 }
 
 gboolean

@@ -134,8 +134,8 @@ char *afd_json_path_index (const char *parent, guint index);
  * afd_json_write_file:
  * @root: tree to write (formatted, with a trailing newline)
  *
- * Writes atomically: a temporary file in the same folder, then rename(2), so readers see
- * either the old file or the whole new one.
+ * Writes atomically through afd_file_write_atomic() (sim/files.h), so readers see either the
+ * old file or the whole new one.
  *
  * Returns: %FALSE with @error (AFD_ERROR_IO) naming @path
  */
@@ -143,7 +143,9 @@ gboolean afd_json_write_file (const char *path, const cJSON *root, GError **erro
 
 /**
  * afd_file_write_atomic:
- * Writes @len bytes of @data to @path through a temporary file and rename(2).
+ * Writes @len bytes of @data to @path with the output writer of sim/files.h: through a
+ * temporary file renamed over the target (symbolic links followed, so a link stays a link),
+ * or straight into an existing device, FIFO or /dev/stdout (never renamed over).
  *
  * Returns: %FALSE with @error (AFD_ERROR_IO) naming @path
  */

@@ -5,6 +5,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/types.h %reldir%/types.c \
 	%reldir%/error.h %reldir%/error.c \
 	%reldir%/json.h %reldir%/json.c \
+	%reldir%/files.h %reldir%/files.c \
 	%reldir%/cli.h %reldir%/cli.c \
 	%reldir%/duration.h %reldir%/duration.c \
 	%reldir%/provenance.h %reldir%/provenance.c \

@@ -61,8 +61,59 @@ price_op (AfdReplay *self, guint i, GError **error)
                    op->name, op->gpu, s);
       return FALSE;
     }
+  if (!afd_time_within_horizon (s))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+                   "op %s on GPU %u: duration %g s is beyond the simulated-time horizon ("
+                   AFD_TIME_HORIZON_TEXT ")",
+                   op->name, op->gpu, s);
+      return FALSE;
+    }
   self->duration_ns[i] = afd_time_from_seconds (s);
   return TRUE;
+}
+
+/*
+ * The iteration's makespan is at most the sum of all its durations (some op runs at every
+ * instant before the last one ends), so a sum within the horizon keeps every event time
+ * within it. Reports the longest op or collective when the sum is beyond.
+ */
+static gboolean
+check_total (AfdReplay *self, GError **error)
+{
+  guint n_ops = afd_opgraph_n_ops (self->graph), n_comms = afd_opgraph_n_comms (self->graph);
+  AfdTime total = 0, longest = -1;
+  const char *name = NULL;
+  guint gpu = 0;
+  gboolean is_comm = FALSE;
+  for (guint i = 0; i < n_ops + n_comms; i++)
+    {
+      AfdTime d = i < n_ops ? self->duration_ns[i] : self->comm_ns[i - n_ops];
+      if (d < 0)
+        continue;
+      if (d > longest)
+        {
+          longest = d;
+          is_comm = i >= n_ops;
+          if (is_comm)
+            name = afd_opgraph_comm (self->graph, i - n_ops)->name;
+          else
+            {
+              name = afd_opgraph_op (self->graph, i)->name;
+              gpu = afd_opgraph_op (self->graph, i)->gpu;
+            }
+        }
+      total = d > AFD_TIME_HORIZON_NS - total ? AFD_TIME_HORIZON_NS + 1 : total + d;
+    }
+  if (total <= AFD_TIME_HORIZON_NS)
+    return TRUE;
+  g_autofree char *what = is_comm ? g_strdup_printf ("collective %s", name)
+                                  : g_strdup_printf ("op %s on GPU %u", name, gpu);
+  g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+               "the iteration's op and collective durations add up to more than the "
+               "simulated-time horizon (" AFD_TIME_HORIZON_TEXT "); the longest is %s, %g s",
+               what, afd_time_to_seconds (longest));
+  return FALSE;
 }
 
 /* Engine handler: collective event->target's transfer ends now. */
@@ -139,8 +190,18 @@ afd_replay_new (const AfdOpGraph *graph, AfdEngine *engine, const AfdReplayConfi
                        afd_opgraph_comm (graph, c)->name, s);
           return NULL;
         }
+      if (!afd_time_within_horizon (s))
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_LIMIT,
+                       "collective %s: duration %g s is beyond the simulated-time horizon ("
+                       AFD_TIME_HORIZON_TEXT ")",
+                       afd_opgraph_comm (graph, c)->name, s);
+          return NULL;
+        }
       self->comm_ns[c] = afd_time_from_seconds (s);
     }
+  if (!check_total (self, error))
+    return NULL;
   self->finish_handler = afd_engine_register (engine, on_comm_end, self);
   self->makespan = -1;
   return g_steal_pointer (&self);

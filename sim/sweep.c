@@ -15,6 +15,9 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sim/cli.h"
@@ -23,6 +26,7 @@
 #include "sim/experiment-keys.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/sweep.h"
 
@@ -40,6 +44,7 @@ struct _AfdSweep {
   GMutex lock;       /* guards tmpdir and materialised */
   char *tmpdir;      /* (nullable) where overridden input files are written */
   GHashTable *materialised; /* content SHA-256 -> path */
+  GHashTable *shown;        /* materialised path -> what messages call it (the user's file) */
 };
 
 /* The workload keys of a point (their type and canonical order) are the POINT keys of the
@@ -115,6 +120,7 @@ afd_sweep_new (const AfdStrategyClass *const *classes)
   self->axes = g_ptr_array_new_with_free_func (axis_free);
   g_mutex_init (&self->lock);
   self->materialised = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -133,9 +139,11 @@ afd_sweep_free (AfdSweep *self)
       while (g_hash_table_iter_next (&it, NULL, &path))
         g_unlink (path);
       g_rmdir (self->tmpdir);
+      afd_files_unregister_temp (self->tmpdir);
       g_free (self->tmpdir);
     }
   g_hash_table_unref (self->materialised);
+  g_hash_table_unref (self->shown);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -195,6 +203,14 @@ set_too_many_points (const char *flag, const char *what, double n, GError **erro
                AFD_SWEEP_MAX_POINTS, AFD_SWEEP_MAX_POINTS * AFD_SWEEP_POINT_BYTES / 1e9);
 }
 
+/* The smallest value of an integer key: batch, context and total_gpus are at least 1. */
+static gint64
+int_min (const char *key)
+{
+  return strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0
+         || strcmp (key, "context") == 0;
+}
+
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
 parse_item (const AfdSweep *self, const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
@@ -235,7 +251,7 @@ parse_item (const AfdSweep *self, const char *flag, const char *key, const char 
         }
       for (gint64 v = lo; v <= hi; v += step)
         {
-          if (is_int && v < (strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0))
+          if (is_int && v < int_min (key))
             {
               g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: %" G_GINT64_FORMAT
                            " is out of range", flag, v);
@@ -248,7 +264,7 @@ parse_item (const AfdSweep *self, const char *flag, const char *key, const char 
   if (is_int)
     {
       gint64 v;
-      gint64 min = strcmp (key, "batch") == 0 || strcmp (key, "total_gpus") == 0 ? 1 : 0;
+      gint64 min = int_min (key);
       gint64 max = strcmp (key, "seed") == 0 ? ((gint64) 1 << 53) : G_MAXINT32;
       if (!afd_cli_parse_int (flag, item, min, max, &v, error))
         return FALSE;
@@ -322,9 +338,9 @@ parse_values (const AfdSweep *self, const char *flag, const char *key, const cha
   if (!check_key (flag, key, error))
     return NULL;
   g_auto (GStrv) items = g_strsplit (text, ",", -1);
+  /* No stripping: ' 5' is refused as `run` refuses it (issue #14). */
   for (guint i = 0; items[i] != NULL; i++)
     {
-      g_strstrip (items[i]);
       if (!parse_item (self, flag, key, items[i], values, error))
         return NULL;
     }
@@ -461,10 +477,12 @@ check_assignments (const AfdSweep *self, const char *where, const cJSON *obj, GE
       return NULL;
     }
   g_autoptr (cJSON) out = cJSON_CreateObject ();
+  /* A hash set: an object may hold any number of keys (issue #14). */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   const cJSON *v;
   cJSON_ArrayForEach (v, obj)
     {
-      if (cJSON_GetObjectItemCaseSensitive (out, v->string) != NULL)
+      if (!g_hash_table_add (seen, v->string))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: duplicate key", where,
                        v->string);
@@ -774,7 +792,8 @@ apply_override (cJSON *root, const char *key, const char *path, const cJSON *val
 
 /* Writes @root to the sweep's temporary folder once per distinct content; returns the path. */
 static char *
-materialise (AfdSweep *self, const char *what, const cJSON *root, GError **error)
+materialise (AfdSweep *self, const char *what, const char *source, const cJSON *root,
+             GError **error)
 {
   g_autofree char *text = cJSON_Print (root);
   g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
@@ -796,12 +815,20 @@ materialise (AfdSweep *self, const char *what, const cJSON *root, GError **error
           (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
           return NULL;
         }
+      /* A signal must not leave the folder behind (sim/files.h). */
+      afd_files_register_temp (self->tmpdir);
     }
   g_autofree char *name = g_strdup_printf ("%s-%.16s.json", what, sum);
   char *path = g_build_filename (self->tmpdir, name, NULL);
   gboolean ok = afd_file_write_atomic (path, text, strlen (text), error);
   if (ok)
-    g_hash_table_insert (self->materialised, g_strdup (sum), g_strdup (path));
+    {
+      g_hash_table_insert (self->materialised, g_strdup (sum), g_strdup (path));
+      /* Messages name the user's file, never the private copy (issue #14). */
+      g_hash_table_insert (self->shown, g_strdup (path),
+                           g_strdup_printf ("%s (with the point's --set %s.* values)", source,
+                                            what));
+    }
   g_mutex_unlock (&self->lock);
   if (!ok)
     g_clear_pointer (&path, g_free);
@@ -877,7 +904,7 @@ resolve_inputs (AfdSweep *self, const cJSON *config, char **out_cluster, char **
                                             error);
           if (g == NULL || !apply_overrides (g, set, "gpu.", gpath, error))
             return FALSE;
-          g_autofree char *gout = materialise (self, "gpu", g, error);
+          g_autofree char *gout = materialise (self, "gpu", gpath, g, error);
           if (gout == NULL)
             return FALSE;
           assign (holder, "gpu", cJSON_CreateString (gout));
@@ -885,7 +912,7 @@ resolve_inputs (AfdSweep *self, const cJSON *config, char **out_cluster, char **
       if (!apply_overrides (c, set, "cluster.", cpath, error))
         return FALSE;
       g_free (cluster_out);
-      cluster_out = materialise (self, "cluster", c, error);
+      cluster_out = materialise (self, "cluster", cpath, c, error);
       if (cluster_out == NULL)
         return FALSE;
     }
@@ -896,13 +923,64 @@ resolve_inputs (AfdSweep *self, const cJSON *config, char **out_cluster, char **
       if (m == NULL || !apply_overrides (m, set, "model.", mpath, error))
         return FALSE;
       g_free (model_out);
-      model_out = materialise (self, "model", m, error);
+      model_out = materialise (self, "model", mpath, m, error);
       if (model_out == NULL)
         return FALSE;
     }
   *out_cluster = g_steal_pointer (&cluster_out);
   *out_model = g_steal_pointer (&model_out);
   return TRUE;
+}
+
+/* Adds the files behind the input keys of @obj (an assignments object) to @out. */
+static void
+collect_inputs (const cJSON *obj, GPtrArray *flags, GPtrArray *paths)
+{
+  static const char *const keys[][4] = {
+    { "cluster", "topologies/clusters", "cluster", "" },
+    { "model", "models/llm", "model", "" },
+    { "routing", NULL, NULL, "file:" },
+    { "costs", NULL, NULL, "profile:" },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive (obj, keys[k][0]);
+      if (!cJSON_IsString (v) || !g_str_has_prefix (v->valuestring, keys[k][3]))
+        continue;
+      char *path = keys[k][1] != NULL
+                       ? afd_data_resolve (keys[k][1], keys[k][2], v->valuestring, NULL)
+                       : g_strdup (v->valuestring + strlen (keys[k][3]));
+      if (path == NULL)
+        continue;
+      g_ptr_array_add (flags, g_strdup_printf ("the sweep's %s", keys[k][0]));
+      g_ptr_array_add (paths, path);
+    }
+}
+
+gboolean
+afd_sweep_check_files (const AfdSweep *self, const char *sweep_file,
+                       const AfdSweepRunOptions *opts, GError **error)
+{
+  g_autoptr (GPtrArray) flags = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  collect_inputs (self->base, flags, paths);
+  for (guint a = 0; a < self->axes->len; a++)
+    {
+      const Axis *axis = self->axes->pdata[a];
+      for (guint v = 0; v < axis->values->len; v++)
+        collect_inputs (axis->values->pdata[v], flags, paths);
+    }
+  g_autoptr (GArray) inputs = g_array_new (FALSE, TRUE, sizeof (AfdFileUse));
+  AfdFileUse file = { "the sweep file", sweep_file };
+  g_array_append_val (inputs, file);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      AfdFileUse u = { flags->pdata[i], paths->pdata[i] };
+      g_array_append_val (inputs, u);
+    }
+  AfdFileUse outputs[] = { { "--output", opts->output }, { "--csv", opts->csv } };
+  return afd_files_check_distinct (outputs, G_N_ELEMENTS (outputs),
+                                   (const AfdFileUse *) inputs->data, inputs->len, error);
 }
 
 /* Turns total_gpus and ratio into the options of the strategy's GPU split (the parameter
@@ -1154,7 +1232,18 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
                                g_error_matches (local_error, AFD_ERROR, AFD_ERROR_INFEASIBLE)
                                    ? "infeasible"
                                    : "error");
-      cJSON_AddStringToObject (line, "message", local_error->message);
+      g_autoptr (GString) msg = g_string_new (local_error->message);
+      g_mutex_lock (&self->lock);
+      if (self->tmpdir != NULL && strstr (msg->str, self->tmpdir) != NULL)
+        {
+          GHashTableIter it;
+          gpointer path, shown;
+          g_hash_table_iter_init (&it, self->shown);
+          while (g_hash_table_iter_next (&it, &path, &shown))
+            g_string_replace (msg, path, shown, 0);
+        }
+      g_mutex_unlock (&self->lock);
+      cJSON_AddStringToObject (line, "message", msg->str);
       cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
       return line;
     }
@@ -1170,17 +1259,14 @@ afd_sweep_resume (const AfdSweep *self, const char *path, guint64 *out_done, GEr
 {
   g_autofree char *data = NULL;
   gsize len = 0;
-  g_autoptr (GError) local_error = NULL;
-  if (!g_file_get_contents (path, &data, &len, &local_error))
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
     {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        {
-          *out_done = 0;
-          return TRUE;
-        }
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s", local_error->message);
-      return FALSE;
+      *out_done = 0;
+      return TRUE;
     }
+  /* A regular file only (a FIFO would block); the sweep's own output has no size limit. */
+  if (!afd_file_read (path, G_MAXSIZE - 1, &data, &len, error))
+    return FALSE;
   guint64 total = afd_sweep_point_count (self);
   guint64 done = 0;
   gsize at = 0;
@@ -1225,13 +1311,19 @@ afd_sweep_resume (const AfdSweep *self, const char *path, guint64 *out_done, GEr
                        want);
           return FALSE;
         }
+      /* A point that failed is retried (infeasible points are results; errors are not):
+       * the file is cut before its line and the points from there on run again. */
+      const cJSON *status = cJSON_GetObjectItemCaseSensitive (obj, "status");
+      if (cJSON_IsString (status) && strcmp (status->valuestring, "error") == 0)
+        break;
       done++;
       at = end + 1;
     }
   if (at < len && truncate (path, (off_t) at) != 0)
     {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot drop the partial last line: %s",
-                   path, g_strerror (errno));
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO,
+                   "%s: cannot drop the partial last line or the failed points: %s", path,
+                   g_strerror (errno));
       return FALSE;
     }
   *out_done = done;
@@ -1329,6 +1421,91 @@ draw_progress (guint64 done, guint64 total, guint64 computed, double elapsed_s)
   fflush (stderr);
 }
 
+/*
+ * Returns the PID that holds a flock(2) on the file of @fd, from /proc/locks (Linux: "1: FLOCK
+ * ADVISORY WRITE PID MAJ:MIN:INODE START END"), or 0 when it cannot be told.
+ */
+static long
+lock_holder (int fd)
+{
+  struct stat st;
+  g_autofree char *text = NULL;
+  if (fstat (fd, &st) != 0 || !g_file_get_contents ("/proc/locks", &text, NULL, NULL))
+    return 0;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char kind[16], mode[16], access[16];
+      long pid;
+      unsigned int maj, min;
+      unsigned long long ino;
+      const char *p = strchr (lines[i], ':');
+      if (p == NULL || strstr (lines[i], "->") != NULL) /* "->": a waiter, not the holder */
+        continue;
+      if (sscanf (p + 1, " %15s %15s %15s %ld %x:%x:%llu", kind, mode, access, &pid, &maj, &min,
+                  &ino) == 7
+          && strcmp (kind, "FLOCK") == 0 && ino == (unsigned long long) st.st_ino
+          && maj == major (st.st_dev) && min == minor (st.st_dev))
+        return pid;
+    }
+  return 0;
+}
+
+/*
+ * Opens the JSONL output for appending. A regular file (or a new one) is locked with an
+ * exclusive flock(2) for the sweep's whole life: it dies with the process, so a SIGKILLed
+ * sweep resumes, and a second sweep on the same output is refused at once, naming the
+ * holder's PID (read from /proc/locks; no lock file is left beside the output). An existing
+ * FIFO, device or /dev/stdout is written directly, with no resume and no lock.
+ */
+static int
+open_output (const AfdSweepRunOptions *opts, gboolean *out_direct, GError **error)
+{
+  const char *path = opts->output;
+  struct stat st;
+  *out_direct = stat (path, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode);
+  if (*out_direct && opts->csv != NULL)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                   "--csv: converting needs --output to be a regular file (%s is not)", path);
+      return -1;
+    }
+  int fd = g_open (path, (*out_direct ? O_WRONLY : O_RDWR | O_APPEND | O_CREAT) | O_NOCTTY
+                             | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: %s", path, g_strerror (errno));
+      return -1;
+    }
+  if (*out_direct)
+    return fd;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: not a regular file", path);
+      close (fd);
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+      long pid = saved == EWOULDBLOCK ? lock_holder (fd) : 0;
+      if (saved != EWOULDBLOCK)
+        g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot lock: %s", path,
+                     g_strerror (saved));
+      else if (pid > 0)
+        g_set_error (error, AFD_ERROR, AFD_ERROR_IO,
+                     "%s: another sweep (PID %ld) is writing this output; wait for it to end "
+                     "or give another --output", path, pid);
+      else
+        g_set_error (error, AFD_ERROR, AFD_ERROR_IO,
+                     "%s: another sweep is writing this output; wait for it to end or give "
+                     "another --output", path);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
 gboolean
 afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptions *opts,
                AfdSweepStats *out_stats, GError **error)
@@ -1342,21 +1519,11 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
 
   guint64 done = 0;
   int fd = -1;
-  if (writer)
-    {
-      if (!afd_sweep_resume (self, opts->output, &done, error))
-        done = G_MAXUINT64;
-      else
-        {
-          fd = g_open (opts->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-          if (fd < 0)
-            {
-              g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: %s", opts->output,
-                           g_strerror (errno));
-              done = G_MAXUINT64;
-            }
-        }
-    }
+  gboolean direct = FALSE;
+  if (writer && (fd = open_output (opts, &direct, error)) < 0)
+    done = G_MAXUINT64;
+  else if (writer && !direct && !afd_sweep_resume (self, opts->output, &done, error))
+    done = G_MAXUINT64;
   afd_sweep_mpi_bcast_u64 (&done);
   if (done == G_MAXUINT64)
     {
@@ -1472,7 +1639,7 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
           next_write++;
         }
       gint64 now = g_get_monotonic_time ();
-      if (ok && now - last_sync >= G_USEC_PER_SEC)
+      if (ok && !direct && now - last_sync >= G_USEC_PER_SEC)
         {
           fdatasync (fd);
           last_sync = now;
@@ -1488,7 +1655,7 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
   g_async_queue_unref (work.results);
   if (writer)
     {
-      if (ok && fdatasync (fd) != 0 && errno != EINVAL)
+      if (ok && !direct && fdatasync (fd) != 0 && errno != EINVAL)
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: %s", opts->output, g_strerror (errno));
           ok = FALSE;

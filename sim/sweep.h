@@ -162,6 +162,18 @@ typedef struct {
   guint rank, size;    /* MPI rank and number of ranks (0, 1 without MPI) */
 } AfdSweepRunOptions;
 
+/**
+ * afd_sweep_check_files:
+ * @sweep_file: (nullable): the SWEEP.json read
+ *
+ * Checks before any work that --output and --csv are distinct files and neither is the
+ * sweep file or a cluster, model, routing or profile file the sweep reads (sim/files.h).
+ *
+ * Returns: %FALSE with AFD_ERROR_USAGE naming both flags
+ */
+gboolean afd_sweep_check_files (const AfdSweep *self, const char *sweep_file,
+                                const AfdSweepRunOptions *opts, GError **error);
+
 /* What afd_sweep_run() did. */
 typedef struct {
   guint64 total;      /* points in the sweep */

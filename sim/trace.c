@@ -2,11 +2,11 @@
 /*
  * trace.c - Chrome Trace Event Format writer, streamed to a temporary file (see sim/trace.h).
  *
- * The temporary file "<path>.tmp-XXXXXX" is created in the target's own folder, so the final
- * rename(2) is atomic. Each event is one cJSON object printed unformatted and written at
- * once; nothing is buffered beyond stdio's buffer. The first failed write, flush or close is
- * remembered and reported by afd_trace_writer_close() as AFD_ERROR_IO; later calls do
- * nothing. Every function accepts a %NULL writer and then does nothing, so callers can
+ * The file goes through sim/files.h: a temporary file "<target>.tmp-XXXXXX" in the target's
+ * own folder renamed into place at the end (a device or FIFO is written directly). Each event
+ * is one cJSON object printed unformatted into a buffer written out every WRITE_CHUNK_BYTES.
+ * The first failed write or close is remembered and reported by afd_trace_writer_close() as
+ * AFD_ERROR_IO; later calls do nothing. Every function accepts a %NULL writer and then does nothing, so callers can
  * pass an optional writer around without checking.
  */
 #include "config.h"
@@ -20,33 +20,33 @@
 #include <glib/gstdio.h>
 
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/trace.h"
 
+/* Buffered bytes written out at once. */
+#define WRITE_CHUNK_BYTES (64 * 1024)
+
 struct _AfdTraceWriter {
-  FILE *file;
-  char *path;     /* final name */
-  char *tmp_path; /* where the events go until close */
+  AfdOutput *out;
+  GString *buf; /* not yet written */
   guint64 n_events;
-  int first_errno; /* 0 while every write succeeded */
 };
 
-/* Remembers the first failure's errno. */
+/* Writes out the buffer. */
 static void
-note_failure (AfdTraceWriter *self)
+flush_buffer (AfdTraceWriter *self)
 {
-  if (self->first_errno == 0)
-    self->first_errno = errno != 0 ? errno : EIO;
+  afd_output_write (self->out, self->buf->str, self->buf->len);
+  g_string_truncate (self->buf, 0);
 }
 
-/* Writes @len bytes unless a write already failed. */
+/* Buffers @len bytes, writing out every WRITE_CHUNK_BYTES. */
 static void
 write_bytes (AfdTraceWriter *self, const char *data, gsize len)
 {
-  if (self->first_errno != 0)
-    return;
-  errno = 0;
-  if (fwrite (data, 1, len, self->file) != len)
-    note_failure (self);
+  g_string_append_len (self->buf, data, (gssize) len);
+  if (self->buf->len >= WRITE_CHUNK_BYTES)
+    flush_buffer (self);
 }
 
 /* Writes @event as one element of traceEvents and frees it. */
@@ -84,29 +84,15 @@ AfdTraceWriter *
 afd_trace_writer_open (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  g_autofree char *tmp_path = g_strdup_printf ("%s.tmp-XXXXXX", path);
-  int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
+  AfdOutput *out = afd_output_open (path, error);
+  if (out == NULL)
     {
-      int saved = errno;
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot create trace file: %s", path,
-                   g_strerror (saved));
-      return NULL;
-    }
-  FILE *file = fdopen (fd, "w");
-  if (file == NULL)
-    {
-      int saved = errno;
-      close (fd);
-      g_unlink (tmp_path);
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot open trace file: %s", path,
-                   g_strerror (saved));
+      g_prefix_error (error, "trace: ");
       return NULL;
     }
   AfdTraceWriter *self = g_new0 (AfdTraceWriter, 1);
-  self->file = file;
-  self->path = g_strdup (path);
-  self->tmp_path = g_steal_pointer (&tmp_path);
+  self->out = out;
+  self->buf = g_string_sized_new (WRITE_CHUNK_BYTES + 4096);
   static const char head[] = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"afdsim "
                              PACKAGE_VERSION "\"},\"traceEvents\":[\n";
   write_bytes (self, head, sizeof head - 1);
@@ -206,40 +192,37 @@ afd_trace_writer_instant (AfdTraceWriter *self, guint pid, const char *name, Afd
   emit (self, ev);
 }
 
-/* Frees the writer's memory (the file must be closed already). */
+/* Frees the writer's memory (not its output). */
 static void
 writer_free (AfdTraceWriter *self)
 {
-  g_free (self->path);
-  g_free (self->tmp_path);
+  g_string_free (self->buf, TRUE);
   g_free (self);
+}
+
+AfdOutput *
+afd_trace_writer_finish (AfdTraceWriter *self, GError **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  static const char tail[] = "\n]}\n";
+  write_bytes (self, tail, sizeof tail - 1);
+  flush_buffer (self);
+  AfdOutput *out = self->out;
+  writer_free (self);
+  if (!afd_output_close (out, error))
+    {
+      g_prefix_error (error, "trace: ");
+      afd_output_free (out);
+      return NULL;
+    }
+  return out;
 }
 
 gboolean
 afd_trace_writer_close (AfdTraceWriter *self, GError **error)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  static const char tail[] = "\n]}\n";
-  write_bytes (self, tail, sizeof tail - 1);
-  errno = 0;
-  if (fflush (self->file) != 0)
-    note_failure (self);
-  errno = 0;
-  if (fclose (self->file) != 0)
-    note_failure (self);
-  self->file = NULL;
-  if (self->first_errno == 0 && g_rename (self->tmp_path, self->path) != 0)
-    note_failure (self);
-  if (self->first_errno != 0)
-    {
-      g_unlink (self->tmp_path);
-      g_set_error (error, AFD_ERROR, AFD_ERROR_IO, "%s: cannot write trace: %s", self->path,
-                   g_strerror (self->first_errno));
-      writer_free (self);
-      return FALSE;
-    }
-  writer_free (self);
-  return TRUE;
+  g_autoptr (AfdOutput) out = afd_trace_writer_finish (self, error);
+  return out != NULL && afd_output_commit (out, error);
 }
 
 void
@@ -247,8 +230,6 @@ afd_trace_writer_abort (AfdTraceWriter *self)
 {
   if (self == NULL)
     return;
-  if (self->file != NULL)
-    fclose (self->file);
-  g_unlink (self->tmp_path);
+  afd_output_free (self->out);
   writer_free (self);
 }

@@ -77,6 +77,16 @@ void afd_trace_writer_instant (AfdTraceWriter *self, guint pid, const char *name
  */
 gboolean afd_trace_writer_close (AfdTraceWriter *self, GError **error);
 
+/**
+ * afd_trace_writer_finish:
+ * Finishes the JSON and flushes it to the temporary file, but does not put it into place:
+ * afd_output_commit() on the result does (several traces committed together give all or
+ * none of them). The writer is freed either way.
+ *
+ * Returns: (transfer full) (nullable): the closed output, or %NULL with AFD_ERROR_IO
+ */
+struct _AfdOutput *afd_trace_writer_finish (AfdTraceWriter *self, GError **error);
+
 /* Frees without renaming: the temporary file is removed and the target untouched. */
 void afd_trace_writer_abort (AfdTraceWriter *self);
 

@@ -18,3 +18,10 @@ afd_time_from_seconds (double seconds)
     return G_MININT64;
   return (AfdTime) ns;
 }
+
+gboolean
+afd_time_within_horizon (double seconds)
+{
+  /* 2^62 ns is exactly representable; seconds * 1e9 is rounded as afd_time_from_seconds(). */
+  return isfinite (seconds) && seconds >= 0 && round (seconds * 1e9) <= 4611686018427387904.0;
+}

@@ -21,6 +21,23 @@ typedef gint64 AfdTime;
 #define AFD_TIME_NS_PER_S G_GINT64_CONSTANT (1000000000)
 #define AFD_TIME_MAX G_MAXINT64
 
+/*
+ * The simulated-time horizon: 2^62 ns, about 146 years. Every duration that becomes
+ * nanoseconds is checked against it where it is made (an op's or a collective's price, a
+ * whole iteration, a faulted run's iterations), so two times within it add up without
+ * overflowing the gint64 clock (docs/reliability.md).
+ */
+#define AFD_TIME_HORIZON_NS (G_GINT64_CONSTANT (1) << 62)
+#define AFD_TIME_HORIZON_TEXT "2^62 ns, about 146 years"
+
+/**
+ * afd_time_within_horizon:
+ * @seconds: a duration
+ *
+ * Returns: %TRUE when @seconds is finite, >= 0 and at most AFD_TIME_HORIZON_NS once rounded
+ */
+gboolean afd_time_within_horizon (double seconds);
+
 /**
  * afd_time_from_seconds:
  * @seconds: a finite, non-negative duration in seconds

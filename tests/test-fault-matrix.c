@@ -76,7 +76,7 @@ static const Cell cells[] = {
 /* Straggler ×X on a working GPU, every strategy: only compute durations on that GPU grow, by
  * X, so (the makespan is a max-plus expression of op durations, monotone and homogeneous of
  * degree 1) T₀ < T' ≤ X·T₀, strictly slower because every GPU of these tiny cases is on
- * the critical path of its own layer; X = 1 gives exactly T₀. */
+ * the critical path of its own layer (X = 1 would give exactly T₀ and is refused). */
 Test (fault_matrix, straggler_bounds_each_strategy)
 {
   for (guint i = 0; i < G_N_ELEMENTS (cells); i++)
@@ -84,8 +84,7 @@ Test (fault_matrix, straggler_bounds_each_strategy)
       const Cell *c = &cells[i];
       g_autofree char *x2 = g_strdup_printf ("straggler:%u:2@iter1", c->gpu);
       g_autofree char *x3 = g_strdup_printf ("straggler:%u:1.5@iter2", c->gpu);
-      g_autofree char *x1 = g_strdup_printf ("straggler:%u:1", c->gpu);
-      const char *f2[] = { x2, x3, NULL }, *f1[] = { x1, NULL };
+      const char *f2[] = { x2, x3, NULL };
       g_autoptr (cJSON) s = run_tiny (c->cluster, c->strategy, c->options, "analytic", 3, f2);
       double t0 = iter_time (s, 0), t1 = iter_time (s, 1), t2 = iter_time (s, 2);
       cr_assert_str_eq (iter_state (s, 0), "healthy");
@@ -95,9 +94,6 @@ Test (fault_matrix, straggler_bounds_each_strategy)
       /* Stragglers multiply (2 × 1.5 = 3): at least the ×2 time, at most 1.5 × it. */
       cr_assert (t2 > t1 && t2 <= 1.5 * t1 + ROUNDING_S, "%s GPU %u: x2 %g s, x3 %g s",
                  c->strategy, c->gpu, t1, t2);
-      g_autoptr (cJSON) one = run_tiny (c->cluster, c->strategy, c->options, "analytic", 2, f1);
-      cr_assert (iter_time (one, 1) == iter_time (one, 0), "%s: factor 1 changed the time",
-                 c->strategy);
     }
 }
 
@@ -148,20 +144,20 @@ Test (fault_matrix, afd_degraded_nic_doubles_handoff_bandwidth_term)
   cr_assert_float_eq (t1 - t0, term, 1e-12, "delta %g s, S/B %g s", t1 - t0, term);
 }
 
-/* Links on AFD, both fidelities: fraction 1 changes nothing; halving both NICs can at most
+/* Links on AFD, both fidelities: iteration 1 (no fault yet) is healthy; halving both NICs can at most
  * double each transfer and leaves compute alone, so T₀ < T' ≤ 2·T₀ (the A→F and F→A
  * hand-offs all cross the network); failing node 1's only NIC disconnects the FFN node:
  * "failed", no time. */
 Test (fault_matrix, afd_links_degrade_and_disconnect)
 {
   static const char *const networks[] = { "analytic", "flow" };
-  const char *f[] = { "link:n0.nic0:1@iter1", "link:n0.nic0:0.5@iter2",
+  const char *f[] = { "link:n0.nic0:0.5@iter2",
                       "link:n1.nic0:0.5@iter2", "link:n1.nic0@iter3", NULL };
   for (guint k = 0; k < G_N_ELEMENTS (networks); k++)
     {
       g_autoptr (cJSON) s = run_tiny ("h200-2x2-loopback", "afd", "{}", networks[k], 4, f);
       double t0 = iter_time (s, 0);
-      cr_assert (iter_time (s, 1) == t0, "%s: fraction 1 changed the time", networks[k]);
+      cr_assert (iter_time (s, 1) == t0, "%s: a healthy iteration changed", networks[k]);
       cr_assert_str_eq (iter_state (s, 2), "degraded");
       double t2 = iter_time (s, 2);
       cr_assert (t2 > t0 && t2 <= 2 * t0 + ROUNDING_S, "%s: T0 %g s, T' %g s",
@@ -1102,7 +1098,9 @@ Test (fault_matrix, main_component_without_route_fails)
  * the cut-off GPU after the timing. */
 Test (fault_matrix, cut_off_at_time)
 {
-  const char *h[] = { "straggler:0:1", NULL };
+  /* A straggler on GPU 3, which EP ep 2 leaves idle, changes nothing
+   * (fault_matrix/straggler_on_idle_gpu_is_free): the healthy time in a fault run's form. */
+  const char *h[] = { "straggler:3:2", NULL };
   g_autoptr (cJSON) healthy = run_tiny ("h200-1x4", "ep", "{\"ep\": 2}", "analytic", 1, h);
   AfdTime t0 = iter_ns (healthy, 0), t = t0 / 2;
   g_autofree char *spec = g_strdup_printf ("link:n0.gpu3/n0.nvswitch@t=%" G_GINT64_FORMAT "ns",

@@ -49,7 +49,8 @@ Test (fault, parse_rejects)
                                      "gpu:1@iter", "gpu:1@iter-1", "gpu:1@it3", "gpu:1@t=1",
                                      "straggler:1", "straggler:1:0.5", "straggler:1:inf",
                                      "straggler:1:nan", "link:", "link:a/b/c", "link:a:0",
-                                     "link:a:1.5", "link:a:x", "link:a:0.5:1", "disk:1",
+                                     "link:a:1.5", "link:a:1", "straggler:1:1", "link:a:x",
+                                     "link:a:0.5:1", "disk:1",
                                      "gpu:1@iter10000", "gpu:1\n", "link:a\tb" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -283,8 +284,9 @@ Test (fault, failure_without_replica)
   cr_assert_float_eq (iter_time (s, 2), iter_time (s, 0), 1e-12);
 }
 
-/* A network degraded to 1% slows every strategy on both network fidelities; fraction 1 changes nothing; a
- * disconnecting link failure reports "failed" (not an error). */
+/* A network degraded to 1% slows every strategy on both network fidelities (iteration 1,
+ * before any fault, is the healthy time); a disconnecting link failure reports "failed" (not an
+ * error). Fraction 1 would change nothing and is refused (fault/parse_rejects). */
 Test (fault, links_on_each_strategy)
 {
   static const char *const strategies[][2] = { { "masep", "{}" },
@@ -300,7 +302,6 @@ Test (fault, links_on_each_strategy)
         e->batch = 256;
         cr_assert (afd_network_fidelity_from_name (networks[k], &e->network));
         e->iterations = 4;
-        add_fault (e, "link:n0.nic0:1@iter1");
         add_fault (e, "link:net.switch:0.01@iter2");
         add_fault (e, "link:n1.nic0@iter3");
         g_autoptr (cJSON) s = afd_experiment_run (e, &plugins, NULL, &error);

@@ -26,7 +26,7 @@ check() { # check NAME EXPECTED_STATUS NEEDLE -- ARGS...
 }
 check bad-kind 2 "--fault: fault 'disk:1': unknown kind" -- run --strategy masep --fault disk:1
 check bad-iter 2 "--fault: fault 'gpu:1@iterx'" -- run --strategy masep --fault gpu:1@iterx
-check bad-fraction 2 "0 < FRACTION <= 1" -- run --strategy masep --fault link:n0.nic0:2
+check bad-fraction 2 "0 < FRACTION < 1" -- run --strategy masep --fault link:n0.nic0:2
 check bad-time 2 "--fault: fault 'gpu:1@t=1': TIME '1' has no unit (s, ms, us or ns), e.g. 1ms" -- \
   run --strategy masep --fault gpu:1@t=1
 check bad-time-negative 2 "--fault: fault 'gpu:1@t=-1ms': TIME '-1ms' is negative" -- \

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -572,4 +573,48 @@ Test (profile, out_of_grid_decode_and_copy)
   cr_assert (strstr (w2->pdata[0], "memory copy at 1000 bytes") != NULL, "%s",
              (char *) w2->pdata[0]);
   cr_assert_eq (total, 2);
+}
+
+/* Loads profile-grouped.json with the @nth (0-based) occurrence of @from replaced by @to;
+ * expects AFD_ERROR_CONFIG naming @key, and no GLib critical (the suite runs with
+ * G_DEBUG=fatal-warnings, so one would abort the test). */
+static void
+expect_field_refused (const char *from, guint nth, const char *to, const char *key)
+{
+  g_autofree char *text = NULL;
+  cr_assert (g_file_get_contents (TEST_DATA "/profile-grouped.json", &text, NULL, NULL));
+  char *at = text;
+  for (guint i = 0; at != NULL && i <= nth; i++)
+    at = strstr (i == 0 ? at : at + 1, from);
+  cr_assert_not_null (at, "'%s' #%u not in the file", from, nth);
+  g_autoptr (GString) edited = g_string_new_len (text, at - text);
+  g_string_append (edited, to);
+  g_string_append (edited, at + strlen (from));
+  g_autofree char *dir = g_dir_make_tmp ("afd-profile-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "p.json", NULL);
+  cr_assert (g_file_set_contents (path, edited->str, (gssize) edited->len, NULL));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdProfile) p = afd_profile_load (path, &error);
+  g_unlink (path);
+  g_rmdir (dir);
+  cr_assert_null (p, "%s -> %s accepted", from, to);
+  afd_assert_error (error, AFD_ERROR, AFD_ERROR_CONFIG);
+  afd_assert_error_contains (error, key);
+}
+
+/* Issue #14: every profile field is typed and ranged (n: 0.5 reached the pricing with two
+ * GLib criticals; experts, bus_factor, heads, head_dim took "x", null or {}). */
+Test (profile, every_field_typed_and_ranged)
+{
+  expect_field_refused ("\"n\": 4096", 1, "\"n\": 0.5", "grouped_gemm[0].n");
+  expect_field_refused ("\"n\": 4096", 0, "\"n\": 0.5", "gemm[0].n");
+  expect_field_refused ("\"experts\": 2", 0, "\"experts\": \"x\"", "grouped_gemm[0].experts");
+  expect_field_refused ("\"experts\": 2", 0, "\"experts\": null", "grouped_gemm[0].experts");
+  expect_field_refused ("\"bus_factor\": 1.5", 0, "\"bus_factor\": {}", "bus_factor");
+  expect_field_refused ("\"bus_factor\": 1.5", 0, "\"bus_factor\": -1", "bus_factor");
+  expect_field_refused ("\"heads\": 32", 0, "\"heads\": \"x\"", "attention_prefill[0].heads");
+  expect_field_refused ("\"head_dim\": 128", 0, "\"head_dim\": null", "head_dim");
+  expect_field_refused ("\"method\": \"cublaslt-loop\"", 0, "\"method\": 3", "method");
+  expect_field_refused ("\"time_median_s\": 2e-05", 0, "\"time_median_s\": 1e19",
+                        "simulated-time horizon");
 }

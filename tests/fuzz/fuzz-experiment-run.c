@@ -11,12 +11,15 @@
  * MoE layer: a 1.4-million-token prefill of deepseek-v3 takes 25 s even in an -O2 build, and
  * the strategies check memory only after sampling: TODO(#8) in docs/reliability.md.) Rules checked: a failed run is an AFD_ERROR (config,
  * topology, I/O, unknown plugin, infeasible, limit, usage) with one valid UTF-8 line; a
- * successful one gives a summary object; no crash, sanitizer report, GLib critical or leak.
+ * successful one gives a summary object whose iteration times are finite and within the
+ * simulated-time horizon (issue #14: 2^62 ns; beyond it the run must be refused with
+ * AFD_ERROR_LIMIT at the duration's origin); no crash, sanitizer report, GLib critical or leak.
  */
 #include "backends/registry.h"
 #include "models/registry.h"
 #include "sim/experiment.h"
 #include "sim/json.h"
+#include "sim/types.h"
 #include "tests/fuzz/fuzz-common.h"
 
 static const int load_codes[] = { AFD_ERROR_CONFIG, AFD_ERROR_IO, -1 };
@@ -92,6 +95,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (summary == NULL)
     fuzz_check_error (error, NULL, run_codes);
   else
-    fuzz_assert (cJSON_IsObject (summary), "summary is not an object");
+    {
+      fuzz_assert (cJSON_IsObject (summary), "summary is not an object");
+      const cJSON *run;
+      cJSON_ArrayForEach (run, cJSON_GetObjectItemCaseSensitive (summary, "runs"))
+        {
+          const cJSON *t = cJSON_GetObjectItemCaseSensitive (run, "iteration_time_s");
+          fuzz_assert (cJSON_IsNull (t)
+                           || (cJSON_IsNumber (t) && afd_time_within_horizon (t->valuedouble)),
+                       "iteration_time_s %g is not within the horizon",
+                       cJSON_IsNumber (t) ? t->valuedouble : -1.0);
+        }
+    }
   return 0;
 }

@@ -7,7 +7,7 @@
  * Input starting with '{', '[' or '"' is JSON (the array's items, or the one value); anything
  * else is a spec string. Rules checked: a refused spec is AFD_ERROR_USAGE (flag) or
  * AFD_ERROR_CONFIG (file) with one valid UTF-8 line; an accepted link fault has a fraction in
- * [0, 1], a straggler a finite factor >= 1, every fault an iteration <= AFD_FAULT_MAX_ITERATIONS
+ * [0, 1) (0: failed; a degraded link keeps 0 < F < 1), a straggler a finite factor in (1, 1e6], every fault an iteration <= AFD_FAULT_MAX_ITERATIONS
  * (0 for @t=TIME / "time_s" faults, whose time is in [0, AFD_FAULT_MAX_TIME_S]); checking it on the
  * cluster either refuses with AFD_ERROR_CONFIG or lets afd_fault_derive_cluster give a cluster
  * with as many GPUs (or AFD_ERROR_TOPOLOGY when the cut disconnects GPUs); the GPUs it cuts off
@@ -45,10 +45,10 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 static void
 apply (AfdFault *fault)
 {
-  fuzz_assert (fault->kind != AFD_FAULT_LINK || (fault->fraction >= 0 && fault->fraction <= 1),
+  fuzz_assert (fault->kind != AFD_FAULT_LINK || (fault->fraction >= 0 && fault->fraction < 1),
                "fraction %g", fault->fraction);
   fuzz_assert (fault->kind != AFD_FAULT_STRAGGLER
-                 || (isfinite (fault->factor) && fault->factor >= 1),
+                 || (isfinite (fault->factor) && fault->factor > 1 && fault->factor <= 1e6),
                "factor %g", fault->factor);
   fuzz_assert (fault->iteration <= AFD_FAULT_MAX_ITERATIONS, "iteration %u", fault->iteration);
   fuzz_assert (!fault->at_time

@@ -7,11 +7,14 @@
  * the spec text (even first byte) or the file content (odd). Rules checked: a refused spec is
  * AFD_ERROR_CONFIG or _IO with one valid UTF-8 line (naming the file in file mode); an
  * accepted one has probabilities that are finite, >= 0 and sum to 1, and sampling 64 tokens
- * gives exactly 64 * top_k token-expert pairs, as many over the physical slots.
+ * gives exactly 64 * top_k token-expert pairs, as many over the physical slots. In file mode
+ * the probabilities are the counts normalised without overflow (issue #14: 16 x 1e308 summed
+ * to inf and gave a one-hot routing): p[e] / p[max] = count[e] / count[max].
  */
 #include <math.h>
 
 #include "models/routing.h"
+#include "sim/json.h"
 #include "tests/fuzz/fuzz-common.h"
 
 static const int codes[] = { AFD_ERROR_CONFIG, AFD_ERROR_IO, -1 };
@@ -61,6 +64,27 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       sum += p[e];
     }
   fuzz_assert (fabs (sum - 1.0) < 1e-9, "probabilities sum to %.17g", sum);
+  if (file_mode)
+    {
+      /* The file was accepted: it holds {"expert_tokens": [E finite counts >= 0]}. */
+      g_autofree char *text = g_strndup ((const char *) data + 1, size - 1);
+      g_autoptr (cJSON) root = cJSON_Parse (text);
+      const cJSON *arr = cJSON_GetObjectItemCaseSensitive (root, "expert_tokens");
+      fuzz_assert (cJSON_GetArraySize (arr) == (int) n_experts, "accepted file has no counts");
+      double max_count = 0, max_p = 0;
+      for (guint e = 0; e < n_experts; e++)
+        {
+          max_count = MAX (max_count, cJSON_GetArrayItem (arr, (int) e)->valuedouble);
+          max_p = MAX (max_p, p[e]);
+        }
+      for (guint e = 0; e < n_experts; e++)
+        {
+          double want = cJSON_GetArrayItem (arr, (int) e)->valuedouble / max_count;
+          fuzz_assert (fabs (p[e] / max_p - want) <= 1e-9 * MAX (want, 1e-300) + 1e-300,
+                       "expert %u: p / p_max = %.17g, count / count_max = %.17g", e,
+                       p[e] / max_p, want);
+        }
+    }
 
   afd_routing_set_redundant (routing, data[0] % 3);
   g_autoptr (GRand) rng = g_rand_new_with_seed (42);
