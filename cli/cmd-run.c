@@ -126,7 +126,7 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
       if (its == NULL)
         continue;
       printf ("\n%s with faults (detection %g s):\n%5s %-10s %12s %14s  %s\n",
-              cJSON_GetObjectItem (r, "label")->valuestring, num (r, "fault_detection_s"),
+              str (r, "label"), num (r, "fault_detection_s"),
               "iter", "state", "TPOT ms", "tokens/s", "note");
       cJSON_ArrayForEach (it, its)
         {
@@ -135,8 +135,8 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
                                       ? g_strdup_printf ("%.3f", tp->valuedouble * 1e3)
                                       : g_strdup ("-");
           printf ("%5.0f %-10s %12s %14.0f  %s\n", num (it, "index"),
-                  cJSON_GetObjectItem (it, "state")->valuestring, tpot, num (it, "tokens_per_s"),
-                  cJSON_GetObjectItem (it, "note")->valuestring);
+                  str (it, "state"), tpot, num (it, "tokens_per_s"),
+                  str (it, "note"));
         }
     }
   for (guint i = 0; traces != NULL && i < traces->len; i++)
@@ -170,7 +170,7 @@ print_economics (const cJSON *summary)
           else
             g_strlcpy (cells[k], "-", sizeof cells[k]);
         }
-      printf ("%-14s %9.0f %10s %10s %10s %10s\n", cJSON_GetObjectItem (r, "label")->valuestring,
+      printf ("%-14s %9.0f %10s %10s %10s %10s\n", str (r, "label"),
               num (e, "gpus_used"), cells[0], cells[1], cells[2], cells[3]);
     }
 }

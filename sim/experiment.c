@@ -809,11 +809,12 @@ gpu_price (const AfdExperiment *self, const AfdGpuSpec *gpu)
   return gpu->price_usd_per_gpu_hour;
 }
 
-/* Runs one strategy; returns its metrics object. */
+/* Runs one strategy; returns its metrics object (the JSON writer's form) and, when
+ * @out_metrics is given, the typed metrics it was written from. */
 static cJSON *
 run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
          const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
-         FaultHooks *fx, GError **error)
+         FaultHooks *fx, AfdMetrics *out_metrics, GError **error)
 {
   gboolean want_trace
       = self->trace != NULL && (fx != NULL ? fx->trace : self->faults->len == 0);
@@ -950,6 +951,8 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
     return NULL;
   AfdMetrics m;
   afd_metrics_compute (replay, graph, &in, &m);
+  if (out_metrics != NULL)
+    *out_metrics = m;
   cJSON *out = afd_metrics_to_json (replay, graph, &in, &m);
   afd_economics_add_json (out, replay, graph, in.gpu, gpu_price (self, in.gpu), &m);
   if (netsim != NULL)
@@ -1008,12 +1011,11 @@ run_one (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugin
   return out;
 }
 
-/* A number of a run's metrics object. */
+/* A metric as its JSON form carries it: a non-finite value is written as null, read as 0. */
 static double
-metric (const cJSON *o, const char *key)
+finite_or_zero (double v)
 {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
-  return cJSON_IsNumber (v) ? v->valuedouble : 0;
+  return isfinite (v) ? v : 0;
 }
 
 /* The state of run_faults() carried from one configuration to the next. */
@@ -1137,15 +1139,16 @@ reconfigure (FaultRun *fr, GArray *markers, guint it, GError **error)
   FaultHooks fx = { fr->scale, fr->failed, !fr->traced, markers, NULL, 0,
                     .cut = n_cut > 0 ? cut : NULL, .base = fr->cluster, .faults = faults,
                     .n_faults = fr->active->len };
+  AfdMetrics m = { 0 };
   cJSON *r = run_one (fr->self, fr->run, fr->plugins, derived, fr->llm, fr->costs, fr->traces,
-                      &fx, error);
+                      &fx, &m, error);
   if (r == NULL && fx.failure == NULL)
     return FALSE;
   fr->traced = fr->traced || r != NULL;
   if (fx.failure != NULL)
     set_failure (fr, fx.failure);
   fr->failed_at = it;
-  fr->config_s = metric (r, "iteration_time_s");
+  fr->config_s = finite_or_zero (m.iteration_time_s);
   fr->config_lost = fx.lost_sequences;
   fr->lost_note = fr->config_lost > 0;
   cJSON_Delete (r);
@@ -1174,7 +1177,7 @@ compare_fault_time (gconstpointer a, gconstpointer b, gpointer data)
 static gboolean
 run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlugins *plugins,
             const AfdCluster *cluster, const AfdLlm *llm, AfdCostModel *costs,
-            GPtrArray *traces, cJSON *out, GError **error)
+            GPtrArray *traces, const AfdMetrics *healthy, cJSON *out, GError **error)
 {
   guint n_gpus = afd_cluster_gpu_count (cluster), last = 0;
   /* The @t faults, as indices into self->faults, in time order. */
@@ -1189,9 +1192,9 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
     }
   g_array_sort_with_data (timed, compare_fault_time, self->faults);
   guint n_iter = self->iterations > 0 ? self->iterations : last + 3;
-  double healthy_s = metric (out, "iteration_time_s");
-  double tpot_per_s = healthy_s > 0 ? metric (out, "tpot_s") / healthy_s : 0;
-  double tokens = metric (out, "tokens_per_s") * healthy_s;
+  double healthy_s = finite_or_zero (healthy->iteration_time_s);
+  double tpot_per_s = healthy_s > 0 ? finite_or_zero (healthy->tpot_s) / healthy_s : 0;
+  double tokens = finite_or_zero (healthy->tokens_per_s) * healthy_s;
   cJSON *list = cJSON_AddArrayToObject (out, "faults");
   for (guint i = 0; i < self->faults->len; i++)
     cJSON_AddItemToArray (list, cJSON_CreateString (((AfdFault *) self->faults->pdata[i])->spec));
@@ -1414,7 +1417,7 @@ run_faults (const AfdExperiment *self, const AfdExperimentRun *run, const AfdPlu
             g_array_append_val (markers, struck[i]);
         }
       FaultHooks fx = { .trace = TRUE, .markers = markers };
-      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, error);
+      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, &fx, NULL, error);
       if (r == NULL)
         return FALSE;
       cJSON_Delete (r);
@@ -1575,9 +1578,10 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
   for (guint i = 0; i < self->runs->len; i++)
     {
       const AfdExperimentRun *run = self->runs->pdata[i];
-      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, NULL, error);
+      AfdMetrics m = { 0 };
+      cJSON *r = run_one (self, run, plugins, cluster, llm, costs, traces, NULL, &m, error);
       if (r != NULL && self->faults->len > 0
-          && !run_faults (self, run, plugins, cluster, llm, costs, traces, r, error))
+          && !run_faults (self, run, plugins, cluster, llm, costs, traces, &m, r, error))
         g_clear_pointer (&r, cJSON_Delete);
       if (r == NULL)
         {
