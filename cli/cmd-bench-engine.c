@@ -220,7 +220,8 @@ bare_run_events (BareRun *run, guint64 n_events)
 
 /* Runs `afdsim bench engine`. */
 static int
-cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                  GError **error)
 {
   g_autofree char *pending_text = NULL;
   g_autofree char *events_text = NULL;

@@ -63,7 +63,8 @@ on_done (AfdNetsim *sim, gpointer user_data)
 
 /* Runs `afdsim bench network`. */
 static int
-cmd_bench_network (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_bench_network (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                   GError **error)
 {
   g_autofree char *flow_text = NULL, *analytic_text = NULL, *bytes_text = NULL;
   gboolean json = FALSE;

@@ -104,7 +104,8 @@ bench_strategies (const AfdCommandContext *cmd_ctx, int argc, char **argv, GErro
   /* Time the simulation, not trace files written into the current folder. */
   g_clear_pointer (&headline->trace, g_free);
   cases[n] = (Case) { "default experiment (3 strategies, 16 GPUs)", 0, 0, 0, 0.1 };
-  cases[n].wall_s = time_experiment (cmd_ctx->plugins, headline, (guint) repeat, &cases[n].tpot_s, error);
+  cases[n].wall_s
+      = time_experiment (cmd_ctx->plugins, headline, (guint) repeat, &cases[n].tpot_s, error);
   if (cases[n].wall_s < 0)
     return 1;
   cases[n++].peak_rss_bytes = peak_rss_bytes ();

@@ -74,7 +74,8 @@ print_verification (const cJSON *checks)
 
 /* Runs the command. */
 static int
-cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+               GError **error)
 {
   g_autofree char *min_text = NULL;
   g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,

@@ -146,7 +146,8 @@ time_one (AfdNetwork *net, AfdNetworkFidelity fidelity, const AfdCollective *col
 
 /* Runs `afdsim collective`. */
 static int
-cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                GError **error)
 {
   g_autofree char *cluster_name = NULL, *op_text = NULL, *ranks_text = NULL;
   g_autofree char *bytes_text = NULL, *algo_text = NULL, *proto_text = NULL;

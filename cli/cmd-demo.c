@@ -18,7 +18,7 @@
 #include "cli/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 #include "sim/trace.h"
 
 #define DEMO_N_GPUS 2

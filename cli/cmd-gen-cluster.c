@@ -18,7 +18,8 @@
 
 /* Runs `afdsim gen-cluster`. */
 static int
-cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                 GError **error)
 {
   g_autofree char *name = NULL, *gpu = NULL, *nodes_t = NULL, *gpn_t = NULL, *up_kind = NULL;
   g_autofree char *up_bw_t = NULL, *up_lat_t = NULL, *nvls_t = NULL, *nics_t = NULL;

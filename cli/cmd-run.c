@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/run-options.h"
 #include "sim/fault.h"
 #include "sim/json.h"
 
@@ -298,7 +299,9 @@ entries (Flags *f, gboolean compare)
   const GOptionEntry strategy = {
     "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
     compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
-    compare ? "a strategy to compare (repeat)" : (f->strategy_help = strategy_names (f->plugins)), "S"
+    compare ? "a strategy to compare (repeat)"
+            : (f->strategy_help = strategy_names (f->plugins)),
+    "S"
   };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network, "analytic (default) or flow", "N" },

@@ -185,7 +185,8 @@ print_text (const AfdLlm *llm, const cJSON *o)
 
 /* `show model`: parses flags, loads the model, prints text or JSON. */
 static int
-cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                GError **error)
 {
   g_autofree char *context_text = NULL;
   gboolean json = FALSE;

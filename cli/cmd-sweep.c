@@ -106,7 +106,8 @@ afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError *
       g_array_append_val (entries, e);
     }
   GOptionEntry more[] = {
-    { "total-gpus", 0, 0, G_OPTION_ARG_STRING, &total, "GPUs a strategy's split shares (--ratio, or its first flag)", "N" },
+    { "total-gpus", 0, 0, G_OPTION_ARG_STRING, &total,
+      "GPUs a strategy's split shares (--ratio, or its first flag)", "N" },
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
       "axis over any key: experiment key, strategy option, cluster.PATH, gpu.PATH, model.PATH "
       "(repeat)", "KEY=LIST" },

@@ -30,6 +30,7 @@
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/run-options.h"
 #include "sim/json.h"
 #include "sim/network.h"
 #include "sim/replay.h"

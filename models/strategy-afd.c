@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -98,15 +98,15 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
                    "micro-batches", in->batch, ka, M);
       return FALSE;
     }
-  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 nt = afd_placement_new_tokens (in);
   guint64 T = in->batch * nt;
-  double db = afd_strategy_dispatch_bytes_per_token (llm);
-  double cb = afd_strategy_combine_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double db = afd_placement_dispatch_bytes_per_token (llm);
+  double cb = afd_placement_combine_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
-  guint W = afd_strategy_experts_per_gpu (E, kf);
+  guint W = afd_placement_experts_per_gpu (E, kf);
   g_autofree guint64 *local = g_new0 (guint64, (gsize) kf * W);
   g_autofree guint *count = g_new0 (guint, kf);
 
@@ -117,7 +117,7 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (n);
   for (guint a = 0; a < ka; a++)
     {
-      guint64 seqs = afd_strategy_share (in->batch, ka, a);
+      guint64 seqs = afd_placement_share (in->batch, ka, a);
       afd_memory_set_role (mem, a, "attention");
       afd_memory_add_weights (
           mem, a,
@@ -134,23 +134,23 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
       afd_memory_add_comm_buffers (mem, a,
                                    afd_memory_comm_buffer_bytes (llm, seqs * nt * llm->top_k));
       afd_memory_add_runtime (mem, a, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, a, error))
+      if (!afd_placement_check_memory (g, in, mem, a, error))
         return FALSE;
     }
   for (guint f = 0; f < kf; f++)
     {
-      guint64 pairs = afd_strategy_share (T * llm->top_k, kf, f);
+      guint64 pairs = afd_placement_share (T * llm->top_k, kf, f);
       afd_memory_set_role (mem, ka + f, "ffn");
       afd_memory_add_weights (
           mem, ka + f,
           n_moe
               * (afd_memory_expert_weights_bytes (
-                     llm, E == 0 ? 0 : E >= kf ? (guint) afd_strategy_share (E, kf, f) : 1)
+                     llm, E == 0 ? 0 : E >= kf ? (guint) afd_placement_share (E, kf, f) : 1)
                  + afd_memory_shared_expert_weights_bytes (llm, 1)));
       afd_memory_add_activations (mem, ka + f, afd_memory_expert_activation_bytes (llm, pairs));
       afd_memory_add_comm_buffers (mem, ka + f, afd_memory_comm_buffer_bytes (llm, pairs));
       afd_memory_add_runtime (mem, ka + f, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, ka + f, error))
+      if (!afd_placement_check_memory (g, in, mem, ka + f, error))
         return FALSE;
     }
 
@@ -196,21 +196,21 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
           /* Attention of (l, mb) on every attention GPU, then its A2F. */
           for (guint a = 0; a < ka; a++)
             {
-              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb);
-              if (!afd_strategy_add_attention (g, in, a, l, mb, seqs, &back[mb * n + a], error))
+              guint64 seqs = afd_placement_share (afd_placement_share (in->batch, ka, a), M, mb);
+              if (!afd_placement_add_attention (g, in, a, l, mb, seqs, &back[mb * n + a], error))
                 return FALSE;
             }
           if (!is_moe)
             continue;
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
-          afd_strategy_expert_slots (etok, E, kf, local, count);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
+          afd_placement_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
+              guint64 recv = afd_placement_slots_tokens (local + (gsize) f * W, count[f]);
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) a * n + ka + f]
-                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * db;
+                    = (double) afd_placement_share (recv, ka, (a + f) % ka) * db;
             }
           for (guint i = 0; i < n; i++)
             deps[i] = i < ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
@@ -222,24 +222,24 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
         {
           if (!is_moe)
             continue;
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
-          afd_strategy_expert_slots (etok, E, kf, local, count);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
+          afd_placement_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
+              guint64 recv = afd_placement_slots_tokens (local + (gsize) f * W, count[f]);
               guint gf = ka + f;
-              afd_strategy_add_op (g, gf, l, mb,
+              afd_placement_add_op (g, gf, l, mb,
                                    afd_ops_expert_grouped_gemm (llm, l, local + (gsize) f * W,
                                                                 count[f]),
                                    a2f[mb * n + gf]);
-              guint64 mb_tokens = afd_strategy_share (T, M, mb);
-              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (mb_tokens, kf, f), 1);
+              guint64 mb_tokens = afd_placement_share (T, M, mb);
+              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_placement_share (mb_tokens, kf, f), 1);
               if (sh != NULL)
-                afd_strategy_add_op (g, gf, l, mb, sh, AFD_OPGRAPH_NONE);
+                afd_placement_add_op (g, gf, l, mb, sh, AFD_OPGRAPH_NONE);
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) gf * n + a]
-                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * cb;
+                    = (double) afd_placement_share (recv, ka, (a + f) % ka) * cb;
             }
           for (guint i = 0; i < n; i++)
             deps[i] = i >= ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
@@ -253,9 +253,9 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   /* LM head of every micro-batch on its attention GPU (one logit row per sequence). */
   for (guint mb = 0; mb < M; mb++)
     for (guint a = 0; a < ka; a++)
-      afd_strategy_add_op (
+      afd_placement_add_op (
           g, a, AFD_OPGRAPH_NONE, mb,
-          afd_ops_lm_head (llm, afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb), 1),
+          afd_ops_lm_head (llm, afd_placement_share (afd_placement_share (in->batch, ka, a), M, mb), 1),
           back[mb * n + a]);
   return TRUE;
 }

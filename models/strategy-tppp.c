@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -145,18 +145,18 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                    "moe ep: %u experts are not divisible by tp %u", E, tp);
       return FALSE;
     }
-  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 nt = afd_placement_new_tokens (in);
   guint64 T = in->batch * nt;
-  double hb = afd_strategy_hidden_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double hb = afd_placement_hidden_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   g_autofree guint *group = g_new (guint, tp);
   g_autofree guint *ar_ops = g_new (guint, tp);
   g_autofree guint *layer_first = g_new (guint, pp + 1);
   layer_first[0] = 0;
   for (guint st = 0; st < pp; st++)
-    layer_first[st + 1] = layer_first[st] + (guint) afd_strategy_share (llm->n_layers, pp, st);
+    layer_first[st + 1] = layer_first[st] + (guint) afd_placement_share (llm->n_layers, pp, st);
   g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
   /* Memory (docs/models/memory.md "Per strategy"): rank t of stage st holds its heads'
    * projections and KV cache for the stage's layers, 1/tp of the experts (whole experts with
@@ -167,7 +167,7 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
   g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (dp * tp * pp);
   for (guint d = 0; d < dp; d++)
     {
-      guint64 seqs_d = afd_strategy_share (in->batch, dp, d);
+      guint64 seqs_d = afd_placement_share (in->batch, dp, d);
       /* Memory and roles. */
       for (guint st = 0; st < pp; st++)
         {
@@ -207,13 +207,13 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                              ? afd_memory_comm_buffer_bytes (llm, pairs / tp)
                              : 0));
               afd_memory_add_runtime (mem, gpu, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-              if (!afd_strategy_check_memory (g, in, mem, gpu, error))
+              if (!afd_placement_check_memory (g, in, mem, gpu, error))
                 return FALSE;
             }
         }
       for (guint mb = 0; mb < M; mb++)
         {
-          guint64 seqs = afd_strategy_share (seqs_d, M, mb);
+          guint64 seqs = afd_placement_share (seqs_d, M, mb);
           guint64 tok = seqs * nt;
           if (seqs == 0)
             continue;
@@ -247,28 +247,28 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                       guint first, count;
                       afd_ops_split_heads (llm->n_heads, tp, t, &first, &count);
                       AfdOpsParams ap;
-                      afd_strategy_attention_params (in, l, seqs, first, count, &ap);
+                      afd_placement_attention_params (in, l, seqs, first, count, &ap);
                       g_autoptr (GPtrArray) ops
                           = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
                       if (!afd_ops_attention_block (llm, &ap, ops, error))
                         return FALSE;
-                      afd_strategy_add_ops (g, group[t], l, mb, ops,
+                      afd_placement_add_ops (g, group[t], l, mb, ops,
                                             l == layer_first[st] ? entry[t] : ar_ops[t]);
                     }
                   allreduce (g, "tp_allreduce_attn", l, mb, group, tp, (double) tok * hb, ar_ops);
                   gboolean is_moe = afd_llm_layer_is_moe (llm, l);
                   if (is_moe)
-                    afd_strategy_routing_part (&routing, l, dp * M, slot, etok);
+                    afd_placement_routing_part (&routing, l, dp * M, slot, etok);
                   for (guint t = 0; t < tp; t++)
                     {
                       guint gt = group[t];
                       if (!is_moe)
                         {
-                          afd_strategy_add_op (g, gt, l, mb, afd_ops_dense_ffn (llm, l, tok, tp),
+                          afd_placement_add_op (g, gt, l, mb, afd_ops_dense_ffn (llm, l, tok, tp),
                                                ar_ops[t]);
                           continue;
                         }
-                      afd_strategy_add_op (g, gt, l, mb, afd_ops_router (llm, l, tok), ar_ops[t]);
+                      afd_placement_add_op (g, gt, l, mb, afd_ops_router (llm, l, tok), ar_ops[t]);
                       AfdOp *ex;
                       if (s->moe_ep)
                         ex = afd_ops_expert_grouped_gemm (llm, l, etok + t * (E / tp), E / tp);
@@ -281,17 +281,17 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                           ex->bytes_written /= tp;
                           ex->gemm.n = (ex->gemm.n + tp - 1) / tp;
                         }
-                      afd_strategy_add_op (g, gt, l, mb, ex, AFD_OPGRAPH_NONE);
+                      afd_placement_add_op (g, gt, l, mb, ex, AFD_OPGRAPH_NONE);
                       AfdOp *sh = afd_ops_shared_expert (llm, l, tok, tp);
                       if (sh != NULL)
-                        afd_strategy_add_op (g, gt, l, mb, sh, AFD_OPGRAPH_NONE);
+                        afd_placement_add_op (g, gt, l, mb, sh, AFD_OPGRAPH_NONE);
                     }
                   allreduce (g, "tp_allreduce_ffn", l, mb, group, tp, (double) tok * hb, ar_ops);
                 }
               /* The last stage computes the micro-batch's logits, vocabulary split over tp. */
               if (st + 1 == pp)
                 for (guint t = 0; t < tp; t++)
-                  afd_strategy_add_op (g, group[t], AFD_OPGRAPH_NONE, mb,
+                  afd_placement_add_op (g, group[t], AFD_OPGRAPH_NONE, mb,
                                        afd_ops_lm_head (llm, seqs, tp), ar_ops[t]);
             }
         }

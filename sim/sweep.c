@@ -213,7 +213,8 @@ int_min (const char *key)
 
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
-parse_item (const AfdSweep *self, const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
+parse_item (const AfdSweep *self, const char *flag, const char *key, const char *item,
+            GPtrArray *out, GError **error)
 {
   if (item[0] == '\0')
     {
@@ -332,7 +333,8 @@ parse_item (const AfdSweep *self, const char *flag, const char *key, const char 
 
 /* Parses comma-separated values for @key. */
 static GPtrArray *
-parse_values (const AfdSweep *self, const char *flag, const char *key, const char *text, GError **error)
+parse_values (const AfdSweep *self, const char *flag, const char *key, const char *text,
+              GError **error)
 {
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
   if (!check_key (flag, key, error))
@@ -415,7 +417,8 @@ afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const cha
 
 /* Checks one JSON assignment value for @key and returns a copy (strings re-parsed as text). */
 static cJSON *
-check_json_value (const AfdSweep *self, const char *where, const char *key, const cJSON *v, GError **error)
+check_json_value (const AfdSweep *self, const char *where, const char *key, const cJSON *v,
+                  GError **error)
 {
   if (!check_key (where, key, error))
     return NULL;
