@@ -21,8 +21,10 @@
 #include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
+#include "sim/data-dir.h"
 #include "sim/engine.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/network.h"
 
@@ -179,6 +181,16 @@ cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char *
   if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
     return 2;
 
+  {
+    /* --json must not be the cluster file (issue #14); a name that does not resolve fails
+     * in the loader below. */
+    g_autofree char *cpath = afd_data_resolve ("topologies/clusters", "cluster",
+                                               cluster_name ? cluster_name : "dgx-a100-x2", NULL);
+    const AfdFileUse out_use[] = { { "--json", json_path } };
+    const AfdFileUse in_use[] = { { "--cluster", cpath } };
+    if (!afd_files_check_distinct (out_use, 1, in_use, 1, error))
+      return 2;
+  }
   AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_AUTO, AFD_PROTO_AUTO, NULL, 0, 0, NULL };
   AfdNetworkFidelity fidelity = AFD_NETWORK_ANALYTIC;
   if (op_text != NULL && !afd_collective_op_from_name (op_text, &coll.op))

@@ -38,7 +38,9 @@
 #include "models/ops.h"
 #include "models/routing.h"
 #include "sim/cost-model.h"
+#include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 #include "sim/llm.h"
 
@@ -622,6 +624,16 @@ cmd_cost (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **erro
   if (op == NULL)
     return (*error)->code == AFD_ERROR_USAGE ? 2 : 1;
 
+  {
+    /* --json must not be an input (issue #14); names that do not resolve fail later. */
+    g_autofree char *gp = afd_data_resolve ("topologies/gpus", "GPU", f.gpu ? f.gpu : "H200", NULL);
+    g_autofree char *mp = f.model ? afd_data_resolve ("models/llm", "model", f.model, NULL) : NULL;
+    const char *pp = f.costs != NULL && g_str_has_prefix (f.costs, "profile:") ? f.costs + 8 : NULL;
+    const AfdFileUse out_use[] = { { "--json", f.json } };
+    const AfdFileUse in_use[] = { { "--gpu", gp }, { "--model", mp }, { "--costs", pp } };
+    if (!afd_files_check_distinct (out_use, 1, in_use, G_N_ELEMENTS (in_use), error))
+      return 2;
+  }
   const AfdPlugins *plugins = cmd_ctx->plugins;
   g_return_val_if_fail (plugins != NULL && plugins->cost_model_new != NULL, 1);
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load (f.gpu != NULL ? f.gpu : "H200", error);

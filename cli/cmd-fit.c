@@ -27,6 +27,7 @@
 #include "cli/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
+#include "sim/files.h"
 #include "sim/json.h"
 
 /* The samples and the ops they own. */
@@ -300,6 +301,12 @@ cmd_fit (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, 
   g_autofree char *gpath = afd_data_resolve ("topologies/gpus", "GPU", gname, error);
   if (gpath == NULL)
     return 1;
+  /* --json and --write must not be the profile, the GPU file or each other (issue #14). */
+  const AfdFileUse out_use[] = { { "--json", json_path }, { "--write", write_path } };
+  const AfdFileUse in_use[] = { { "--profile", ppath }, { "--gpu", gpath } };
+  if (!afd_files_check_distinct (out_use, G_N_ELEMENTS (out_use), in_use, G_N_ELEMENTS (in_use),
+                                 error))
+    return 2;
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load (gpath, error);
   if (gpu == NULL)
     return 1;

@@ -121,6 +121,14 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
   /* --network is checked (and recorded) like run's; the simulated side stays analytic. */
   if (!afd_run_options_apply (&f->run, exp, error))
     return NULL;
+  /* The report and the trace must not be inputs or each other (issue #14): the experiment's
+   * own checks, with validate's outputs in its json and trace. */
+  g_free (exp->json);
+  exp->json = g_strdup (f->json);
+  g_free (exp->trace);
+  exp->trace = g_strdup (f->trace);
+  if (!afd_experiment_check_files (exp, error))
+    return NULL;
   return g_steal_pointer (&exp);
 }
 

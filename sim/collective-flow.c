@@ -62,9 +62,9 @@ typedef struct {
   double last_chunk; /* chain: payload of the last chunk */
   /* pairwise (all-to-all direct / two-stage) */
   gboolean two_stage;
-  guint *seq_peers;   /* per rank: 2 sequences of peer positions, flattened */
-  guint *seq_start;   /* per rank × 2: start index into seq_peers; [2n] = end */
-  guint *seq_next;    /* per rank × 2 */
+  guint *local;      /* per rank: its index in its node */
+  guint *seq_e;      /* per rank × 2: the next step of each sequence (see next_peer()) */
+  guint *seq_d;      /* per rank: the network sequence's node offset */
   GQueue *forward;    /* per rank: pending forwards (packed src<<32 | dst) */
   gboolean *fwd_busy; /* per rank */
   /* tree (all-reduce): per tree t and ring position i, index [t * m + i] */
@@ -117,9 +117,9 @@ unit_free (gpointer data)
   g_free (u->started);
   g_free (u->sent);
   g_free (u->received);
-  g_free (u->seq_peers);
-  g_free (u->seq_start);
-  g_free (u->seq_next);
+  g_free (u->local);
+  g_free (u->seq_e);
+  g_free (u->seq_d);
   if (u->forward != NULL)
     for (guint i = 0; i < u->m; i++)
       g_queue_clear (&u->forward[i]);
@@ -232,15 +232,74 @@ chain_try (Unit *u, guint ch, guint pos)
     }
 }
 
+/* The next peer of rank @r's sequence @s (0: NVLink peers, 1: network peers), advancing it;
+ * FALSE when the sequence is done. Shifted orders: at step e of the NVLink sequence rank
+ * (A, l) targets (A, l+e); at step (d, e) of the network sequence it targets (A+d, l+e)
+ * (two-stage: one message per peer node, to the GPU of the same local index). Every step is
+ * then a permutation, so no receiver is targeted twice at once (no incast by schedule).
+ * Pairs without bytes (nodes without bytes, two-stage) are skipped. Computed on the fly: a
+ * stored n² peer list cost a cache miss per flow at thousands of GPUs. */
+static gboolean
+next_peer (Unit *u, guint r, guint s, guint *out_peer)
+{
+  const Coll *co = u->coll;
+  const AfdGroupInfo *g = &co->g;
+  guint A = g->node_of[r], l = u->local[r];
+  if (s == 0)
+    {
+      guint cnt_a = g->node_start[A + 1] - g->node_start[A];
+      for (guint *e = &u->seq_e[2 * r]; *e < cnt_a; (*e)++)
+        {
+          guint j = g->order[g->node_start[A] + (l + *e) % cnt_a];
+          if (pair_bytes (co, r, j) > 0)
+            {
+              (*e)++;
+              *out_peer = j;
+              return TRUE;
+            }
+        }
+      return FALSE;
+    }
+  guint *d = &u->seq_d[r], *e = &u->seq_e[2 * r + 1];
+  for (; *d < g->nodes; (*d)++, *e = 0)
+    {
+      guint B = (A + *d) % g->nodes, lo = g->node_start[B];
+      guint cnt_b = g->node_start[B + 1] - lo;
+      if (u->two_stage)
+        {
+          if (*e > 0)
+            continue;
+          double sum = 0;
+          for (guint q = lo; q < lo + cnt_b; q++)
+            sum += pair_bytes (co, r, g->order[q]);
+          if (sum <= 0)
+            continue;
+          *e = 1;
+          *out_peer = g->order[lo + l % cnt_b];
+          return TRUE;
+        }
+      for (; *e < cnt_b; (*e)++)
+        {
+          guint j = g->order[lo + (l + *e) % cnt_b];
+          if (pair_bytes (co, r, j) > 0)
+            {
+              (*e)++;
+              *out_peer = j;
+              return TRUE;
+            }
+        }
+    }
+  return FALSE;
+}
+
 /* Starts the next flow of rank @r's sequence @s (0: NVLink peers, 1: network peers). */
 static void
 pairwise_next (Unit *u, guint r, guint s)
 {
   Coll *co = u->coll;
-  guint k = 2 * r + s;
-  if (u->seq_next[k] >= u->seq_start[k + 1])
+  guint peer;
+  if (!next_peer (u, r, s, &peer))
     return;
-  guint peer = u->seq_peers[u->seq_next[k]++];
   guint a = co->group[r], b = co->group[peer];
   double payload;
   if (u->two_stage && s == 1)
@@ -721,64 +780,49 @@ build_phase (Coll *co)
         Unit *u = unit_new (co, UNIT_PAIRWISE);
         u->m = n;
         u->two_stage = co->choice.algo == AFD_ALGO_TWO_STAGE;
-        u->seq_start = g_new0 (guint, 2 * n + 1);
-        u->seq_next = g_new0 (guint, 2 * n);
-        GArray *peers = g_array_new (FALSE, FALSE, sizeof (guint));
-        /* Shifted orders: at step e of the NVLink sequence rank (A, l) targets (A, l+e); at
-         * step (d, e) of the network sequence it targets (A+d, l+e). Every step is then a
-         * permutation, so no receiver is targeted twice at once (no incast by schedule). */
-        g_autofree guint *local = g_new (guint, n);
+        u->local = g_new (guint, n);
+        u->seq_e = g_new (guint, 2 * n);
+        u->seq_d = g_new (guint, n);
         for (guint k = 0; k < g->nodes; k++)
           for (guint j = g->node_start[k]; j < g->node_start[k + 1]; j++)
-            local[g->order[j]] = j - g->node_start[k];
+            u->local[g->order[j]] = j - g->node_start[k];
         for (guint r = 0; r < n; r++)
           {
-            guint A = g->node_of[r], l = local[r];
-            guint cnt_a = g->node_start[A + 1] - g->node_start[A];
-            u->seq_start[2 * r] = peers->len;
-            for (guint e = 1; e < cnt_a; e++)
-              {
-                guint j = g->order[g->node_start[A] + (l + e) % cnt_a];
-                if (pair_bytes (co, r, j) <= 0)
-                  continue;
-                u->expected++;
-                g_array_append_val (peers, j);
-              }
-            u->seq_start[2 * r + 1] = peers->len;
-            for (guint d = 1; d < g->nodes; d++)
-              {
-                guint B = (A + d) % g->nodes, lo = g->node_start[B];
-                guint cnt_b = g->node_start[B + 1] - lo;
-                if (u->two_stage)
-                  {
-                    /* One message per peer node, to the GPU of the same local index. */
-                    guint target = g->order[lo + l % cnt_b];
-                    double sum = 0;
-                    for (guint q = lo; q < lo + cnt_b; q++)
-                      sum += pair_bytes (co, r, g->order[q]);
-                    if (sum <= 0)
-                      continue;
-                    u->expected++;
-                    for (guint q = lo; q < lo + cnt_b; q++)
-                      if (g->order[q] != target && pair_bytes (co, r, g->order[q]) > 0)
-                        u->expected++;
-                    g_array_append_val (peers, target);
-                    continue;
-                  }
-                for (guint e = 0; e < cnt_b; e++)
-                  {
-                    guint j = g->order[lo + (l + e) % cnt_b];
-                    if (pair_bytes (co, r, j) <= 0)
-                      continue;
-                    u->expected++;
-                    g_array_append_val (peers, j);
-                  }
-              }
+            u->seq_e[2 * r] = 1; /* NVLink peers: l+1, l+2, … */
+            u->seq_e[2 * r + 1] = 0;
+            u->seq_d[r] = 1; /* network peers: the next node on */
           }
-        u->seq_start[2 * n] = peers->len;
-        u->seq_peers = (guint *) g_array_free (peers, FALSE);
-        for (guint k = 0; k < 2 * n; k++)
-          u->seq_next[k] = u->seq_start[k];
+        /* The deliveries that complete the unit: one per flow and, two-stage, one per
+         * forwarded piece (every peer of a node but its target). */
+        if (co->matrix == NULL)
+          u->expected = co->uniform_bytes > 0 ? (guint64) n * (n - 1) : 0;
+        else
+          for (guint r = 0; r < n; r++)
+            {
+              guint A = g->node_of[r], l = u->local[r];
+              for (guint j = g->node_start[A]; j < g->node_start[A + 1]; j++)
+                if (pair_bytes (co, r, g->order[j]) > 0)
+                  u->expected++;
+              for (guint d = 1; d < g->nodes; d++)
+                {
+                  guint B = (A + d) % g->nodes, lo = g->node_start[B];
+                  guint cnt_b = g->node_start[B + 1] - lo, target = g->order[lo + l % cnt_b];
+                  double sum = 0;
+                  guint64 pieces = 0;
+                  for (guint q = lo; q < lo + cnt_b; q++)
+                    {
+                      double x = pair_bytes (co, r, g->order[q]);
+                      sum += x;
+                      /* Two-stage: the target's own piece rides on the message. */
+                      if (x > 0 && (!u->two_stage || g->order[q] != target))
+                        pieces++;
+                    }
+                  if (!u->two_stage)
+                    u->expected += pieces;
+                  else if (sum > 0)
+                    u->expected += pieces + 1;
+                }
+            }
         if (u->two_stage)
           {
             u->forward = g_new0 (GQueue, n);

@@ -1476,8 +1476,8 @@ spec_file (const char *spec, const char *prefix)
  * Checks, before any work, that the summary and the traces are distinct files and none of
  * them is an input (sim/files.h). Names that do not resolve are left to the loaders.
  */
-static gboolean
-check_files (const AfdExperiment *self, GError **error)
+gboolean
+afd_experiment_check_files (const AfdExperiment *self, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) outputs = g_array_new (FALSE, TRUE, sizeof (AfdFileUse));
@@ -1512,7 +1512,7 @@ cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
 {
-  if (!check_files (self, error))
+  if (!afd_experiment_check_files (self, error))
     return NULL;
   /* Every phase reads at least one token of context (prefill of 0 tokens priced as 1). */
   if (self->context_tokens < 1)

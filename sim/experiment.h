@@ -131,6 +131,19 @@ cJSON *afd_experiment_add_provenance (const AfdExperiment *self, cJSON *root,
                                       const char *command, GError **error);
 
 /**
+ * afd_experiment_check_files:
+ *
+ * Checks, before any work, that the summary (@self->json) and every run's trace (@self->trace)
+ * are distinct files and that none of them is an input (the experiment file, the cluster, the
+ * model, a routing file:, a profile:) — by device and inode after following links
+ * (sim/files.h). afd_experiment_run() calls it; commands that write their own outputs from an
+ * experiment (validate) set json and trace and call it first.
+ *
+ * Returns: %FALSE with AFD_ERROR_USAGE naming both flags
+ */
+gboolean afd_experiment_check_files (const AfdExperiment *self, GError **error);
+
+/**
  * afd_experiment_run:
  * @plugins: (transfer none): registry lookups from the composition root
  * @out_trace_paths: (out) (transfer full) (element-type utf8) (optional): traces written

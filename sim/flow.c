@@ -35,25 +35,27 @@ enum {
 };
 
 typedef struct {
-  double bytes;     /* wire bytes */
+  /* What the rate passes read (the component search, fixing, the rate check) first: with
+   * routes of up to 8 links it is one cache line; then what draining and completion read. */
+  double rate;    /* bytes/s since since_ns */
+  guint heap_pos; /* position in the completion heap, G_MAXUINT when not in it */
+  /* Indices into links of the links that are not dominated, in route order: the only ones
+   * a rate pass reads (dominated links never join one), so its loops skip the others. */
+  guint8 nkey;
+  guint8 key[AFD_NETWORK_MAX_HOPS];
+  guint links[AFD_NETWORK_MAX_HOPS];
   double remaining; /* bytes not yet drained at since_ns */
-  double rate;      /* bytes/s since since_ns */
-  double cap;       /* smallest capacity on the route, bytes/s */
   AfdTime since_ns; /* when remaining was last brought up to date (rates change only then) */
+  double bytes;     /* wire bytes */
   AfdTime finish_ns; /* predicted completion: since_ns + remaining / rate, rounded */
+  double cap;       /* smallest capacity on the route, bytes/s */
   AfdTime latency_ns;
   guint record; /* delivery record index */
   guint nlinks;
   guint desig;  /* index into links of the first link of capacity cap */
   guint active_pos;
-  guint heap_pos; /* position in the completion heap, G_MAXUINT when not in it */
   gboolean want_sent;
-  guint links[AFD_NETWORK_MAX_HOPS];
   guint pos[AFD_NETWORK_MAX_HOPS]; /* index of this flow in each link's flow list */
-  /* Indices into links of the links that are not dominated, in route order: the only ones
-   * a rate pass reads (dominated links never join one), so its loops skip the others. */
-  guint8 key[AFD_NETWORK_MAX_HOPS];
-  guint8 nkey;
 } Flow;
 
 typedef struct {
@@ -66,6 +68,7 @@ typedef struct {
 
 typedef struct {
   double capacity; /* bytes/s */
+  double latency_s; /* the cluster link's (read with capacity when a flow starts: one line) */
   guint *ids;      /* flow ids on the link (not kept on dominated links: no pass reads them) */
   guint n_ids, cap_ids; /* n_ids: flows on the link, dominated or not */
   guint active_pos;
@@ -117,7 +120,6 @@ struct _AfdNetsim {
   AfdEngine *engine;
   guint32 handler;
   LinkState *links;
-  const AfdLink *cluster_links; /* contiguous (sim/cluster.h) */
   guint n_links;
   GArray *flows;       /* Flow, slots reused through free_flows */
   UVec free_flows;
@@ -132,6 +134,8 @@ struct _AfdNetsim {
   double *new_rate;     /* per flow slot: the rate being computed, bytes/s */
   guint *flow_mark;     /* per flow slot: component search epoch */
   guint fixed_len;
+  guchar *finish_mark; /* per flow slot: scratch of complete_flows(), all 0 between calls */
+  guint finish_mark_len;
   UVec dirty_links;
   UVec comp_links, comp_flows, bfs; /* scratch of the component search */
   guint epoch;
@@ -254,10 +258,10 @@ afd_netsim_new (AfdNetwork *network, AfdEngine *engine)
   self->handler = afd_engine_register (engine, handle_event, self);
   self->n_links = afd_cluster_link_count (self->cluster);
   self->links = g_new0 (LinkState, self->n_links);
-  self->cluster_links = self->n_links > 0 ? afd_cluster_link (self->cluster, 0) : NULL;
   for (guint l = 0; l < self->n_links; l++)
     {
       self->links[l].capacity = afd_cluster_link (self->cluster, l)->bandwidth_bytes_per_s;
+      self->links[l].latency_s = afd_cluster_link (self->cluster, l)->latency_s;
     }
   dominate_links (self);
   self->flows = g_array_new (FALSE, FALSE, sizeof (Flow));
@@ -285,6 +289,7 @@ afd_netsim_free (AfdNetsim *self)
   g_free (self->fixed);
   g_free (self->new_rate);
   g_free (self->flow_mark);
+  g_free (self->finish_mark);
   g_free (self->dirty_links.v);
   g_free (self->comp_links.v);
   g_free (self->comp_flows.v);
@@ -497,7 +502,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
     {
       guint l = f->links[k];
       LinkState *ls = &self->links[l];
-      lat += self->cluster_links[l].latency_s;
+      lat += ls->latency_s;
       if (!ls->dominated)
         {
           f->key[f->nkey++] = (guint8) k;
@@ -947,7 +952,32 @@ complete_flows (AfdNetsim *self)
     cheap_remove (self, flows, self->finished.v[i]);
   guint n = self->finished.len;
   /* The order of the active list (the order of the former full scan). */
-  if (n > 16)
+  if (n > 16 && (guint64) n * g_bit_storage (n) > self->active.len)
+    {
+      /* Many finish at once (a symmetric all-to-all finishes a whole step in one instant):
+       * one pass over the active list picks them in its order, instead of an n log n sort. */
+      if (self->finish_mark_len < self->flows->len)
+        {
+          guint old = self->finish_mark_len;
+          self->finish_mark_len = MAX (self->flows->len, 2 * old);
+          self->finish_mark = g_realloc (self->finish_mark, self->finish_mark_len);
+          memset (self->finish_mark + old, 0, self->finish_mark_len - old);
+        }
+      for (guint i = 0; i < n; i++)
+        self->finish_mark[self->finished.v[i]] = 1;
+      guint k = 0;
+      for (guint i = 0; i < self->active.len && k < n; i++)
+        {
+          guint id = self->active.v[i];
+          if (self->finish_mark[id])
+            {
+              self->finish_mark[id] = 0;
+              self->finished.v[k++] = id;
+            }
+        }
+      g_assert (k == n);
+    }
+  else if (n > 16)
     g_qsort_with_data (self->finished.v, (gint) n, sizeof (guint), cmp_active_pos, flows);
   else
     for (guint i = 1; i < n; i++)

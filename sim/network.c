@@ -5,10 +5,16 @@
  * Per destination, one breadth-first search over the reversed graph gives every vertex its
  * distance to the destination and its candidate next hops; routes then take one candidate
  * per hop. When vertices × GPUs is small enough the next hops live in one vertex-major
- * matrix (cache-friendly for many routes at once); otherwise tables are cached per
- * destination, with a bounded cache for very large clusters (the same routes come out
- * whatever is cached). Routes asked for more than once are also kept per GPU pair (bounded),
- * since collectives on the flow network route the same pairs layer after layer.
+ * matrix, one column per destination built on first use (cache-friendly for many routes at
+ * once); otherwise (large clusters) every column is built once, on the first route, and each
+ * vertex's row of next hops over the destinations is stored run-length encoded: a run is a
+ * first destination and the entry every destination up to the next run shares, found by
+ * binary search. Rows are short (a spine's row changes once per leaf, a NIC's once or twice),
+ * so the whole index stays in cache where the matrix (V × GPUs entries: 579 MB at 8192 GPUs)
+ * cost a cache and TLB miss per hop. Both modes store the same entries, so they give the same
+ * routes (test network/compressed_routes_match_dense). Routes asked for more than once are
+ * also kept per GPU pair (bounded, clusters of up to 4096 GPUs), since collectives on the flow
+ * network route the same pairs layer after layer.
  */
 #include "config.h"
 
@@ -16,18 +22,10 @@
 
 #include "sim/network.h"
 
-/* Next-hop candidates toward one destination. */
-typedef struct {
-  guint *start; /* per vertex: candidates are cand[start[v] .. start[v+1]) */
-  guint *cand;  /* link indices */
-} RouteTable;
-
 struct _AfdNetwork {
   const AfdCluster *cluster;
   guint vertex_count;
-  RouteTable **tables; /* per GPU destination, NULL until built */
-  guint *loaded;       /* FIFO of destinations with a table, for eviction */
-  guint loaded_len, loaded_head, max_tables;
+  AfdNetworkRouteMode mode; /* DENSE or COMPRESSED */
   guint *dist, *queue; /* scratch */
   double *width;       /* scratch: bottleneck bandwidth toward the destination */
   const AfdLink *links; /* the cluster's directed links, contiguous (hot loops index it) */
@@ -39,6 +37,13 @@ struct _AfdNetwork {
   gboolean *built;
   GArray *ovf;
   guint *cand_scratch; /* max out-degree entries */
+  /* Compressed mode: row v's runs are runs[2k], runs[2k + 1] for k in [run_start[v],
+   * run_start[v + 1]), first destinations increasing from 0; the entry toward dst is that of
+   * the last run starting at or before dst (entries as in dense mode, sharing ovf). Built on
+   * the first route. */
+  guint *run_start, *runs; /* runs[2k]: first destination, runs[2k + 1]: entry */
+  guint *run_last;          /* per vertex: the run its last lookup found (a hint only) */
+  guint *link_dst;          /* per link: its head vertex (4 B a link: stays in cache) */
   /* Route cache per GPU pair (collectives route the same pairs again and again): state[src *
    * ngpu + dst] is 0 before the first request, 1 after it, n + 1 once the n-link route is
    * stored in rows[src] (stored from the second request on, so pairs asked once cost no
@@ -50,7 +55,7 @@ struct _AfdNetwork {
 };
 
 #define DENSE_MULTI 0x80000000u
-#define DENSE_MAX_ENTRIES (32u << 20) /* 128 MiB of next hops */
+#define DENSE_MAX_ENTRIES (4u << 20) /* 16 MiB of next hops; past it, compressed rows */
 #define ROUTE_CACHE_HOPS 8                 /* longer routes are not cached */
 #define ROUTE_CACHE_MAX_GPUS 4096          /* pair states: at most 16 MiB */
 #define ROUTE_CACHE_MAX_BYTES (64u << 20) /* cached routes, all rows */
@@ -74,22 +79,20 @@ afd_network_fidelity_from_name (const char *name, AfdNetworkFidelity *out_fideli
 }
 
 AfdNetwork *
-afd_network_new (const AfdCluster *cluster)
+afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRouteMode mode)
 {
   g_return_val_if_fail (cluster != NULL, NULL);
   AfdNetwork *self = g_new0 (AfdNetwork, 1);
   guint g = afd_cluster_gpu_count (cluster);
   self->cluster = cluster;
   self->vertex_count = afd_cluster_vertex_count (cluster);
-  self->tables = g_new0 (RouteTable *, g);
-  /* Bound the cache to about 256 MiB of tables. */
-  guint64 per_table = 8ull * (self->vertex_count + afd_cluster_link_count (cluster) + 1);
-  self->max_tables = (guint) MIN ((guint64) g, MAX (64ull, (256ull << 20) / per_table));
-  self->loaded = g_new0 (guint, self->max_tables);
   self->dist = g_new (guint, self->vertex_count);
   self->queue = g_new (guint, self->vertex_count);
   self->width = g_new (double, self->vertex_count);
   self->links = afd_cluster_link_count (cluster) > 0 ? afd_cluster_link (cluster, 0) : NULL;
+  self->link_dst = g_new (guint, MAX (1u, afd_cluster_link_count (cluster)));
+  for (guint l = 0; l < afd_cluster_link_count (cluster); l++)
+    self->link_dst[l] = self->links[l].dst;
   guint max_degree = 1;
   for (guint v = 0; v < self->vertex_count; v++)
     {
@@ -98,11 +101,15 @@ afd_network_new (const AfdCluster *cluster)
       max_degree = MAX (max_degree, n_out);
     }
   self->cand_scratch = g_new (guint, max_degree);
-  if ((guint64) self->vertex_count * g <= DENSE_MAX_ENTRIES)
+  if (mode == AFD_NETWORK_ROUTES_AUTO)
+    mode = (guint64) self->vertex_count * g <= DENSE_MAX_ENTRIES ? AFD_NETWORK_ROUTES_DENSE
+                                                                 : AFD_NETWORK_ROUTES_COMPRESSED;
+  self->mode = mode;
+  self->ovf = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (mode == AFD_NETWORK_ROUTES_DENSE)
     {
       self->next = g_new (guint, (gsize) self->vertex_count * g);
       self->built = g_new0 (gboolean, g);
-      self->ovf = g_array_new (FALSE, FALSE, sizeof (guint));
     }
   if (g <= ROUTE_CACHE_MAX_GPUS)
     {
@@ -112,14 +119,30 @@ afd_network_new (const AfdCluster *cluster)
   return self;
 }
 
-static void
-table_free (RouteTable *t)
+AfdNetwork *
+afd_network_new (const AfdCluster *cluster)
 {
-  if (t == NULL)
-    return;
-  g_free (t->start);
-  g_free (t->cand);
-  g_free (t);
+  return afd_network_new_with_mode (cluster, AFD_NETWORK_ROUTES_AUTO);
+}
+
+AfdNetworkRouteMode
+afd_network_route_mode (const AfdNetwork *self)
+{
+  return self->mode;
+}
+
+gsize
+afd_network_route_bytes (const AfdNetwork *self)
+{
+  gsize g = afd_cluster_gpu_count (self->cluster), bytes = self->ovf->len * sizeof (guint);
+  if (self->next != NULL)
+    bytes += sizeof (guint) * self->vertex_count * g;
+  if (self->run_start != NULL)
+    bytes += sizeof (guint)
+             * (self->vertex_count + 1 + 2 * (gsize) self->run_start[self->vertex_count]);
+  if (self->route_state != NULL)
+    bytes += g * g + self->route_bytes;
+  return bytes;
 }
 
 void
@@ -127,16 +150,16 @@ afd_network_free (AfdNetwork *self)
 {
   if (self == NULL)
     return;
-  for (guint i = 0; i < afd_cluster_gpu_count (self->cluster); i++)
-    table_free (self->tables[i]);
-  g_free (self->tables);
-  g_free (self->loaded);
   g_free (self->dist);
   g_free (self->queue);
   g_free (self->width);
   g_free (self->next);
   g_free (self->built);
   g_free (self->cand_scratch);
+  g_free (self->run_start);
+  g_free (self->runs);
+  g_free (self->run_last);
+  g_free (self->link_dst);
   if (self->route_rows != NULL)
     for (guint i = 0; i < afd_cluster_gpu_count (self->cluster); i++)
       g_free (self->route_rows[i]);
@@ -205,65 +228,6 @@ widest_next (AfdNetwork *self, guint v, guint dst, guint ngpu)
   return best;
 }
 
-/* Builds the next-hop table toward GPU @dst. */
-static RouteTable *
-build_table (AfdNetwork *self, guint dst)
-{
-  const AfdCluster *c = self->cluster;
-  guint nv = self->vertex_count, ngpu = afd_cluster_gpu_count (c);
-  guint *dist = self->dist, *queue = self->queue;
-  guint tail = search_from (self, dst);
-  /* Widest shortest paths: in discovery order (non-decreasing distance), each vertex's
-   * bottleneck toward dst is the best over its next hops; only next hops that reach it stay
-   * candidates. So two GPUs that share a NIC talk over NVLink, not through the NIC. */
-  double *width = self->width;
-  width[dst] = G_MAXDOUBLE;
-  for (guint i = 1; i < tail; i++)
-    width[queue[i]] = widest_next (self, queue[i], dst, ngpu);
-  RouteTable *t = g_new0 (RouteTable, 1);
-  t->start = g_new0 (guint, nv + 1);
-  GArray *cand = g_array_new (FALSE, FALSE, sizeof (guint));
-  for (guint v = 0; v < nv; v++)
-    {
-      t->start[v] = cand->len;
-      if (dist[v] == G_MAXUINT || v == dst)
-        continue;
-      guint n_out;
-      const guint *out = afd_cluster_out_links (c, v, &n_out);
-      for (guint k = 0; k < n_out; k++)
-        {
-          const AfdLink *l = &self->links[out[k]];
-          guint w = l->dst;
-          if (dist[w] + 1 == dist[v] && (w == dst || w >= ngpu)
-              && MIN (l->bandwidth_bytes_per_s, width[w]) >= width[v] * (1 - 1e-12))
-            g_array_append_val (cand, out[k]);
-        }
-    }
-  t->start[nv] = cand->len;
-  t->cand = (guint *) g_array_free (cand, FALSE);
-  return t;
-}
-
-/* Returns the table toward @dst, building it (and evicting the oldest) if needed. */
-static const RouteTable *
-table_for (AfdNetwork *self, guint dst)
-{
-  if (self->tables[dst] != NULL)
-    return self->tables[dst];
-  if (self->loaded_len == self->max_tables)
-    {
-      guint old = self->loaded[self->loaded_head];
-      table_free (self->tables[old]);
-      self->tables[old] = NULL;
-      self->loaded[self->loaded_head] = dst;
-      self->loaded_head = (self->loaded_head + 1) % self->max_tables;
-    }
-  else
-    self->loaded[self->loaded_len++] = dst;
-  self->tables[dst] = build_table (self, dst);
-  return self->tables[dst];
-}
-
 /* A stable 64-bit mix (splitmix64 finaliser) of the ECMP key. */
 static guint64
 ecmp_hash (guint src, guint dst, guint v)
@@ -275,16 +239,20 @@ ecmp_hash (guint src, guint dst, guint v)
   return z ^ (z >> 31);
 }
 
-/* Dense mode: fills column @dst of the next-hop matrix (same choices as build_table). */
+/* Computes column @dst of the next-hop matrix: out[v * stride] for every vertex v, G_MAXUINT
+ * where there is no next hop (dst itself, vertices that cannot reach it), the one link, or
+ * DENSE_MULTI | offset into ovf ([count, link, link, …]) on ECMP ties. With @prev (compressed
+ * mode: each row's last entry), a tie with the same candidates as prev[v] reuses its ovf
+ * entry, so equal rows stay one run. */
 static void
-build_column (AfdNetwork *self, guint dst)
+build_column (AfdNetwork *self, guint dst, guint *out, gsize stride, const guint *prev)
 {
   guint ngpu = afd_cluster_gpu_count (self->cluster), nv = self->vertex_count;
   guint tail = search_from (self, dst);
   for (guint v = 0; v < nv; v++)
     if (self->dist[v] == G_MAXUINT)
-      self->next[(gsize) v * ngpu + dst] = G_MAXUINT;
-  self->next[(gsize) dst * ngpu + dst] = G_MAXUINT;
+      out[v * stride] = G_MAXUINT;
+  out[dst * stride] = G_MAXUINT;
   self->width[dst] = G_MAXDOUBLE;
   guint *cand = self->cand_scratch;
   for (guint i = 1; i < tail; i++)
@@ -293,26 +261,102 @@ build_column (AfdNetwork *self, guint dst)
       double best = widest_next (self, v, dst, ngpu);
       self->width[v] = best;
       guint n_out, n = 0;
-      const guint *out = afd_cluster_out_links (self->cluster, v, &n_out);
+      const guint *o = afd_cluster_out_links (self->cluster, v, &n_out);
       for (guint k = 0; k < n_out; k++)
         {
-          const AfdLink *l = &self->links[out[k]];
+          const AfdLink *l = &self->links[o[k]];
           if (self->dist[l->dst] + 1 == self->dist[v] && (l->dst == dst || l->dst >= ngpu)
               && MIN (l->bandwidth_bytes_per_s, self->width[l->dst]) >= best * (1 - 1e-12))
-            cand[n++] = out[k];
+            cand[n++] = o[k];
         }
       guint e = G_MAXUINT;
       if (n == 1)
         e = cand[0];
       else if (n > 1)
         {
-          e = DENSE_MULTI | self->ovf->len;
-          g_array_append_val (self->ovf, n);
-          g_array_append_vals (self->ovf, cand, n);
+          if (prev != NULL && prev[v] != G_MAXUINT && (prev[v] & DENSE_MULTI))
+            {
+              const guint *p = &g_array_index (self->ovf, guint, prev[v] & ~DENSE_MULTI);
+              if (p[0] == n && memcmp (p + 1, cand, sizeof (guint) * n) == 0)
+                e = prev[v];
+            }
+          if (e == G_MAXUINT)
+            {
+              e = DENSE_MULTI | self->ovf->len;
+              g_array_append_val (self->ovf, n);
+              g_array_append_vals (self->ovf, cand, n);
+            }
         }
-      self->next[(gsize) v * ngpu + dst] = e;
+      out[v * stride] = e;
     }
-  self->built[dst] = TRUE;
+}
+
+/* Compressed mode: builds every column once, in destination order, appending a run to a
+ * row wherever its entry changes. */
+static void
+build_runs (AfdNetwork *self)
+{
+  guint ngpu = afd_cluster_gpu_count (self->cluster), nv = self->vertex_count;
+  g_autofree guint *col = g_new (guint, nv);
+  g_autofree guint *prev = g_new (guint, nv);
+  g_autofree GArray **rows = g_new (GArray *, nv); /* per vertex: (dst, entry) pairs */
+  for (guint v = 0; v < nv; v++)
+    rows[v] = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
+  for (guint dst = 0; dst < ngpu; dst++)
+    {
+      build_column (self, dst, col, 1, dst > 0 ? prev : NULL);
+      for (guint v = 0; v < nv; v++)
+        if (dst == 0 || col[v] != prev[v])
+          {
+            guint run[2] = { dst, col[v] };
+            g_array_append_val (rows[v], run);
+            prev[v] = col[v];
+          }
+    }
+  gsize total = 0;
+  for (guint v = 0; v < nv; v++)
+    total += rows[v]->len;
+  if (total >= G_MAXUINT / 2)
+    g_error ("afd_network: cluster %s needs %" G_GSIZE_FORMAT " route runs, more than the "
+             "index holds (2^31)", afd_cluster_name (self->cluster), total);
+  self->run_start = g_new (guint, nv + 1);
+  self->runs = g_new (guint, 2 * total);
+  guint k = 0;
+  for (guint v = 0; v < nv; v++)
+    {
+      self->run_start[v] = k;
+      memcpy (self->runs + 2 * (gsize) k, rows[v]->data, sizeof (guint) * 2 * rows[v]->len);
+      k += rows[v]->len;
+      g_array_free (rows[v], TRUE);
+    }
+  self->run_start[nv] = k;
+  self->run_last = g_memdup2 (self->run_start, sizeof (guint) * nv);
+}
+
+/* Compressed mode: the entry of vertex @v toward @dst. The run found last time at v is
+ * tried first (most hops stay in long runs: a GPU's or NIC's uplink, a leaf's uplink), then
+ * a binary search. */
+static inline guint
+run_entry (AfdNetwork *self, guint v, guint dst)
+{
+  guint lo = self->run_start[v], hi = self->run_start[v + 1];
+  if (lo == hi)
+    return G_MAXUINT;
+  const guint *runs = self->runs;
+  guint k = self->run_last[v];
+  if (runs[2 * (gsize) k] <= dst && (k + 1 == hi || runs[2 * (gsize) k + 2] > dst))
+    return runs[2 * (gsize) k + 1];
+  /* The last run starting at or before dst: the first run starts at 0, so lo qualifies. */
+  while (hi - lo > 1)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (runs[2 * (gsize) mid] <= dst)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  self->run_last[v] = lo;
+  return runs[2 * (gsize) lo + 1];
 }
 
 /* Asked for a route the cluster does not have: a programming error (the loader checks every
@@ -331,41 +375,30 @@ static guint
 route_walk (AfdNetwork *self, guint src, guint dst, guint *out_links)
 {
   guint ngpu = afd_cluster_gpu_count (self->cluster);
-  if (self->next != NULL)
+  gboolean dense = self->next != NULL;
+  if (dense && !self->built[dst])
     {
-      if (!self->built[dst])
-        build_column (self, dst);
-      guint v = src, n = 0;
-      while (v != dst)
-        {
-          guint e = self->next[(gsize) v * ngpu + dst], link;
-          if (e == G_MAXUINT)
-            no_route (self, src, dst);
-          g_assert (n < AFD_NETWORK_MAX_HOPS); /* loader checked routes */
-          if (e & DENSE_MULTI)
-            {
-              const guint *o = &g_array_index (self->ovf, guint, e & ~DENSE_MULTI);
-              link = o[1 + (guint) (ecmp_hash (src, dst, v) % o[0])];
-            }
-          else
-            link = e;
-          out_links[n++] = link;
-          v = self->links[link].dst;
-        }
-      return n;
+      build_column (self, dst, self->next + dst, ngpu, NULL);
+      self->built[dst] = TRUE;
     }
-  const RouteTable *t = table_for (self, dst);
+  else if (!dense && self->run_start == NULL)
+    build_runs (self);
   guint v = src, n = 0;
   while (v != dst)
     {
-      guint lo = t->start[v], cnt = t->start[v + 1] - lo;
-      if (cnt == 0)
+      guint e = dense ? self->next[(gsize) v * ngpu + dst] : run_entry (self, v, dst), link;
+      if (e == G_MAXUINT)
         no_route (self, src, dst);
-      g_assert (n < AFD_NETWORK_MAX_HOPS); /* the loader checked every route */
-      guint pick = cnt == 1 ? 0 : (guint) (ecmp_hash (src, dst, v) % cnt);
-      guint link = t->cand[lo + pick];
+      g_assert (n < AFD_NETWORK_MAX_HOPS); /* loader checked routes */
+      if (e & DENSE_MULTI)
+        {
+          const guint *o = &g_array_index (self->ovf, guint, e & ~DENSE_MULTI);
+          link = o[1 + (guint) (ecmp_hash (src, dst, v) % o[0])];
+        }
+      else
+        link = e;
       out_links[n++] = link;
-      v = self->links[link].dst;
+      v = self->link_dst[link];
     }
   return n;
 }

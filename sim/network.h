@@ -51,6 +51,24 @@ AfdNetwork *afd_network_new (const AfdCluster *cluster);
 
 void afd_network_free (AfdNetwork *self);
 
+/* How routes are stored (the same routes either way; sim/network.c). */
+typedef enum {
+  AFD_NETWORK_ROUTES_AUTO = 0,   /* dense up to 4 M vertices × GPUs, compressed past it */
+  AFD_NETWORK_ROUTES_DENSE,      /* a vertex × GPU next-hop matrix, columns built on use */
+  AFD_NETWORK_ROUTES_COMPRESSED, /* run-length rows, every column built on the first route */
+} AfdNetworkRouteMode;
+
+/* afd_network_new() with the route storage forced (tests and benchmarks; AUTO is the
+ * default). Returns: (transfer full): a router over @cluster */
+AfdNetwork *afd_network_new_with_mode (const AfdCluster *cluster, AfdNetworkRouteMode mode);
+
+/* Returns: the route storage in use (DENSE or COMPRESSED). */
+AfdNetworkRouteMode afd_network_route_mode (const AfdNetwork *self);
+
+/* Returns: the bytes allocated for next hops and cached routes so far (a dense matrix
+ * counts whole; compressed rows once built). */
+gsize afd_network_route_bytes (const AfdNetwork *self);
+
 /* Returns: (transfer none): the cluster. */
 const AfdCluster *afd_network_cluster (const AfdNetwork *self);
 

@@ -45,6 +45,21 @@ expect 0 "" gen-cluster --name g --gpu H100-SXM --nodes 2 --gpus-per-node 4 -o "
 expect 0 "" collective --cluster "$tmp/g.json" --bytes 1M
 grep -q '8 of 8 GPUs of g (2 nodes)' "$tmp/out" || { echo "FAIL: generated cluster"; fail=1; }
 
+# bench network --scaling: one row per point from 128 GPUs; the JSON points carry the keys;
+# both route storages give the same simulated time.
+expect 0 "" bench network --scaling --max-gpus 256
+[ "$(grep -c '^ *\(128\|256\) ' "$tmp/out")" -eq 2 ] || { echo "FAIL: scaling rows"; cat "$tmp/out"; fail=1; }
+expect 0 "" bench network --scaling --max-gpus 128 --json
+for key in '"gpus"' '"flows"' '"wall_s"' '"flows_per_s"' '"peak_rss_bytes"'; do
+  grep -q "$key" "$tmp/out" || { echo "FAIL: scaling JSON lacks $key"; fail=1; }
+done
+expect 0 "" bench network --flow-gpus 128 --analytic-gpus 16 --routes dense --json
+grep '"flow_simulated_s"' "$tmp/out" > "$tmp/dense"
+expect 0 "" bench network --flow-gpus 128 --analytic-gpus 16 --routes compressed --json
+grep '"flow_simulated_s"' "$tmp/out" > "$tmp/compressed"
+cmp -s "$tmp/dense" "$tmp/compressed" || { echo "FAIL: dense and compressed routes differ"; fail=1; }
+expect 2 "--routes" bench network --routes sparse
+
 # Bad flags: exit status 2 with a message naming the flag; bad input files: 1.
 expect 2 "--op: unknown collective" collective --op allreduse
 expect 2 "--bytes" collective --bytes 1G:1K

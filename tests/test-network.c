@@ -245,6 +245,77 @@ Test (network, ecmp_spreads_and_is_stable)
   cr_assert (used[0] > 64 && used[1] > 64, "ECMP uses both spines (%u, %u)", used[0], used[1]);
 }
 
+/* Asserts that @a and @b route the pairs src in [0, n_src) x @dsts identically. */
+static void
+assert_same_routes (AfdNetwork *a, AfdNetwork *b, guint n_src, const guint *dsts, guint n_dst)
+{
+  for (guint i = 0; i < n_dst; i++)
+    for (guint s = 0; s < n_src; s++)
+      {
+        if (s == dsts[i])
+          continue;
+        guint x[AFD_NETWORK_MAX_HOPS], y[AFD_NETWORK_MAX_HOPS];
+        guint nx = afd_network_route (a, s, dsts[i], x);
+        guint ny = afd_network_route (b, s, dsts[i], y);
+        cr_assert_eq (nx, ny, "route %u -> %u: %u vs %u links", s, dsts[i], nx, ny);
+        cr_assert (memcmp (x, y, nx * sizeof (guint)) == 0, "route %u -> %u differs", s,
+                   dsts[i]);
+      }
+}
+
+/* The compressed route rows (large clusters) give the dense matrix's routes: every pair of a
+ * two-spine fat-tree (ECMP ties on every leaf uplink), forced either way. */
+Test (network, compressed_routes_match_dense)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  test_cluster_generator (&g, "H100-SXM", 16, 8, 450e9, 8, 50e9);
+  g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
+  g.leaf_ports = 16;
+  g.spines = 2;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) dense = afd_network_new_with_mode (c, AFD_NETWORK_ROUTES_DENSE);
+  g_autoptr (AfdNetwork) comp = afd_network_new_with_mode (c, AFD_NETWORK_ROUTES_COMPRESSED);
+  cr_assert_eq (afd_network_route_mode (dense), AFD_NETWORK_ROUTES_DENSE);
+  cr_assert_eq (afd_network_route_mode (comp), AFD_NETWORK_ROUTES_COMPRESSED);
+  guint n = afd_cluster_gpu_count (c);
+  g_autofree guint *all = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    all[i] = i;
+  assert_same_routes (comp, dense, n, all, n);
+}
+
+/* A cluster past the dense bound (vertices x GPUs > 4 M: 2048 GPUs, 4 418 vertices) takes
+ * the compressed path by default; its routes are the dense path's (all sources toward
+ * destinations in the first 128 nodes and the last GPU; the dense side builds only their
+ * columns). */
+Test (network, large_cluster_takes_compressed_routes, .timeout = 120)
+{
+  g_autoptr (GError) error = NULL;
+  AfdClusterGenerator g;
+  test_cluster_generator (&g, "H100-SXM", 256, 8, 450e9, 8, 50e9);
+  g.scale_out_topology = AFD_SCALE_OUT_FAT_TREE;
+  g.leaf_ports = 32;
+  g.spines = 2;
+  g_autoptr (AfdCluster) c = afd_cluster_generate (&g, &error);
+  afd_assert_no_error (error);
+  guint n = afd_cluster_gpu_count (c);
+  cr_assert_eq (n, 2048);
+  cr_assert_gt ((guint64) afd_cluster_vertex_count (c) * n, 4ull << 20);
+  g_autoptr (AfdNetwork) big = afd_network_new (c);
+  cr_assert_eq (afd_network_route_mode (big), AFD_NETWORK_ROUTES_COMPRESSED);
+  g_autoptr (AfdNetwork) dense = afd_network_new_with_mode (c, AFD_NETWORK_ROUTES_DENSE);
+  guint dsts[30], nd = 0;
+  for (guint d = 0; d < 1024; d += 37)
+    dsts[nd++] = d;
+  dsts[nd++] = n - 1;
+  assert_same_routes (big, dense, n, dsts, nd);
+  /* And across the spines: a route between leaves has 6 links. */
+  guint r[AFD_NETWORK_MAX_HOPS];
+  cr_assert_eq (afd_network_route (big, 0, n - 1, r), 6);
+}
+
 /* Two GPUs that share a NIC reach each other over NVLink (the widest of the equal-length
  * routes), never through the NIC. */
 Test (network, shared_nic_does_not_carry_intra_node_traffic)

@@ -56,6 +56,19 @@ expect roofline-gpu-as-output 2 "--json and --gpu name the same file (g.json)" -
 cmp -s g.json g.ref && ok "roofline-gpu-as-output: GPU file untouched" || bad "roofline-gpu-as-output: GPU file changed"
 expect sweep-model-as-csv 2 "--csv and the sweep's model name the same file" -- sweep -q --batch 64 --model m.json -o t.jsonl --csv m.json
 cmp -s m.json m.ref && ok "sweep-model-as-csv: model untouched" || bad "sweep-model-as-csv: model changed"
+# The other commands that write files: validate, cost, fit, collective.
+expect validate-json-trace 2 "--json and --trace name the same file (V)" -- validate --cluster h200-1x4 --model masep-4l --strategy ep --ep 4 --json V --trace V
+expect cost-gpu-as-output 2 "--json and --gpu name the same file (g.json)" -- cost gemm --m 1 --n 16 --k 16 --gpu g.json --json g.json
+cmp -s g.json g.ref && ok "cost-gpu-as-output: GPU file untouched" || bad "cost-gpu-as-output: GPU file changed"
+expect fit-json-write 2 "--json and --write name the same file (F)" -- fit --profile H200 --json F --write F
+cp "$top_srcdir/topologies/profiles/H200.json" p.json
+cp p.json p.ref
+expect fit-profile-as-output 2 "--write and --profile name the same file (p.json)" -- fit --profile p.json --gpu H200 --write p.json
+cmp -s p.json p.ref && ok "fit-profile-as-output: profile untouched" || bad "fit-profile-as-output: profile changed"
+cp "$top_srcdir/topologies/clusters/h200-1x4.json" c.json
+cp c.json c.ref
+expect collective-cluster-as-output 2 "--json and --cluster name the same file (c.json)" -- collective --cluster c.json --json c.json
+cmp -s c.json c.ref && ok "collective-cluster-as-output: cluster untouched" || bad "collective-cluster-as-output: cluster changed"
 
 # ---- point 2: special files written directly, links kept ----
 if mknod node c 1 3 2>/dev/null; then

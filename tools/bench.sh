@@ -21,6 +21,9 @@ echo "== tests/bench-models 2000000"
 # Network (issue 3): flow-mode all-to-all on 1024 GPUs, analytic on 8192 (docs/performance.md).
 echo "== afdsim bench network --json"
 "$afdsim" bench network --json
+# Network scaling (issue 21): the flow all-to-all from 128 to 2048 GPUs, one process per point.
+echo "== afdsim bench network --scaling --max-gpus 2048"
+"$afdsim" bench network --scaling --max-gpus 2048
 # Sweep (issue 6): 1000-point ratio sweep of the seeds' setup (every feasible MA Separation split
 # k:(16-k) x 250 batch sizes) on 2 threads; points/s in the summary line (docs/performance.md).
 sweep_tmp=$(mktemp -d)
