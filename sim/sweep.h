@@ -202,7 +202,7 @@ gboolean afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSwee
                         AfdSweepStats *out_stats, GError **error);
 
 /**
- * afd_sweep_write_csv:
+ * afd_sweep_csv_write: (sim/sweep-csv.c)
  * @jsonl: a sweep's JSONL output
  * @csv: the CSV to write (atomically)
  *
@@ -212,7 +212,7 @@ gboolean afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSwee
  *
  * Returns: %FALSE with AFD_ERROR_IO or AFD_ERROR_CONFIG naming the file and line
  */
-gboolean afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error);
+gboolean afd_sweep_csv_write (const char *jsonl, const char *csv, GError **error);
 
 /* MPI transport (sim/mpi-sweep.c with --with-mpi, sim/mpi-stub.c otherwise). Only the main
  * thread calls these. */
