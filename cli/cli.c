@@ -8,6 +8,17 @@
 #include "sim/data-dir.h"
 #include "sim/error.h"
 
+char *
+afd_cli_strategy_names (const AfdPlugins *plugins)
+{
+  const AfdStrategyClass *const *list = plugins->strategy_list ();
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (guint i = 0; list[i] != NULL; i++)
+    g_string_append_printf (out, "%s%s", i == 0 ? "" : list[i + 1] == NULL ? " or " : ", ",
+                            list[i]->name);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 /* Counts the words of a command name. */
 static int
 name_words (const char *name)
@@ -100,12 +111,12 @@ afd_cli_parse_options (GOptionContext *context, const char *command, int *argc, 
 }
 
 gboolean
-afd_cli_parse_command (const char *command, const char *parameter, const char *summary,
-                       const GOptionEntry *entries, int *argc, char ***argv, int max_positional,
-                       GError **error)
+afd_cli_parse_command (const AfdCommand *command, const char *summary,
+                       const GOptionEntry *entries, int *argc, char ***argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (parameter);
+  g_autoptr (GOptionContext) ctx = g_option_context_new (command->usage);
   g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  return afd_cli_parse_options (ctx, command, argc, argv, max_positional, error);
+  if (entries != NULL)
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  return afd_cli_parse_options (ctx, command->name, argc, argv, command->max_args, error);
 }

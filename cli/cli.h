@@ -36,7 +36,13 @@ typedef struct {
   const char *name;    /* one or two words: "run", "bench engine", "show model" */
   const char *summary; /* one line for `afdsim help` */
   AfdCommandFunc run;
+  const char *usage;   /* (nullable) the usage line's positional part ("[EXPERIMENT.json]") */
+  int max_args;        /* how many positional arguments the command takes */
 } AfdCommand;
+
+/* Returns: (transfer full): the registered strategies as "masep, tppp, ep or afd" (help
+ * texts and messages). */
+char *afd_cli_strategy_names (const AfdPlugins *plugins);
 
 /**
  * afd_cli_find:
@@ -68,8 +74,8 @@ gboolean afd_cli_parse_options (GOptionContext *context, const char *command, in
 
 /**
  * afd_cli_parse_command:
- * @parameter: (nullable): the usage line's positional part ("[EXPERIMENT.json]"), as for
- *   g_option_context_new()
+ * @command: the command's table entry: its name, usage (positional part) and how many
+ *   positional arguments it takes
  * @summary: the --help summary
  * @entries: the command's options, %NULL-terminated
  *
@@ -78,9 +84,9 @@ gboolean afd_cli_parse_options (GOptionContext *context, const char *command, in
  *
  * Returns: %FALSE with @error set (AFD_ERROR_USAGE)
  */
-gboolean afd_cli_parse_command (const char *command, const char *parameter, const char *summary,
+gboolean afd_cli_parse_command (const AfdCommand *command, const char *summary,
                                 const GOptionEntry *entries, int *argc, char ***argv,
-                                int max_positional, GError **error);
+                                GError **error);
 
 G_END_DECLS
 

@@ -240,7 +240,7 @@ cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char
       = "PHOLD benchmark of the event engine: N pending events, each event schedules one at\n"
         "now + Exp(mean 1 us) + 10 ns at a random entity, until M events. The same workload\n"
         "also runs on a bare hand-written 4-ary heap loop; the ratio is printed.";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_bench_engine, summary, entries, &argc, &argv, error))
     return 2;
   gint64 pending = DEFAULT_PENDING, events = DEFAULT_EVENTS, seed = 1;
   if (!afd_cli_parse_int ("--pending", pending_text, 1, MAX_PENDING, &pending, error)
@@ -333,5 +333,5 @@ cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char
 
 const AfdCommand afd_command_bench_engine = {
   "bench engine", "PHOLD benchmark of the event engine vs a bare 4-ary heap loop",
-  cmd_bench_engine
+  cmd_bench_engine, NULL, 0
 };

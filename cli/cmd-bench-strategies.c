@@ -85,7 +85,8 @@ bench_strategies (const AfdCommandContext *cmd_ctx, int argc, char **argv, GErro
   static const char summary[]
       = "Times strategy replays: the default experiment and "
         "DeepSeek-V3 decode with EP320 (docs/performance.md).";
-  if (!afd_cli_parse_command ("bench strategies", "", summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_bench_strategies, summary, entries, &argc, &argv,
+                              error))
     return 2;
   gint64 repeat = 5;
   if (!afd_cli_parse_int ("--repeat", repeat_text, 1, 1000, &repeat, error))
@@ -175,5 +176,5 @@ bench_strategies (const AfdCommandContext *cmd_ctx, int argc, char **argv, GErro
 
 const AfdCommand afd_command_bench_strategies = {
   "bench strategies", "time strategy replays (default experiment, DeepSeek-V3 EP320)",
-  bench_strategies
+  bench_strategies, "", 0
 };

@@ -108,8 +108,8 @@ cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **
   for (int i = 0; i < argc; i++)
     g_string_append_printf (command, " %s", argv[i]);
 
-  if (!afd_cli_parse_command ("calibrate", NULL, afd_command_calibrate.summary,
-                              entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_calibrate, afd_command_calibrate.summary, entries,
+                              &argc, &argv, error))
     return 2;
   gint64 gpus = 1, min_gpus = 2, reps = quick ? 10 : 30, warmup = quick ? 3 : 5;
   double timeout_s = 120.0;
@@ -175,5 +175,5 @@ cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **
 const AfdCommand afd_command_calibrate = {
   "calibrate", "measure GEMMs, attention, memory and NCCL collectives on this machine's GPUs "
                "into a profile",
-  cmd_calibrate
+  cmd_calibrate, NULL, 0
 };

@@ -178,7 +178,7 @@ cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char *
   static const char summary[]
       = "Times one collective over a range of sizes, like nccl-tests (*_perf): size, count,\n"
         "time, algbw = size/time, busbw = algbw x bus factor (docs/models/collectives.md).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_collective, summary, entries, &argc, &argv, error))
     return 2;
 
   {
@@ -300,5 +300,6 @@ cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char *
 }
 
 const AfdCommand afd_command_collective = {
-  "collective", "time one collective over a range of sizes, nccl-tests style", cmd_collective
+  "collective", "time one collective over a range of sizes, nccl-tests style", cmd_collective,
+  NULL, 0
 };

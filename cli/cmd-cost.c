@@ -584,7 +584,7 @@ cmd_cost (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **erro
       = "Prices one operator with a cost model and prints its time, achieved FLOP/s and\n"
         "bytes/s and what bounds it (docs/user/cost.md). OP: gemm, grouped-gemm, attention,\n"
         "copy.";
-  if (!afd_cli_parse_command (argv[0], "OP", summary, entries, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_cost, summary, entries, &argc, &argv, error))
     return 2;
   if (argc < 2)
     {
@@ -714,5 +714,6 @@ cmd_cost (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **erro
 }
 
 const AfdCommand afd_command_cost = {
-  "cost", "price one operator (gemm, grouped-gemm, attention, copy) with a cost model", cmd_cost
+  "cost", "price one operator (gemm, grouped-gemm, attention, copy) with a cost model", cmd_cost,
+  "OP", 1
 };

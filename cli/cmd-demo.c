@@ -91,7 +91,7 @@ cmd_demo (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
       = "A synthetic timeline demo of the engine, not a model of real hardware: 2 GPUs with\n"
         "compute and comm streams run attention, a cross-GPU all-reduce and an MLP per layer,\n"
         "with fixed durations (150/180 us, 40 us, 200 us, +-5 % seeded jitter).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_demo, summary, entries, &argc, &argv, error))
     return 2;
   gint64 seed = 1, layers = DEMO_DEFAULT_LAYERS;
   if (!afd_cli_parse_int ("--seed", seed_text, 0, G_MAXINT64, &seed, error)
@@ -144,5 +144,5 @@ cmd_demo (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
 }
 
 const AfdCommand afd_command_demo = {
-  "demo", "synthetic two-GPU timeline demo of the engine", cmd_demo
+  "demo", "synthetic two-GPU timeline demo of the engine", cmd_demo, NULL, 0
 };

@@ -279,7 +279,7 @@ cmd_fit (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, 
         "memory_fraction, attention_max_fraction, launch_overhead_s) to a measured profile by\n"
         "least squares in log space, and prints the error per op family before and after\n"
         "(docs/backends/analytical.md).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_fit, summary, entries, &argc, &argv, error))
     return 2;
   if (profile_name == NULL)
     {
@@ -383,5 +383,6 @@ cmd_fit (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, 
 }
 
 const AfdCommand afd_command_fit = {
-  "fit", "fit a GPU file's analytic efficiency parameters to a measured profile", cmd_fit
+  "fit", "fit a GPU file's analytic efficiency parameters to a measured profile", cmd_fit,
+  NULL, 0
 };

@@ -54,7 +54,7 @@ cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char 
   static const char summary[]
       = "Writes a cluster description (generator form) for N nodes "
         "x G GPUs; see docs/user/topology-format.md.";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_gen_cluster, summary, entries, &argc, &argv, error))
     return 2;
   AfdClusterGenerator g;
   afd_cluster_generator_init (&g);
@@ -159,5 +159,5 @@ cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char 
 
 const AfdCommand afd_command_gen_cluster = {
   "gen-cluster", "write a cluster description (N nodes x G GPUs) in the generator form",
-  cmd_gen_cluster
+  cmd_gen_cluster, NULL, 0
 };

@@ -279,18 +279,6 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
   return TRUE;
 }
 
-/* "masep, tppp, ep or afd": the registered strategies. */
-static char *
-strategy_names (const AfdPlugins *plugins)
-{
-  const AfdStrategyClass *const *list = plugins->strategy_list ();
-  g_autoptr (GString) out = g_string_new (NULL);
-  for (guint i = 0; list[i] != NULL; i++)
-    g_string_append_printf (out, "%s%s", i == 0 ? "" : list[i + 1] == NULL ? " or " : ", ",
-                            list[i]->name);
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 static const char set_hint[] = " (e.g. --set dispatch=two-stage)";
 
 static GOptionEntry *
@@ -300,7 +288,7 @@ entries (Flags *f, gboolean compare)
     "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
     compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
     compare ? "a strategy to compare (repeat)"
-            : (f->strategy_help = strategy_names (f->plugins)),
+            : (f->strategy_help = afd_cli_strategy_names (f->plugins)),
     "S"
   };
   const GOptionEntry tail[] = {
@@ -335,7 +323,7 @@ afd_cmd_run (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **e
       = "Replays one decode (or prefill) iteration of a deployment strategy. With no --strategy "
         "and no file, runs the seeds' headline experiment (experiments/seeds-headline); flags "
         "that choose a cluster, model or placement then need --strategy.";
-  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_run, summary, e, &argc, &argv, error))
     return 2;
   g_autoptr (AfdExperiment) exp = NULL;
   if (f.strategy == NULL)
@@ -351,7 +339,7 @@ afd_cmd_run (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **e
         flag = afd_run_options_first_strategy_flag (o);
       if (argc < 2 && flag != NULL)
         {
-          g_autofree char *names = strategy_names (cmd_ctx->plugins);
+          g_autofree char *names = afd_cli_strategy_names (cmd_ctx->plugins);
           g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
                        "run: --%s needs --strategy S (%s), or an EXPERIMENT.json; 'afdsim "
                        "compare --%s ...' runs several strategies side by side",
@@ -403,7 +391,7 @@ afd_cmd_compare (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError
         "cluster, model and workload and prints them side by side. A strategy flag applies to "
         "the strategies that declare it (afdsim list strategies --params) and is an error "
         "when none does.";
-  if (!afd_cli_parse_command ("compare", "", summary, e, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_compare, summary, e, &argc, &argv, error))
     return 2;
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
   /* Without --strategy: the classes that ask to be compared by default. */
@@ -425,9 +413,9 @@ afd_cmd_compare (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError
 const AfdCommand afd_command_run = {
   "run", "replay one iteration of a strategy (flags or EXPERIMENT.json; none: the seeds' "
          "headline experiment)",
-  afd_cmd_run
+  afd_cmd_run, "[EXPERIMENT.json]", 1
 };
 
-const AfdCommand afd_command_compare = { "compare",
-                                         "run several strategies side by side on one workload",
-                                         afd_cmd_compare };
+const AfdCommand afd_command_compare = {
+  "compare", "run several strategies side by side on one workload", afd_cmd_compare, "", 0
+};

@@ -196,8 +196,8 @@ cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char *
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON instead of text", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  if (!afd_cli_parse_command ("show model", "NAME|FILE", afd_command_show_model.summary,
-                              entries, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_show_model, afd_command_show_model.summary, entries,
+                              &argc, &argv, error))
     return 2;
   if (argc < 2)
     {
@@ -225,4 +225,4 @@ cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char *
 
 const AfdCommand afd_command_show_model
     = { "show model", "print a model's architecture, parameters, FLOPs and KV bytes per token",
-        cmd_show_model };
+        cmd_show_model, "NAME|FILE", 1 };

@@ -125,9 +125,8 @@ afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError *
         "and by the \"sweep\" block of SWEEP.json. One JSONL line per point, in point "
         "order; re-running with the same --output resumes. Under mpirun/srun the points are "
         "spread over the ranks. See docs/user/sweep.md.";
-  gboolean parsed = afd_cli_parse_command ("sweep", "[SWEEP.json]", summary,
-                                           (GOptionEntry *) entries->data, &argc, &argv, 1,
-                                           error);
+  gboolean parsed = afd_cli_parse_command (&afd_command_sweep, summary,
+                                           (GOptionEntry *) entries->data, &argc, &argv, error);
   for (guint i = 0; i < flags->len; i++)
     if (!parsed)
       g_free (values[i]);
@@ -234,5 +233,5 @@ afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError *
 const AfdCommand afd_command_sweep = {
   "sweep", "run a grid of configurations (ratios, batches, bandwidths, ...): JSONL/CSV, "
            "parallel, MPI, resumable",
-  afd_cmd_sweep
+  afd_cmd_sweep, "[SWEEP.json]", 1
 };

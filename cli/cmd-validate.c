@@ -42,6 +42,7 @@
 typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
   const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
+  char *strategy_help;       /* --strategy's help: the registered names */
   char *strategy, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend;
   gboolean quiet;
 } Flags;
@@ -49,8 +50,9 @@ typedef struct {
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->strategy,   &f->costs,   &f->json,    &f->trace,
-                   &f->warmup,     &f->iterations, &f->timeout, &f->backend };
+  char **all[] = { &f->strategy_help, &f->strategy,   &f->costs,   &f->json,
+                   &f->trace,         &f->warmup,     &f->iterations, &f->timeout,
+                   &f->backend };
   afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
@@ -62,7 +64,8 @@ static GOptionEntry *
 entries (Flags *f, gboolean validate)
 {
   const GOptionEntry strategy
-      = { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy, "masep, tppp, ep or afd", "S" };
+      = { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy,
+          (f->strategy_help = afd_cli_strategy_names (f->plugins)), "S" };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network,
       "accepted for run's sake; the simulated side always uses the analytic network", "N" },
@@ -644,7 +647,7 @@ cmd_validate (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **
       = "Runs a configuration (the flags of 'afdsim run', or an experiment file) on this "
         "host's GPUs and in simulation (analytic costs and --costs, default profile:H200), "
         "and prints per-op and end-to-end error (docs/validation.md).";
-  if (!afd_cli_parse_command ("validate", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_validate, summary, e, &argc, &argv, error))
     return 2;
   if (f.backend != NULL)
     {
@@ -708,7 +711,7 @@ cmd_run_backend (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError
       = "With --backend cuda: executes the strategy's operator graph on this host's GPUs "
         "(real GEMMs, attention, expert GEMMs and NCCL collectives) and reports per-op and "
         "per-iteration times (docs/validation.md).";
-  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_run_backend, summary, e, &argc, &argv, error))
     return 2;
   return execute ("run --backend cuda", &f, argc, argv, FALSE, error);
 }
@@ -716,11 +719,11 @@ cmd_run_backend (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError
 const AfdCommand afd_command_validate = {
   "validate", "run a configuration on this host's GPUs and in simulation; per-op and "
               "end-to-end error",
-  cmd_validate
+  cmd_validate, "[EXPERIMENT.json]", 1
 };
 
 const AfdCommand afd_command_run_backend = {
   "run", "replay one iteration of a strategy (flags or EXPERIMENT.json; none: the seeds' "
          "headline experiment); --backend cuda executes it on this host's GPUs",
-  cmd_run_backend
+  cmd_run_backend, "[EXPERIMENT.json]", 1
 };

@@ -31,12 +31,13 @@ static int cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GE
 static int cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
 
 static const AfdCommand command_help = { "help", "show the commands, or one command's flags",
-                                         cmd_help };
+                                         cmd_help, "[COMMAND]", 2 };
 static const AfdCommand command_list = {
-  "list", "list what is shipped: models, gpus, clusters, experiments, strategies", cmd_list
+  "list", "list what is shipped: models, gpus, clusters, experiments, strategies", cmd_list,
+  "[models|gpus|clusters|experiments|strategies]", 1
 };
 static const AfdCommand command_version = { "version", "print version and built-in features",
-                                            cmd_version };
+                                            cmd_version, NULL, 0 };
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
@@ -65,9 +66,8 @@ static const AfdCommand *const commands[] = {
 static int
 cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (ctx, command_version.summary);
-  if (!afd_cli_parse_options (ctx, "version", &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&command_version, command_version.summary, NULL, &argc, &argv,
+                              error))
     return 2;
   const char *features = AFD_FEATURES;
   printf ("afdsim %s (git %s)\nfeatures: %s\n", PACKAGE_VERSION, AFD_GIT_REVISION,
@@ -124,11 +124,7 @@ cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **erro
       NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx
-      = g_option_context_new ("[models|gpus|clusters|experiments|strategies]");
-  g_option_context_set_summary (ctx, command_list.summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!afd_cli_parse_options (ctx, "list", &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&command_list, command_list.summary, entries, &argc, &argv, error))
     return 2;
   const char *only = argc >= 2 ? argv[1] : NULL;
   gboolean found = FALSE;
