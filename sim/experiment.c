@@ -1075,6 +1075,14 @@ cJSON *
 afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                     GPtrArray **out_trace_paths, GError **error)
 {
+  return afd_experiment_run_typed (self, plugins, out_trace_paths, NULL, error);
+}
+
+cJSON *
+afd_experiment_run_typed (const AfdExperiment *self, const AfdPlugins *plugins,
+                          GPtrArray **out_trace_paths, GArray **out_metrics, GError **error)
+{
+  g_autoptr (GArray) metrics = g_array_new (FALSE, TRUE, sizeof (AfdMetrics));
   if (!afd_experiment_check_files (self, error))
     return NULL;
   /* Every phase reads at least one token of context (prefill of 0 tokens priced as 1). */
@@ -1158,6 +1166,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
             g_prefix_error (error, "run %s: ", run->label);
           return NULL;
         }
+      g_array_append_val (metrics, m);
       cJSON *entry = cJSON_CreateObject ();
       cJSON_AddStringToObject (entry, "label", run->label);
       cJSON_AddStringToObject (entry, "strategy", run->strategy);
@@ -1216,5 +1225,7 @@ afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
       for (guint i = 0; i < traces->len; i++)
         g_ptr_array_add (*out_trace_paths, g_strdup (afd_output_path (traces->pdata[i])));
     }
+  if (out_metrics != NULL)
+    *out_metrics = g_steal_pointer (&metrics);
   return g_steal_pointer (&root);
 }

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "sim/cluster.h"
+#include "sim/metrics.h"
 #include "sim/network.h"
 #include "sim/strategy.h"
 
@@ -155,6 +156,18 @@ gboolean afd_experiment_check_files (const AfdExperiment *self, GError **error);
  */
 cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                            GPtrArray **out_trace_paths, GError **error);
+
+/**
+ * afd_experiment_run_typed:
+ * @out_metrics: (out) (transfer full) (element-type AfdMetrics) (optional): one AfdMetrics
+ *   per run, in run order: the typed values the summary's runs were written from
+ *
+ * afd_experiment_run() with the typed results beside the summary, for callers that compute
+ * with the numbers (sweep points) instead of reading them back from the JSON.
+ */
+cJSON *afd_experiment_run_typed (const AfdExperiment *self, const AfdPlugins *plugins,
+                                 GPtrArray **out_trace_paths, GArray **out_metrics,
+                                 GError **error);
 
 /**
  * afd_experiment_strategy:

@@ -8,7 +8,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/cluster.h %reldir%/cluster.c \
 	$(NULL)
 libafdsim_a_SOURCES += \
-	%reldir%/network.h %reldir%/network.c %reldir%/flow.c \
+	%reldir%/network.h %reldir%/network.c %reldir%/netsim.c \
 	$(NULL)
 libafdsim_a_SOURCES += \
 	%reldir%/collective.h %reldir%/collective-private.h %reldir%/collective.c \

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -1084,16 +1085,37 @@ num (const cJSON *o, const char *key)
   return cJSON_IsNumber (v) ? v->valuedouble : 0;
 }
 
-/* Copies the headline metrics of @run (a summary's runs[0]) into @line. */
-static void
-add_metrics (cJSON *line, const cJSON *run)
+/* A metric as the summary carries it: non-finite values are written there as null, a 0 here. */
+static double
+finite_or_zero (double v)
 {
-  static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
-                                      "tokens_per_s_per_gpu", "hfu", "mfu", "utilisation",
-                                      "comm_fraction", "total_flops", "peak_flop_per_s",
-                                      "max_memory_bytes", "gpus_used", NULL };
-  for (guint i = 0; keys[i] != NULL; i++)
-    afd_json_add_number (line, keys[i], num (run, keys[i]));
+  return isfinite (v) ? v : 0;
+}
+
+/* Writes the headline metrics @m of the point's run into @line, and from @run (the summary's
+ * runs[0]) its GPUs' roles. */
+static void
+add_metrics (cJSON *line, const AfdMetrics *m, const cJSON *run)
+{
+  const struct {
+    const char *key;
+    double value;
+  } headline[] = {
+    { "iteration_time_s", m->iteration_time_s },
+    { "tpot_s", m->tpot_s },
+    { "tokens_per_s", m->tokens_per_s },
+    { "tokens_per_s_per_gpu", m->tokens_per_s_per_gpu },
+    { "hfu", m->hfu },
+    { "mfu", m->mfu },
+    { "utilisation", m->utilisation },
+    { "comm_fraction", m->comm_fraction },
+    { "total_flops", m->total_flops },
+    { "peak_flop_per_s", m->peak_flop_per_s },
+    { "max_memory_bytes", m->max_memory_bytes },
+    { "gpus_used", m->gpus_used },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (headline); i++)
+    afd_json_add_number (line, headline[i].key, finite_or_zero (headline[i].value));
   const cJSON *gpus = cJSON_GetObjectItemCaseSensitive (run, "gpus");
   afd_json_add_number (line, "gpus", cJSON_GetArraySize (gpus));
   /* Roles in order of first appearance (GPU order), with their GPU counts and HFU. */
@@ -1172,9 +1194,11 @@ add_economics (cJSON *line, const cJSON *run)
     }
 }
 
-/* Runs one canonical configuration; returns the summary's first run, or NULL with @error. */
+/* Runs one canonical configuration; returns the summary's first run and its typed metrics
+ * in @out_metrics, or NULL with @error. */
 static cJSON *
-run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GError **error)
+run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins,
+            AfdMetrics *out_metrics, GError **error)
 {
   g_autofree char *cluster = NULL, *model = NULL;
   if (!resolve_inputs (self, config, &cluster, &model, error))
@@ -1212,9 +1236,11 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, GErr
   afd_experiment_add_run (exp, cJSON_IsString (label) ? label->valuestring : NULL,
                           cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring,
                           g_steal_pointer (&options));
-  g_autoptr (cJSON) summary = afd_experiment_run (exp, plugins, NULL, error);
+  g_autoptr (GArray) metrics = NULL;
+  g_autoptr (cJSON) summary = afd_experiment_run_typed (exp, plugins, NULL, &metrics, error);
   if (summary == NULL)
     return NULL;
+  *out_metrics = g_array_index (metrics, AfdMetrics, 0);
   cJSON *runs = cJSON_GetObjectItemCaseSensitive (summary, "runs");
   return cJSON_DetachItemFromArray (runs, 0);
 }
@@ -1228,7 +1254,8 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   afd_json_add_number (line, "index", (double) index);
   cJSON_AddStringToObject (line, "id", id);
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (cJSON) run = run_config (self, config, plugins, &local_error);
+  AfdMetrics metrics = { 0 };
+  g_autoptr (cJSON) run = run_config (self, config, plugins, &metrics, &local_error);
   if (run == NULL)
     {
       cJSON_AddStringToObject (line, "status",
@@ -1252,7 +1279,7 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
     }
   cJSON_AddStringToObject (line, "status", "ok");
   cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
-  add_metrics (line, run);
+  add_metrics (line, &metrics, run);
   add_economics (line, run);
   return line;
 }

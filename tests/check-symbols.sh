@@ -35,7 +35,7 @@ allowed() { # allowed STEM SYMBOL
     data_dir) case $2 in afd_data_*) return 0 ;; esac ;;
     engine) case $2 in afd_rng_*) return 0 ;; esac ;;
     gpu_spec) case $2 in afd_dtype_*) return 0 ;; esac ;;
-    flow|collective_flow) case $2 in afd_netsim_*) return 0 ;; esac ;;
+    collective_flow) case $2 in afd_netsim_*) return 0 ;; esac ;;
     collective) case $2 in afd_group_info_*) return 0 ;; esac ;;
     routing) case $2 in afd_imbalance_*) return 0 ;; esac ;;
     calibrate_nodes) case $2 in afd_calibrate_*) return 0 ;; esac ;;
