@@ -398,7 +398,7 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
          const AfdLlm *llm, const Mode *mode, GError **error)
 {
   AfdStrategyInput in;
-  g_autoptr (AfdStrategy) strategy = afd_experiment_strategy (
+  g_autoptr (AfdStrategy) strategy = afd_experiment_run_strategy (
       exp, run, mode->plugins, cluster, llm, NULL, &in, error);
   if (strategy == NULL)
     return NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * experiment-private.h - what sim/experiment.c (one run) and sim/experiment-faults.c (the
- * fault campaign over a run's iterations) share; not for use outside these two files.
+ * experiment-private.h - what sim/experiment.c (the experiment: loading, all runs, the
+ * summary), sim/experiment-run.c (one run) and sim/experiment-faults.c (the fault campaign
+ * over a run's iterations) share; not for use outside these three files. experiment.c calls
+ * the other two, the fault campaign calls experiment-run.c, which calls neither.
  */
 #ifndef AFD_SIM_EXPERIMENT_PRIVATE_H
 #define AFD_SIM_EXPERIMENT_PRIVATE_H
@@ -53,6 +55,14 @@ cJSON *afd_experiment_run_one (const AfdExperiment *self, const AfdExperimentRun
                                const AfdPlugins *plugins, const AfdCluster *cluster,
                                const AfdLlm *llm, AfdCostModel *costs, GPtrArray *traces,
                                FaultHooks *fx, AfdMetrics *out_metrics, GError **error);
+
+/* Returns: (transfer full): the trace file of run @label: the experiment's trace path, with
+ * "-LABEL" before ".json" when there are several runs. */
+char *afd_experiment_run_trace_path (const AfdExperiment *self, const char *label);
+
+/* Returns: the price per GPU-hour of @gpu: its --price / "prices" override, else its file's
+ * (0: none). */
+double afd_experiment_run_gpu_price (const AfdExperiment *self, const AfdGpuSpec *gpu);
 
 /**
  * afd_experiment_faults_run:

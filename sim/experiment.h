@@ -170,7 +170,7 @@ cJSON *afd_experiment_run_typed (const AfdExperiment *self, const AfdPlugins *pl
                                  GError **error);
 
 /**
- * afd_experiment_strategy:
+ * afd_experiment_run_strategy:
  * @plugins: (transfer none): registry lookups from the composition root
  * @costs: (nullable): the cost model the strategy may consult (AfdStrategyInput.costs)
  * @out_input: (out): the strategy's input: @cluster's GPUs, @llm and @self's workload
@@ -179,7 +179,7 @@ cJSON *afd_experiment_run_typed (const AfdExperiment *self, const AfdPlugins *pl
  * Returns: (transfer full) (nullable): @run's strategy made with its options, or %NULL with
  *   the registry's or the strategy's error
  */
-AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
+AfdStrategy *afd_experiment_run_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
                                       const AfdPlugins *plugins, const AfdCluster *cluster,
                                       const AfdLlm *llm, AfdCostModel *costs,
                                       AfdStrategyInput *out_input, GError **error);
@@ -189,7 +189,7 @@ AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperi
  * @llm: (transfer none): the experiment's model
  * @out_step: (out) (transfer full) (nullable): with MTP (mtp_draft_tokens > 0), the model
  *   every decode step runs (afd_llm_with_draft, docs/models/mtp.md), to hand to
- *   afd_experiment_strategy(); %NULL without MTP (use @llm)
+ *   afd_experiment_run_strategy(); %NULL without MTP (use @llm)
  *
  * Returns: %FALSE with AFD_ERROR_CONFIG naming --mtp (or "mtp" with a file) when the model has
  *   no draft module (mtp_layers 0) or the phase is prefill
