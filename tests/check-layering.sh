@@ -52,7 +52,7 @@ for k in $keys; do
   case $k in moe|dispatch|barrier) continue ;; esac
   grep -F "\"$k\"" "$code" && bad "sim/ names strategy option '$k' (keys come from the tables)"
 done
-for f in $(find sim models backends tests -name '*.[ch]' 2>/dev/null | grep -v '^backends/cuda/'); do
+for f in $(find sim models backends cli tests -name '*.[ch]' 2>/dev/null | grep -v '^backends/cuda/'); do
   if grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](cuda|cuda_runtime|cuda_runtime_api|nccl|cublas_v2|cublasLt)\.h' "$f"; then
     bad "$f includes a CUDA/NCCL header outside backends/cuda/"
   fi
@@ -60,7 +60,7 @@ for f in $(find sim models backends tests -name '*.[ch]' 2>/dev/null | grep -v '
     case "$f" in backends/*) ;; *) bad "$f uses AFD_HAVE_CUDA/NCCL outside backends/";; esac
   fi
 done
-for f in $(find sim models backends -name '*.[ch]' 2>/dev/null); do
+for f in $(find sim models backends cli -name '*.[ch]' 2>/dev/null); do
   case "$f" in backends/cuda/*|sim/mpi-*) continue;; esac
   grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<mpi\.h>' "$f" && bad "$f includes mpi.h outside sim/mpi-*.c and backends/cuda/"
 done
