@@ -385,6 +385,7 @@ afd_experiment_faults_run (const AfdExperiment *self, const AfdExperimentRun *ru
                            "iteration %u (%g s) ends at %g s, beyond the simulated-time horizon ("
                            AFD_TIME_HORIZON_TEXT ")",
                            it, t, afd_time_to_seconds (start_ns) + t);
+              cJSON_Delete (o);
               return FALSE;
             }
           start_ns += afd_time_from_seconds (t);

@@ -45,7 +45,7 @@ allowed() { # allowed STEM SYMBOL
 }
 misplaced=$(nm -g --defined-only "$lib" 2>/dev/null | awk '
   /^[^ ]+\.o:$/ { obj = $1; sub(/\.o:$/, "", obj); sub(/^libafdsim_a-/, "", obj); gsub(/-/, "_", obj) }
-  NF >= 3 && $2 ~ /^[TDRB]$/ { print obj, $3 }' | while read -r stem sym; do
+  NF >= 3 && $2 ~ /^[TDRB]$/ && $3 ~ /^afd_/ { print obj, $3 }' | while read -r stem sym; do
     case $sym in "afd_${stem}"|"afd_${stem}"_*) continue ;; esac
     allowed "$stem" "$sym" || echo "  $sym (in $stem.o)"
   done)
