@@ -2,13 +2,28 @@
 /*
  * analytic.c - the `analytic` cost backend: a roofline with shape-dependent efficiency.
  *
- *   time = launch_overhead_s
+ *   time = launch(class(op))
  *          + max( FLOPs / (peak(dtype) · compute_efficiency(op)),
  *                 (bytes_read + bytes_written) / (hbm_bandwidth · memory_fraction) )
  *
- *   GEMM:       compute_efficiency = gemm_max_fraction · m/(m + gemm_half_m) · wave(tiles)
+ *   launch(c) = the GPU file's efficiency.launch_overhead_per_class_s.gemm, .attention or
+ *               .memory for the op's class c (GEMMs dense and grouped; attention cores; every
+ *               other op), launch_overhead_s where the file gives none.
+ *               It is the fixed cost of one kernel of that class as a profile measures it
+ *               from the host: launch latency plus the kernel's prologue, epilogue and tail
+ *               (a GEMM's split-K reduction and a tiled epilogue are dearer than a copy's),
+ *               which differ by class (source: the measured profiles, e.g. the shipped H200
+ *               profile: a 4 KiB cudaMemcpyAsync takes 4.7 µs, the smallest GEMM 8.5 µs, the
+ *               smallest decode core, two batched GEMMs, 8.8 µs); fitted per class by
+ *               `afdsim fit` (backends/fit.h, docs/models/roofline.md)
+ *
+ *   GEMM:       compute_efficiency = ceiling(dtype) · m/(m + gemm_half_m) · wave(tiles)
+ *               ceiling = gemm_max_fraction_fp8 for fp8/fp4 math where the file gives it
+ *               (fp8 tensor-core GEMMs sustain a lower fraction of their doubled peak: H200
+ *               MAMF fp8 73.4 % vs bf16 80.3 %, the GPU file's [MEAS] source; fitted to the
+ *               shipped profiles, 0.87 of the bf16 fraction), else gemm_max_fraction
  *   grouped:    per expert e with m_e > 0 tokens, FLOPs_e / (m_e/(m_e + gemm_half_m)),
- *               summed, then / (peak · gemm_max_fraction · wave(Σ tiles))
+ *               summed, then / (peak · ceiling(dtype) · wave(Σ tiles))
  *   attention:  compute_efficiency = attention_max_fraction
  *   other ops:  CUDA-core work at the fp32 peak · gemm_max_fraction
  *   wave(t)  = t / (⌈t / sm_count⌉ · sm_count)       (last partial wave of tiles)
@@ -126,6 +141,18 @@ peak_for (const AfdGpuSpec *gpu, AfdDtype dtype)
   return peak > 0 ? peak : gpu->peak_flop_per_s[AFD_DTYPE_BF16];
 }
 
+/* The dense GEMM ceiling of @dtype math (file header): gemm_max_fraction_fp8 for fp8/fp4 on a
+ * GPU with a peak for it, when the file gives one, else gemm_max_fraction. */
+static double
+gemm_ceiling (const AfdGpuSpec *gpu, AfdDtype dtype)
+{
+  const AfdGpuEfficiency *eff = &gpu->efficiency;
+  if ((dtype == AFD_DTYPE_FP8 || dtype == AFD_DTYPE_FP4) && gpu->peak_flop_per_s[dtype] > 0
+      && eff->gemm_max_fraction_fp8 > 0)
+    return eff->gemm_max_fraction_fp8;
+  return eff->gemm_max_fraction;
+}
+
 /* Whether @gpu has the grouped expert GEMM block (sim/gpu-spec.h). */
 static gboolean
 has_grouped_block (const AfdGpuSpec *gpu)
@@ -205,7 +232,7 @@ compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
       /* FLOPs are proportional to tokens: Σ FLOPs_e/(m_e/(m_e+h)) = FLOPs·Σ(m_e+h)/Σ m_e. */
       double flops_scaled = op->flops * weighted / tokens;
       return flops_scaled
-             / (peak_for (gpu, op->dtype) * eff->gemm_max_fraction
+             / (peak_for (gpu, op->dtype) * gemm_ceiling (gpu, op->dtype)
                 * wave_efficiency (self, tiles, (double)op->gemm.k, sm));
     }
   if (op->has_gemm)
@@ -214,7 +241,7 @@ compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
       const double count = op->gemm.count > 0 ? (double)op->gemm.count : 1.0;
       if (m <= 0)
         return 0.0;
-      double fraction = eff->gemm_max_fraction * m / (m + eff->gemm_half_m)
+      double fraction = gemm_ceiling (gpu, op->dtype) * m / (m + eff->gemm_half_m)
                         * wave_efficiency (self, count * gemm_tiles (self, m, (double)op->gemm.n),
                                            (double)op->gemm.k, sm);
       return op->flops / (peak_for (gpu, op->dtype) * fraction);
@@ -223,6 +250,18 @@ compute_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
       || op->kind == AFD_OP_ATTENTION_PREFILL)
     return op->flops / (peak_for (gpu, op->dtype) * eff->attention_max_fraction);
   return op->flops / (peak_for (gpu, AFD_DTYPE_FP32) * eff->gemm_max_fraction);
+}
+
+/* The class whose launch overhead @op pays (file header), in compute_seconds()'s order. */
+static AfdKernelClass
+kernel_class (const AfdOp *op)
+{
+  if (op->has_gemm || op->kind == AFD_OP_EXPERT_GROUPED_GEMM)
+    return AFD_KERNEL_CLASS_GEMM;
+  if (op->has_attention || op->kind == AFD_OP_ATTENTION_DECODE
+      || op->kind == AFD_OP_ATTENTION_PREFILL)
+    return AFD_KERNEL_CLASS_ATTENTION;
+  return AFD_KERNEL_CLASS_MEMORY;
 }
 
 /* The roofline time of @op on the GPU of @where. */
@@ -256,7 +295,9 @@ analytic_op_time (gpointer state, const AfdOp *op, const AfdPlacement *where, do
                         / (gpu->hbm_bandwidth_bytes_per_s * gpu->efficiency.memory_fraction);
       roofline = fmax (t_compute, t_memory);
     }
-  *out_seconds = (self->launch_overhead ? gpu->launch_overhead_s : 0.0) + roofline;
+  *out_seconds
+      = (self->launch_overhead ? afd_gpu_spec_launch_overhead_s (gpu, kernel_class (op)) : 0.0)
+        + roofline;
   return TRUE;
 }
 

@@ -40,6 +40,15 @@ price_all (AfdCostModel *analytic, const AfdGpuSpec *gpu, const AfdFitSample *sa
 }
 
 gboolean
+afd_fit_price (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n, double *out_s,
+               GError **error)
+{
+  g_autoptr (AfdCostModel) analytic = afd_cost_model_new (&afd_cost_model_analytic_class, NULL,
+                                                          error);
+  return analytic != NULL && price_all (analytic, gpu, samples, n, out_s, error);
+}
+
+gboolean
 afd_fit_errors (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
                 AfdFitFamilyError *out, GError **error)
 {
@@ -110,16 +119,65 @@ typedef struct {
   gboolean log_scale; /* step is a factor */
 } Coordinate;
 
+AfdFitParams
+afd_fit_params_of (const AfdGpuSpec *gpu)
+{
+  AfdFitParams p = { gpu->efficiency, { 0 }, 0 };
+  if (p.efficiency.gemm_max_fraction_fp8 <= 0)
+    p.efficiency.gemm_max_fraction_fp8 = p.efficiency.gemm_max_fraction;
+  for (int c = 0; c < 3; c++)
+    p.launch_overhead_s[c] = afd_gpu_spec_launch_overhead_s (gpu, (AfdKernelClass) c);
+  return p;
+}
+
+void
+afd_fit_params_apply (const AfdFitParams *params, AfdGpuSpec *gpu)
+{
+  gpu->efficiency = params->efficiency;
+  gpu->launch_overhead_gemm_s = params->launch_overhead_s[AFD_KERNEL_CLASS_GEMM];
+  gpu->launch_overhead_attention_s = params->launch_overhead_s[AFD_KERNEL_CLASS_ATTENTION];
+  gpu->launch_overhead_memory_s = params->launch_overhead_s[AFD_KERNEL_CLASS_MEMORY];
+}
+
+void
+afd_fit_split (const AfdFitSample *samples, guint n, guint32 seed, GArray *fit_half,
+               GArray *held_out)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autofree gboolean *in_fit = g_new0 (gboolean, MAX (n, 1u));
+  g_autofree guint *idx = g_new (guint, MAX (n, 1u));
+  for (int f = 0; f < AFD_FIT_N_FAMILIES; f++)
+    {
+      guint k = 0;
+      for (guint i = 0; i < n; i++)
+        if (samples[i].family == (AfdFitFamily) f)
+          idx[k++] = i;
+      for (guint i = k; i > 1; i--) /* Fisher–Yates */
+        {
+          guint j = (guint) g_rand_int_range (rand, 0, (gint32) i);
+          guint t = idx[i - 1];
+          idx[i - 1] = idx[j];
+          idx[j] = t;
+        }
+      for (guint i = 0; i < (k + 1) / 2; i++)
+        in_fit[idx[i]] = TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (in_fit[i] ? fit_half : held_out, samples[i]);
+}
+
 gboolean
 afd_fit_efficiency (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
-                    gboolean fit_grouped, AfdGpuEfficiency *out_efficiency,
-                    double *out_launch_overhead_s, GError **error)
+                    gboolean fit_grouped, gboolean hold_half_m, AfdFitParams *out,
+                    GError **error)
 {
-  g_return_val_if_fail (gpu != NULL && out_efficiency != NULL && out_launch_overhead_s != NULL,
-                        FALSE);
-  guint used = 0;
+  g_return_val_if_fail (gpu != NULL && out != NULL, FALSE);
+  guint used = 0, fp8 = 0;
   for (guint i = 0; i < n; i++)
-    used += samples[i].family != AFD_FIT_GROUPED || fit_grouped;
+    {
+      used += samples[i].family != AFD_FIT_GROUPED || fit_grouped;
+      fp8 += samples[i].family == AFD_FIT_GEMM_FP8;
+    }
   if (used == 0)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "fit: no measured op to fit to");
@@ -130,12 +188,18 @@ afd_fit_efficiency (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
   if (analytic == NULL)
     return FALSE;
   AfdGpuSpec work = *gpu; /* shallow: only numbers change, the strings stay the caller's */
+  AfdFitParams start = afd_fit_params_of (gpu);
+  afd_fit_params_apply (&start, &work);
+  work.launch_overhead_s = 0; /* a class overhead searched down to 0 then means 0 */
   Coordinate coords[] = {
     { &work.efficiency.gemm_max_fraction, 0.05, 1.0, 0.0025, FALSE },
+    { &work.efficiency.gemm_max_fraction_fp8, 0.05, 1.0, 0.0025, FALSE },
     { &work.efficiency.gemm_half_m, 1.0, 4096.0, pow (2.0, 1.0 / 8.0), TRUE },
     { &work.efficiency.memory_fraction, 0.05, 1.0, 0.0025, FALSE },
     { &work.efficiency.attention_max_fraction, 0.05, 1.0, 0.0025, FALSE },
-    { &work.launch_overhead_s, 0.0, 20e-6, 0.1e-6, FALSE },
+    { &work.launch_overhead_gemm_s, 0.0, 20e-6, 0.1e-6, FALSE },
+    { &work.launch_overhead_attention_s, 0.0, 20e-6, 0.1e-6, FALSE },
+    { &work.launch_overhead_memory_s, 0.0, 20e-6, 0.1e-6, FALSE },
   };
   g_autofree double *scratch = g_new (double, MAX (n, 1u));
   double best_j;
@@ -147,6 +211,8 @@ afd_fit_efficiency (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
       for (guint c = 0; c < G_N_ELEMENTS (coords); c++)
         {
           Coordinate *co = &coords[c];
+          if (hold_half_m && co->value == &work.efficiency.gemm_half_m)
+            continue;
           double keep = *co->value, best_v = keep;
           for (int i = 0;; i++)
             {
@@ -169,7 +235,9 @@ afd_fit_efficiency (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
       if (!changed)
         break;
     }
-  *out_efficiency = work.efficiency;
-  *out_launch_overhead_s = work.launch_overhead_s;
+  *out = afd_fit_params_of (&work);
+  out->objective = best_j;
+  if (fp8 == 0) /* nothing measured it: not given (the bf16 ceiling serves) */
+    out->efficiency.gemm_max_fraction_fp8 = 0;
   return TRUE;
 }

@@ -3,15 +3,20 @@
  * fit.h - fit a GPU file's analytic efficiency parameters to measured op times (`afdsim fit`,
  * cli/cmd-fit.c; docs/backends/analytical.md, "Fitting the parameters to a profile").
  *
- * The parameters θ = (gemm_max_fraction, gemm_half_m, memory_fraction, attention_max_fraction,
- * launch_overhead_s) minimise a least-squares objective in log space, every op family weighing
- * the same whatever its number of points:
+ * The parameters θ = (gemm_max_fraction, gemm_max_fraction_fp8 (left 0, not given, when no
+ * fp8 GEMM is measured), gemm_half_m, memory_fraction, attention_max_fraction, and the launch
+ * overhead of each kernel class: the GPU file's efficiency.launch_overhead_per_class_s,
+ * backends/analytic.c) minimise a least-squares objective in log space, every op family
+ * weighing the same whatever its number of points:
  *   J(θ) = Σ_f (1/n_f) Σ_{i ∈ f} ln²( t_analytic(op_i; θ) / t_measured_i )
  * by cyclic coordinate search: each parameter in turn takes the best value of a grid over its
  * range (fractions in steps of 0.0025 in [0.05, 1]; gemm_half_m on 97 log-spaced values in
- * [1, 4096]; launch_overhead_s in steps of 0.1 µs in [0, 20 µs]), the others held, until a full
- * cycle changes nothing (at most 30 cycles). Deterministic; the analytic backend itself
+ * [1, 4096]; each launch overhead in steps of 0.1 µs in [0, 20 µs]), the others held, until a
+ * full cycle changes nothing (at most 30 cycles). Deterministic; the analytic backend itself
  * (backends/analytic.c) prices every op, so the fit can only be as good as its formula.
+ * A family's class is the kernel class the analytic backend charges it (GEMMs → gemm,
+ * attention → attention, copies → memory); a class without samples keeps its start value.
+ * afd_fit_split() draws the held-out half for an out-of-sample check (`afdsim fit --holdout`).
  * Checked by tests/test-fit.c (parameters recovered from synthetic times).
  */
 #ifndef AFD_BACKENDS_FIT_H
@@ -45,6 +50,11 @@ typedef struct {
   double measured_s; /* measured median time */
 } AfdFitSample;
 
+/* Prices every sample on @gpu with the analytic backend into @out_s (n values).
+ * Returns: %FALSE with the backend's error. */
+gboolean afd_fit_price (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
+                        double *out_s, GError **error);
+
 /* Per-family error of the analytic backend against the samples. */
 typedef struct {
   guint n;
@@ -63,20 +73,46 @@ typedef struct {
 gboolean afd_fit_errors (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
                          AfdFitFamilyError *out, GError **error);
 
+/* The fitted parameters. */
+typedef struct {
+  AfdGpuEfficiency efficiency;
+  double launch_overhead_s[3]; /* indexed by AfdKernelClass */
+  double objective;            /* J at these values (afd_fit_efficiency() only) */
+} AfdFitParams;
+
+/* Returns: @gpu's current values of the fitted parameters (effective launch overheads). */
+AfdFitParams afd_fit_params_of (const AfdGpuSpec *gpu);
+
+/* Writes @params into @gpu (efficiency and the three launch_overhead_*_s). */
+void afd_fit_params_apply (const AfdFitParams *params, AfdGpuSpec *gpu);
+
 /**
  * afd_fit_efficiency:
- * @gpu: the starting point (its efficiency block and launch overhead)
+ * @gpu: the starting point (its efficiency block and launch overheads)
  * @fit_grouped: include AFD_FIT_GROUPED samples in the objective
- * @out_fitted: (out): @gpu's efficiency and launch_overhead_s replaced by the fitted values
- *   (the other fields are the caller's, not copied: only efficiency and launch_overhead_s are
- *   written)
+ * @hold_half_m: keep @gpu's gemm_half_m (to map the objective along it: `afdsim fit
+ *   --gemm-half-m V`)
+ * @out: (out): the fitted parameters
  *
  * Returns: %FALSE with the analytic backend's error, or AFD_ERROR_CONFIG when no family has
  *   samples
  */
 gboolean afd_fit_efficiency (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
-                             gboolean fit_grouped, AfdGpuEfficiency *out_efficiency,
-                             double *out_launch_overhead_s, GError **error);
+                             gboolean fit_grouped, gboolean hold_half_m, AfdFitParams *out,
+                             GError **error);
+
+/**
+ * afd_fit_split:
+ * @seed: seeds GLib's GRand (Mersenne Twister; the same seed gives the same split everywhere)
+ * @fit_half: (out): an array of AfdFitSample receiving the fitting half
+ * @held_out: (out): an array of AfdFitSample receiving the other half
+ *
+ * Splits @samples family by family: each family's samples in a Fisher–Yates order drawn from
+ * @seed, the first ⌈n_f/2⌉ to @fit_half, the rest to @held_out (both keep the input order).
+ * The ops are shared with @samples, not copied.
+ */
+void afd_fit_split (const AfdFitSample *samples, guint n, guint32 seed, GArray *fit_half,
+                    GArray *held_out);
 
 G_END_DECLS
 

@@ -124,6 +124,8 @@ time_one (AfdNetwork *net, AfdNetworkFidelity fidelity, const AfdCollective *col
       if (sim != NULL)
         {
           afd_engine_run (engine, AFD_TIME_MAX, 0);
+          if (!afd_netsim_check_horizon (sim, error))
+            return FALSE;
           g_assert (left == 0);
           worst = afd_time_to_seconds (afd_engine_now (engine));
         }
@@ -140,6 +142,8 @@ time_one (AfdNetwork *net, AfdNetworkFidelity fidelity, const AfdCollective *col
       if (!afd_netsim_start_collective (sim, coll, NULL, on_done, &left, error))
         return FALSE;
       afd_engine_run (engine, AFD_TIME_MAX, 0);
+      if (!afd_netsim_check_horizon (sim, error))
+        return FALSE;
       g_assert (left == 0);
       *out_s = afd_time_to_seconds (afd_engine_now (engine));
     }

@@ -889,7 +889,10 @@ afd_netsim_start_collective (AfdNetsim *sim, const AfdCollective *coll,
   co->done = done;
   co->user_data = user_data;
   co->units = g_ptr_array_new_with_free_func (unit_free);
-  if (!afd_group_info_init (&co->g, co->network, coll, error)
+  gboolean grouped = afd_group_info_init (&co->g, co->network, coll, error);
+  if (grouped)
+    afd_collective_params_for_group (&co->p, params, afd_network_cluster (co->network), &co->g);
+  if (!grouped
       || !afd_collective_tune (co->network, &co->g, coll, &co->p, &co->choice, &co->analytic_s,
                                error))
     {

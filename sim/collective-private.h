@@ -32,6 +32,13 @@ G_GNUC_INTERNAL gboolean afd_group_info_init (AfdGroupInfo *info, AfdNetwork *ne
                                               const AfdCollective *coll, GError **error);
 G_GNUC_INTERNAL void afd_group_info_clear (AfdGroupInfo *info);
 
+/* Sets @p's scale_up_efficiency for @g's members per node from the GPU file's
+ * nvlink_efficiency_by_gpus when @user did not set it (afd_gpu_spec_nvlink_efficiency()). */
+G_GNUC_INTERNAL void afd_collective_params_for_group (AfdCollectiveParams *p,
+                                                      const AfdCollectiveParams *user,
+                                                      const AfdCluster *cluster,
+                                                      const AfdGroupInfo *g);
+
 /* Copies @params (defaults when %NULL) into @out, filling efficiencies left at 0 from the
  * cluster's GPU spec. */
 G_GNUC_INTERNAL void afd_collective_params_resolve (const AfdCollectiveParams *params,

@@ -23,7 +23,9 @@
  * treeCorrectionFactor(S), bandwidth × (channels run / C) with channels run = clamp(⌊S / (nt ·
  * threshold)⌋, 1, C); the tuner selects at all C channels.
  * with B_ring = B_up on one node and min(B_up, B_node_out) across nodes, B_up = NVLink line
- * rate × scale_up_efficiency, B_node_out = Σ member NIC uplinks × scale_out_efficiency,
+ * rate × scale_up_efficiency (per GPUs of the group on one node where the GPU file gives
+ * nvlink_efficiency_by_gpus, afd_gpu_spec_nvlink_efficiency()),
+ * B_node_out = Σ member NIC uplinks × scale_out_efficiency,
  * α = NCCL hardware latency of the step's tier + the route's link latency.
  */
 #include "config.h"
@@ -245,6 +247,17 @@ afd_collective_params_resolve (const AfdCollectiveParams *params, const AfdClust
   for (int proto = AFD_PROTO_LL; proto <= AFD_PROTO_SIMPLE; proto++)
     if (!(out->channel_rate_bytes_per_s[proto] > 0))
       out->channel_rate_bytes_per_s[proto] = channel_rate[gen][proto - AFD_PROTO_LL] * 1e9;
+}
+
+void
+afd_collective_params_for_group (AfdCollectiveParams *p, const AfdCollectiveParams *user,
+                                 const AfdCluster *cluster, const AfdGroupInfo *g)
+{
+  if (user != NULL && user->scale_up_efficiency > 0)
+    return;
+  double e = afd_gpu_spec_nvlink_efficiency (afd_cluster_gpu_spec (cluster), g->ppn);
+  if (e > 0)
+    p->scale_up_efficiency = e;
 }
 
 void
@@ -905,6 +918,7 @@ afd_collective_time_analytic (AfdNetwork *network, const AfdCollective *coll,
   AfdGroupInfo g;
   if (!afd_group_info_init (&g, network, coll, error))
     return FALSE;
+  afd_collective_params_for_group (&p, params, afd_network_cluster (network), &g);
   gboolean ok = afd_collective_tune (network, &g, coll, &p, out_choice, out_seconds, error);
   afd_group_info_clear (&g);
   return ok;

@@ -514,6 +514,17 @@ afd_experiment_run_one (const AfdExperiment *self, const AfdExperimentRun *run,
   if (replay == NULL)
     return NULL;
   gboolean ok = afd_replay_run (replay, error);
+  if (netsim != NULL)
+    {
+      /* A flow past the simulated-time horizon is the cause of whatever else failed. */
+      g_autoptr (GError) horizon = NULL;
+      if (!afd_netsim_check_horizon (netsim, &horizon))
+        {
+          g_clear_error (error);
+          g_propagate_error (error, g_steal_pointer (&horizon));
+          return NULL;
+        }
+    }
   if (net.error != NULL)
     {
       g_clear_error (error);

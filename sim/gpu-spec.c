@@ -68,6 +68,37 @@ afd_gpu_spec_free (AfdGpuSpec *spec)
   g_free (spec);
 }
 
+double
+afd_gpu_spec_nvlink_efficiency (const AfdGpuSpec *spec, guint gpus_per_node)
+{
+  guint k = spec->n_nvlink_by_gpus;
+  if (k == 0 || gpus_per_node < 2)
+    return spec->nvlink_efficiency;
+  /* The table's points, then (8, nvlink_efficiency) when the table stops below 8. */
+  guint count[17];
+  double eff[17];
+  for (guint i = 0; i < k; i++)
+    count[i] = spec->nvlink_by_gpus_count[i], eff[i] = spec->nvlink_by_gpus_efficiency[i];
+  if (count[k - 1] < 8 && spec->nvlink_efficiency > 0)
+    count[k] = 8, eff[k] = spec->nvlink_efficiency, k++;
+  double n = gpus_per_node;
+  if (n <= count[0])
+    return eff[0];
+  for (guint i = 1; i < k; i++)
+    if (n <= count[i])
+      return eff[i - 1] + (eff[i] - eff[i - 1]) * (n - count[i - 1]) / (count[i] - count[i - 1]);
+  return spec->nvlink_efficiency > 0 ? spec->nvlink_efficiency : eff[k - 1];
+}
+
+double
+afd_gpu_spec_launch_overhead_s (const AfdGpuSpec *spec, AfdKernelClass kernel_class)
+{
+  double v = kernel_class == AFD_KERNEL_CLASS_GEMM        ? spec->launch_overhead_gemm_s
+             : kernel_class == AFD_KERNEL_CLASS_ATTENTION ? spec->launch_overhead_attention_s
+                                                          : spec->launch_overhead_memory_s;
+  return v > 0 ? v : spec->launch_overhead_s;
+}
+
 AfdGpuSpec *
 afd_gpu_spec_copy (const AfdGpuSpec *spec)
 {
@@ -108,6 +139,30 @@ read_peaks (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **erro
   return TRUE;
 }
 
+/* Reads the optional "efficiency.launch_overhead_per_class_s" object: "gemm", "attention",
+ * "memory", each optional and > 0 (0 = not given: launch_overhead_s serves). */
+static gboolean
+read_launch_per_class (const cJSON *efficiency, const char *file, AfdGpuSpec *spec,
+                       GError **error)
+{
+  const AfdJsonWhere where = { file, "efficiency", AFD_ERROR_TOPOLOGY };
+  const cJSON *obj = NULL;
+  if (!afd_json_get_child (efficiency, &where, "launch_overhead_per_class_s", AFD_JSON_OPTIONAL,
+                           cJSON_Object, &obj, error))
+    return FALSE;
+  if (obj == NULL)
+    return TRUE;
+  const AfdJsonWhere lw = { file, "efficiency.launch_overhead_per_class_s", AFD_ERROR_TOPOLOGY };
+  static const char *const allowed[] = { "gemm", "attention", "memory", NULL };
+  return afd_json_check_object (obj, &lw, allowed, error)
+         && afd_json_get_number (obj, &lw, "gemm", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_gemm_s, error)
+         && afd_json_get_number (obj, &lw, "attention", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_attention_s, error)
+         && afd_json_get_number (obj, &lw, "memory", AFD_JSON_POSITIVE,
+                                 &spec->launch_overhead_memory_s, error);
+}
+
 /* Reads the "efficiency" object; all four parameters are required. */
 static gboolean
 read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GError **error)
@@ -119,7 +174,9 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
     return FALSE;
   const AfdJsonWhere ew = { file, "efficiency", AFD_ERROR_TOPOLOGY };
   static const char *const allowed[] = { "gemm_max_fraction", "gemm_half_m", "memory_fraction",
-                                         "attention_max_fraction", "grouped_gemm", NULL };
+                                         "attention_max_fraction", "grouped_gemm",
+                                         "gemm_max_fraction_fp8",
+                                         "launch_overhead_per_class_s", NULL };
   if (!afd_json_check_object (obj, &ew, allowed, error))
     return FALSE;
   const AfdJsonFlags frac = AFD_JSON_REQUIRED | AFD_JSON_FRACTION;
@@ -129,7 +186,9 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
                                 &eff->gemm_half_m, error)
         && afd_json_get_number (obj, &ew, "memory_fraction", frac, &eff->memory_fraction, error)
         && afd_json_get_number (obj, &ew, "attention_max_fraction", frac,
-                                &eff->attention_max_fraction, error)))
+                                &eff->attention_max_fraction, error)
+        && afd_json_get_number (obj, &ew, "gemm_max_fraction_fp8", AFD_JSON_FRACTION,
+                                &eff->gemm_max_fraction_fp8, error)))
     return FALSE;
   /* The optional grouped expert GEMM block: all three keys or none. */
   const cJSON *g = NULL;
@@ -188,6 +247,60 @@ read_price_power (const cJSON *root, const char *file, AfdGpuSpec *spec, GError 
   return TRUE;
 }
 
+/* Reads the optional "nvlink_efficiency_by_gpus" object: keys whole numbers 2..1024 (as
+ * text), values in (0, 1], at most 16 entries; kept in ascending N. */
+static gboolean
+read_nvlink_by_gpus (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error)
+{
+  const AfdJsonWhere where = { file, "", AFD_ERROR_TOPOLOGY };
+  const cJSON *obj = NULL;
+  if (!afd_json_get_child (root, &where, "nvlink_efficiency_by_gpus", AFD_JSON_OPTIONAL,
+                           cJSON_Object, &obj, error))
+    return FALSE;
+  if (obj == NULL)
+    return TRUE;
+  const AfdJsonWhere nw = { file, "nvlink_efficiency_by_gpus", AFD_ERROR_TOPOLOGY };
+  const cJSON *e;
+  cJSON_ArrayForEach (e, obj)
+  {
+    guint64 n = 0;
+    if (!g_ascii_string_to_unsigned (e->string, 10, 2, 1024, &n, NULL))
+      {
+        g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                     "%s: nvlink_efficiency_by_gpus: key '%.40s' is not a GPU count 2..1024",
+                     file, e->string);
+        return FALSE;
+      }
+    if (spec->n_nvlink_by_gpus == G_N_ELEMENTS (spec->nvlink_by_gpus_count))
+      {
+        g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                     "%s: nvlink_efficiency_by_gpus: more than %u entries", file,
+                     (guint) G_N_ELEMENTS (spec->nvlink_by_gpus_count));
+        return FALSE;
+      }
+    double v = 0;
+    if (!afd_json_get_number (obj, &nw, e->string, AFD_JSON_REQUIRED | AFD_JSON_FRACTION, &v,
+                              error))
+      return FALSE;
+    guint i = spec->n_nvlink_by_gpus++;
+    for (; i > 0 && spec->nvlink_by_gpus_count[i - 1] > n; i--)
+      {
+        spec->nvlink_by_gpus_count[i] = spec->nvlink_by_gpus_count[i - 1];
+        spec->nvlink_by_gpus_efficiency[i] = spec->nvlink_by_gpus_efficiency[i - 1];
+      }
+    if (i > 0 && spec->nvlink_by_gpus_count[i - 1] == n)
+      {
+        g_set_error (error, AFD_ERROR, AFD_ERROR_TOPOLOGY,
+                     "%s: nvlink_efficiency_by_gpus: GPU count %" G_GUINT64_FORMAT " twice",
+                     file, n);
+        return FALSE;
+      }
+    spec->nvlink_by_gpus_count[i] = (guint) n;
+    spec->nvlink_by_gpus_efficiency[i] = v;
+  }
+  return TRUE;
+}
+
 /* Fills @spec from the parsed tree of @file. */
 static gboolean
 read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error)
@@ -196,7 +309,8 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
   static const char *const allowed[] = {
     "name", "source", "peak_flop_per_s", "hbm_bytes", "hbm_bandwidth_bytes_per_s",
     "nvlink_bandwidth_bytes_per_s", "sm_count", "launch_overhead_s", "l2_bytes", "efficiency",
-    "nvlink_efficiency", "nvls_efficiency", "price_usd_per_gpu_hour", "tdp_w", "idle_power_w",
+    "nvlink_efficiency", "nvls_efficiency", "nvlink_efficiency_by_gpus", "price_usd_per_gpu_hour",
+    "tdp_w", "idle_power_w",
     "price_power_source", NULL
   };
   const AfdJsonFlags pos = AFD_JSON_REQUIRED | AFD_JSON_POSITIVE;
@@ -218,10 +332,13 @@ read_spec (const cJSON *root, const char *file, AfdGpuSpec *spec, GError **error
                                &spec->launch_overhead_s, error)
       || !afd_json_get_number (root, &where, "l2_bytes", pos, &spec->l2_bytes, error)
       || !read_efficiency (root, file, &spec->efficiency, error)
+      || !read_launch_per_class (cJSON_GetObjectItemCaseSensitive (root, "efficiency"), file,
+                                 spec, error)
       || !afd_json_get_number (root, &where, "nvlink_efficiency", AFD_JSON_FRACTION,
                                &spec->nvlink_efficiency, error)
       || !afd_json_get_number (root, &where, "nvls_efficiency", AFD_JSON_FRACTION,
                                &spec->nvls_efficiency, error)
+      || !read_nvlink_by_gpus (root, file, spec, error)
       || !read_price_power (root, file, spec, error))
     return FALSE;
   spec->sm_count = (guint) sm_count;

@@ -39,6 +39,8 @@ gboolean afd_dtype_from_name (const char *name, AfdDtype *out_dtype);
 /* Parameters of the analytic backend's efficiency curves (docs/models/roofline.md). */
 typedef struct {
   double gemm_max_fraction;   /* achievable fraction of peak FLOP/s for large GEMMs, (0,1] */
+  double gemm_max_fraction_fp8; /* optional: the same for fp8/fp4 math (0 = not given: the
+                                 * analytic backend uses gemm_max_fraction) */
   double gemm_half_m;         /* rows M at which small-M GEMMs reach half that fraction */
   double memory_fraction;     /* achievable fraction of HBM bandwidth, (0,1] */
   double attention_max_fraction; /* achievable fraction of peak for attention kernels, (0,1] */
@@ -58,11 +60,23 @@ typedef struct {
   double nvlink_bandwidth_bytes_per_s;        /* NVLink per GPU per direction, bytes/s (0: none) */
   guint sm_count;                             /* streaming multiprocessors */
   double launch_overhead_s;                   /* per-kernel launch overhead, seconds */
+  /* Optional fixed cost of one kernel per op class, seconds, from the JSON object
+   * "efficiency.launch_overhead_per_class_s" {"gemm", "attention", "memory"} (0 = not given:
+   * the analytic backend then uses launch_overhead_s; docs/models/roofline.md, "Launch overhead per op
+   * class"). afd_gpu_spec_launch_overhead_s() picks the one that applies. */
+  double launch_overhead_gemm_s;              /* GEMMs (dense and grouped) */
+  double launch_overhead_attention_s;         /* attention cores (decode, prefill) */
+  double launch_overhead_memory_s;            /* every other op: copies, elementwise, norms */
   double l2_bytes;                            /* L2 cache, bytes */
   AfdGpuEfficiency efficiency;
   /* Optional (0 = not given; the collective model then uses its own defaults): */
   double nvlink_efficiency;                   /* NCCL ring busbw / NVLink line rate, (0,1] */
   double nvls_efficiency;                     /* NVLS all-reduce algbw / NVLink line rate, (0,1] */
+  /* Optional "nvlink_efficiency_by_gpus" {"N": e, ...}: the ring efficiency with N GPUs of a
+   * group on one node (afd_gpu_spec_nvlink_efficiency()); n_nvlink_by_gpus = 0 when absent. */
+  guint n_nvlink_by_gpus;
+  guint nvlink_by_gpus_count[16];             /* N, ascending, 2..1024 */
+  double nvlink_by_gpus_efficiency[16];       /* e(N), (0,1] */
   /* Optional cost and power (0 = not given; the summary then reports null, docs/models/cost.md): */
   double price_usd_per_gpu_hour;              /* rental price, US dollars per GPU-hour */
   double tdp_w;                               /* board power limit (TDP), watts */
@@ -78,6 +92,25 @@ typedef struct {
  *   AFD_ERROR_IO / AFD_ERROR_CONFIG naming the file and key
  */
 AfdGpuSpec *afd_gpu_spec_load (const char *name_or_file, GError **error);
+
+/* Op classes with their own launch overhead (AfdGpuSpec.launch_overhead_*_s). */
+typedef enum {
+  AFD_KERNEL_CLASS_GEMM = 0,
+  AFD_KERNEL_CLASS_ATTENTION,
+  AFD_KERNEL_CLASS_MEMORY
+} AfdKernelClass;
+
+/* Returns: @spec's launch overhead for @kernel_class, seconds: the class's own value when the
+ * file gives it, else launch_overhead_s. */
+double afd_gpu_spec_launch_overhead_s (const AfdGpuSpec *spec, AfdKernelClass kernel_class);
+
+/* Returns: the NVLink ring efficiency of a group with @gpus_per_node members on one node:
+ * nvlink_efficiency when the file gives no nvlink_efficiency_by_gpus or @gpus_per_node < 2;
+ * else linear in N between the table's points and (8, nvlink_efficiency) when the table has
+ * no 8 and nvlink_efficiency is given, the first point's value below it, nvlink_efficiency
+ * (or the last point's value when it is not given) above the last (docs/models/collectives.md,
+ * "NVLink efficiency per GPU count"). 0 when neither is given. */
+double afd_gpu_spec_nvlink_efficiency (const AfdGpuSpec *spec, guint gpus_per_node);
 
 /* Returns: (transfer full): a deep copy. */
 AfdGpuSpec *afd_gpu_spec_copy (const AfdGpuSpec *spec);

@@ -26,6 +26,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/error.h"
 #include "sim/network.h"
 
 enum {
@@ -115,6 +116,7 @@ uvec_push (UVec *a, guint x)
 }
 
 struct _AfdNetsim {
+  char *horizon_error; /* (nullable) the first time past the horizon (afd_netsim_check_horizon) */
   AfdNetwork *network;
   const AfdCluster *cluster;
   AfdEngine *engine;
@@ -166,6 +168,44 @@ round_ns (double seconds)
 }
 
 static void handle_event (AfdEngine *engine, const AfdEvent *event, gpointer user_data);
+
+/* Records the first time that would pass the simulated-time horizon (sim/types.h) and stops
+ * the engine. */
+static void
+past_horizon (AfdNetsim *self, AfdTime now, double seconds, const char *what)
+{
+  if (self->horizon_error == NULL)
+    self->horizon_error
+        = g_strdup_printf ("flow network: %s of %.6g s at t = %.6g s passes the simulated-time "
+                           "horizon (" AFD_TIME_HORIZON_TEXT "); the links are too slow or too "
+                           "far for the traffic (check the cluster's bandwidth_bytes_per_s and "
+                           "latency_s)",
+                           what, seconds, afd_time_to_seconds (now));
+  /* Nothing after this is meaningful: end the run after the current event. */
+  afd_engine_stop (self->engine);
+}
+
+/* now + @seconds in nanoseconds. Past the horizon the first case is recorded and the horizon
+ * itself returned, so no sum of times can overflow the clock; the run is then refused
+ * (afd_netsim_check_horizon). @now is never past the horizon. */
+static inline AfdTime
+time_after (AfdNetsim *self, AfdTime now, double seconds, const char *what)
+{
+  if (G_LIKELY (seconds >= 0 && seconds * 1e9 < (double) (AFD_TIME_HORIZON_NS - now)))
+    return now + round_ns (seconds);
+  past_horizon (self, now, seconds, what);
+  return AFD_TIME_HORIZON_NS;
+}
+
+/* The same for a duration already in nanoseconds. */
+static inline AfdTime
+time_after_ns (AfdNetsim *self, AfdTime now, AfdTime ns, const char *what)
+{
+  if (G_LIKELY (ns >= 0 && ns <= AFD_TIME_HORIZON_NS - now))
+    return now + ns;
+  past_horizon (self, now, afd_time_to_seconds (ns), what);
+  return AFD_TIME_HORIZON_NS;
+}
 
 /* Bound state of the cover search. */
 #define COVER_UNSET (-1.0)
@@ -275,6 +315,7 @@ afd_netsim_free (AfdNetsim *self)
 {
   if (self == NULL)
     return;
+  g_free (self->horizon_error);
   for (guint l = 0; l < self->n_links; l++)
     g_free (self->links[l].ids);
   g_free (self->links);
@@ -470,7 +511,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
       self->stats.flows_finished++;
       if (want_sent && func != NULL)
         func (self, AFD_TRANSFER_SENT, user_data, tag);
-      schedule (self, now + round_ns (lat), EV_DELIVER, record);
+      schedule (self, time_after (self, now, lat, "a transfer's latency"), EV_DELIVER, record);
       return;
     }
   guint id;
@@ -524,7 +565,7 @@ afd_netsim_start_transfer (AfdNetsim *self, guint src, guint dst, double bytes,
           uvec_push (&self->active_links, l);
         }
     }
-  f->latency_ns = round_ns (lat);
+  f->latency_ns = time_after (self, 0, lat, "a route's latency");
   uvec_push (&self->started, id);
   f->active_pos = self->active.len;
   uvec_push (&self->active, id);
@@ -894,7 +935,7 @@ recompute (AfdNetsim *self)
           f->since_ns = now;
         }
       f->rate = r;
-      f->finish_ns = now + round_ns (MAX (f->remaining, 0.0) / r);
+      f->finish_ns = time_after (self, now, MAX (f->remaining, 0.0) / r, "a flow's transfer");
       /* ceil (q) + 2 > M exactly when q > M - 2 (M an integer): ceil only when it grows. */
       double q = f->bytes / r;
       if (q > (double) (self->max_slop_ns - 2))
@@ -1010,7 +1051,7 @@ complete_flows (AfdNetsim *self)
       guint id = done[i];
       Flow *f = &g_array_index (self->flows, Flow, id);
       self->stats.flows_finished++;
-      AfdTime at = now + f->latency_ns;
+      AfdTime at = time_after_ns (self, now, f->latency_ns, "a route's latency");
       guint g = 0;
       while (g < n_groups && gtime[g] != at)
         g++;
@@ -1095,4 +1136,13 @@ guint
 afd_netsim_active_flows (const AfdNetsim *self)
 {
   return self->active.len;
+}
+
+gboolean
+afd_netsim_check_horizon (const AfdNetsim *self, GError **error)
+{
+  if (self->horizon_error == NULL)
+    return TRUE;
+  g_set_error_literal (error, AFD_ERROR, AFD_ERROR_CONFIG, self->horizon_error);
+  return FALSE;
 }

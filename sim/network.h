@@ -128,6 +128,17 @@ AfdNetsim *afd_netsim_new (AfdNetwork *network, AfdEngine *engine);
 
 void afd_netsim_free (AfdNetsim *self);
 
+/**
+ * afd_netsim_check_horizon:
+ *
+ * A flow's transfer or a route's latency that would end past the simulated-time horizon
+ * (AFD_TIME_HORIZON_NS, sim/types.h) is held at the horizon and remembered; call this after
+ * the engine has run.
+ *
+ * Returns: %FALSE with AFD_ERROR_CONFIG naming the first such time when one occurred
+ */
+gboolean afd_netsim_check_horizon (const AfdNetsim *self, GError **error);
+
 /* Returns: (transfer none): the engine / network given at creation. */
 AfdEngine *afd_netsim_engine (const AfdNetsim *self);
 AfdNetwork *afd_netsim_network (const AfdNetsim *self);

@@ -98,7 +98,8 @@ afd_sweep_csv_write (const char *jsonl, const char *csv, GError **error)
                                              "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
                                              "utilisation", "comm_fraction", "total_flops",
                                              "peak_flop_per_s", "max_memory_bytes", "bound_by",
-                                             "usd_per_million_tokens", "joules_per_token", NULL };
+                                             "usd_per_million_tokens", "joules_per_token",
+                                             "out_of_grid_lookups", NULL };
   /* Optional config columns appear when any line has them; options and overrides sorted. */
   g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);

@@ -1195,10 +1195,11 @@ add_economics (cJSON *line, const cJSON *run)
 }
 
 /* Runs one canonical configuration; returns the summary's first run and its typed metrics
- * in @out_metrics, or NULL with @error. */
+ * in @out_metrics, or NULL with @error; @out_of_grid: the summary's
+ * provenance.out_of_grid_lookups (0 when absent). */
 static cJSON *
 run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins,
-            AfdMetrics *out_metrics, GError **error)
+            AfdMetrics *out_metrics, guint *out_of_grid, GError **error)
 {
   g_autofree char *cluster = NULL, *model = NULL;
   if (!resolve_inputs (self, config, &cluster, &model, error))
@@ -1241,6 +1242,8 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins,
   if (summary == NULL)
     return NULL;
   *out_metrics = g_array_index (metrics, AfdMetrics, 0);
+  *out_of_grid = (guint) num (cJSON_GetObjectItemCaseSensitive (summary, "provenance"),
+                              "out_of_grid_lookups");
   cJSON *runs = cJSON_GetObjectItemCaseSensitive (summary, "runs");
   return cJSON_DetachItemFromArray (runs, 0);
 }
@@ -1255,7 +1258,9 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   cJSON_AddStringToObject (line, "id", id);
   g_autoptr (GError) local_error = NULL;
   AfdMetrics metrics = { 0 };
-  g_autoptr (cJSON) run = run_config (self, config, plugins, &metrics, &local_error);
+  guint out_of_grid = 0;
+  g_autoptr (cJSON) run
+      = run_config (self, config, plugins, &metrics, &out_of_grid, &local_error);
   if (run == NULL)
     {
       cJSON_AddStringToObject (line, "status",
@@ -1281,6 +1286,7 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
   add_metrics (line, &metrics, run);
   add_economics (line, run);
+  afd_json_add_number (line, "out_of_grid_lookups", out_of_grid);
   return line;
 }
 

@@ -10,3 +10,6 @@
 TESTS += %reldir%/test-fidelity.sh %reldir%/test-fidelity-bounds.sh %reldir%/test-fidelity-data.sh
 EXTRA_DIST += %reldir%/test-fidelity.sh %reldir%/test-fidelity-bounds.sh \
 	%reldir%/test-fidelity-data.sh
+# tools/fit-nccl-efficiency.py reproduces H200's nvlink_efficiency_by_gpus (issue #17 point 7).
+TESTS += %reldir%/test-nccl-efficiency-fit.sh
+EXTRA_DIST += %reldir%/test-nccl-efficiency-fit.sh

@@ -776,3 +776,45 @@ Test (collective, h200_1x4_has_no_nvls)
   coll.algo = AFD_ALGO_NVLS;
   cr_assert_not (afd_collective_time_analytic (net, &coll, NULL, &choice, &t, &error));
 }
+
+/* The NVLink ring efficiency per GPU count (issue #17 point 7; H200's nvlink_efficiency_by_gpus,
+ * fitted by tools/fit-nccl-efficiency.py): on h200-1x4 the bandwidth term of a ring all-reduce,
+ * t(1 GiB) - t(512 MiB) = 2(n-1)/n · 512 MiB / (450 GB/s · e(n)), uses e(2) = 0.7261,
+ * e(3) = (0.7261 + 0.7874)/2 and e(4) = 0.7874 (Simple at all channels on both sizes), in
+ * analytic and flow alike; an explicit scale_up_efficiency still wins. */
+Test (collective, nvlink_efficiency_per_gpu_count)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdCluster) c = afd_cluster_load ("h200-1x4", &error);
+  afd_assert_no_error (error);
+  g_autoptr (AfdNetwork) net = afd_network_new (c);
+  guint group[4] = { 0, 1, 2, 3 };
+  const double e[5] = { 0, 0, 0.7261, (0.7261 + 0.7874) / 2, 0.7874 };
+  for (guint n = 2; n <= 4; n++)
+    {
+      double t[2];
+      for (int i = 0; i < 2; i++)
+        {
+          AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_AUTO, group, n,
+                                 i == 0 ? 536870912.0 : 1073741824.0, NULL };
+          AfdCollectiveChoice choice;
+          cr_assert (afd_collective_time_analytic (net, &coll, NULL, &choice, &t[i], &error));
+          cr_assert_eq (choice.proto, AFD_PROTO_SIMPLE);
+        }
+      double want = 2.0 * (n - 1) / n * 536870912.0 / (450e9 * e[n]);
+      cr_assert_float_eq (t[1] - t[0], want, want * 1e-12, "n = %u: %g vs %g", n, t[1] - t[0],
+                          want);
+    }
+  AfdCollectiveParams p;
+  afd_collective_params_init (&p);
+  p.scale_up_efficiency = 0.82;
+  double t[2];
+  for (int i = 0; i < 2; i++)
+    {
+      AfdCollective coll = { AFD_COLL_ALL_REDUCE, AFD_ALGO_RING, AFD_PROTO_AUTO, group, 2,
+                             i == 0 ? 536870912.0 : 1073741824.0, NULL };
+      AfdCollectiveChoice choice;
+      cr_assert (afd_collective_time_analytic (net, &coll, &p, &choice, &t[i], &error));
+    }
+  cr_assert_float_eq (t[1] - t[0], 536870912.0 / (450e9 * 0.82), 1e-15);
+}

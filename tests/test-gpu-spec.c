@@ -105,6 +105,9 @@ Test (gpu_spec, rejects_bad_inputs)
     { "gpu-bad-fraction.json", "efficiency.memory_fraction: must be in (0, 1]" },
     { "gpu-unknown-dtype.json", "peak_flop_per_s.bf17: unknown key" },
     { "gpu-grouped-partial.json", "efficiency.grouped_gemm.stream_fraction: missing required key" },
+    { "gpu-bad-launch-class.json", "efficiency.launch_overhead_per_class_s.memory: must be > 0" },
+    { "gpu-bad-nvlink-by-gpus.json", "nvlink_efficiency_by_gpus: key '1' is not a GPU count" },
+    { "gpu-bad-nvlink-by-gpus-value.json", "nvlink_efficiency_by_gpus.4: must be in (0, 1]" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -116,6 +119,45 @@ Test (gpu_spec, rejects_bad_inputs)
       afd_assert_error_contains (error, cases[i].file);
       afd_assert_error_contains (error, cases[i].needle);
     }
+}
+
+/* The launch overhead per kernel class: H200 gives all three (fitted) and an fp8 GEMM ceiling;
+ * A100 gives none, and every class falls back to launch_overhead_s. */
+Test (gpu_spec, launch_overhead_per_class)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) h200 = afd_gpu_spec_load ("H200", &error);
+  afd_assert_no_error (error);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_GEMM), 8.3e-6, 1e-15);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_ATTENTION), 9.8e-6,
+                      1e-15);
+  cr_assert_float_eq (afd_gpu_spec_launch_overhead_s (h200, AFD_KERNEL_CLASS_MEMORY), 4.5e-6,
+                      1e-15);
+  cr_assert_float_eq (h200->efficiency.gemm_max_fraction_fp8, 0.7575, 1e-12);
+  g_autoptr (AfdGpuSpec) a100 = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (a100->efficiency.gemm_max_fraction_fp8, 0.0);
+  for (int c = AFD_KERNEL_CLASS_GEMM; c <= AFD_KERNEL_CLASS_MEMORY; c++)
+    cr_assert_eq (afd_gpu_spec_launch_overhead_s (a100, (AfdKernelClass) c),
+                  a100->launch_overhead_s);
+}
+
+/* nvlink_efficiency_by_gpus on H200 ({2: 0.7261, 4: 0.7874}, nvlink_efficiency 0.82): exact at
+ * 2 and 4, linear between (3: 0.75675) and up to (8, 0.82) (6: 0.8037), 0.82 from 8 and for a
+ * single GPU per node; a GPU without the table (A100) keeps nvlink_efficiency everywhere. */
+Test (gpu_spec, nvlink_efficiency_by_gpus)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AfdGpuSpec) h200 = afd_gpu_spec_load ("H200", &error);
+  afd_assert_no_error (error);
+  const double want[][2] = { { 1, 0.82 },      { 2, 0.7261 }, { 3, 0.75675 }, { 4, 0.7874 },
+                             { 6, 0.8037 },    { 8, 0.82 },   { 16, 0.82 } };
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    cr_assert_float_eq (afd_gpu_spec_nvlink_efficiency (h200, (guint) want[i][0]), want[i][1],
+                        1e-12, "%g GPUs", want[i][0]);
+  g_autoptr (AfdGpuSpec) a100 = afd_gpu_spec_load ("A100-SXM4-80GB", &error);
+  afd_assert_no_error (error);
+  cr_assert_eq (afd_gpu_spec_nvlink_efficiency (a100, 2), a100->nvlink_efficiency);
 }
 
 /* An unknown GPU name is a clear error, not a crash. */

@@ -149,6 +149,15 @@ expect "horizon latency" 1 "latency_s must be within the simulated-time horizon"
 sed 's/"launch_overhead_s": [^,]*/"launch_overhead_s": 4e6/' "$top_srcdir/topologies/gpus/A100-SXM4-80GB.json" >g4.json
 sed 's|"gpu": "A100-SXM4-80GB"|"gpu": "./g4.json"|' "$top_srcdir/topologies/clusters/a100-4x4-hdr.json" >c4.json
 expect "horizon fault clock" 1 "ends at 4.636e+09 s, beyond the simulated-time horizon" -- run -q --cluster c4.json --strategy masep --attn-gpus 12 --moe-gpus 4 --fault straggler:1:2@iter1 --iterations 100
+# The flow network's own times: 8 GiB all-reduced over 1 B/s links ends past the horizon;
+# a run of a flow-network iteration whose flows do ends with the same message (no hang).
+"$AFDSIM" gen-cluster --gpu H200 --nodes 2 --gpus-per-node 2 --nic-bandwidth 1 --scale-up-bandwidth 1 -o slow.json
+expect "horizon flow collective" 1 "flow network: a flow's transfer of" -- collective --cluster slow.json --network flow --bytes 8G --op all-reduce
+# 3 layers of hidden 40960 with tiny experts: each all-to-all moves GBs over 1 B/s links.
+sed -e 's/"layers": 4/"layers": 3/' -e 's/"hidden_size": 4096/"hidden_size": 40960/' \
+  -e 's/"expert_intermediate_size": 16384/"expert_intermediate_size": 64/' \
+  "$top_srcdir/models/llm/masep-4l.json" >wide.json
+expect "horizon flow run" 1 "flow network: a flow's transfer of" -- run -q --cluster slow.json --model wide.json --strategy ep --ep 4 --network flow --batch 65536 --context 1
 rm -f h.jsonl
 expect "sweep names the user's file" 1 "a100-4x4-hdr.json (with the point's --set cluster.* values)" -- sweep -q --set cluster.generator.nodes=0 -o h.jsonl
 grep -q "afdsim-sweep-" h.jsonl "$tmp/err" && bad "a private temporary path in a message" || ok "no private temporary path"

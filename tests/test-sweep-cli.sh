@@ -47,6 +47,23 @@ expect_usage "--set" --set nokey
 expect_usage "--set bad key" --set "bad key=1"
 expect_usage "--jobs" --jobs 0
 expect_usage "--total-gpus" --total-gpus 8,16
+# Out-of-grid lookups (issue #17 point 5): an ok line carries the run's count, the same as
+# `afdsim run` records in its provenance (3 shapes outside the H200 profile), 0 for analytic;
+# the CSV has the column.
+"$AFDSIM" sweep --strategy ep --model qwen3-235b-a22b --cluster h200-1x4 --batch 64 \
+  --context 2048 --costs profile:H200,analytic -q -o "$tmp/oog.jsonl" --csv "$tmp/oog.csv" \
+  2>"$tmp/err" || { echo "FAIL: out-of-grid sweep"; cat "$tmp/err"; fail=1; }
+"$AFDSIM" run --strategy ep --model qwen3-235b-a22b --cluster h200-1x4 --batch 64 \
+  --context 2048 --costs profile:H200 -q --json "$tmp/oog-run.json" 2>/dev/null \
+  || { echo "FAIL: out-of-grid run"; fail=1; }
+n_run=$(tr -d ' \t\n' <"$tmp/oog-run.json" | sed -n 's/.*"out_of_grid_lookups":\([0-9]*\).*/\1/p')
+grep '"costs":"profile:H200"' "$tmp/oog.jsonl" | grep -q "\"out_of_grid_lookups\":$n_run[,}]" \
+  && [ "$n_run" -ge 1 ] || { echo "FAIL: profile line lacks out_of_grid_lookups $n_run"; fail=1; }
+grep '"costs":"analytic"' "$tmp/oog.jsonl" | grep -q '"out_of_grid_lookups":0[,}]' \
+  || { echo "FAIL: analytic line lacks out_of_grid_lookups 0"; fail=1; }
+head -1 "$tmp/oog.csv" | grep -q 'joules_per_token,out_of_grid_lookups,message' \
+  || { echo "FAIL: CSV column"; head -1 "$tmp/oog.csv"; fail=1; }
+
 expect_usage "--nic-bandwidth" --nic-bandwidth 25e9,abc
 expect_usage "points" --batch 1..4000 --seed 1..4000
 "$AFDSIM" sweep nosuch-experiment -o "$tmp/u.jsonl" 2>"$tmp/err"
