@@ -212,6 +212,7 @@ typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
   const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
   char *strategy, *costs, *json, *trace;
+  char *backend; /* run only: "sim" (--backend cuda goes to cli/cmd-validate.c first) */
   char *iterations, *fault_detection; /* sim/fault.h */
   char *max_memory;                   /* sim/limits.h */
   char **faults;                      /* --fault, repeated */
@@ -224,7 +225,8 @@ static void
 flags_clear (Flags *f)
 {
   char **all[] = { &f->strategy,   &f->costs,           &f->json,       &f->trace,
-                   &f->iterations, &f->fault_detection, &f->max_memory, &f->strategy_help };
+                   &f->iterations, &f->fault_detection, &f->max_memory, &f->strategy_help,
+                   &f->backend };
   afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
@@ -307,6 +309,10 @@ entries (Flags *f, gboolean compare)
     { "max-memory", 0, 0, G_OPTION_ARG_STRING, &f->max_memory,
       "refuse runs estimated to need more simulator memory (default 16G)", "BYTES" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
+    /* run only (compare ends at the entry before): --backend cuda is taken by
+     * cli/cmd-validate.c before this command runs, so its help lists it here. */
+    { compare ? NULL : "backend", 0, 0, G_OPTION_ARG_STRING, &f->backend,
+      "sim (default), or cuda: execute the graph on this host's GPUs (docs/validation.md)", "B" },
     { NULL },
   };
   return afd_run_options_entries (
@@ -325,6 +331,12 @@ afd_cmd_run (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **e
         "that choose a cluster, model or placement then need --strategy.";
   if (!afd_cli_parse_command (&afd_command_run, summary, e, &argc, &argv, error))
     return 2;
+  if (f.backend != NULL && strcmp (f.backend, "sim") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--backend: '%s' is not sim or cuda",
+                   f.backend);
+      return 2;
+    }
   g_autoptr (AfdExperiment) exp = NULL;
   if (f.strategy == NULL)
     {

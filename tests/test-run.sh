@@ -33,6 +33,8 @@ check afd 0 "afd" -- run --strategy afd --attn-nodes 2 --ffn-nodes 2 --batch 64 
 check set-option 0 "ep" -- run --strategy ep --set dispatch=two-stage --set node_limit=2 --batch 64
 check set-bad-value 1 "two-stage" -- run --strategy ep --set dispatch=bogus
 check set-not-pair 2 "KEY=VALUE" -- run --strategy ep --set dispatch
+check help-lists-backend 0 "--backend=B" -- run --help
+check backend-sim 0 "" -- run -q --backend sim --strategy ep --batch 64 --context 256
 # One seed, one summary: two runs are byte-identical (but for the command line in the
 # provenance, which names the output file).
 "$afdsim" run --strategy ep --routing zipf:1.2 --seed 5 -q --json "$tmp/a.json" &&
