@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "models/registry.h"
 #include "models/roofline.h"
+#include "sim/cluster.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/files.h"
@@ -113,19 +114,61 @@ static const ListKind list_kinds[] = {
   { "experiments", "experiments" },
 };
 
+/* Appends the values a search over @klass tries on @cluster, parameter by parameter, and the
+ * size of its search space (afd_strategy_search_space). */
+static void
+append_search_on (GString *out, const AfdStrategyClass *klass, const AfdCluster *cluster,
+                  const char *name)
+{
+  guint g = afd_cluster_gpu_count (cluster), per_node = afd_cluster_gpus_per_node (cluster);
+  g_string_append_printf (out, "  on %s (%u GPUs, %u per node):\n", name, g, per_node);
+  for (const AfdStrategyParam *p = klass->params; p->key != NULL; p++)
+    {
+      if (p->search == AFD_STRATEGY_SEARCH_DEFAULT)
+        continue;
+      g_autoptr (GPtrArray) values = afd_strategy_search_values (p, g, per_node);
+      g_string_append_printf (out, "    %s:", p->key);
+      for (guint i = 0; i < values->len; i++)
+        {
+          g_autofree char *v = cJSON_PrintUnformatted (values->pdata[i]);
+          g_string_append_printf (out, "%s %s", i ? "," : "", v);
+        }
+      if (p->partner != NULL)
+        g_string_append_printf (out, " (%s: the rest)", p->partner);
+      g_string_append_c (out, '\n');
+    }
+  g_autoptr (GPtrArray) space = afd_strategy_search_space (klass, g, per_node);
+  g_string_append_printf (out, "    search space: %u option sets\n", space->len);
+}
+
 /* Lists shipped data, all kinds or the one named. */
 static int
 cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   gboolean params = FALSE;
+  g_autofree char *cluster_name = NULL;
   const GOptionEntry entries[] = {
     { "params", 0, 0, G_OPTION_ARG_NONE, &params,
       "with strategies: every parameter (key, flag, type, range, default, search values)",
       NULL },
+    { "cluster", 0, 0, G_OPTION_ARG_STRING, &cluster_name,
+      "with --params: the values a search tries on this cluster, and how many points", "C" },
     { NULL },
   };
   if (!afd_cli_parse_command (&command_list, command_list.summary, entries, &argc, &argv, error))
     return 2;
+  g_autoptr (AfdCluster) cluster = NULL;
+  if (cluster_name != NULL)
+    {
+      if (!params)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "list: --cluster needs --params");
+          return 2;
+        }
+      cluster = afd_cluster_load (cluster_name, error);
+      if (cluster == NULL)
+        return 1;
+    }
   const char *only = argc >= 2 ? argv[1] : NULL;
   gboolean found = FALSE;
   for (guint k = 0; k < G_N_ELEMENTS (list_kinds); k++)
@@ -154,6 +197,8 @@ cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **erro
           g_autoptr (GString) text = g_string_new (NULL);
           if (params)
             afd_strategy_class_describe_params (list[i], text);
+          if (cluster != NULL)
+            append_search_on (text, list[i], cluster, cluster_name);
           fputs (text->str, stdout);
         }
     }

@@ -81,4 +81,11 @@ check list-split 0 "every split of the cluster's nodes, ffn_nodes taking the res
   list strategies --params
 check list-derived 0 "ep (--ep): integer 1..1048576 GPUs, default derived from the cluster (the whole cluster)" -- \
   list strategies --params
+# The values a search tries on one cluster (16 GPUs in 2 nodes of 8), from the same tables.
+check search-ep 0 "    ep: 1, 2, 4, 8, 16" -- list strategies --params --cluster dgx-a100-x2
+check search-tp 0 "    tp: 1, 2, 4, 8" -- list strategies --params --cluster dgx-a100-x2
+check search-split 0 "    attn_gpus: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 (moe_gpus: the rest)" -- \
+  list strategies --params --cluster dgx-a100-x2
+check search-afd 0 "    micro_batches: 2, 3, 4" -- list strategies --params --cluster dgx-a100-x2
+check search-needs-params 2 "list: --cluster needs --params" -- list strategies --cluster dgx-a100-x2
 exit $fail
