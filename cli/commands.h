@@ -24,6 +24,8 @@ extern const AfdCommand afd_command_compare;
 extern const AfdCommand afd_command_bench_strategies;
 /* `afdsim sweep` (cli/cmd-sweep.c): a grid of runs, JSONL/CSV, threads, MPI, resumable. */
 extern const AfdCommand afd_command_sweep;
+/* `afdsim serve` (cli/cmd-serve.c): request-level serving, TTFT/TPOT percentiles, goodput. */
+extern const AfdCommand afd_command_serve;
 
 /* `afdsim collective` (cli/cmd-collective.c): nccl-tests-style sweep of one collective. */
 extern const AfdCommand afd_command_collective;

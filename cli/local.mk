@@ -7,7 +7,7 @@ libafdsim_a_SOURCES += \
 	%reldir%/commands.h \
 	%reldir%/cmd-demo.c %reldir%/cmd-bench-engine.c \
 	%reldir%/cmd-run.c %reldir%/cmd-bench-strategies.c \
-	%reldir%/cmd-sweep.c \
+	%reldir%/cmd-sweep.c %reldir%/cmd-serve.c \
 	%reldir%/cmd-collective.c %reldir%/cmd-bench-network.c %reldir%/cmd-gen-cluster.c \
 	%reldir%/cmd-show-model.c %reldir%/cmd-cost.c %reldir%/cmd-roofline.c \
 	%reldir%/cmd-calibrate.c %reldir%/cmd-validate.c %reldir%/cmd-fit.c \

@@ -46,6 +46,7 @@ static const AfdCommand *const commands[] = {
   &afd_command_compare,
   &afd_command_bench_strategies,
   &afd_command_sweep,
+  &afd_command_serve,
   &afd_command_demo,
   &afd_command_bench_engine,
   &afd_command_collective,

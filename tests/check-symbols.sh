@@ -40,6 +40,7 @@ allowed() { # allowed STEM SYMBOL
     routing) case $2 in afd_imbalance_*) return 0 ;; esac ;;
     calibrate_nodes) case $2 in afd_calibrate_*) return 0 ;; esac ;;
     exec_plan) case $2 in afd_cuda_exec_*) return 0 ;; esac ;;
+    serve_workload) case $2 in afd_serve_arrival_*|afd_serve_length_*) return 0 ;; esac ;;
   esac
   return 1
 }

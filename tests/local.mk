@@ -44,3 +44,4 @@ include tests/fidelity.mk
 include tests/outputs.mk
 include tests/shared.mk
 include tests/economics.mk
+include tests/serve.mk

@@ -20,7 +20,7 @@ before=$(cd "$src/docs/img" && ls -l --time-style=+%s . | md5sum)
   || { echo "FAIL: plots.sh"; cat "$tmp/log"; exit 1; }
 after=$(cd "$src/docs/img" && ls -l --time-style=+%s . | md5sum)
 [ "$before" = "$after" ] || { echo "FAIL: plots.sh changed docs/img/"; fail=1; }
-for f in roofline-dsv3-h800 roofline-table sweep-seeds-ratio gpus-seeds-headline; do
+for f in roofline-dsv3-h800 roofline-table sweep-seeds-ratio gpus-seeds-headline serve-dsv3-pd serve-seeds; do
   [ -s "$tmp/out/$f.png" ] || { echo "FAIL: $f.png not written into the named folder"; fail=1; }
 done
 # One y scale over the panels of the per-GPU plot.

@@ -81,6 +81,11 @@ check list-split 0 "every split of the cluster's nodes, ffn_nodes taking the res
   list strategies --params
 check list-derived 0 "ep (--ep): integer 1..1048576 GPUs, default derived from the cluster (the whole cluster)" -- \
   list strategies --params
+# serve's pool options go through the same tables, named by the pool's flag.
+check serve-pool-set 2 "--prefill-set tp=2: strategy ep has no option 'tp'" -- \
+  serve -q --cluster dgx-a100-x2 --model masep-4l --prefill-strategy ep --decode-strategy tppp \
+  --prefill-set tp=2 --requests 2
+
 # The values a search tries on one cluster (16 GPUs in 2 nodes of 8), from the same tables.
 check search-ep 0 "    ep: 1, 2, 4, 8, 16" -- list strategies --params --cluster dgx-a100-x2
 check search-tp 0 "    tp: 1, 2, 4, 8" -- list strategies --params --cluster dgx-a100-x2

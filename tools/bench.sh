@@ -33,3 +33,16 @@ rm -rf "$sweep_tmp"
 # Strategies (issue 5): the default experiment and DeepSeek-V3 EP320 decode (docs/performance.md).
 echo "== afdsim bench strategies --json"
 "$afdsim" bench strategies --json
+# Serving (issue 19): one hour of Poisson traffic at 10 requests/s (36 000 requests, prompts
+# lognormal 1024, outputs lognormal 256) on DeepSeek-V3 EP16 over 16 H200, one thread; the goal
+# is <= 10 s (docs/performance.md). Wall time of the whole command, step simulations included.
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+serve_tmp=$(mktemp -d)
+echo "== afdsim serve --model deepseek-v3 --strategy ep --set ep=16 --rate 10 --duration 3600s"
+t0=$(date +%s%N)
+"$afdsim" serve --cluster "$srcdir/experiments/serve-dsv3-pd/h200-x2.json" --model deepseek-v3 \
+  --strategy ep --set ep=16 --rate 10 --duration 3600s --prompt lognormal:1024:0.5 \
+  --output lognormal:256:0.5 -q --json "$serve_tmp/serve.json"
+t1=$(date +%s%N)
+echo "serve: 36000 requests simulated in $(( (t1 - t0) / 1000000 )) ms wall"
+rm -rf "$serve_tmp"

@@ -33,3 +33,21 @@ echo "plots: $img/roofline-dsv3-h800.png $img/roofline-table.png"
 "$afdsim" run seeds-headline -q --json "$tmp/headline.json" --trace "$tmp/headline-trace.json"
 "$python" "$srcdir/experiments/plots/plot_gpus.py" "$tmp/headline.json" "$img/gpus-seeds-headline.png"
 echo "plots: $img/sweep-seeds-ratio.png $img/gpus-seeds-headline.png"
+
+# Serving (docs/user/serve.md): the serve experiments' deployments over time (their runs files'
+# flags, run from the top of the source tree as the golden test runs them).
+case "$afdsim" in /*) serve_afdsim=$afdsim ;; *) serve_afdsim="$(pwd)/$afdsim" ;; esac
+for exp in serve-dsv3-pd serve-seeds; do
+  names=$(sed -n 's/^\([a-z0-9-]*\): .*/\1/p' "$srcdir/experiments/$exp/runs")
+  files=""
+  mkdir -p "$tmp/$exp"
+  for n in $names; do
+    # shellcheck disable=SC2046
+    (cd "$srcdir" && "$serve_afdsim" serve $(sed -n "s/^$n: //p" "experiments/$exp/runs") -q \
+      --json "$tmp/$exp/$n.json")
+    files="$files $tmp/$exp/$n.json"
+  done
+  # shellcheck disable=SC2086
+  "$python" "$srcdir/experiments/plots/plot_serve.py" "$img/$exp.png" $files
+  echo "plots: $img/$exp.png"
+done
