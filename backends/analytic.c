@@ -40,7 +40,7 @@
  *              W = count·n·k·bytes(dtype) one expert's weights, used = experts with tokens
  *              (each streamed once: an expert's row tiles share them through L2);
  *              stream_fraction: fused grouped kernels stream weights below the copy
- *              bandwidth
+ *              bandwidth (stream_fraction_fp8 for fp8/fp4 weights, default the same)
  *   time     = launch + max(compute, memory); the weight-streaming efficiency as a function
  *              of tokens per expert, W / (bw · time), is stream_fraction while the weights
  *              dominate and falls as the compute term takes over (docs/models/roofline.md)
@@ -196,7 +196,10 @@ grouped_seconds (const Analytic *self, const AfdOp *op, const AfdGpuSpec *gpu)
     }
   /* The row tiles of one expert run in the same waves and share its weights through L2:
    * each expert's weights are streamed once. */
-  double t_weights = w_total / (bw * eff->grouped_stream_fraction);
+  const double stream = (op->dtype == AFD_DTYPE_FP8 || op->dtype == AFD_DTYPE_FP4)
+                            ? eff->grouped_stream_fraction_fp8
+                            : eff->grouped_stream_fraction;
+  double t_weights = w_total / (bw * stream);
   double t_compute = 2.0 * count * padded * n * k
                      / (peak_for (gpu, op->dtype) * ceiling
                         * wave_efficiency (self, tiles, k, gpu->sm_count));

@@ -190,7 +190,8 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
         && afd_json_get_number (obj, &ew, "gemm_max_fraction_fp8", AFD_JSON_FRACTION,
                                 &eff->gemm_max_fraction_fp8, error)))
     return FALSE;
-  /* The optional grouped expert GEMM block: all three keys or none. */
+  /* The optional grouped expert GEMM block: its three keys or none, and optionally
+   * stream_fraction_fp8 (absent: stream_fraction). */
   const cJSON *g = NULL;
   if (!afd_json_get_child (obj, &ew, "grouped_gemm", AFD_JSON_OPTIONAL, cJSON_Object, &g, error))
     return FALSE;
@@ -198,14 +199,19 @@ read_efficiency (const cJSON *root, const char *file, AfdGpuEfficiency *eff, GEr
     return TRUE;
   const AfdJsonWhere gw = { file, "efficiency.grouped_gemm", AFD_ERROR_TOPOLOGY };
   static const char *const gkeys[] = { "max_fraction_bf16", "max_fraction_fp8",
-                                       "stream_fraction", NULL };
-  return afd_json_check_object (g, &gw, gkeys, error)
-         && afd_json_get_number (g, &gw, "max_fraction_bf16", frac,
-                                 &eff->grouped_max_fraction_bf16, error)
-         && afd_json_get_number (g, &gw, "max_fraction_fp8", frac,
-                                 &eff->grouped_max_fraction_fp8, error)
-         && afd_json_get_number (g, &gw, "stream_fraction", frac, &eff->grouped_stream_fraction,
-                                 error);
+                                       "stream_fraction", "stream_fraction_fp8", NULL };
+  if (!(afd_json_check_object (g, &gw, gkeys, error)
+        && afd_json_get_number (g, &gw, "max_fraction_bf16", frac,
+                                &eff->grouped_max_fraction_bf16, error)
+        && afd_json_get_number (g, &gw, "max_fraction_fp8", frac, &eff->grouped_max_fraction_fp8,
+                                error)
+        && afd_json_get_number (g, &gw, "stream_fraction", frac, &eff->grouped_stream_fraction,
+                                error)))
+    return FALSE;
+  eff->grouped_stream_fraction_fp8 = eff->grouped_stream_fraction;
+  return afd_json_get_number (g, &gw, "stream_fraction_fp8",
+                              AFD_JSON_OPTIONAL | AFD_JSON_FRACTION,
+                              &eff->grouped_stream_fraction_fp8, error);
 }
 
 /* Reads the optional price and board power (docs/models/cost.md): each finite and > 0 when

@@ -49,6 +49,8 @@ typedef struct {
   double grouped_max_fraction_bf16;   /* ceiling of the bf16/fp16 peak, (0,1] */
   double grouped_max_fraction_fp8;    /* ceiling of the fp8 peak, (0,1] */
   double grouped_stream_fraction;     /* weight streaming, fraction of HBM bandwidth, (0,1] */
+  double grouped_stream_fraction_fp8; /* the same for fp8/fp4 weights (optional key
+                                       * "stream_fraction_fp8"; absent: stream_fraction) */
 } AfdGpuEfficiency;
 
 typedef struct {

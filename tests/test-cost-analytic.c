@@ -318,6 +318,7 @@ Test (cost_analytic, grouped_block_tiles_and_skew_by_hand)
   g->efficiency.grouped_max_fraction_bf16 = 0.65;
   g->efficiency.grouped_max_fraction_fp8 = 0.5;
   g->efficiency.grouped_stream_fraction = 0.6;
+  g->efficiency.grouped_stream_fraction_fp8 = 0.6;
   g_autoptr (GError) error = NULL;
   AfdPlacement where = { g, 0 };
   const guint64 bal[] = { 53, 53, 53, 53 }, skew[] = { 200, 4, 4, 4 };
@@ -348,6 +349,7 @@ Test (cost_analytic, grouped_block_fp8_ceiling)
   g->efficiency.grouped_max_fraction_bf16 = 0.65;
   g->efficiency.grouped_max_fraction_fp8 = 0.5;
   g->efficiency.grouped_stream_fraction = 0.6;
+  g->efficiency.grouped_stream_fraction_fp8 = 0.6;
   g->peak_flop_per_s[AFD_DTYPE_FP8] = 624e12;
   g_autoptr (GError) error = NULL;
   AfdPlacement where = { g, 0 };
@@ -359,4 +361,33 @@ Test (cost_analytic, grouped_block_fp8_ceiling)
   cr_assert (afd_cost_model_op_time (model, f8, &where, &tf, &error));
   cr_assert_float_eq ((tf - 4e-6) / (tb - 4e-6), 0.65, 1e-9);
   cr_assert_float_eq (tb - 4e-6, 2.0 * 4096 * 1536 * 4096 / (312e12 * 0.65 * 384 / 432), 1e-15);
+}
+
+/* fp8 weights stream at their own fraction (stream_fraction_fp8; the H100 measurements of
+ * tools/data/grouped-gemm-h100: fp8 grouped kernels stream below bf16 ones). Memory-bound
+ * {4, 4, 4, 4} in fp8 (W = 1536·4096 B per expert): the weight term is 4W/(bw·s8), so with
+ * s8 = 0.5 instead of 0.6 it grows by 0.6/0.5 exactly; bf16 keeps stream_fraction. */
+Test (cost_analytic, grouped_block_fp8_stream_fraction)
+{
+  g_autoptr (AfdGpuSpec) g = afd_gpu_spec_copy (gpu);
+  g->efficiency.grouped_max_fraction_bf16 = 0.65;
+  g->efficiency.grouped_max_fraction_fp8 = 0.5;
+  g->efficiency.grouped_stream_fraction = 0.6;
+  g->efficiency.grouped_stream_fraction_fp8 = 0.6;
+  g->peak_flop_per_s[AFD_DTYPE_FP8] = 624e12;
+  g_autoptr (GError) error = NULL;
+  AfdPlacement where = { g, 0 };
+  const guint64 few[] = { 4, 4, 4, 4 };
+  g_autoptr (AfdOp) f8 = grouped (few, 4, AFD_DTYPE_FP8);
+  g_autoptr (AfdOp) bf = grouped (few, 4, AFD_DTYPE_BF16);
+  double t_same, t_low, b_same, b_low;
+  cr_assert (afd_cost_model_op_time (model, f8, &where, &t_same, &error));
+  cr_assert (afd_cost_model_op_time (model, bf, &where, &b_same, &error));
+  g->efficiency.grouped_stream_fraction_fp8 = 0.5;
+  cr_assert (afd_cost_model_op_time (model, f8, &where, &t_low, &error));
+  cr_assert (afd_cost_model_op_time (model, bf, &where, &b_low, &error));
+  const double W8 = 1536.0 * 4096, bw = 2.039e12;
+  cr_assert_float_eq (t_low - t_same, 4 * W8 / bw * (1 / 0.5 - 1 / 0.6), 1e-15,
+                      "fp8 weight term %.9g", t_low - t_same);
+  cr_assert (b_low == b_same, "bf16 must keep stream_fraction");
 }
