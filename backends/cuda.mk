@@ -4,13 +4,11 @@
 # docs/backends/cuda.md explains the build; STYLE §2.5: a stub file, not #ifdef.
 libafdsim_a_SOURCES += \
 	%reldir%/profile.h %reldir%/profile.c \
-	%reldir%/cmd-calibrate.h %reldir%/cmd-calibrate.c \
 	%reldir%/calibrate-nodes.h %reldir%/calibrate-nodes.c \
 	%reldir%/cuda/cuda-calibrate.h \
 	%reldir%/cuda/cuda-exec.h %reldir%/cuda/exec-plan.c \
-	%reldir%/cmd-validate.h %reldir%/cmd-validate.c \
 	%reldir%/validate-stats.h %reldir%/validate-stats.c \
-	%reldir%/fit.h %reldir%/fit.c %reldir%/cmd-fit.h %reldir%/cmd-fit.c \
+	%reldir%/fit.h %reldir%/fit.c \
 	$(NULL)
 if ENABLE_CUDA
 libafdsim_a_SOURCES += \

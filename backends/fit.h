@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fit.h - fit a GPU file's analytic efficiency parameters to measured op times (`afdsim fit`,
- * backends/cmd-fit.c; docs/backends/analytical.md, "Fitting the parameters to a profile").
+ * cli/cmd-fit.c; docs/backends/analytical.md, "Fitting the parameters to a profile").
  *
  * The parameters θ = (gemm_max_fraction, gemm_max_fraction_fp8 (left 0, not given, when no
  * fp8 GEMM is measured), gemm_half_m, memory_fraction, attention_max_fraction, and the launch

@@ -3,7 +3,7 @@
  * registry.h - the list of compute cost backends (sim/cost-model.h) and their lookup.
  *
  * The one place that names every backend class: backends/registry.c holds a NULL-terminated
- * const table. Only sim/main.c (the composition root) and tests include this header.
+ * const table. Only cli/main.c (the composition root) and tests include this header.
  */
 #ifndef AFD_BACKENDS_REGISTRY_H
 #define AFD_BACKENDS_REGISTRY_H

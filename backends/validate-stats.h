@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * validate-stats.h - the error statistics of `afdsim validate` (backends/cmd-validate.c),
+ * validate-stats.h - the error statistics of `afdsim validate` (cli/cmd-validate.c),
  * apart from any GPU so that tests can feed them synthetic timings.
  *
  *   error_rel(sim, real) = (sim − real) / real          (signed; end-to-end)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cost-ops.h - operators built from a bare shape rather than from a model: what `afdsim cost`
- * prices (models/cmd-cost.c; docs/user/cost.md). They describe work only, price nothing.
+ * prices (cli/cmd-cost.c; docs/user/cost.md). They describe work only, price nothing.
  *
  * e = bytes per element of the dtype; fp8 and fp4 math writes bf16 outputs (2 bytes):
  *   GEMM m×n×k, count        FLOPs 2·m·n·k·count; bytes count·(m·k·e + k·n·e + m·n·e_out)

@@ -5,6 +5,5 @@ libafdsim_a_SOURCES += \
 	%reldir%/ops.h %reldir%/ops.c \
 	%reldir%/routing.h %reldir%/routing.c \
 	%reldir%/memory.h %reldir%/memory.c \
-	%reldir%/show-model.h %reldir%/cmd-show-model.c \
-	%reldir%/cmd-cost.h %reldir%/cmd-cost.c %reldir%/cost-ops.h %reldir%/cost-ops.c \
+	%reldir%/cost-ops.h %reldir%/cost-ops.c \
 	$(NULL)

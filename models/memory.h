@@ -5,7 +5,7 @@
  * Every strategy (models/strategy-*.c) creates an AfdMemoryPlan with one entry per GPU, adds
  * bytes per class (weights, KV cache, activations, communication buffers, runtime reserve)
  * using the size helpers below, then checks each GPU against its spec (afd_memory_check_gpu(),
- * through afd_strategy_check_memory()). A GPU that does not fit is
+ * through afd_placement_check_memory()). A GPU that does not fit is
  * AFD_ERROR_INFEASIBLE: "GPU 12 (moe) needs 123.7 GB, A100-SXM4-80GB has 80.0 GB of HBM …"
  * (GB = 1e9 bytes). Formulas and the hand-worked masep-4l MA-Separation 12:4 example are in
  * docs/models/memory.md (checked by tests/test-memory.c). The helpers return bytes for ONE

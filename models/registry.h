@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * registry.h - the deployment strategies shipped in models/: the class objects and the one
- * explicit table that lists them (STYLE §2.5). Only sim/main.c and tests include this header.
+ * explicit table that lists them (STYLE §2.5). Only cli/main.c and tests include this header.
  */
 #ifndef AFD_MODELS_REGISTRY_H
 #define AFD_MODELS_REGISTRY_H

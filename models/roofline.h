@@ -16,19 +16,14 @@
  * weight bytes per parameter. It also holds the related closed forms the reference lists:
  * MegaScale-Infer's ping-pong rule, DeepSeek's EP communication limit and the EP-vs-AFD
  * imbalance factors. Every function is pure: no I/O, no allocation, no global state; every
- * constant is an argument. Loading models and GPUs is the command's job (models/cmd-roofline.c).
+ * constant is an argument. Loading models and GPUs is the command's job (cli/cmd-roofline.c).
  */
 #ifndef AFD_MODELS_ROOFLINE_H
 #define AFD_MODELS_ROOFLINE_H
 
 #include <glib.h>
 
-#include "sim/cli.h"
-
 G_BEGIN_DECLS
-
-/* `afdsim roofline` (models/cmd-roofline.c), for the command table in sim/main.c. */
-extern const AfdCommand afd_command_roofline;
 
 /* Defaults of the reference (§2.1, [S] from the paper's hardware × model table). */
 #define AFD_ROOFLINE_DEFAULT_SLO_S 0.050      /* TPOT target, seconds (unknown in the paper) */

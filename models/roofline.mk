@@ -2,5 +2,5 @@
 # models/roofline.mk - the AFD communication-level roofline (docs/models/afd-roofline.md)
 # and its command, `afdsim roofline`.
 libafdsim_a_SOURCES += \
-	%reldir%/roofline.h %reldir%/roofline.c %reldir%/cmd-roofline.c \
+	%reldir%/roofline.h %reldir%/roofline.c \
 	$(NULL)

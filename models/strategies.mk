@@ -2,7 +2,7 @@
 # models/strategies.mk - deployment strategies (TP x PP, EP, MA Separation, AFD) and their
 # registry (issue #5; docs/models/strategies.md).
 libafdsim_a_SOURCES += \
-	%reldir%/strategy-common.h %reldir%/strategy-common.c \
+	%reldir%/placement.h %reldir%/placement.c \
 	%reldir%/strategy-masep.c \
 	%reldir%/strategy-tppp.c \
 	%reldir%/strategy-ep.c \

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -26,23 +26,34 @@ typedef struct {
   guint used_na, used_nf; /* the nodes the last build used, defaults included (describe) */
 } Afd;
 
-static const char *const afd_keys[] = { "attn_nodes", "ffn_nodes", "micro_batches", NULL };
+/* The parameters (sim/strategy.h): a search tries every N_A:N_F split of the cluster's nodes
+ * and 2 to 4 micro-batches. */
+static const AfdStrategyParam afd_params[] = {
+  { .key = "attn_nodes", .flag = "attn-nodes", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes",
+    .min = 1, .max = 1 << 16, .default_help = "half the nodes, at least 1",
+    .help = "attention nodes N_A", .search = AFD_STRATEGY_SEARCH_NODE_SPLIT,
+    .partner = "ffn_nodes" },
+  { .key = "ffn_nodes", .flag = "ffn-nodes", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes",
+    .min = 1, .max = 1 << 16, .default_help = "the nodes attention leaves",
+    .help = "FFN nodes N_F" },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 2, .max = 4, .default_value = "3",
+    .help = "micro-batches",
+    .search = AFD_STRATEGY_SEARCH_RANGE, .search_min = 2, .search_max = 4,
+    .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { NULL },
+};
+
 
 static gpointer
 afd_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, afd_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_afd_class;
   g_autofree Afd *s = g_new0 (Afd, 1);
-  s->micro_batches = 3;
-  if (!afd_json_get_int (params, &where, "attn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                         &s->attn_nodes, error)
-      || !afd_json_get_int (params, &where, "ffn_nodes", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                            &s->ffn_nodes, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 2, 4,
-                            &s->micro_batches, error))
-    return NULL;
+  s->attn_nodes = afd_strategy_param_int (k, params, "attn_nodes");
+  s->ffn_nodes = afd_strategy_param_int (k, params, "ffn_nodes");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
   return g_steal_pointer (&s);
 }
 
@@ -87,15 +98,15 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
                    "micro-batches", in->batch, ka, M);
       return FALSE;
     }
-  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 nt = afd_placement_new_tokens (in);
   guint64 T = in->batch * nt;
-  double db = afd_strategy_dispatch_bytes_per_token (llm);
-  double cb = afd_strategy_combine_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double db = afd_placement_dispatch_bytes_per_token (llm);
+  double cb = afd_placement_combine_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
-  guint W = afd_strategy_experts_per_gpu (E, kf);
+  guint W = afd_placement_experts_per_gpu (E, kf);
   g_autofree guint64 *local = g_new0 (guint64, (gsize) kf * W);
   g_autofree guint *count = g_new0 (guint, kf);
 
@@ -106,7 +117,7 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (n);
   for (guint a = 0; a < ka; a++)
     {
-      guint64 seqs = afd_strategy_share (in->batch, ka, a);
+      guint64 seqs = afd_placement_share (in->batch, ka, a);
       afd_memory_set_role (mem, a, "attention");
       afd_memory_add_weights (
           mem, a,
@@ -123,23 +134,23 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
       afd_memory_add_comm_buffers (mem, a,
                                    afd_memory_comm_buffer_bytes (llm, seqs * nt * llm->top_k));
       afd_memory_add_runtime (mem, a, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, a, error))
+      if (!afd_placement_check_memory (g, in, mem, a, error))
         return FALSE;
     }
   for (guint f = 0; f < kf; f++)
     {
-      guint64 pairs = afd_strategy_share (T * llm->top_k, kf, f);
+      guint64 pairs = afd_placement_share (T * llm->top_k, kf, f);
       afd_memory_set_role (mem, ka + f, "ffn");
       afd_memory_add_weights (
           mem, ka + f,
           n_moe
               * (afd_memory_expert_weights_bytes (
-                     llm, E == 0 ? 0 : E >= kf ? (guint) afd_strategy_share (E, kf, f) : 1)
+                     llm, E == 0 ? 0 : E >= kf ? (guint) afd_placement_share (E, kf, f) : 1)
                  + afd_memory_shared_expert_weights_bytes (llm, 1)));
       afd_memory_add_activations (mem, ka + f, afd_memory_expert_activation_bytes (llm, pairs));
       afd_memory_add_comm_buffers (mem, ka + f, afd_memory_comm_buffer_bytes (llm, pairs));
       afd_memory_add_runtime (mem, ka + f, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, ka + f, error))
+      if (!afd_placement_check_memory (g, in, mem, ka + f, error))
         return FALSE;
     }
 
@@ -185,21 +196,21 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
           /* Attention of (l, mb) on every attention GPU, then its A2F. */
           for (guint a = 0; a < ka; a++)
             {
-              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb);
-              if (!afd_strategy_add_attention (g, in, a, l, mb, seqs, &back[mb * n + a], error))
+              guint64 seqs = afd_placement_share (afd_placement_share (in->batch, ka, a), M, mb);
+              if (!afd_placement_add_attention (g, in, a, l, mb, seqs, &back[mb * n + a], error))
                 return FALSE;
             }
           if (!is_moe)
             continue;
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
-          afd_strategy_expert_slots (etok, E, kf, local, count);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
+          afd_placement_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
+              guint64 recv = afd_placement_slots_tokens (local + (gsize) f * W, count[f]);
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) a * n + ka + f]
-                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * db;
+                    = (double) afd_placement_share (recv, ka, (a + f) % ka) * db;
             }
           for (guint i = 0; i < n; i++)
             deps[i] = i < ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
@@ -211,24 +222,24 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
         {
           if (!is_moe)
             continue;
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
-          afd_strategy_expert_slots (etok, E, kf, local, count);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
+          afd_placement_expert_slots (etok, E, kf, local, count);
           memset (pairs, 0, sizeof (double) * n * n);
           for (guint f = 0; f < kf; f++)
             {
-              guint64 recv = afd_strategy_slots_tokens (local + (gsize) f * W, count[f]);
+              guint64 recv = afd_placement_slots_tokens (local + (gsize) f * W, count[f]);
               guint gf = ka + f;
-              afd_strategy_add_op (g, gf, l, mb,
+              afd_placement_add_op (g, gf, l, mb,
                                    afd_ops_expert_grouped_gemm (llm, l, local + (gsize) f * W,
                                                                 count[f]),
                                    a2f[mb * n + gf]);
-              guint64 mb_tokens = afd_strategy_share (T, M, mb);
-              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (mb_tokens, kf, f), 1);
+              guint64 mb_tokens = afd_placement_share (T, M, mb);
+              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_placement_share (mb_tokens, kf, f), 1);
               if (sh != NULL)
-                afd_strategy_add_op (g, gf, l, mb, sh, AFD_OPGRAPH_NONE);
+                afd_placement_add_op (g, gf, l, mb, sh, AFD_OPGRAPH_NONE);
               for (guint a = 0; a < ka; a++)
                 pairs[(gsize) gf * n + a]
-                    = (double) afd_strategy_share (recv, ka, (a + f) % ka) * cb;
+                    = (double) afd_placement_share (recv, ka, (a + f) % ka) * cb;
             }
           for (guint i = 0; i < n; i++)
             deps[i] = i >= ka ? afd_opgraph_stream_tail (g, i, AFD_OPGRAPH_STREAM_COMPUTE)
@@ -242,9 +253,9 @@ afd_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **e
   /* LM head of every micro-batch on its attention GPU (one logit row per sequence). */
   for (guint mb = 0; mb < M; mb++)
     for (guint a = 0; a < ka; a++)
-      afd_strategy_add_op (
+      afd_placement_add_op (
           g, a, AFD_OPGRAPH_NONE, mb,
-          afd_ops_lm_head (llm, afd_strategy_share (afd_strategy_share (in->batch, ka, a), M, mb), 1),
+          afd_ops_lm_head (llm, afd_placement_share (afd_placement_share (in->batch, ka, a), M, mb), 1),
           back[mb * n + a]);
   return TRUE;
 }
@@ -253,6 +264,7 @@ const AfdStrategyClass afd_strategy_afd_class = {
   .name = "afd",
   .summary = "attention-FFN disaggregation: attention nodes and FFN nodes, micro-batch ping-pong "
              "(2..4), fp8 A->F and bf16 F->A all-to-all-v",
+  .params = afd_params,
   .create = afd_create,
   .destroy = g_free,
   .build = afd_build,

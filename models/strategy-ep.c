@@ -3,7 +3,7 @@
  * strategy-ep.c - wide expert parallelism, DeepSeek-style (seed 003; DeepSeek-V3 §3.4).
  *
  * Attention is data-parallel: each of the ep GPUs serves an even share of the sequences with
- * all heads. Routed experts are spread over the GPUs (afd_strategy_expert_slots): with
+ * all heads. Routed experts are spread over the GPUs (afd_placement_expert_slots): with
  * E >= G, GPU i holds a contiguous block of E/G experts (the seed's "at most one per GPU"
  * when E = G); with E < G, GPUs beyond E hold EPLB replicas of the hottest experts (DeepSeek-V3
  * EP320: 256 experts + 64 redundant), which split those experts' pairs evenly.
@@ -17,7 +17,7 @@
  * Redundant experts and failed GPUs (docs/models/faults.md "EP with redundant experts"):
  * redundant_experts R: R EPLB copies in all (those E < G forces among them) of the hottest
  * experts of each layer, on max(E + R, G) slots
- * (afd_strategy_expert_place; memory counts every slot). With in->excluded set, the failed
+ * (afd_placement_expert_place; memory counts every slot). With in->excluded set, the failed
  * GPUs get no op: their sequences are lost (ep_lost_sequences), their expert copies' pairs go
  * to the surviving copies, and the dispatch/combine groups shrink to the survivors; an expert
  * without a surviving copy makes the build fail (AFD_ERROR_INFEASIBLE).
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -41,34 +41,44 @@ typedef struct {
   guint used_ep;            /* the group size the last build used (describe) */
 } Ep;
 
-static const char *const ep_keys[] = { "ep",         "micro_batches",     "dispatch",
-                                       "node_limit", "redundant_experts", NULL };
+static const char *const ep_dispatches[] = { "flat", "two-stage", NULL };
+
+/* The parameters (sim/strategy.h): a search tries every EP size that divides the cluster, one
+ * and two micro-batches, and both dispatches. */
+static const AfdStrategyParam ep_params[] = {
+  { .key = "ep", .flag = "ep", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs", .min = 1,
+    .max = 1 << 20, .default_help = "the whole cluster", .help = "expert-parallel GPUs",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1 },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 1, .max = 2, .default_value = "2",
+    .help = "micro-batches",
+    .search = AFD_STRATEGY_SEARCH_RANGE, .search_min = 1, .search_max = 2,
+    .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { .key = "dispatch", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = ep_dispatches,
+    .default_value = "\"flat\"",
+    .help = "all-to-all-v straight to the experts, or node-limited two-stage (NVLink hop)",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { .key = "node_limit", .type = AFD_STRATEGY_PARAM_INT, .unit = "nodes", .min = 0,
+    .max = 1 << 16, .default_value = "0",
+    .help = "most nodes a token is sent to (0: no limit)" },
+  { .key = "redundant_experts", .type = AFD_STRATEGY_PARAM_INT, .unit = "copies", .min = 0,
+    .max = 1 << 16, .default_value = "0",
+    .help = "extra EPLB copies of the hottest experts per layer" },
+  { NULL },
+};
+
 
 static gpointer
 ep_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, ep_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_ep_class;
   g_autofree Ep *s = g_new0 (Ep, 1);
-  g_autofree char *dispatch = g_strdup ("flat");
-  s->micro_batches = 2;
-  if (!afd_json_get_int (params, &where, "ep", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->ep, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 2,
-                            &s->micro_batches, error)
-      || !afd_json_get_int (params, &where, "node_limit", AFD_JSON_OPTIONAL, 0, 1 << 16,
-                            &s->node_limit, error)
-      || !afd_json_get_int (params, &where, "redundant_experts", AFD_JSON_OPTIONAL, 0, 1 << 16,
-                            &s->redundant_experts, error)
-      || !afd_json_get_string (params, &where, "dispatch", AFD_JSON_OPTIONAL, &dispatch, error))
-    return NULL;
-  if (strcmp (dispatch, "flat") != 0 && strcmp (dispatch, "two-stage") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: dispatch: '%s' is not 'flat' or 'two-stage'", dispatch);
-      return NULL;
-    }
-  s->two_stage = strcmp (dispatch, "two-stage") == 0;
+  s->ep = afd_strategy_param_int (k, params, "ep");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
+  s->node_limit = afd_strategy_param_int (k, params, "node_limit");
+  s->redundant_experts = afd_strategy_param_int (k, params, "redundant_experts");
+  s->two_stage = strcmp (afd_strategy_param_choice (k, params, "dispatch"), "two-stage") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -101,13 +111,13 @@ ep_lost_sequences (gpointer state, const AfdStrategyInput *in)
   guint64 lost = 0;
   for (guint i = 0; in->excluded != NULL && i < n; i++)
     if (in->excluded[i])
-      lost += afd_strategy_share (in->batch, n, i);
+      lost += afd_placement_share (in->batch, n, i);
   return lost;
 }
 
 /* The copies of expert @e in @p, as "GPU a, GPU b". */
 static char *
-copies_text (const AfdStrategyExpertPlacement *p, guint e)
+copies_text (const AfdPlacementExperts *p, guint e)
 {
   GString *out = g_string_new (NULL);
   for (guint k = 0; k < p->n_slots; k++)
@@ -117,18 +127,18 @@ copies_text (const AfdStrategyExpertPlacement *p, guint e)
 }
 
 /* Fills @local/@count with the micro-batch's pairs per copy: the fixed EPLB placement when
- * @p is set (failed copies' pairs to the survivors), else afd_strategy_expert_slots(). */
+ * @p is set (failed copies' pairs to the survivors), else afd_placement_expert_slots(). */
 static gboolean
-ep_slots (const AfdStrategyExpertPlacement *p, const guint64 *etok, guint E, guint n,
+ep_slots (const AfdPlacementExperts *p, const guint64 *etok, guint E, guint n,
           const guint8 *excluded, guint layer, guint64 *local, guint *count, GError **error)
 {
   if (p == NULL)
     {
-      afd_strategy_expert_slots (etok, E, n, local, count);
+      afd_placement_expert_slots (etok, E, n, local, count);
       return TRUE;
     }
   guint lost;
-  if (afd_strategy_expert_slots_placed (p, etok, excluded, local, count, &lost))
+  if (afd_placement_expert_slots_placed (p, etok, excluded, local, count, &lost))
     return TRUE;
   g_autofree char *where = copies_text (p, lost);
   g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
@@ -233,7 +243,7 @@ add_two_stage (AfdOpGraph *g, const Exchange *x, gboolean combine, double unit, 
               for (guint j = 0; j < gpn; j++)
                 {
                   double v = i == j ? 0
-                                    : (double) afd_strategy_share (x->recv[grp[j]], gpn, i) * unit;
+                                    : (double) afd_placement_share (x->recv[grp[j]], gpn, i) * unit;
                   pairs[combine ? (gsize) j * gpn + i : (gsize) i * gpn + j] = v;
                 }
             g_autofree guint *deps = g_new (guint, gpn);
@@ -299,13 +309,13 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
     }
   /* The fixed per-layer placement with redundant copies, or after a failure. */
   gboolean placed = E > 0 && (R > 0 || m < n);
-  guint W = placed ? afd_strategy_expert_capacity (E, n, R, 0) : afd_strategy_experts_per_gpu (E, n);
-  guint64 nt = afd_strategy_new_tokens (in);
+  guint W = placed ? afd_placement_expert_capacity (E, n, R, 0) : afd_placement_experts_per_gpu (E, n);
+  guint64 nt = afd_placement_new_tokens (in);
   guint64 T = in->batch * nt;
-  double db = afd_strategy_dispatch_bytes_per_token (llm);
-  double cb = afd_strategy_combine_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double db = afd_placement_dispatch_bytes_per_token (llm);
+  double cb = afd_placement_combine_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   g_autofree guint *member_ops = g_new (guint, n);
   g_autofree guint64 *member_recv = g_new0 (guint64, n);
@@ -333,10 +343,10 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
           afd_opgraph_set_gpu (g, i, i / in->gpus_per_node, "failed", 0);
           continue;
         }
-      guint64 seqs = afd_strategy_share (in->batch, n, i);
-      guint64 pairs = afd_strategy_share (T * llm->top_k, n, i);
+      guint64 seqs = afd_placement_share (in->batch, n, i);
+      guint64 pairs = afd_placement_share (T * llm->top_k, n, i);
       /* Every slot holds weights (R = 0: E/G per GPU for E >= G, one for E < G). */
-      guint held = E == 0 ? 0 : afd_strategy_expert_capacity (E, n, R, i);
+      guint held = E == 0 ? 0 : afd_placement_expert_capacity (E, n, R, i);
       afd_memory_set_role (mem, i, E > 0 ? "attention+experts" : "attention+ffn");
       afd_memory_add_weights (
           mem, i,
@@ -360,40 +370,40 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
                                      afd_memory_comm_buffer_bytes (llm, seqs * nt * llm->top_k)
                                          + afd_memory_comm_buffer_bytes (llm, pairs));
       afd_memory_add_runtime (mem, i, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, i, error))
+      if (!afd_placement_check_memory (g, in, mem, i, error))
         return FALSE;
     }
 
   for (guint l = 0; l < llm->n_layers; l++)
     {
       gboolean is_moe = afd_llm_layer_is_moe (llm, l);
-      g_auto (AfdStrategyExpertPlacement) placement = { 0 };
+      g_auto (AfdPlacementExperts) placement = { 0 };
       if (placed && is_moe)
-        afd_strategy_expert_place (routing.tokens + (gsize) l * E, E, n, R, &placement);
-      const AfdStrategyExpertPlacement *pl = placed && is_moe ? &placement : NULL;
+        afd_placement_expert_place (routing.tokens + (gsize) l * E, E, n, R, &placement);
+      const AfdPlacementExperts *pl = placed && is_moe ? &placement : NULL;
       /* Attention (+ router) of every micro-batch, each followed by its dispatch. */
       for (guint mb = 0; mb < M; mb++)
         {
           for (guint j = 0; j < m; j++)
             {
               guint i = group[j];
-              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
-              if (!afd_strategy_add_attention (g, in, i, l, mb, seqs, &comb_ops[mb * n + i],
+              guint64 seqs = afd_placement_share (afd_placement_share (in->batch, n, i), M, mb);
+              if (!afd_placement_add_attention (g, in, i, l, mb, seqs, &comb_ops[mb * n + i],
                                                error))
                 return FALSE;
             }
           if (!is_moe)
             continue;
           /* Dispatch: source i sends GPU d an even share of the pairs d processes. */
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
           if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
             return FALSE;
           for (guint d = 0; d < n; d++)
-            recv[d] = afd_strategy_slots_tokens (local + (gsize) d * W, count[d]);
+            recv[d] = afd_placement_slots_tokens (local + (gsize) d * W, count[d]);
           for (guint j = 0; j < m; j++)
             member_recv[j] = recv[group[j]];
           for (guint i = 0; i < n; i++)
-            tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
+            tok[i] = afd_placement_share (afd_placement_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)
             add_two_stage (g, &x, FALSE, db, l, mb, disp_ops + mb * n);
           else
@@ -408,26 +418,26 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
       /* Experts and shared experts of every micro-batch, each followed by its combine. */
       for (guint mb = 0; mb < M; mb++)
         {
-          afd_strategy_routing_part (&routing, l, M, mb, etok);
+          afd_placement_routing_part (&routing, l, M, mb, etok);
           if (!ep_slots (pl, etok, E, n, excluded, l, local, count, error))
             return FALSE;
           for (guint j = 0; j < m; j++)
             {
               guint i = group[j];
-              recv[i] = afd_strategy_slots_tokens (local + (gsize) i * W, count[i]);
-              afd_strategy_add_op (g, i, l, mb,
+              recv[i] = afd_placement_slots_tokens (local + (gsize) i * W, count[i]);
+              afd_placement_add_op (g, i, l, mb,
                                    afd_ops_expert_grouped_gemm (llm, l, local + (gsize) i * W,
                                                                 count[i]),
                                    disp_ops[mb * n + i]);
-              guint64 seqs = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb);
+              guint64 seqs = afd_placement_share (afd_placement_share (in->batch, n, i), M, mb);
               AfdOp *sh = afd_ops_shared_expert (llm, l, seqs * nt, 1);
               if (sh != NULL)
-                afd_strategy_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
+                afd_placement_add_op (g, i, l, mb, sh, AFD_OPGRAPH_NONE);
               member_recv[j] = recv[i];
             }
           /* Combine: the transpose of this micro-batch's dispatch, in the combine dtype. */
           for (guint i = 0; i < n; i++)
-            tok[i] = afd_strategy_share (afd_strategy_share (in->batch, n, i), M, mb) * nt;
+            tok[i] = afd_placement_share (afd_placement_share (in->batch, n, i), M, mb) * nt;
           if (s->two_stage)
             add_two_stage (g, &x, TRUE, cb, l, mb, comb_ops + mb * n);
           else
@@ -441,10 +451,10 @@ ep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **er
   /* LM head of every micro-batch on its own GPU (one logit row per sequence). */
   for (guint mb = 0; mb < M; mb++)
     for (guint j = 0; j < m; j++)
-      afd_strategy_add_op (
+      afd_placement_add_op (
           g, group[j], AFD_OPGRAPH_NONE, mb,
           afd_ops_lm_head (llm,
-                           afd_strategy_share (afd_strategy_share (in->batch, n, group[j]), M, mb),
+                           afd_placement_share (afd_placement_share (in->batch, n, group[j]), M, mb),
                            1),
           comb_ops[mb * n + group[j]]);
   return TRUE;
@@ -454,6 +464,8 @@ const AfdStrategyClass afd_strategy_ep_class = {
   .name = "ep",
   .summary = "wide expert parallelism (DeepSeek): data-parallel attention on every GPU, experts "
              "spread over GPUs, all-to-all-v dispatch/combine, two-micro-batch overlap",
+  .params = ep_params,
+  .compare_by_default = TRUE,
   .create = ep_create,
   .destroy = g_free,
   .build = ep_build,

@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "models/registry.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -38,41 +38,48 @@ typedef struct {
   guint used_k, used_m; /* the split the last build used: defaults and rebalancing included */
 } MaSep;
 
-static const char *const masep_keys[] = {
-  "attn_gpus", "moe_gpus", "handoff", "attention_redundancy", "barrier", "rebalance",
-  "rebalance_threshold", NULL,
+static const char *const masep_handoffs[] = { "broadcast", "scatter", NULL };
+
+/* The parameters (sim/strategy.h): every attention:MoE split of the cluster is searched, with
+ * both hand-offs. */
+static const AfdStrategyParam masep_params[] = {
+  { .key = "attn_gpus", .flag = "attn-gpus", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs",
+    .min = 1, .max = 1 << 20, .default_help = "3/4 of the cluster, at least 1",
+    .help = "attention GPUs k", .search = AFD_STRATEGY_SEARCH_GPU_SPLIT, .partner = "moe_gpus" },
+  { .key = "moe_gpus", .flag = "moe-gpus", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs",
+    .min = 1, .max = 1 << 20, .default_help = "the GPUs attention leaves",
+    .help = "MoE GPUs m" },
+  { .key = "handoff", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = masep_handoffs,
+    .default_value = "\"broadcast\"",
+    .help = "attention to MoE hand-off: every MoE GPU gets all tokens, or each its routed ones",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { .key = "attention_redundancy", .type = AFD_STRATEGY_PARAM_INT, .unit = "copies", .min = 1,
+    .max = 2, .default_value = "1",
+    .help = "copies of each attention head group (2: a failed attention GPU has a replica)" },
+  { .key = "barrier", .type = AFD_STRATEGY_PARAM_BOOL, .default_value = "true",
+    .help = "a barrier over all GPUs ends every layer" },
+  { .key = "rebalance", .type = AFD_STRATEGY_PARAM_BOOL, .default_value = "false",
+    .help = "move GPUs between attention and MoE when their predicted times differ" },
+  { .key = "rebalance_threshold", .type = AFD_STRATEGY_PARAM_NUMBER,
+    .number_flags = AFD_JSON_FRACTION, .default_value = "0.05",
+    .help = "relative time difference that triggers rebalancing" },
+  { NULL },
 };
+
 
 static gpointer
 masep_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, masep_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_masep_class;
   g_autofree MaSep *s = g_new0 (MaSep, 1);
-  s->redundancy = 1;
-  s->barrier = TRUE;
-  s->threshold = 0.05;
-  g_autofree char *handoff = g_strdup ("broadcast");
-  if (!afd_json_get_int (params, &where, "attn_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->attn_gpus,
-                         error)
-      || !afd_json_get_int (params, &where, "moe_gpus", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->moe_gpus,
-                            error)
-      || !afd_json_get_int (params, &where, "attention_redundancy", AFD_JSON_OPTIONAL, 1, 2,
-                            &s->redundancy, error)
-      || !afd_json_get_bool (params, &where, "barrier", AFD_JSON_OPTIONAL, &s->barrier, error)
-      || !afd_json_get_bool (params, &where, "rebalance", AFD_JSON_OPTIONAL, &s->rebalance, error)
-      || !afd_json_get_number (params, &where, "rebalance_threshold", AFD_JSON_FRACTION,
-                               &s->threshold, error)
-      || !afd_json_get_string (params, &where, "handoff", AFD_JSON_OPTIONAL, &handoff, error))
-    return NULL;
-  if (strcmp (handoff, "broadcast") != 0 && strcmp (handoff, "scatter") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: handoff: '%s' is not 'broadcast' or 'scatter'", handoff);
-      return NULL;
-    }
-  s->scatter = strcmp (handoff, "scatter") == 0;
+  s->attn_gpus = afd_strategy_param_int (k, params, "attn_gpus");
+  s->moe_gpus = afd_strategy_param_int (k, params, "moe_gpus");
+  s->redundancy = afd_strategy_param_int (k, params, "attention_redundancy");
+  s->barrier = afd_strategy_param_bool (k, params, "barrier");
+  s->rebalance = afd_strategy_param_bool (k, params, "rebalance");
+  s->threshold = afd_strategy_param_number (k, params, "rebalance_threshold");
+  s->scatter = strcmp (afd_strategy_param_choice (k, params, "handoff"), "scatter") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -168,7 +175,7 @@ fit_predictor (const AfdStrategyInput *in, guint64 T, Predictor *out, GError **e
   for (guint h = 1; h <= nh; h++)
     {
       AfdOpsParams ap;
-      afd_strategy_attention_params (in, layer, in->batch, 0, h, &ap);
+      afd_placement_attention_params (in, layer, in->batch, 0, h, &ap);
       g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
       if (!afd_ops_attention_block (llm, &ap, ops, error) || !price_ops (in, ops, &y[h - 1], error))
         return FALSE;
@@ -249,7 +256,7 @@ rebalance_split (const MaSep *s, const AfdStrategyInput *in, guint64 T, guint *i
  * contiguous block [j·E/m, (j+1)·E/m); with it, experts are assigned longest-processing-time
  * first (by their pairs summed over the layers) to the least loaded GPU with room left. */
 static void
-place_experts (const MaSep *s, const AfdStrategyRouting *routing, guint E, guint m,
+place_experts (const MaSep *s, const AfdPlacementRouting *routing, guint E, guint m,
                guint *out_expert_of_slot)
 {
   guint epg = E / m;
@@ -322,7 +329,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
                    llm->n_routed_experts, m);
       return FALSE;
     }
-  guint64 T = in->batch * afd_strategy_new_tokens (in);
+  guint64 T = in->batch * afd_placement_new_tokens (in);
   if (s->rebalance)
     {
       if (!rebalance_split (s, in, T, &k, &m, error))
@@ -331,9 +338,9 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
       ks = k / r;
     }
   guint E = llm->n_routed_experts, epg = m > 0 && E > 0 ? E / m : 0;
-  double hb = afd_strategy_hidden_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double hb = afd_placement_hidden_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   /* slot_expert[j·epg + i]: the i-th expert of MoE GPU j; local[]: its pairs in a layer. */
   g_autofree guint *slot_expert = g_new0 (guint, MAX (E, 1u));
@@ -357,7 +364,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
    * pairs it receives on a MoE GPU. */
   guint n_moe = afd_llm_n_moe_layers (llm), n_dense = afd_llm_n_dense_layers (llm);
   g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (k + m);
-  const guint64 cached = in->batch * (in->context_tokens + afd_strategy_new_tokens (in));
+  const guint64 cached = in->batch * (in->context_tokens + afd_placement_new_tokens (in));
   for (guint a = 0; a < k; a++)
     {
       guint first, count;
@@ -374,12 +381,12 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
       afd_memory_add_activations (mem, a, afd_memory_attention_activation_bytes (llm, count, T));
       afd_memory_add_comm_buffers (mem, a, afd_memory_comm_buffer_bytes (llm, T));
       afd_memory_add_runtime (mem, a, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, a, error))
+      if (!afd_placement_check_memory (g, in, mem, a, error))
         return FALSE;
     }
   for (guint j = 0; j < m; j++)
     {
-      guint64 pairs = afd_strategy_share (T * llm->top_k, m, j);
+      guint64 pairs = afd_placement_share (T * llm->top_k, m, j);
       afd_memory_set_role (mem, k + j, "moe");
       afd_memory_add_weights (
           mem, k + j,
@@ -391,7 +398,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
       afd_memory_add_activations (mem, k + j, afd_memory_expert_activation_bytes (llm, pairs));
       afd_memory_add_comm_buffers (mem, k + j, afd_memory_comm_buffer_bytes (llm, pairs));
       afd_memory_add_runtime (mem, k + j, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-      if (!afd_strategy_check_memory (g, in, mem, k + j, error))
+      if (!afd_placement_check_memory (g, in, mem, k + j, error))
         return FALSE;
     }
 
@@ -404,11 +411,11 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
           guint first, count;
           afd_ops_split_heads (llm->n_heads, ks, a % ks, &first, &count);
           AfdOpsParams ap;
-          afd_strategy_attention_params (in, l, in->batch, first, count, &ap);
+          afd_placement_attention_params (in, l, in->batch, first, count, &ap);
           g_autoptr (GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
           if (!afd_ops_attention_block (llm, &ap, ops, error))
             return FALSE;
-          afd_strategy_add_ops (g, a, l, 0, ops, afd_opgraph_gpu_tail (g, a));
+          afd_placement_add_ops (g, a, l, 0, ops, afd_opgraph_gpu_tail (g, a));
         }
       for (guint rs = 0; rs < r; rs++)
         add_coll (g, AFD_COMM_ALL_REDUCE, "attn_allreduce", l, attn + rs * ks, ks, (double) T * hb);
@@ -425,22 +432,22 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
           /* Route on the attention GPUs (each its token shard), then send each MoE GPU the
            * token-expert pairs of its experts from every attention GPU of replica set 0. */
           for (guint a = 0; a < ks; a++)
-            afd_strategy_add_op (g, a, l, 0,
-                                 afd_ops_router (llm, l, afd_strategy_share (T, ks, a)),
+            afd_placement_add_op (g, a, l, 0,
+                                 afd_ops_router (llm, l, afd_placement_share (T, ks, a)),
                                  afd_opgraph_gpu_tail (g, a));
           guint n = ks + m;
           g_autofree guint *grp = g_new (guint, n);
           memcpy (grp, attn, ks * sizeof (guint));
           memcpy (grp + ks, moe, m * sizeof (guint));
           double *pairs = g_new0 (double, (gsize) n * n);
-          double db = afd_strategy_dispatch_bytes_per_token (llm);
+          double db = afd_placement_dispatch_bytes_per_token (llm);
           for (guint j = 0; j < m; j++)
             {
               guint64 pairs_j = 0;
               for (guint i = j * epg; i < (j + 1) * epg; i++)
                 pairs_j += routing.tokens[(gsize) l * E + slot_expert[i]];
               for (guint a = 0; a < ks; a++)
-                pairs[(gsize) a * n + ks + j] = (double) afd_strategy_share (pairs_j, ks, a) * db;
+                pairs[(gsize) a * n + ks + j] = (double) afd_placement_share (pairs_j, ks, a) * db;
             }
           add_a2a (g, "handoff_scatter", l, grp, n, pairs);
         }
@@ -451,25 +458,25 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
           if (is_moe)
             {
               if (!s->scatter)
-                afd_strategy_add_op (g, gj, l, 0, afd_ops_router (llm, l, T),
+                afd_placement_add_op (g, gj, l, 0, afd_ops_router (llm, l, T),
                                      afd_opgraph_gpu_tail (g, gj));
               for (guint i = 0; i < epg; i++)
                 local[i] = routing.tokens[(gsize) l * E + slot_expert[j * epg + i]];
-              afd_strategy_add_op (g, gj, l, 0, afd_ops_expert_grouped_gemm (llm, l, local, epg),
+              afd_placement_add_op (g, gj, l, 0, afd_ops_expert_grouped_gemm (llm, l, local, epg),
                                    afd_opgraph_gpu_tail (g, gj));
-              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_strategy_share (T, m, j), 1);
+              AfdOp *sh = afd_ops_shared_expert (llm, l, afd_placement_share (T, m, j), 1);
               if (sh != NULL)
-                afd_strategy_add_op (g, gj, l, 0, sh, afd_opgraph_gpu_tail (g, gj));
+                afd_placement_add_op (g, gj, l, 0, sh, afd_opgraph_gpu_tail (g, gj));
             }
           else
-            afd_strategy_add_op (g, gj, l, 0, afd_ops_dense_ffn (llm, l, T, m),
+            afd_placement_add_op (g, gj, l, 0, afd_ops_dense_ffn (llm, l, T, m),
                                  afd_opgraph_gpu_tail (g, gj));
         }
       /* All-to-all among MoE GPUs: expert outputs to the GPU that owns each token shard. */
       if (m > 1)
         {
           double *pairs = g_new0 (double, (gsize) m * m);
-          double cb = afd_strategy_combine_bytes_per_token (llm);
+          double cb = afd_placement_combine_bytes_per_token (llm);
           for (guint i = 0; i < m; i++)
             {
               double produced = 0;
@@ -481,7 +488,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
               for (guint jj = 0; jj < m; jj++)
                 if (jj != i)
                   pairs[(gsize) i * m + jj]
-                      = produced * (double) afd_strategy_share (T, m, jj) / (double) T * cb;
+                      = produced * (double) afd_placement_share (T, m, jj) / (double) T * cb;
             }
           add_a2a (g, "moe_alltoall", l, moe, m, pairs);
         }
@@ -494,7 +501,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
         double *pairs = g_new0 (double, (gsize) n * n);
         for (guint j = 0; j < m; j++)
           for (guint a = 0; a < k; a++)
-            pairs[(gsize) j * n + m + a] = (double) afd_strategy_share (T, m, j) * hb;
+            pairs[(gsize) j * n + m + a] = (double) afd_placement_share (T, m, j) * hb;
         add_a2a (g, "return_to_attention", l, grp, n, pairs);
       }
       if (s->barrier)
@@ -502,7 +509,7 @@ masep_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError *
     }
   /* LM head: vocabulary split over the first replica set (one logit row per sequence). */
   for (guint a = 0; a < ks; a++)
-    afd_strategy_add_op (g, a, AFD_OPGRAPH_NONE, 0, afd_ops_lm_head (llm, in->batch, ks),
+    afd_placement_add_op (g, a, AFD_OPGRAPH_NONE, 0, afd_ops_lm_head (llm, in->batch, ks),
                          afd_opgraph_gpu_tail (g, a));
   return TRUE;
 }
@@ -524,6 +531,8 @@ const AfdStrategyClass afd_strategy_masep_class = {
   .name = "masep",
   .summary = "MA Separation: k attention GPUs (heads split, all-reduce) + m MoE GPUs (E/m "
              "experts), hand-off, all-to-all, return and a barrier per layer",
+  .params = masep_params,
+  .compare_by_default = TRUE,
   .create = masep_create,
   .destroy = g_free,
   .build = masep_build,

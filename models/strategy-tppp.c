@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -40,30 +40,44 @@ resolve (const TpPp *s, guint n_gpus, guint *out_tp, guint *out_pp, guint *out_d
   *out_dp = s->dp > 0 ? (guint) s->dp : MAX (1u, g / (tp * pp));
 }
 
-static const char *const tppp_keys[] = { "tp", "pp", "dp", "micro_batches", "moe", NULL };
+static const char *const tppp_moes[] = { "tp", "ep", NULL };
+
+/* The parameters (sim/strategy.h): a search tries every TP size that divides both the cluster
+ * and a node, every PP depth that divides the cluster, and both MoE layouts; dp and the
+ * micro-batches follow from them. */
+static const AfdStrategyParam tppp_params[] = {
+  { .key = "tp", .flag = "tp", .type = AFD_STRATEGY_PARAM_INT, .unit = "GPUs", .min = 1,
+    .max = 1 << 16, .default_help = "min(8, G)", .help = "tensor-parallel size",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1,
+    .search_max = AFD_STRATEGY_SEARCH_NODE_MAX },
+  { .key = "pp", .flag = "pp", .type = AFD_STRATEGY_PARAM_INT, .unit = "stages", .min = 1,
+    .max = 1 << 16, .default_help = "min(2, G / tp), at least 1", .help = "pipeline stages",
+    .search = AFD_STRATEGY_SEARCH_GPU_DIVISORS, .search_min = 1 },
+  { .key = "dp", .flag = "dp", .type = AFD_STRATEGY_PARAM_INT, .unit = "replicas", .min = 1,
+    .max = 1 << 20, .default_help = "G / (tp pp), at least 1",
+    .help = "data-parallel replicas" },
+  { .key = "micro_batches", .flag = "micro-batches", .type = AFD_STRATEGY_PARAM_INT,
+    .unit = "micro-batches", .min = 1, .max = 1 << 16, .default_help = "pp",
+    .help = "micro-batches", .roles = AFD_STRATEGY_PARAM_MICRO_BATCHES },
+  { .key = "moe", .type = AFD_STRATEGY_PARAM_CHOICE, .choices = tppp_moes,
+    .default_value = "\"tp\"",
+    .help = "MoE layers: experts' hidden split over tp, or whole experts over the tp group",
+    .search = AFD_STRATEGY_SEARCH_CHOICES },
+  { NULL },
+};
+
 
 static gpointer
 tppp_create (const cJSON *params, GError **error)
 {
-  AfdJsonWhere where = { "strategy options", "", AFD_ERROR_CONFIG };
-  if (!afd_json_check_object (params, &where, tppp_keys, error))
-    return NULL;
+  (void) error;
+  const AfdStrategyClass *k = &afd_strategy_tppp_class;
   g_autofree TpPp *s = g_new0 (TpPp, 1);
-  g_autofree char *moe = g_strdup ("tp");
-  if (!afd_json_get_int (params, &where, "tp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->tp, error)
-      || !afd_json_get_int (params, &where, "pp", AFD_JSON_OPTIONAL, 1, 1 << 16, &s->pp, error)
-      || !afd_json_get_int (params, &where, "dp", AFD_JSON_OPTIONAL, 1, 1 << 20, &s->dp, error)
-      || !afd_json_get_int (params, &where, "micro_batches", AFD_JSON_OPTIONAL, 1, 1 << 16,
-                            &s->micro_batches, error)
-      || !afd_json_get_string (params, &where, "moe", AFD_JSON_OPTIONAL, &moe, error))
-    return NULL;
-  if (strcmp (moe, "tp") != 0 && strcmp (moe, "ep") != 0)
-    {
-      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                   "strategy options: moe: '%s' is not 'tp' or 'ep'", moe);
-      return NULL;
-    }
-  s->moe_ep = strcmp (moe, "ep") == 0;
+  s->tp = afd_strategy_param_int (k, params, "tp");
+  s->pp = afd_strategy_param_int (k, params, "pp");
+  s->dp = afd_strategy_param_int (k, params, "dp");
+  s->micro_batches = afd_strategy_param_int (k, params, "micro_batches");
+  s->moe_ep = strcmp (afd_strategy_param_choice (k, params, "moe"), "ep") == 0;
   return g_steal_pointer (&s);
 }
 
@@ -131,18 +145,18 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                    "moe ep: %u experts are not divisible by tp %u", E, tp);
       return FALSE;
     }
-  guint64 nt = afd_strategy_new_tokens (in);
+  guint64 nt = afd_placement_new_tokens (in);
   guint64 T = in->batch * nt;
-  double hb = afd_strategy_hidden_bytes_per_token (llm);
-  g_auto (AfdStrategyRouting) routing = { 0 };
-  if (!afd_strategy_routing_sample (in, T, g, &routing, error))
+  double hb = afd_placement_hidden_bytes_per_token (llm);
+  g_auto (AfdPlacementRouting) routing = { 0 };
+  if (!afd_placement_routing_sample (in, T, g, &routing, error))
     return FALSE;
   g_autofree guint *group = g_new (guint, tp);
   g_autofree guint *ar_ops = g_new (guint, tp);
   g_autofree guint *layer_first = g_new (guint, pp + 1);
   layer_first[0] = 0;
   for (guint st = 0; st < pp; st++)
-    layer_first[st + 1] = layer_first[st] + (guint) afd_strategy_share (llm->n_layers, pp, st);
+    layer_first[st + 1] = layer_first[st] + (guint) afd_placement_share (llm->n_layers, pp, st);
   g_autofree guint64 *etok = g_new0 (guint64, MAX (E, 1u));
   /* Memory (docs/models/memory.md "Per strategy"): rank t of stage st holds its heads'
    * projections and KV cache for the stage's layers, 1/tp of the experts (whole experts with
@@ -153,7 +167,7 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
   g_autoptr (AfdMemoryPlan) mem = afd_memory_plan_new (dp * tp * pp);
   for (guint d = 0; d < dp; d++)
     {
-      guint64 seqs_d = afd_strategy_share (in->batch, dp, d);
+      guint64 seqs_d = afd_placement_share (in->batch, dp, d);
       /* Memory and roles. */
       for (guint st = 0; st < pp; st++)
         {
@@ -193,13 +207,13 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                              ? afd_memory_comm_buffer_bytes (llm, pairs / tp)
                              : 0));
               afd_memory_add_runtime (mem, gpu, AFD_MEMORY_DEFAULT_RUNTIME_BYTES);
-              if (!afd_strategy_check_memory (g, in, mem, gpu, error))
+              if (!afd_placement_check_memory (g, in, mem, gpu, error))
                 return FALSE;
             }
         }
       for (guint mb = 0; mb < M; mb++)
         {
-          guint64 seqs = afd_strategy_share (seqs_d, M, mb);
+          guint64 seqs = afd_placement_share (seqs_d, M, mb);
           guint64 tok = seqs * nt;
           if (seqs == 0)
             continue;
@@ -233,28 +247,28 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                       guint first, count;
                       afd_ops_split_heads (llm->n_heads, tp, t, &first, &count);
                       AfdOpsParams ap;
-                      afd_strategy_attention_params (in, l, seqs, first, count, &ap);
+                      afd_placement_attention_params (in, l, seqs, first, count, &ap);
                       g_autoptr (GPtrArray) ops
                           = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
                       if (!afd_ops_attention_block (llm, &ap, ops, error))
                         return FALSE;
-                      afd_strategy_add_ops (g, group[t], l, mb, ops,
+                      afd_placement_add_ops (g, group[t], l, mb, ops,
                                             l == layer_first[st] ? entry[t] : ar_ops[t]);
                     }
                   allreduce (g, "tp_allreduce_attn", l, mb, group, tp, (double) tok * hb, ar_ops);
                   gboolean is_moe = afd_llm_layer_is_moe (llm, l);
                   if (is_moe)
-                    afd_strategy_routing_part (&routing, l, dp * M, slot, etok);
+                    afd_placement_routing_part (&routing, l, dp * M, slot, etok);
                   for (guint t = 0; t < tp; t++)
                     {
                       guint gt = group[t];
                       if (!is_moe)
                         {
-                          afd_strategy_add_op (g, gt, l, mb, afd_ops_dense_ffn (llm, l, tok, tp),
+                          afd_placement_add_op (g, gt, l, mb, afd_ops_dense_ffn (llm, l, tok, tp),
                                                ar_ops[t]);
                           continue;
                         }
-                      afd_strategy_add_op (g, gt, l, mb, afd_ops_router (llm, l, tok), ar_ops[t]);
+                      afd_placement_add_op (g, gt, l, mb, afd_ops_router (llm, l, tok), ar_ops[t]);
                       AfdOp *ex;
                       if (s->moe_ep)
                         ex = afd_ops_expert_grouped_gemm (llm, l, etok + t * (E / tp), E / tp);
@@ -267,17 +281,17 @@ tppp_build (gpointer state, const AfdStrategyInput *in, AfdOpGraph *g, GError **
                           ex->bytes_written /= tp;
                           ex->gemm.n = (ex->gemm.n + tp - 1) / tp;
                         }
-                      afd_strategy_add_op (g, gt, l, mb, ex, AFD_OPGRAPH_NONE);
+                      afd_placement_add_op (g, gt, l, mb, ex, AFD_OPGRAPH_NONE);
                       AfdOp *sh = afd_ops_shared_expert (llm, l, tok, tp);
                       if (sh != NULL)
-                        afd_strategy_add_op (g, gt, l, mb, sh, AFD_OPGRAPH_NONE);
+                        afd_placement_add_op (g, gt, l, mb, sh, AFD_OPGRAPH_NONE);
                     }
                   allreduce (g, "tp_allreduce_ffn", l, mb, group, tp, (double) tok * hb, ar_ops);
                 }
               /* The last stage computes the micro-batch's logits, vocabulary split over tp. */
               if (st + 1 == pp)
                 for (guint t = 0; t < tp; t++)
-                  afd_strategy_add_op (g, group[t], AFD_OPGRAPH_NONE, mb,
+                  afd_placement_add_op (g, group[t], AFD_OPGRAPH_NONE, mb,
                                        afd_ops_lm_head (llm, seqs, tp), ar_ops[t]);
             }
         }
@@ -289,6 +303,8 @@ const AfdStrategyClass afd_strategy_tppp_class = {
   .name = "tppp",
   .summary = "TP x PP (x DP), Megatron-style: heads and expert hidden split over tp with "
              "all-reduces, layers over pp stages with send/recv and micro-batches",
+  .params = tppp_params,
+  .compare_by_default = TRUE,
   .create = tppp_create,
   .destroy = g_free,
   .build = tppp_build,

@@ -5,7 +5,7 @@
  * A duration is a decimal number (afd_cli_parse_double's rules: no hex, no spaces, finite)
  * followed by a unit s, ms, us or ns; where the caller allows it a bare number means seconds.
  * Used by fault specs (@t=TIME, sim/fault.c) and roofline's --slo and --gap
- * (models/cmd-roofline.c). Parses only; it never reads a clock.
+ * (cli/cmd-roofline.c). Parses only; it never reads a clock.
  */
 #ifndef AFD_SIM_DURATION_H
 #define AFD_SIM_DURATION_H

@@ -3,8 +3,6 @@
 libafdsim_a_SOURCES += \
 	%reldir%/engine.h %reldir%/engine.c \
 	%reldir%/event-queue.h %reldir%/event-queue.c \
-	%reldir%/stream.h %reldir%/stream.c \
+	%reldir%/gpu-set.h %reldir%/gpu-set.c \
 	%reldir%/trace.h %reldir%/trace.c \
-	%reldir%/cmd-bench-engine.c \
-	%reldir%/cmd-demo.c \
 	$(NULL)

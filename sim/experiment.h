@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "sim/cluster.h"
+#include "sim/metrics.h"
 #include "sim/network.h"
 #include "sim/strategy.h"
 
@@ -157,7 +158,19 @@ cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
                            GPtrArray **out_trace_paths, GError **error);
 
 /**
- * afd_experiment_strategy:
+ * afd_experiment_run_typed:
+ * @out_metrics: (out) (transfer full) (element-type AfdMetrics) (optional): one AfdMetrics
+ *   per run, in run order: the typed values the summary's runs were written from
+ *
+ * afd_experiment_run() with the typed results beside the summary, for callers that compute
+ * with the numbers (sweep points) instead of reading them back from the JSON.
+ */
+cJSON *afd_experiment_run_typed (const AfdExperiment *self, const AfdPlugins *plugins,
+                                 GPtrArray **out_trace_paths, GArray **out_metrics,
+                                 GError **error);
+
+/**
+ * afd_experiment_run_strategy:
  * @plugins: (transfer none): registry lookups from the composition root
  * @costs: (nullable): the cost model the strategy may consult (AfdStrategyInput.costs)
  * @out_input: (out): the strategy's input: @cluster's GPUs, @llm and @self's workload
@@ -166,7 +179,7 @@ cJSON *afd_experiment_run (const AfdExperiment *self, const AfdPlugins *plugins,
  * Returns: (transfer full) (nullable): @run's strategy made with its options, or %NULL with
  *   the registry's or the strategy's error
  */
-AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
+AfdStrategy *afd_experiment_run_strategy (const AfdExperiment *self, const AfdExperimentRun *run,
                                       const AfdPlugins *plugins, const AfdCluster *cluster,
                                       const AfdLlm *llm, AfdCostModel *costs,
                                       AfdStrategyInput *out_input, GError **error);
@@ -176,7 +189,7 @@ AfdStrategy *afd_experiment_strategy (const AfdExperiment *self, const AfdExperi
  * @llm: (transfer none): the experiment's model
  * @out_step: (out) (transfer full) (nullable): with MTP (mtp_draft_tokens > 0), the model
  *   every decode step runs (afd_llm_with_draft, docs/models/mtp.md), to hand to
- *   afd_experiment_strategy(); %NULL without MTP (use @llm)
+ *   afd_experiment_run_strategy(); %NULL without MTP (use @llm)
  *
  * Returns: %FALSE with AFD_ERROR_CONFIG naming --mtp (or "mtp" with a file) when the model has
  *   no draft module (mtp_layers 0) or the phase is prefill
@@ -186,61 +199,6 @@ gboolean afd_experiment_step_llm (const AfdExperiment *self, const AfdLlm *llm,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdExperiment, afd_experiment_free)
 
-/* The command-line flags that describe one experiment's strategy run and workload, shared by
- * `afdsim run`, `compare` and `validate` (each adds its own flags around them). Every value
- * is the flag's text (GOption STRING) until afd_run_options_* parse it; %NULL when absent. */
-typedef struct {
-  char *cluster, *model;
-  char *attn_gpus, *moe_gpus, *tp, *pp, *dp, *ep, *micro_batches, *attn_nodes, *ffn_nodes;
-  char **sets; /* --set KEY=VALUE, repeated */
-  char *batch, *context, *phase, *routing, *seed;
-  char *network; /* its entry is the command's own (help texts differ) */
-  char *mtp, *accept; /* MTP draft tokens per step and mean accepted tokens (docs/models/mtp.md) */
-  char **prices;      /* --price GPU=USD_PER_HOUR, repeated (docs/models/cost.md) */
-} AfdRunOptions;
-
-/* Frees every flag of @self and sets it to %NULL. */
-void afd_run_options_clear (AfdRunOptions *self);
-
-/**
- * afd_run_options_entries:
- * @strategy: the command's --strategy entry (placed after --model)
- * @set_help: the help text of --set
- * @tail: (array zero-terminated=1): the command's own entries, placed after --seed
- *
- * Returns: (transfer full): the command's option table: --cluster, --model, @strategy, the
- *   strategy flags (--attn-gpus ... --ffn-nodes, --set), the workload flags (--batch,
- *   --context, --phase, --routing, --seed, --mtp, --accept, --price), then @tail;
- *   NULL-terminated, g_free() it
- */
-GOptionEntry *afd_run_options_entries (AfdRunOptions *self, const GOptionEntry *strategy,
-                                       const char *set_help, const GOptionEntry *tail);
-
-/**
- * afd_run_options_strategy:
- * @set_hint: appended to the message of a --set that is not KEY=VALUE ("" for none)
- *
- * The strategy options the flags give: each integer flag under its key, then every --set
- * KEY=VALUE (VALUE read as JSON when it is a number or a boolean, else as a string; a later
- * one replaces an earlier one).
- *
- * Returns: (transfer full) (nullable): the options object, or %NULL with AFD_ERROR_USAGE
- */
-cJSON *afd_run_options_strategy (const AfdRunOptions *self, const char *set_hint,
-                                 GError **error);
-
-/**
- * afd_run_options_apply:
- *
- * Sets @exp's cluster, model, routing, network (checked: analytic or flow), phase, batch,
- * context, seed, MTP (--mtp, --accept) and price overrides (--price) from the flags given; the
- * others keep their values.
- *
- * Returns: %FALSE with AFD_ERROR_USAGE naming the flag when one is invalid
- */
-gboolean afd_run_options_apply (const AfdRunOptions *self, AfdExperiment *exp, GError **error);
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AfdRunOptions, afd_run_options_clear)
 
 G_END_DECLS
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# sim/local.mk - the engine core, config loading, writers, the CLI. sim/network.mk holds the
+# sim/local.mk - the engine core, config loading, writers, command-line number parsing. sim/network.mk holds the
 # cluster/network/collective part.
 libafdsim_a_SOURCES += \
 	%reldir%/types.h %reldir%/types.c \
@@ -11,9 +11,5 @@ libafdsim_a_SOURCES += \
 	%reldir%/provenance.h %reldir%/provenance.c \
 	%reldir%/experiment-keys.h %reldir%/experiment-keys.c \
 	%reldir%/data-dir.h %reldir%/data-dir.c \
-	%reldir%/commands.h \
 	$(NULL)
 
-bin_PROGRAMS += afdsim
-afdsim_SOURCES = %reldir%/main.c
-afdsim_LDADD = $(afd_libs)

@@ -8,12 +8,9 @@ libafdsim_a_SOURCES += \
 	%reldir%/cluster.h %reldir%/cluster.c \
 	$(NULL)
 libafdsim_a_SOURCES += \
-	%reldir%/network.h %reldir%/network.c %reldir%/flow.c \
+	%reldir%/network.h %reldir%/network.c %reldir%/netsim.c \
 	$(NULL)
 libafdsim_a_SOURCES += \
 	%reldir%/collective.h %reldir%/collective-private.h %reldir%/collective.c \
 	%reldir%/collective-flow.c \
-	$(NULL)
-libafdsim_a_SOURCES += \
-	%reldir%/cmd-collective.c %reldir%/cmd-bench-network.c %reldir%/cmd-gen-cluster.c \
 	$(NULL)

@@ -15,7 +15,7 @@
 
 #include "sim/error.h"
 #include "sim/replay.h"
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 
 struct _AfdReplay {
   const AfdOpGraph *graph;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * replay.h - replays an operator graph (sim/opgraph.h) on simulated GPUs (sim/stream.h).
+ * replay.h - replays an operator graph (sim/opgraph.h) on simulated GPUs (sim/gpu-set.h).
  *
  * Every compute op is priced once, before the run, by a compute-time function (a cost model,
  * or the op's fixed duration). Every GPU gets a compute and a comm stream; ops run in graph

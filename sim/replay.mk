@@ -8,5 +8,6 @@ libafdsim_a_SOURCES += \
 	%reldir%/metrics.h %reldir%/metrics.c \
 	%reldir%/economics.h %reldir%/economics.c \
 	%reldir%/experiment.h %reldir%/experiment.c \
-	%reldir%/cmd-run.c %reldir%/cmd-bench-strategies.c \
+	%reldir%/experiment-private.h %reldir%/experiment-run.c %reldir%/experiment-faults.c \
+	%reldir%/run-options.h %reldir%/run-options.c \
 	$(NULL)

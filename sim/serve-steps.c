@@ -86,7 +86,9 @@ run_point (AfdServeSteps *self, gboolean prefill, guint64 batch, guint64 context
   self->exp->context_tokens = context;
   self->exp->prefill = prefill;
   self->evaluations++;
-  g_autoptr (cJSON) summary = afd_experiment_run (self->exp, self->plugins, NULL, error);
+  g_autoptr (GArray) metrics = NULL;
+  g_autoptr (cJSON) summary
+      = afd_experiment_run_typed (self->exp, self->plugins, NULL, &metrics, error);
   if (summary == NULL)
     {
       g_prefix_error (error, "pool %s: %s batch %" G_GUINT64_FORMAT " context %" G_GUINT64_FORMAT
@@ -94,11 +96,12 @@ run_point (AfdServeSteps *self, gboolean prefill, guint64 batch, guint64 context
       return FALSE;
     }
   const cJSON *run = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (summary, "runs"), 0);
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive (run, "iteration_time_s");
-  const cJSON *g = cJSON_GetObjectItemCaseSensitive (run, "gpus_used");
+  /* The step time and the GPUs used, typed (sim/metrics.h); the per-GPU memory and the
+   * description from the run's JSON. */
+  const AfdMetrics *m = &g_array_index (metrics, AfdMetrics, 0);
   const cJSON *d = cJSON_GetObjectItemCaseSensitive (run, "strategy_description");
-  g_assert (cJSON_IsNumber (t) && cJSON_IsNumber (g));
-  *out_s = t->valuedouble;
+  g_assert (isfinite (m->iteration_time_s));
+  *out_s = m->iteration_time_s;
   if (out_memory_bytes != NULL)
     {
       GArray *mem = g_array_new (FALSE, FALSE, sizeof (double));
@@ -110,7 +113,7 @@ run_point (AfdServeSteps *self, gboolean prefill, guint64 batch, guint64 context
         }
       *out_memory_bytes = mem;
     }
-  self->gpus_used = MAX (self->gpus_used, (guint) g->valuedouble);
+  self->gpus_used = MAX (self->gpus_used, m->gpus_used);
   if (self->description == NULL && cJSON_IsString (d))
     self->description = g_strdup (d->valuestring);
   return TRUE;

@@ -4,5 +4,4 @@ libafdsim_a_SOURCES += \
 	%reldir%/serve-workload.h %reldir%/serve-workload.c \
 	%reldir%/serve-steps.h %reldir%/serve-steps.c \
 	%reldir%/serve.h %reldir%/serve.c \
-	%reldir%/cmd-serve.c \
 	$(NULL)

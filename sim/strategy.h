@@ -18,6 +18,7 @@
 
 #include "sim/cost-model.h"
 #include "sim/gpu-spec.h"
+#include "sim/json.h"
 #include "sim/llm.h"
 #include "sim/opgraph.h"
 
@@ -49,12 +50,69 @@ typedef struct {
 
 typedef struct _AfdStrategy AfdStrategy;
 
+/* The type of one strategy parameter (its JSON value and its flag's text). */
+typedef enum {
+  AFD_STRATEGY_PARAM_INT,    /* integer in [min, max] */
+  AFD_STRATEGY_PARAM_NUMBER, /* number, checked with number_flags (sim/json.h) */
+  AFD_STRATEGY_PARAM_BOOL,   /* true or false */
+  AFD_STRATEGY_PARAM_CHOICE, /* one of choices */
+} AfdStrategyParamType;
+
+/* The values a search over a class's parameters tries (afd_strategy_search_values(), the
+ * planner): every rule is evaluated against one cluster's G GPUs in N nodes. */
+typedef enum {
+  AFD_STRATEGY_SEARCH_DEFAULT,      /* only the default (the parameter is not searched) */
+  AFD_STRATEGY_SEARCH_RANGE,        /* every integer of [search_min, search_max] */
+  AFD_STRATEGY_SEARCH_CHOICES,      /* every choice; a boolean: false and true */
+  AFD_STRATEGY_SEARCH_GPU_DIVISORS, /* every divisor d of G with search_min <= d <= search_max
+                                       (search_max 0: G; AFD_STRATEGY_SEARCH_NODE_MAX: d
+                                       must also divide the GPUs of one node) */
+  AFD_STRATEGY_SEARCH_GPU_SPLIT,    /* every k in [1, G - 1]; partner gets G - k */
+  AFD_STRATEGY_SEARCH_NODE_SPLIT,   /* every k in [1, N - 1]; partner gets N - k */
+} AfdStrategySearch;
+
+#define AFD_STRATEGY_SEARCH_NODE_MAX (-1)
+
+/* Roles a parameter may play for the generic layers (bit flags). */
+typedef enum {
+  AFD_STRATEGY_PARAM_PLAIN = 0,
+  AFD_STRATEGY_PARAM_MICRO_BATCHES = 1 << 0, /* the micro-batches of an iteration: the
+                                                simulator's memory estimate reads it
+                                                (sim/limits.h) */
+} AfdStrategyParamRole;
+
+/* One parameter of a strategy class: the one declaration its JSON validation, its command-line
+ * flag, its sweep axis, its help and listing, and a search's values come from. */
+typedef struct {
+  const char *key;  /* experiment JSON key: [a-z_]+ */
+  const char *flag; /* long flag of run, compare, validate and sweep (without "--"), or NULL:
+                       given with --set KEY=VALUE only; one flag means one key in every class */
+  AfdStrategyParamType type;
+  const char *unit; /* "GPUs", "nodes", "micro-batches", … ("" for none) */
+  gint64 min, max;  /* AFD_STRATEGY_PARAM_INT: the accepted range */
+  AfdJsonFlags number_flags;    /* AFD_STRATEGY_PARAM_NUMBER: the check (e.g. FRACTION) */
+  const char *const *choices;   /* AFD_STRATEGY_PARAM_CHOICE: NULL-terminated */
+  const char *default_value;    /* the default as JSON text ("2", "true", "\"flat\""), or NULL
+                                   when derived from the cluster (default_help says how) */
+  const char *default_help;     /* how a derived default is chosen (NULL for a value) */
+  const char *help;             /* one line: what it is */
+  AfdStrategySearch search;
+  gint64 search_min, search_max; /* RANGE and GPU_DIVISORS bounds */
+  const char *partner;           /* GPU_SPLIT and NODE_SPLIT: the key that takes the rest */
+  AfdStrategyParamRole roles;
+} AfdStrategyParam;
+
 typedef struct {
   const char *name;    /* key used in experiment JSON and --strategy: [a-z0-9-]+, unique */
   const char *summary; /* one line for `afdsim list strategies` */
+  /* Required: the parameters, terminated by an entry with key NULL. afd_strategy_new() checks
+   * the options object against it (unknown keys, types, ranges, choices) before create(). */
+  const AfdStrategyParam *params;
+  gboolean compare_by_default; /* one of `afdsim compare`'s strategies without --strategy */
 
-  /* Required. @params: the strategy's options object (borrowed for the call): validate it,
-   * copy what you need, reject unknown keys with AFD_ERROR_CONFIG. */
+  /* Required. @params: the strategy's options object (borrowed for the call), already checked
+   * against the class's params table: read it with afd_strategy_param_*() and check what the
+   * table cannot say (AFD_ERROR_CONFIG). */
   gpointer (*create) (const cJSON *params, GError **error);
   void (*destroy) (gpointer state);
 
@@ -117,6 +175,76 @@ guint afd_strategy_replica_of (AfdStrategy *self, const AfdStrategyInput *in, gu
 gboolean afd_strategy_lost_sequences (AfdStrategy *self, const AfdStrategyInput *in,
                                       guint64 *out_lost);
 
+/* Returns: (transfer none) (nullable): the parameter @key of @klass, or %NULL. */
+const AfdStrategyParam *afd_strategy_param_find (const AfdStrategyClass *klass, const char *key);
+
+/**
+ * afd_strategy_params_check:
+ * @params: the options object
+ *
+ * Checks @params against @klass's table: an object, no key the table does not declare, every
+ * value of its type and in its range or choices.
+ *
+ * Returns: %FALSE with AFD_ERROR_CONFIG "strategy options: KEY: problem"
+ */
+gboolean afd_strategy_params_check (const AfdStrategyClass *klass, const cJSON *params,
+                                    GError **error);
+
+/* Values of a checked options object, or the table's default when absent (0, FALSE, 0.0, NULL
+ * for a default derived from the cluster). @key must be declared with that type. */
+gint64 afd_strategy_param_int (const AfdStrategyClass *klass, const cJSON *params,
+                               const char *key);
+gboolean afd_strategy_param_bool (const AfdStrategyClass *klass, const cJSON *params,
+                                  const char *key);
+double afd_strategy_param_number (const AfdStrategyClass *klass, const cJSON *params,
+                                  const char *key);
+const char *afd_strategy_param_choice (const AfdStrategyClass *klass, const cJSON *params,
+                                       const char *key);
+
+/**
+ * afd_strategy_param_parse:
+ * @text: a command-line value (a flag's, or VALUE of --set KEY=VALUE)
+ * @what: how the value is named in a message ("--attn-gpus", "--set attn_gpus")
+ *
+ * Returns: (transfer full) (nullable): the JSON value of @text for @param (an integer, number,
+ *   boolean or choice, checked), or %NULL with AFD_ERROR_USAGE naming @what
+ */
+cJSON *afd_strategy_param_parse (const AfdStrategyParam *param, const char *text,
+                                 const char *what, GError **error);
+
+/* Appends "TYPE RANGE" ("integer 1..2", "flat|two-stage", "boolean", "number (0, 1]") and
+ * "default V" or "default: derived from the cluster (HOW)" to @out. */
+void afd_strategy_param_describe (const AfdStrategyParam *param, GString *out);
+
+/**
+ * afd_strategy_search_values:
+ * @n_gpus: the cluster's GPUs G
+ * @gpus_per_node: GPUs per node (N = G / gpus_per_node)
+ *
+ * Returns: (transfer full) (element-type cJSON): the values a search tries for @param on that
+ *   cluster (AfdStrategySearch), in increasing order; the default alone when it is not
+ *   searched (an empty array for a default derived from the cluster); free with
+ *   g_ptr_array_unref
+ */
+GPtrArray *afd_strategy_search_values (const AfdStrategyParam *param, guint n_gpus,
+                                       guint gpus_per_node);
+
+/**
+ * afd_strategy_search_space:
+ *
+ * Returns: (transfer full) (element-type cJSON): every options object a search over @klass
+ *   tries on a cluster of @n_gpus GPUs: the Cartesian product of the searched parameters'
+ *   values (in table order, the first varying slowest); a split sets its partner to the
+ *   rest. Parameters not searched are left out (their defaults apply). Free with
+ *   g_ptr_array_unref.
+ */
+GPtrArray *afd_strategy_search_space (const AfdStrategyClass *klass, guint n_gpus,
+                                      guint gpus_per_node);
+
+/* Appends one entry per parameter of @klass to @out (`afdsim list strategies --params`): key,
+ * flag, type and range, default, help, and the values a search tries. */
+void afd_strategy_class_describe_params (const AfdStrategyClass *klass, GString *out);
+
 /* Returns: (transfer none): the class name. */
 const char *afd_strategy_get_name (AfdStrategy *self);
 
@@ -124,7 +252,7 @@ void afd_strategy_free (AfdStrategy *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdStrategy, afd_strategy_free)
 
-/* Lookup functions the composition root (sim/main.c) hands to commands in sim/, which may
+/* Lookup functions the composition root (cli/main.c) hands to commands in sim/, which may
  * not include models/ or backends/ (docs/internals/architecture.md). */
 typedef struct {
   /* Returns the class named @name, or NULL with AFD_ERROR_UNKNOWN_PLUGIN listing the names. */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,7 @@ typedef struct {
 } Axis;
 
 struct _AfdSweep {
+  const AfdStrategyClass *const *classes; /* (nullable): the strategies' parameter tables */
   cJSON *base;       /* assignments shared by every point */
   GPtrArray *axes;   /* Axis */
   GMutex lock;       /* guards tmpdir and materialised */
@@ -47,12 +49,8 @@ struct _AfdSweep {
 };
 
 /* The workload keys of a point (their type and canonical order) are the POINT keys of the
- * one key table, sim/experiment-keys.c. Integer options every shipped strategy documents:
- * TODO(#15 point 1): from the strategies' parameter tables, so sim/ names no option key. */
-static const char *const strategy_int_keys[] = { "attn_gpus", "moe_gpus", "attn_nodes",
-                                                 "ffn_nodes", "tp",       "pp",
-                                                 "dp",        "ep",       "micro_batches",
-                                                 NULL };
+ * one key table, sim/experiment-keys.c; a strategy's options are typed by its parameter table
+ * (sim/strategy.h). */
 /* Keys ending in a unit (docs/internals/style.md: units in every name) hold numbers. */
 static const char *const unit_suffixes[] = { "_s", "_bytes", "_bytes_per_s", "_flop_per_s",
                                              "_fraction", NULL };
@@ -67,15 +65,6 @@ axis_free (gpointer p)
   g_free (a);
 }
 
-static gboolean
-in_list (const char *const *list, const char *key)
-{
-  for (guint i = 0; list[i] != NULL; i++)
-    if (strcmp (list[i], key) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /* Returns: TRUE for a point's workload key of type string (the key table). */
 static gboolean
 string_key (const char *key)
@@ -84,13 +73,20 @@ string_key (const char *key)
   return k != NULL && k->type == AFD_EXPERIMENT_KEY_STRING;
 }
 
-/* Returns: TRUE for a point's integer workload key or a strategy's integer option. */
+/* Returns: TRUE for a point's integer workload key or an integer option of a strategy. */
 static gboolean
-int_key (const char *key)
+int_key (const AfdSweep *self, const char *key)
 {
   const AfdExperimentKey *k = afd_experiment_key_lookup (key, AFD_EXPERIMENT_KEY_POINT);
-  return (k != NULL && k->type == AFD_EXPERIMENT_KEY_INTEGER)
-         || in_list (strategy_int_keys, key);
+  if (k != NULL && k->type == AFD_EXPERIMENT_KEY_INTEGER)
+    return TRUE;
+  for (guint c = 0; self->classes != NULL && self->classes[c] != NULL; c++)
+    {
+      const AfdStrategyParam *p = afd_strategy_param_find (self->classes[c], key);
+      if (p != NULL && p->type == AFD_STRATEGY_PARAM_INT)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* Returns the override prefix @key starts with, or NULL. */
@@ -104,14 +100,17 @@ override_prefix (const char *key)
 }
 
 AfdSweep *
-afd_sweep_new (void)
+afd_sweep_new (const AfdStrategyClass *const *classes)
 {
+  g_return_val_if_fail (classes != NULL && classes[0] != NULL, NULL);
   AfdSweep *self = g_new0 (AfdSweep, 1);
+  self->classes = classes;
   g_autoptr (AfdExperiment) d = afd_experiment_new ();
   self->base = cJSON_CreateObject ();
   cJSON_AddStringToObject (self->base, "cluster", d->cluster);
   cJSON_AddStringToObject (self->base, "model", d->model);
-  cJSON_AddStringToObject (self->base, "strategy", "masep");
+  /* The default strategy: the first registered class. */
+  cJSON_AddStringToObject (self->base, "strategy", classes[0]->name);
   afd_json_add_number (self->base, "batch", (double) d->batch);
   afd_json_add_number (self->base, "context", (double) d->context_tokens);
   cJSON_AddStringToObject (self->base, "phase", d->prefill ? "prefill" : "decode");
@@ -215,14 +214,15 @@ int_min (const char *key)
 
 /* Parses one item for @key into JSON values appended to @out (a range gives several). */
 static gboolean
-parse_item (const char *flag, const char *key, const char *item, GPtrArray *out, GError **error)
+parse_item (const AfdSweep *self, const char *flag, const char *key, const char *item,
+            GPtrArray *out, GError **error)
 {
   if (item[0] == '\0')
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "%s: empty value in the list", flag);
       return FALSE;
     }
-  gboolean is_int = int_key (key);
+  gboolean is_int = int_key (self, key);
   gboolean is_string = string_key (key);
   const char *dots = strstr (item, "..");
   if (dots != NULL && !is_string)
@@ -334,7 +334,8 @@ parse_item (const char *flag, const char *key, const char *item, GPtrArray *out,
 
 /* Parses comma-separated values for @key. */
 static GPtrArray *
-parse_values (const char *flag, const char *key, const char *text, GError **error)
+parse_values (const AfdSweep *self, const char *flag, const char *key, const char *text,
+              GError **error)
 {
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
   if (!check_key (flag, key, error))
@@ -343,7 +344,7 @@ parse_values (const char *flag, const char *key, const char *text, GError **erro
   /* No stripping: ' 5' is refused as `run` refuses it (issue #14). */
   for (guint i = 0; items[i] != NULL; i++)
     {
-      if (!parse_item (flag, key, items[i], values, error))
+      if (!parse_item (self, flag, key, items[i], values, error))
         return NULL;
     }
   if (values->len == 0)
@@ -368,7 +369,7 @@ gboolean
 afd_sweep_set (AfdSweep *self, const char *flag, const char *key, const char *text,
                GError **error)
 {
-  g_autoptr (GPtrArray) values = parse_values (flag, key, text, error);
+  g_autoptr (GPtrArray) values = parse_values (self, flag, key, text, error);
   if (values == NULL)
     return FALSE;
   if (values->len != 1)
@@ -402,7 +403,7 @@ gboolean
 afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const char *text,
                     GError **error)
 {
-  g_autoptr (GPtrArray) raw = parse_values (flag, key, text, error);
+  g_autoptr (GPtrArray) raw = parse_values (self, flag, key, text, error);
   if (raw == NULL)
     return FALSE;
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
@@ -417,7 +418,8 @@ afd_sweep_add_axis (AfdSweep *self, const char *flag, const char *key, const cha
 
 /* Checks one JSON assignment value for @key and returns a copy (strings re-parsed as text). */
 static cJSON *
-check_json_value (const char *where, const char *key, const cJSON *v, GError **error)
+check_json_value (const AfdSweep *self, const char *where, const char *key, const cJSON *v,
+                  GError **error)
 {
   if (!check_key (where, key, error))
     return NULL;
@@ -426,11 +428,11 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
       g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
       if (string_key (key))
         {
-          if (!parse_item (where, key, v->valuestring, vals, error))
+          if (!parse_item (self, where, key, v->valuestring, vals, error))
             return NULL;
           return g_ptr_array_steal_index (vals, 0);
         }
-      if (int_key (key))
+      if (int_key (self, key))
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected an integer", where,
                        key);
@@ -446,12 +448,12 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
                        key);
           return NULL;
         }
-      if (int_key (key))
+      if (int_key (self, key))
         {
           g_autofree char *text = g_strdup_printf ("%.17g", v->valuedouble);
           g_autoptr (GPtrArray) vals =
               g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
-          if (!parse_item (where, key, text, vals, error))
+          if (!parse_item (self, where, key, text, vals, error))
             {
               (*error)->code = AFD_ERROR_CONFIG;
               return NULL;
@@ -460,18 +462,18 @@ check_json_value (const char *where, const char *key, const cJSON *v, GError **e
         }
       return cJSON_Duplicate (v, TRUE);
     }
-  if (cJSON_IsBool (v) && !string_key (key) && !int_key (key))
+  if (cJSON_IsBool (v) && !string_key (key) && !int_key (self, key))
     return cJSON_Duplicate (v, TRUE);
   g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: %s: expected a %s", where, key,
                string_key (key) ? "string"
-               : int_key (key)  ? "integer"
+               : int_key (self, key)  ? "integer"
                                           : "number, string or boolean");
   return NULL;
 }
 
 /* Copies one object of assignments, checking every key and value. */
 static cJSON *
-check_assignments (const char *where, const cJSON *obj, GError **error)
+check_assignments (const AfdSweep *self, const char *where, const cJSON *obj, GError **error)
 {
   if (!cJSON_IsObject (obj))
     {
@@ -490,7 +492,7 @@ check_assignments (const char *where, const cJSON *obj, GError **error)
                        v->string);
           return NULL;
         }
-      cJSON *c = check_json_value (where, v->string, v, error);
+      cJSON *c = check_json_value (self, where, v->string, v, error);
       if (c == NULL)
         {
           if (*error != NULL && (*error)->code == AFD_ERROR_USAGE)
@@ -517,7 +519,7 @@ afd_sweep_add_axis_assignments (AfdSweep *self, const char *name, const cJSON *v
   cJSON_ArrayForEach (v, values)
     {
       g_autofree char *w = g_strdup_printf ("%s[%u]", where, i++);
-      cJSON *o = check_assignments (w, v, error);
+      cJSON *o = check_assignments (self, w, v, error);
       if (o == NULL)
         return FALSE;
       g_ptr_array_add (objs, o);
@@ -571,7 +573,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
                            v->string);
               return FALSE;
             }
-          cJSON *c = check_json_value (path, v->string, v, error);
+          cJSON *c = check_json_value (self, path, v->string, v, error);
           if (c == NULL)
             {
               if ((*error)->code == AFD_ERROR_USAGE)
@@ -603,7 +605,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
   if (total != NULL)
     {
       g_autofree char *w = g_strdup_printf ("%s: sweep", path);
-      cJSON *c = check_json_value (w, "total_gpus", total, error);
+      cJSON *c = check_json_value (self, w, "total_gpus", total, error);
       if (c == NULL)
         return FALSE;
       assign (self->base, "total_gpus", c);
@@ -612,7 +614,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
   if (set != NULL)
     {
       g_autofree char *w = g_strdup_printf ("%s: sweep.set", path);
-      g_autoptr (cJSON) c = check_assignments (w, set, error);
+      g_autoptr (cJSON) c = check_assignments (self, w, set, error);
       if (c == NULL)
         return FALSE;
       cJSON *item;
@@ -649,7 +651,7 @@ afd_sweep_load (AfdSweep *self, const char *path_or_name, GError **error)
       cJSON_ArrayForEach (item, v)
         {
           g_autofree char *wi = g_strdup_printf ("%s[%u]", w, i++);
-          cJSON *c = check_json_value (wi, v->string, item, error);
+          cJSON *c = check_json_value (self, wi, v->string, item, error);
           if (c == NULL)
             {
               if ((*error)->code == AFD_ERROR_USAGE)
@@ -985,14 +987,31 @@ afd_sweep_check_files (const AfdSweep *self, const char *sweep_file,
                                    (const AfdFileUse *) inputs->data, inputs->len, error);
 }
 
-/* Turns total_gpus and ratio into the attn_gpus/moe_gpus options. */
+/* Turns total_gpus and ratio into the options of the strategy's GPU split (the parameter
+ * searched as AFD_STRATEGY_SEARCH_GPU_SPLIT, sim/strategy.h, and its partner): ratio A:B of
+ * T GPUs gives T A / (A + B) and the rest; total_gpus with the split's key alone gives the
+ * partner the rest. */
 static gboolean
-resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError **error)
+resolve_split (const cJSON *config, const AfdStrategyClass *klass, const char *cluster,
+               cJSON *options, GError **error)
 {
   const cJSON *total = cJSON_GetObjectItemCaseSensitive (config, "total_gpus");
   const cJSON *ratio = cJSON_GetObjectItemCaseSensitive (config, "ratio");
-  const cJSON *attn = cJSON_GetObjectItemCaseSensitive (options, "attn_gpus");
-  const cJSON *moe = cJSON_GetObjectItemCaseSensitive (options, "moe_gpus");
+  const AfdStrategyParam *split = NULL;
+  for (const AfdStrategyParam *p = klass != NULL ? klass->params : NULL; p != NULL && p->key;
+       p++)
+    if (p->search == AFD_STRATEGY_SEARCH_GPU_SPLIT && p->partner != NULL)
+      split = p;
+  if (split == NULL)
+    {
+      if (ratio == NULL || klass == NULL)
+        return TRUE;
+      g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
+                   "ratio: strategy %s has no split of the GPUs to set", klass->name);
+      return FALSE;
+    }
+  const cJSON *attn = cJSON_GetObjectItemCaseSensitive (options, split->key);
+  const cJSON *moe = cJSON_GetObjectItemCaseSensitive (options, split->partner);
   if (ratio == NULL && (total == NULL || attn == NULL || moe != NULL))
     return TRUE;
   gint64 t;
@@ -1010,7 +1029,7 @@ resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError 
       if (attn != NULL || moe != NULL)
         {
           g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG,
-                       "ratio and attn_gpus/moe_gpus are both given; use one");
+                       "ratio and %s/%s are both given; use one", split->key, split->partner);
           return FALSE;
         }
       gint64 a, b;
@@ -1023,20 +1042,39 @@ resolve_split (const cJSON *config, const char *cluster, cJSON *options, GError 
                        ratio->valuestring, t);
           return FALSE;
         }
-      afd_json_add_number (options, "attn_gpus", (double) (t * a / (a + b)));
-      afd_json_add_number (options, "moe_gpus", (double) (t - t * a / (a + b)));
+      afd_json_add_number (options, split->key, (double) (t * a / (a + b)));
+      afd_json_add_number (options, split->partner, (double) (t - t * a / (a + b)));
       return TRUE;
     }
   gint64 k = (gint64) attn->valuedouble;
   if (k >= t)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_INFEASIBLE,
-                   "%" G_GINT64_FORMAT " attention GPUs leave no MoE GPU of %" G_GINT64_FORMAT,
-                   k, t);
+                   "%s %" G_GINT64_FORMAT " leaves no GPU of %" G_GINT64_FORMAT " for %s",
+                   split->key, k, t, split->partner);
       return FALSE;
     }
-  afd_json_add_number (options, "moe_gpus", (double) (t - k));
+  afd_json_add_number (options, split->partner, (double) (t - k));
   return TRUE;
+}
+
+/* Drops from @options the keys @klass does not declare but another class does: in a sweep
+ * over several strategies an option applies to the strategies that declare it. A key no class
+ * declares stays, for the strategy to refuse. */
+static void
+keep_declared (const AfdSweep *self, const AfdStrategyClass *klass, cJSON *options)
+{
+  cJSON *o = options->child;
+  while (o != NULL)
+    {
+      cJSON *next = o->next;
+      gboolean elsewhere = FALSE;
+      for (guint c = 0; self->classes[c] != NULL && !elsewhere; c++)
+        elsewhere = afd_strategy_param_find (self->classes[c], o->string) != NULL;
+      if (elsewhere && afd_strategy_param_find (klass, o->string) == NULL)
+        cJSON_Delete (cJSON_DetachItemViaPointer (options, o));
+      o = next;
+    }
 }
 
 /* Reads a number from a run object. */
@@ -1047,16 +1085,37 @@ num (const cJSON *o, const char *key)
   return cJSON_IsNumber (v) ? v->valuedouble : 0;
 }
 
-/* Copies the headline metrics of @run (a summary's runs[0]) into @line. */
-static void
-add_metrics (cJSON *line, const cJSON *run)
+/* A metric as the summary carries it: non-finite values are written there as null, a 0 here. */
+static double
+finite_or_zero (double v)
 {
-  static const char *const keys[] = { "iteration_time_s", "tpot_s", "tokens_per_s",
-                                      "tokens_per_s_per_gpu", "hfu", "mfu", "utilisation",
-                                      "comm_fraction", "total_flops", "peak_flop_per_s",
-                                      "max_memory_bytes", "gpus_used", NULL };
-  for (guint i = 0; keys[i] != NULL; i++)
-    afd_json_add_number (line, keys[i], num (run, keys[i]));
+  return isfinite (v) ? v : 0;
+}
+
+/* Writes the headline metrics @m of the point's run into @line, and from @run (the summary's
+ * runs[0]) its GPUs' roles. */
+static void
+add_metrics (cJSON *line, const AfdMetrics *m, const cJSON *run)
+{
+  const struct {
+    const char *key;
+    double value;
+  } headline[] = {
+    { "iteration_time_s", m->iteration_time_s },
+    { "tpot_s", m->tpot_s },
+    { "tokens_per_s", m->tokens_per_s },
+    { "tokens_per_s_per_gpu", m->tokens_per_s_per_gpu },
+    { "hfu", m->hfu },
+    { "mfu", m->mfu },
+    { "utilisation", m->utilisation },
+    { "comm_fraction", m->comm_fraction },
+    { "total_flops", m->total_flops },
+    { "peak_flop_per_s", m->peak_flop_per_s },
+    { "max_memory_bytes", m->max_memory_bytes },
+    { "gpus_used", m->gpus_used },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (headline); i++)
+    afd_json_add_number (line, headline[i].key, finite_or_zero (headline[i].value));
   const cJSON *gpus = cJSON_GetObjectItemCaseSensitive (run, "gpus");
   afd_json_add_number (line, "gpus", cJSON_GetArraySize (gpus));
   /* Roles in order of first appearance (GPU order), with their GPU counts and HFU. */
@@ -1135,19 +1194,24 @@ add_economics (cJSON *line, const cJSON *run)
     }
 }
 
-/* Runs one canonical configuration; returns the summary's first run, or NULL with @error;
- * @out_of_grid: the summary's provenance.out_of_grid_lookups (0 when absent). */
+/* Runs one canonical configuration; returns the summary's first run and its typed metrics
+ * in @out_metrics, or NULL with @error; @out_of_grid: the summary's
+ * provenance.out_of_grid_lookups (0 when absent). */
 static cJSON *
-run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, guint *out_of_grid,
-            GError **error)
+run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins,
+            AfdMetrics *out_metrics, guint *out_of_grid, GError **error)
 {
   g_autofree char *cluster = NULL, *model = NULL;
   if (!resolve_inputs (self, config, &cluster, &model, error))
     return NULL;
   g_autoptr (cJSON) options =
       cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (config, "options"), TRUE);
-  if (!resolve_split (config, cluster, options, error))
+  const char *name = cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring;
+  const AfdStrategyClass *klass = plugins->strategy_lookup (name, NULL);
+  if (!resolve_split (config, klass, cluster, options, error))
     return NULL;
+  if (klass != NULL)
+    keep_declared (self, klass, options);
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
   g_free (exp->cluster), exp->cluster = g_steal_pointer (&cluster);
   g_free (exp->model), exp->model = g_steal_pointer (&model);
@@ -1173,9 +1237,11 @@ run_config (AfdSweep *self, const cJSON *config, const AfdPlugins *plugins, guin
   afd_experiment_add_run (exp, cJSON_IsString (label) ? label->valuestring : NULL,
                           cJSON_GetObjectItemCaseSensitive (config, "strategy")->valuestring,
                           g_steal_pointer (&options));
-  g_autoptr (cJSON) summary = afd_experiment_run (exp, plugins, NULL, error);
+  g_autoptr (GArray) metrics = NULL;
+  g_autoptr (cJSON) summary = afd_experiment_run_typed (exp, plugins, NULL, &metrics, error);
   if (summary == NULL)
     return NULL;
+  *out_metrics = g_array_index (metrics, AfdMetrics, 0);
   *out_of_grid = (guint) num (cJSON_GetObjectItemCaseSensitive (summary, "provenance"),
                               "out_of_grid_lookups");
   cJSON *runs = cJSON_GetObjectItemCaseSensitive (summary, "runs");
@@ -1191,8 +1257,10 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
   afd_json_add_number (line, "index", (double) index);
   cJSON_AddStringToObject (line, "id", id);
   g_autoptr (GError) local_error = NULL;
+  AfdMetrics metrics = { 0 };
   guint out_of_grid = 0;
-  g_autoptr (cJSON) run = run_config (self, config, plugins, &out_of_grid, &local_error);
+  g_autoptr (cJSON) run
+      = run_config (self, config, plugins, &metrics, &out_of_grid, &local_error);
   if (run == NULL)
     {
       cJSON_AddStringToObject (line, "status",
@@ -1216,7 +1284,7 @@ afd_sweep_run_point (AfdSweep *self, guint64 index, const AfdPlugins *plugins)
     }
   cJSON_AddStringToObject (line, "status", "ok");
   cJSON_AddItemToObject (line, "config", g_steal_pointer (&config));
-  add_metrics (line, run);
+  add_metrics (line, &metrics, run);
   add_economics (line, run);
   afd_json_add_number (line, "out_of_grid_lookups", out_of_grid);
   return line;
@@ -1639,7 +1707,7 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
         afd_sweep_mpi_abort ();
       return FALSE;
     }
-  if (writer && opts->csv != NULL && !afd_sweep_write_csv (opts->output, opts->csv, error))
+  if (writer && opts->csv != NULL && !afd_sweep_csv_write (opts->output, opts->csv, error))
     {
       afd_sweep_stats_clear (&stats);
       return FALSE;
@@ -1650,159 +1718,4 @@ afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSweepRunOptio
   else
     afd_sweep_stats_clear (&stats);
   return TRUE;
-}
-
-/* Appends one CSV field, quoted when it holds a comma, quote or newline. */
-static void
-csv_field (GString *out, const char *text, gboolean first)
-{
-  if (!first)
-    g_string_append_c (out, ',');
-  if (strpbrk (text, ",\"\n\r") == NULL)
-    {
-      g_string_append (out, text);
-      return;
-    }
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
-/* Appends a JSON value as a CSV field: strings bare, numbers as JSON prints them, else empty. */
-static void
-csv_value (GString *out, const cJSON *v, gboolean first)
-{
-  if (cJSON_IsString (v))
-    csv_field (out, v->valuestring, first);
-  else if (cJSON_IsNumber (v) || cJSON_IsBool (v))
-    {
-      g_autofree char *t = cJSON_PrintUnformatted (v);
-      csv_field (out, t, first);
-    }
-  else
-    csv_field (out, "", first);
-}
-
-/* Adds the keys of @obj not yet in @keys. */
-static void
-collect_keys (GPtrArray *keys, const cJSON *obj)
-{
-  const cJSON *v;
-  cJSON_ArrayForEach (v, obj)
-    {
-      gboolean seen = FALSE;
-      for (guint i = 0; i < keys->len && !seen; i++)
-        seen = strcmp (keys->pdata[i], v->string) == 0;
-      if (!seen)
-        g_ptr_array_add (keys, g_strdup (v->string));
-    }
-}
-
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-gboolean
-afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents (jsonl, &data, &len, error))
-    {
-      (*error)->domain = AFD_ERROR, (*error)->code = AFD_ERROR_IO;
-      return FALSE;
-    }
-  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func ((GDestroyNotify) cJSON_Delete);
-  g_auto (GStrv) texts = g_strsplit (data, "\n", -1);
-  for (guint i = 0; texts[i] != NULL; i++)
-    {
-      if (texts[i][0] == '\0')
-        continue;
-      cJSON *obj = cJSON_Parse (texts[i]);
-      if (!cJSON_IsObject (obj))
-        {
-          cJSON_Delete (obj);
-          g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: line %u: not a JSON object", jsonl,
-                       i + 1);
-          return FALSE;
-        }
-      g_ptr_array_add (lines, obj);
-    }
-  static const char *const metric_cols[] = { "gpus", "gpus_used", "iteration_time_s", "tpot_s",
-                                             "tokens_per_s", "tokens_per_s_per_gpu", "hfu", "mfu",
-                                             "utilisation", "comm_fraction", "total_flops",
-                                             "peak_flop_per_s", "max_memory_bytes", "bound_by",
-                                             "usd_per_million_tokens", "joules_per_token",
-                                             "out_of_grid_lookups", NULL };
-  /* Optional config columns appear when any line has them; options and overrides sorted. */
-  g_autoptr (GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) opts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
-  for (const AfdExperimentKey *k = afd_experiment_keys (); k->name != NULL; k++)
-    for (guint i = 0; (k->where & AFD_EXPERIMENT_KEY_POINT) != 0 && i < lines->len; i++)
-      if (cJSON_GetObjectItemCaseSensitive (
-              cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config"), k->name))
-        {
-          g_ptr_array_add (cols, g_strdup (k->name));
-          break;
-        }
-  for (guint i = 0; i < lines->len; i++)
-    {
-      const cJSON *config = cJSON_GetObjectItemCaseSensitive (lines->pdata[i], "config");
-      collect_keys (opts, cJSON_GetObjectItemCaseSensitive (config, "options"));
-      collect_keys (sets, cJSON_GetObjectItemCaseSensitive (config, "set"));
-    }
-  g_ptr_array_sort (opts, compare_strings);
-  g_ptr_array_sort (sets, compare_strings);
-
-  g_autoptr (GString) out = g_string_new (NULL);
-  csv_field (out, "index", TRUE);
-  csv_field (out, "id", FALSE);
-  csv_field (out, "status", FALSE);
-  for (guint c = 0; c < cols->len; c++)
-    csv_field (out, cols->pdata[c], FALSE);
-  for (guint c = 0; c < opts->len; c++)
-    csv_field (out, opts->pdata[c], FALSE);
-  for (guint c = 0; c < sets->len; c++)
-    csv_field (out, sets->pdata[c], FALSE);
-  csv_field (out, "roles", FALSE);
-  for (guint c = 0; metric_cols[c] != NULL; c++)
-    csv_field (out, metric_cols[c], FALSE);
-  csv_field (out, "message", FALSE);
-  g_string_append_c (out, '\n');
-  for (guint i = 0; i < lines->len; i++)
-    {
-      const cJSON *l = lines->pdata[i];
-      const cJSON *config = cJSON_GetObjectItemCaseSensitive (l, "config");
-      const cJSON *o = cJSON_GetObjectItemCaseSensitive (config, "options");
-      const cJSON *s = cJSON_GetObjectItemCaseSensitive (config, "set");
-      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "index"), TRUE);
-      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "id"), FALSE);
-      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "status"), FALSE);
-      for (guint c = 0; c < cols->len; c++)
-        csv_value (out, cJSON_GetObjectItemCaseSensitive (config, cols->pdata[c]), FALSE);
-      for (guint c = 0; c < opts->len; c++)
-        csv_value (out, cJSON_GetObjectItemCaseSensitive (o, opts->pdata[c]), FALSE);
-      for (guint c = 0; c < sets->len; c++)
-        csv_value (out, cJSON_GetObjectItemCaseSensitive (s, sets->pdata[c]), FALSE);
-      /* roles as "attention:12;moe:4" */
-      g_autoptr (GString) roles = g_string_new (NULL);
-      const cJSON *r;
-      cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive (l, "roles"))
-        g_string_append_printf (roles, "%s%s:%g", roles->len ? ";" : "", r->string,
-                                r->valuedouble);
-      csv_field (out, roles->str, FALSE);
-      for (guint c = 0; metric_cols[c] != NULL; c++)
-        csv_value (out, cJSON_GetObjectItemCaseSensitive (l, metric_cols[c]), FALSE);
-      csv_value (out, cJSON_GetObjectItemCaseSensitive (l, "message"), FALSE);
-      g_string_append_c (out, '\n');
-    }
-  return afd_file_write_atomic (csv, out->str, out->len, error);
 }

@@ -40,8 +40,15 @@ G_BEGIN_DECLS
 
 typedef struct _AfdSweep AfdSweep;
 
-/* Returns: (transfer full): a sweep with the experiment defaults and no axes (one point). */
-AfdSweep *afd_sweep_new (void);
+/**
+ * afd_sweep_new:
+ * @classes: (array zero-terminated=1) (transfer none): every strategy class
+ *   (AfdPlugins.strategy_list; static lifetime): their parameter tables type the options'
+ *   values, and the first is the default strategy
+ *
+ * Returns: (transfer full): a sweep with the experiment defaults and no axes (one point)
+ */
+AfdSweep *afd_sweep_new (const AfdStrategyClass *const *classes);
 
 /* Frees the sweep and removes the files it materialised for what-if overrides. */
 void afd_sweep_free (AfdSweep *self);
@@ -195,7 +202,7 @@ gboolean afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSwee
                         AfdSweepStats *out_stats, GError **error);
 
 /**
- * afd_sweep_write_csv:
+ * afd_sweep_csv_write: (sim/sweep-csv.c)
  * @jsonl: a sweep's JSONL output
  * @csv: the CSV to write (atomically)
  *
@@ -205,7 +212,7 @@ gboolean afd_sweep_run (AfdSweep *self, const AfdPlugins *plugins, const AfdSwee
  *
  * Returns: %FALSE with AFD_ERROR_IO or AFD_ERROR_CONFIG naming the file and line
  */
-gboolean afd_sweep_write_csv (const char *jsonl, const char *csv, GError **error);
+gboolean afd_sweep_csv_write (const char *jsonl, const char *csv, GError **error);
 
 /* MPI transport (sim/mpi-sweep.c with --with-mpi, sim/mpi-stub.c otherwise). Only the main
  * thread calls these. */

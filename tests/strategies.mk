@@ -12,5 +12,6 @@ tests_test_strategies_SOURCES = %reldir%/test-strategies.c %reldir%/test-helpers
 tests_test_strategies_CPPFLAGS = $(afd_test_cppflags)
 tests_test_strategies_LDADD = $(afd_test_libs)
 TESTS += $(afd_strategy_tests) %reldir%/golden.sh %reldir%/test-run.sh \
+	%reldir%/test-strategy-params.sh %reldir%/test-golden-derivations.sh
+EXTRA_DIST += %reldir%/golden.sh %reldir%/test-run.sh %reldir%/test-strategy-params.sh \
 	%reldir%/test-golden-derivations.sh
-EXTRA_DIST += %reldir%/golden.sh %reldir%/test-run.sh %reldir%/test-golden-derivations.sh

@@ -4,7 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
 #include "sim/data-dir.h"
 #include "tests/test-helpers.h"
 
@@ -65,13 +65,13 @@ Test (cli_parse, bytes_suffixes)
 }
 
 static int
-noop (int argc, char **argv, GError **error)
+noop (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   return 0;
 }
 
-static const AfdCommand c_run = { "run", "r", noop };
-static const AfdCommand c_bench_engine = { "bench engine", "b", noop };
+static const AfdCommand c_run = { "run", "r", noop, "[EXPERIMENT.json]", 1 };
+static const AfdCommand c_bench_engine = { "bench engine", "b", noop, NULL, 0 };
 static const AfdCommand *const table[] = { &c_run, &c_bench_engine, NULL };
 
 /* Two-word commands match before one-word ones; a bare group word lists its members. */
@@ -121,4 +121,21 @@ Test (cli_parse, did_you_mean_nearest_first)
   g_autofree char *b = afd_data_did_you_mean (clusters, "h800x40");
   cr_assert_str_eq (b, "did you mean h800-x40?");
   cr_assert_null (afd_data_did_you_mean (clusters, "frobnicate"));
+}
+
+/* The command table carries each command's usage and how many positional arguments it takes:
+ * afd_cli_parse_command reads them from the entry (one file is fine for run, none for bench
+ * engine), and messages name the command. */
+Test (cli_parse, command_from_the_table)
+{
+  g_autoptr (GError) error = NULL;
+  char *a1[] = { (char *) "run", (char *) "x.json", NULL };
+  int argc = 2;
+  char **argv = a1;
+  cr_assert (afd_cli_parse_command (&c_run, "s", NULL, &argc, &argv, &error));
+  char *a2[] = { (char *) "bench engine", (char *) "x.json", NULL };
+  argc = 2;
+  argv = a2;
+  cr_assert_not (afd_cli_parse_command (&c_bench_engine, "s", NULL, &argc, &argv, &error));
+  cr_assert_str_eq (error->message, "bench engine: unexpected argument 'x.json'");
 }

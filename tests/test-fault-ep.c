@@ -10,7 +10,7 @@
 
 #include "backends/registry.h"
 #include "models/registry.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/engine.h"
 #include "sim/experiment.h"
 #include "sim/fault.h"
@@ -87,8 +87,8 @@ replay_tiny (const guint8 *excluded, AfdOpGraph **out_graph, guint64 *out_lost, 
 Test (fault_ep, placement_of_redundant_copies)
 {
   const guint64 loads[4] = { 4, 4, 4, 4 };
-  g_auto (AfdStrategyExpertPlacement) p = { 0 };
-  afd_strategy_expert_place (loads, 4, 4, 2, &p);
+  g_auto (AfdPlacementExperts) p = { 0 };
+  afd_placement_expert_place (loads, 4, 4, 2, &p);
   const guint want_gpu[] = { 0, 0, 1, 1, 2, 3 }, want_expert[] = { 0, 1, 1, 0, 2, 3 };
   cr_assert_eq (p.n_slots, 6);
   cr_assert_eq (p.width, 2);
@@ -98,12 +98,12 @@ Test (fault_ep, placement_of_redundant_copies)
   /* Healthy: each copy of experts 0 and 1 takes half; GPU 1 failed: GPU 0 takes all. */
   guint64 tok[8];
   guint count[4], lost = 99;
-  cr_assert (afd_strategy_expert_slots_placed (&p, loads, NULL, tok, count, &lost));
+  cr_assert (afd_placement_expert_slots_placed (&p, loads, NULL, tok, count, &lost));
   cr_assert (count[0] == 2 && tok[0] == 2 && tok[1] == 2 && count[2] == 1 && tok[4] == 4);
   const guint8 failed1[4] = { 0, 1, 0, 0 }, failed2[4] = { 0, 0, 1, 0 };
-  cr_assert (afd_strategy_expert_slots_placed (&p, loads, failed1, tok, count, &lost));
+  cr_assert (afd_placement_expert_slots_placed (&p, loads, failed1, tok, count, &lost));
   cr_assert (count[0] == 2 && tok[0] == 4 && tok[1] == 4 && count[1] == 0);
-  cr_assert (!afd_strategy_expert_slots_placed (&p, loads, failed2, tok, count, &lost));
+  cr_assert (!afd_placement_expert_slots_placed (&p, loads, failed2, tok, count, &lost));
   cr_assert_eq (lost, 2);
 }
 
@@ -265,20 +265,20 @@ Test (fault_ep, ep320_redundant_experts_one_slot_per_gpu)
   const guint rs[] = { 32, 64 };
   for (guint k = 0; k < G_N_ELEMENTS (rs); k++)
     {
-      g_auto (AfdStrategyExpertPlacement) p = { 0 };
-      afd_strategy_expert_place (loads, 256, 320, rs[k], &p);
+      g_auto (AfdPlacementExperts) p = { 0 };
+      afd_placement_expert_place (loads, 256, 320, rs[k], &p);
       cr_assert_eq (p.n_slots, 320, "R = %u: %u slots", rs[k], p.n_slots);
       cr_assert_eq (p.width, 1);
       for (guint s = 0; s < 320; s++)
         cr_assert_eq (p.slot_gpu[s], s, "R = %u: slot %u on GPU %u", rs[k], s, p.slot_gpu[s]);
-      cr_assert_eq (afd_strategy_expert_capacity (256, 320, rs[k], 0), 1);
+      cr_assert_eq (afd_placement_expert_capacity (256, 320, rs[k], 0), 1);
     }
   /* R = 96 goes beyond one slot per GPU: 352 slots, the first 32 GPUs hold two. */
-  g_auto (AfdStrategyExpertPlacement) p = { 0 };
-  afd_strategy_expert_place (loads, 256, 320, 96, &p);
+  g_auto (AfdPlacementExperts) p = { 0 };
+  afd_placement_expert_place (loads, 256, 320, 96, &p);
   cr_assert_eq (p.n_slots, 352);
-  cr_assert_eq (afd_strategy_expert_capacity (256, 320, 96, 31), 2);
-  cr_assert_eq (afd_strategy_expert_capacity (256, 320, 96, 32), 1);
+  cr_assert_eq (afd_placement_expert_capacity (256, 320, 96, 31), 2);
+  cr_assert_eq (afd_placement_expert_capacity (256, 320, 96, 32), 1);
 }
 
 /* The same on a run: the 4-expert tiny model on 8 GPUs (dgx-a100-x2, ep 8, top-4: every token

@@ -254,7 +254,7 @@ parts_open (Parts *p, const char *cluster, const char *strategy, const char *opt
   afd_assert_no_error (error);
   p->costs = costs_new (p->e->costs, &error);
   afd_assert_no_error (error);
-  p->strategy = afd_experiment_strategy (p->e, run, &plugins, p->cluster, p->llm, p->costs,
+  p->strategy = afd_experiment_run_strategy (p->e, run, &plugins, p->cluster, p->llm, p->costs,
                                          &p->in, &error);
   afd_assert_no_error (error);
   p->graph = afd_strategy_build (p->strategy, &p->in, &error);

@@ -150,7 +150,7 @@ Test (mtp, draft_blocks_placed_like_the_model)
       e->mtp_draft_tokens = k == 0 ? 0 : 2;
       AfdExperimentRun *r = afd_experiment_add_run (e, NULL, "ep", NULL);
       AfdStrategyInput in;
-      g_autoptr (AfdStrategy) st = afd_experiment_strategy (e, r, &plugins, cluster,
+      g_autoptr (AfdStrategy) st = afd_experiment_run_strategy (e, r, &plugins, cluster,
                                                             k == 0 ? llm : step, NULL, &in,
                                                             &error);
       afd_assert_no_error (error);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for sim/network.c and sim/flow.c: routes, max-min sharing, conservation, link stats.
+/* Tests for sim/network.c and sim/netsim.c: routes, max-min sharing, conservation, link stats.
  * The worked example of docs/models/network.md is network/worked_example_maxmin. */
 #include <criterion/criterion.h>
 #include <glib.h>

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/registry.h"
 #include "models/routing.h"
 #include "sim/cli.h"
 #include "sim/cluster.h"
@@ -84,7 +85,7 @@ load_routing_file (const char *path, GError **error)
 }
 
 /* Every reader of a file a user writes by hand (the roofline hardware file's reader is
- * static in models/cmd-roofline.c: tests/fuzz/fuzz-roofline-hardware.c covers it). */
+ * static in cli/cmd-roofline.c: tests/fuzz/fuzz-roofline-hardware.c covers it). */
 static const Reader readers[] = {
   { "json", load_json },
   { "gpu-spec", load_gpu },
@@ -469,7 +470,7 @@ Test (robustness, nul_escape_in_string)
  * the id is now escaped, so the message is one ASCII line. */
 Test (robustness, sweep_resume_bad_id)
 {
-  g_autoptr (AfdSweep) sweep = afd_sweep_new ();
+  g_autoptr (AfdSweep) sweep = afd_sweep_new (afd_strategy_list ());
   g_autoptr (GError) error = NULL;
   cr_assert (afd_sweep_add_axis (sweep, "--batch", "batch", "1,2", &error));
   static const char line[] = "{\"index\": 0, \"id\": \"0123\xb1\"}\n";

@@ -23,7 +23,7 @@ check() { # check NAME EXPECTED_STATUS NEEDLE -- ARGS...
 check bad-number 2 "--batch" -- run --strategy ep --batch 12x
 check bad-network 2 "--network" -- run --strategy ep --network fast
 check unknown-strategy 1 "unknown strategy 'nope'" -- run --strategy nope
-check unknown-option 1 "tp" -- run --strategy masep --tp 4
+check unknown-option 2 "--tp does not apply to strategy masep (it is an option of tppp)" -- run --strategy masep --tp 4
 check infeasible 1 "not divisible" -- run --strategy masep --attn-gpus 13 --moe-gpus 3
 check memory 1 "HBM" -- run --strategy ep --batch 2000000
 check run-ep 0 "tokens/s" -- run --strategy ep --batch 64 --context 512
@@ -33,6 +33,8 @@ check afd 0 "afd" -- run --strategy afd --attn-nodes 2 --ffn-nodes 2 --batch 64 
 check set-option 0 "ep" -- run --strategy ep --set dispatch=two-stage --set node_limit=2 --batch 64
 check set-bad-value 1 "two-stage" -- run --strategy ep --set dispatch=bogus
 check set-not-pair 2 "KEY=VALUE" -- run --strategy ep --set dispatch
+check help-lists-backend 0 "--backend=B" -- run --help
+check backend-sim 0 "" -- run -q --backend sim --strategy ep --batch 64 --context 256
 # One seed, one summary: two runs are byte-identical (but for the command line in the
 # provenance, which names the output file).
 "$afdsim" run --strategy ep --routing zipf:1.2 --seed 5 -q --json "$tmp/a.json" &&

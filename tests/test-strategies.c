@@ -355,3 +355,83 @@ Test (strategies, two_stage_dispatch_cuts_cross_node_bytes)
   cr_assert_float_eq (afd_opgraph_total_flops (two, AFD_OP_EXPERT_GROUPED_GEMM),
                       afd_opgraph_total_flops (flat, AFD_OP_EXPERT_GROUPED_GEMM), 1e-3);
 }
+
+/* Concatenates the numbers of @values ("1,2,4,8,16"). */
+static char *
+numbers_text (GPtrArray *values)
+{
+  GString *out = g_string_new (NULL);
+  for (guint i = 0; i < values->len; i++)
+    g_string_append_printf (out, "%s%g", i ? "," : "", ((cJSON *) values->pdata[i])->valuedouble);
+  return g_string_free (out, FALSE);
+}
+
+/* The search values the parameter tables declare (sim/strategy.h), on 16 GPUs in 2 nodes of 8
+ * and on 32 GPUs in 4 nodes: EP sizes divide the cluster, TP sizes divide a node, micro-batches
+ * are 1..2 for EP and 2..4 for AFD, dispatch flat|two-stage, every attention:MoE split for MA
+ * Separation and every N_A:N_F node split for AFD. */
+Test (strategies, search_values_from_the_tables)
+{
+  const AfdStrategyClass *ep = afd_strategy_lookup ("ep", NULL);
+  const AfdStrategyClass *tppp = afd_strategy_lookup ("tppp", NULL);
+  const AfdStrategyClass *masep = afd_strategy_lookup ("masep", NULL);
+  const AfdStrategyClass *afd = afd_strategy_lookup ("afd", NULL);
+  struct {
+    const AfdStrategyClass *klass;
+    const char *key;
+    guint gpus, per_node;
+    const char *want;
+  } rows[] = {
+    { ep, "ep", 16, 8, "1,2,4,8,16" },   { ep, "ep", 24, 8, "1,2,3,4,6,8,12,24" },
+    { ep, "micro_batches", 16, 8, "1,2" }, { tppp, "tp", 16, 8, "1,2,4,8" },
+    { tppp, "tp", 12, 4, "1,2,4" },     { afd, "micro_batches", 32, 8, "2,3,4" },
+    { afd, "attn_nodes", 32, 8, "1,2,3" }, { masep, "attn_gpus", 4, 4, "1,2,3" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      const AfdStrategyParam *p = afd_strategy_param_find (rows[i].klass, rows[i].key);
+      cr_assert_not_null (p, "%s", rows[i].key);
+      g_autoptr (GPtrArray) v = afd_strategy_search_values (p, rows[i].gpus, rows[i].per_node);
+      g_autofree char *got = numbers_text (v);
+      cr_assert_str_eq (got, rows[i].want, "%s %s on %u GPUs", rows[i].klass->name,
+                        rows[i].key, rows[i].gpus);
+    }
+  g_autoptr (GPtrArray) d
+      = afd_strategy_search_values (afd_strategy_param_find (ep, "dispatch"), 16, 8);
+  cr_assert_eq (d->len, 2);
+  cr_assert_str_eq (((cJSON *) d->pdata[0])->valuestring, "flat");
+  cr_assert_str_eq (((cJSON *) d->pdata[1])->valuestring, "two-stage");
+
+  /* MA Separation's space on 16 GPUs: 15 splits x 2 hand-offs, each split whole. */
+  g_autoptr (GPtrArray) space = afd_strategy_search_space (masep, 16, 8);
+  cr_assert_eq (space->len, 30);
+  for (guint i = 0; i < space->len; i++)
+    {
+      const cJSON *o = space->pdata[i];
+      double k = cJSON_GetObjectItem (o, "attn_gpus")->valuedouble;
+      double m = cJSON_GetObjectItem (o, "moe_gpus")->valuedouble;
+      cr_assert_eq (k + m, 16);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AfdStrategy) s = afd_strategy_new (masep, o, &error);
+      cr_assert_not_null (s, "point %u is not valid options: %s", i, error->message);
+    }
+  /* AFD on 4 nodes: 3 node splits x 3 micro-batch counts; EP on 16: 5 sizes x 2 x 2. */
+  g_autoptr (GPtrArray) afd_space = afd_strategy_search_space (afd, 32, 8);
+  cr_assert_eq (afd_space->len, 9);
+  g_autoptr (GPtrArray) ep_space = afd_strategy_search_space (ep, 16, 8);
+  cr_assert_eq (ep_space->len, 20);
+}
+
+/* The table checks options before create(): a default from the table is used when absent, a
+ * value out of the declared range names the key. */
+Test (strategies, params_check_uses_the_table)
+{
+  const AfdStrategyClass *afd = afd_strategy_lookup ("afd", NULL);
+  g_autoptr (cJSON) empty = cJSON_CreateObject ();
+  cr_assert_eq (afd_strategy_param_int (afd, empty, "micro_batches"), 3);
+  cr_assert_eq (afd_strategy_param_int (afd, empty, "attn_nodes"), 0); /* derived */
+  g_autoptr (cJSON) bad = cJSON_Parse ("{\"micro_batches\": 5}");
+  g_autoptr (GError) error = NULL;
+  cr_assert_not (afd_strategy_params_check (afd, bad, &error));
+  afd_assert_error_contains (error, "micro_batches: must be an integer in [2, 4] (got 5)");
+}

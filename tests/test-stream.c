@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for sim/stream.c: in-order streams, cross-GPU waits, external ops, busy time. */
+/* Tests for sim/gpu-set.c: in-order streams, cross-GPU waits, external ops, busy time. */
 #include <criterion/criterion.h>
 #include <glib.h>
 
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 #include "tests/test-helpers.h"
 
 /* Enqueues a fixed-duration op with optional waits. */

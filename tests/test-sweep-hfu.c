@@ -102,7 +102,7 @@ roofline_bound (const cJSON *line, double *out_hfu_comm)
 Test (sweep_hfu, afd_simulation_below_roofline)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--cluster", "cluster", "a100-4x4-hdr,dgx-h100-x4", &error));
   cr_assert (afd_sweep_add_axis (s, "--model", "model", "masep-4l,mixtral-8x7b", &error));
   cr_assert (afd_sweep_add_axis (s, "--strategy", "strategy", "afd", &error));

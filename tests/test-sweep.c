@@ -17,7 +17,7 @@
 #include "sim/sweep.h"
 #include "tests/test-helpers.h"
 
-/* The composition root's cost-model factory, as sim/main.c builds it. */
+/* The composition root's cost-model factory, as cli/main.c builds it. */
 static AfdCostModel *
 cost_model_new (const char *spec, GError **error)
 {
@@ -82,7 +82,7 @@ TestSuite (sweep, .fini = remove_temps);
 Test (sweep, axis_ranges_and_lists)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--attn-gpus", "attn_gpus", "1..15", &error));
   afd_assert_no_error (error);
   cr_assert_eq (afd_sweep_point_count (s), 15);
@@ -111,7 +111,7 @@ Test (sweep, axis_errors)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (AfdSweep) s = afd_sweep_new ();
+      g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
       cr_assert_not (afd_sweep_add_axis (s, bad[i][0], bad[i][1], bad[i][2], &error), "%s %s",
                      bad[i][0], bad[i][2]);
       afd_assert_error (error, AFD_ERROR, AFD_ERROR_USAGE);
@@ -122,7 +122,7 @@ Test (sweep, axis_errors)
 /* The product enumerates the first axis slowest and the last fastest. */
 Test (sweep, cartesian_order)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--strategy", "strategy", "masep,tppp,ep", NULL));
   cr_assert (afd_sweep_add_axis (s, "--seed", "seed", "7,8", NULL));
   cr_assert_eq (afd_sweep_point_count (s), 6);
@@ -138,8 +138,8 @@ Test (sweep, cartesian_order)
 /* A point's id depends on its configuration only, not on which axis or default set a value. */
 Test (sweep, point_identity)
 {
-  g_autoptr (AfdSweep) a = afd_sweep_new ();
-  g_autoptr (AfdSweep) b = afd_sweep_new ();
+  g_autoptr (AfdSweep) a = afd_sweep_new (afd_strategy_list ());
+  g_autoptr (AfdSweep) b = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (a, "--batch", "batch", "64,128", NULL));
   cr_assert (afd_sweep_add_axis (a, "--set tp", "tp", "2", NULL));
   cr_assert (afd_sweep_set (b, "--set tp", "tp", "2", NULL));
@@ -159,7 +159,7 @@ Test (sweep, point_identity)
  * a ratio that does becomes attn_gpus/moe_gpus and runs. */
 Test (sweep, ratio_statuses)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_set (s, "--total-gpus", "total_gpus", "16", NULL));
   cr_assert (afd_sweep_add_axis (s, "--ratio", "ratio", "2:1,3:1", NULL));
   g_autoptr (cJSON) bad = afd_sweep_run_point (s, 0, &plugins);
@@ -177,7 +177,7 @@ Test (sweep, ratio_statuses)
  * an override path that does not exist is an "error" point naming the key. */
 Test (sweep, overrides)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--set", "gpu.hbm_bandwidth_bytes_per_s", "2e12,4e12", NULL));
   g_autoptr (cJSON) slow = afd_sweep_run_point (s, 0, &plugins);
   g_autoptr (cJSON) fast = afd_sweep_run_point (s, 1, &plugins);
@@ -186,7 +186,7 @@ Test (sweep, overrides)
   cr_assert_lt (cJSON_GetObjectItem (fast, "tpot_s")->valuedouble,
                 cJSON_GetObjectItem (slow, "tpot_s")->valuedouble);
 
-  g_autoptr (AfdSweep) t = afd_sweep_new ();
+  g_autoptr (AfdSweep) t = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (t, "--set", "cluster.generator.nope.x", "1", NULL));
   g_autoptr (cJSON) err = afd_sweep_run_point (t, 0, &plugins);
   cr_assert_str_eq (cJSON_GetObjectItem (err, "status")->valuestring, "error");
@@ -198,7 +198,7 @@ Test (sweep, overrides)
 Test (sweep, resume_and_partial_line)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--batch", "batch", "64,128,256,512", NULL));
   g_autofree char *path = temp_path ("out.jsonl");
   g_autoptr (GString) text = g_string_new (NULL);
@@ -229,7 +229,7 @@ Test (sweep, resume_and_partial_line)
 /* Resuming with different axes is refused with a message naming the file and line. */
 Test (sweep, resume_refuses_other_sweep)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--batch", "batch", "64,128", NULL));
   g_autofree char *path = temp_path ("out.jsonl");
   g_autoptr (cJSON) line = afd_sweep_run_point (s, 0, &plugins);
@@ -237,7 +237,7 @@ Test (sweep, resume_refuses_other_sweep)
   g_autofree char *text = g_strdup_printf ("%s\n", t);
   cr_assert (g_file_set_contents (path, text, -1, NULL));
 
-  g_autoptr (AfdSweep) other = afd_sweep_new ();
+  g_autoptr (AfdSweep) other = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (other, "--batch", "batch", "32,128", NULL));
   g_autoptr (GError) error = NULL;
   guint64 done = 0;
@@ -272,7 +272,7 @@ run_to_text (AfdSweep *s, guint jobs, const char *csv)
 /* Output is byte-identical whatever the number of worker threads, one line per point. */
 Test (sweep, threads_do_not_change_output)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_set (s, "--total-gpus", "total_gpus", "16", NULL));
   cr_assert (afd_sweep_add_axis (s, "--attn-gpus", "attn_gpus", "1..15", NULL));
   cr_assert (afd_sweep_add_axis (s, "--batch", "batch", "256,1024", NULL));
@@ -288,7 +288,7 @@ Test (sweep, threads_do_not_change_output)
 /* The CSV has one row per point with the configuration and metric columns. */
 Test (sweep, csv_columns)
 {
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_add_axis (s, "--ratio", "ratio", "3:1,7:1", NULL));
   g_autofree char *csv = temp_path ("out.csv");
   g_autofree char *text = run_to_text (s, 2, csv);
@@ -317,7 +317,7 @@ Test (sweep, load_file)
                      " \"sweep\": {\"axes\": {\"seed\": \"1..3\", \"routing\": [\"uniform\","
                      " \"zipf:1.2\"]}, \"points\": [{\"context\": 512}, {\"context\": 1024}]}}";
   cr_assert (g_file_set_contents (path, json, -1, NULL));
-  g_autoptr (AfdSweep) s = afd_sweep_new ();
+  g_autoptr (AfdSweep) s = afd_sweep_new (afd_strategy_list ());
   cr_assert (afd_sweep_load (s, path, &error), "%s", error ? error->message : "");
   cr_assert_eq (afd_sweep_point_count (s), 2 * 3 * 2 * 2);
   g_autoptr (cJSON) last = afd_sweep_point_config (s, 23);
@@ -334,7 +334,7 @@ Test (sweep, load_file)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) e = NULL;
-      g_autoptr (AfdSweep) t = afd_sweep_new ();
+      g_autoptr (AfdSweep) t = afd_sweep_new (afd_strategy_list ());
       cr_assert (g_file_set_contents (path, bad[i], -1, NULL));
       cr_assert_not (afd_sweep_load (t, path, &e), "%s", bad[i]);
       afd_assert_error (e, AFD_ERROR, AFD_ERROR_CONFIG);

@@ -9,7 +9,7 @@
 
 #include "sim/error.h"
 #include "sim/json.h"
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 #include "sim/trace.h"
 #include "tests/test-helpers.h"
 

@@ -2,7 +2,7 @@
 /*
  * cuda-calibrate.h - measure this machine's GPUs into a profile (docs/user/profile-format.md).
  *
- * The one entry point that backends/cmd-calibrate.c calls. It has two implementations chosen
+ * The one entry point that cli/cmd-calibrate.c calls. It has two implementations chosen
  * by configure: backends/cuda/cuda-calibrate.c (--enable-cuda) and backends/cuda-stub.c, whose
  * functions fail with AFD_ERROR_BACKEND_UNAVAILABLE. No CUDA type appears here, so any file
  * of backends/ may include it. Nothing here prints; progress goes through a callback.

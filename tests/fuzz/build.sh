@@ -5,7 +5,7 @@
 # Compiles the afdsim sources straight from the source tree with clang,
 # -fsanitize=fuzzer,address,undefined, plus GLib and cJSON from pkg-config. Independent of the
 # autotools build: it writes its own minimal config.h into OUTDIR. Every tests/fuzz/fuzz-NAME.c
-# is a target; it links against an archive of all of sim/ (but main.c), models/ and backends/
+# is a target; it links against an archive of all of sim/, models/, backends/ and cli/ (but cli/main.c)
 # (not cuda/), so a target needs no list of sources. Objects are rebuilt when their source or
 # any header is newer. Environment: CC (default clang), FUZZ_CFLAGS (extra flags).
 set -eu
@@ -43,12 +43,13 @@ libs="$(pkg-config --libs glib-2.0 libcjson) -lm"
 # The afdsim sources go into one static archive, so each target links exactly the objects it
 # needs. A source that does not compile (someone's half-finished file) is left out with a note;
 # a target that needs it then fails to link and is reported.
-newest_header=$(ls -t "$top"/sim/*.h "$top"/models/*.h "$top"/backends/*.h "$out/include/config.h" \
+newest_header=$(ls -t "$top"/sim/*.h "$top"/models/*.h "$top"/backends/*.h "$top"/cli/*.h \
+  "$out/include/config.h" \
   2>/dev/null | head -1)
 objs=""
-for src in "$top"/sim/*.c "$top"/models/*.c "$top"/backends/*.c; do
+for src in "$top"/sim/*.c "$top"/models/*.c "$top"/backends/*.c "$top"/cli/*.c; do
   rel=${src#"$top"/}
-  case $rel in sim/main.c) continue ;; esac
+  case $rel in cli/main.c) continue ;; esac
   # MPI code is built only by configure --with-mpi; no reader lives there.
   grep -q '^#include <mpi.h>' "$src" && continue
   o="$out/obj/$(echo "$rel" | tr / _ | sed 's/\.c$/.o/')"

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-roofline-hardware.c - libFuzzer target for the roofline hardware file reader
- * (load_hardware in models/cmd-roofline.c, `afdsim roofline --hardware FILE`).
+ * (load_hardware in cli/cmd-roofline.c, `afdsim roofline --hardware FILE`).
  *
- * The reader is static, so this file includes models/cmd-roofline.c (tests may include
+ * The reader is static, so this file includes cli/cmd-roofline.c (tests may include
  * everything). Rules checked: a refused file gives AFD_ERROR_TOPOLOGY, _CONFIG or _IO with one
  * line naming the file; an accepted one has at least one entry, each with a GPU name, positive
  * finite bandwidths, a non-negative peak and 1..100000 GPUs per node, and no GPU twice.
  */
-#include "models/cmd-roofline.c"
+#include "cli/cmd-roofline.c"
 
 #include <math.h>
 

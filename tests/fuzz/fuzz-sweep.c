@@ -15,6 +15,7 @@
  */
 #include <glib/gstdio.h>
 
+#include "models/registry.h"
 #include "sim/json.h"
 #include "sim/sweep.h"
 #include "tests/fuzz/fuzz-common.h"
@@ -82,7 +83,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
   guint mode = data[0] % 3;
   g_autoptr (GError) error = NULL;
-  g_autoptr (AfdSweep) sweep = afd_sweep_new ();
+  g_autoptr (AfdSweep) sweep = afd_sweep_new (afd_strategy_list ());
   if (mode == 0)
     {
       const char *path = fuzz_write_file ("sweep.json", data + 1, size - 1);

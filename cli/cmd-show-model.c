@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
+#include "cli/commands.h"
 #include "models/ops.h"
-#include "models/show-model.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -185,7 +185,8 @@ print_text (const AfdLlm *llm, const cJSON *o)
 
 /* `show model`: parses flags, loads the model, prints text or JSON. */
 static int
-cmd_show_model (int argc, char **argv, GError **error)
+cmd_show_model (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                GError **error)
 {
   g_autofree char *context_text = NULL;
   gboolean json = FALSE;
@@ -195,8 +196,8 @@ cmd_show_model (int argc, char **argv, GError **error)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON instead of text", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  if (!afd_cli_parse_command ("show model", "NAME|FILE", afd_command_show_model.summary,
-                              entries, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_show_model, afd_command_show_model.summary, entries,
+                              &argc, &argv, error))
     return 2;
   if (argc < 2)
     {
@@ -224,4 +225,4 @@ cmd_show_model (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_show_model
     = { "show model", "print a model's architecture, parameters, FLOPs and KV bytes per token",
-        cmd_show_model };
+        cmd_show_model, "NAME|FILE", 1 };

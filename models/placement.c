@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* strategy-common.c - helpers shared by the deployment strategies (see strategy-common.h). */
+/* placement.c - the operator placement the deployment strategies share (see models/placement.h). */
 #include "config.h"
 
 #include <string.h>
 
 #include "models/routing.h"
-#include "models/strategy-common.h"
+#include "models/placement.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 
 gboolean
-afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdOpGraph *graph,
-                             AfdStrategyRouting *out, GError **error)
+afd_placement_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdOpGraph *graph,
+                             AfdPlacementRouting *out, GError **error)
 {
   const AfdLlm *llm = in->llm;
   out->n_layers = llm->n_layers;
@@ -43,22 +43,22 @@ afd_strategy_routing_sample (const AfdStrategyInput *in, guint64 tokens, AfdOpGr
 }
 
 void
-afd_strategy_routing_clear (AfdStrategyRouting *routing)
+afd_placement_routing_clear (AfdPlacementRouting *routing)
 {
   g_clear_pointer (&routing->tokens, g_free);
 }
 
 guint
-afd_strategy_experts_per_gpu (guint n_experts, guint n_gpus)
+afd_placement_experts_per_gpu (guint n_experts, guint n_gpus)
 {
   return MAX (1u, (n_experts + n_gpus - 1) / n_gpus);
 }
 
 void
-afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+afd_placement_expert_slots (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
                            guint64 *out_tokens, guint *out_count)
 {
-  guint width = afd_strategy_experts_per_gpu (n_experts, n_gpus);
+  guint width = afd_placement_experts_per_gpu (n_experts, n_gpus);
   memset (out_tokens, 0, sizeof (guint64) * width * n_gpus);
   if (n_experts == 0)
     {
@@ -70,7 +70,7 @@ afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint 
       guint at = 0;
       for (guint i = 0; i < n_gpus; i++)
         {
-          out_count[i] = (guint) afd_strategy_share (n_experts, n_gpus, i);
+          out_count[i] = (guint) afd_placement_share (n_experts, n_gpus, i);
           for (guint k = 0; k < out_count[i]; k++)
             out_tokens[(gsize) i * width + k] = expert_tokens[at + k];
           at += out_count[i];
@@ -88,23 +88,23 @@ afd_strategy_expert_slots (const guint64 *expert_tokens, guint n_experts, guint 
 }
 
 guint
-afd_strategy_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu)
+afd_placement_expert_capacity (guint n_experts, guint n_gpus, guint n_redundant, guint gpu)
 {
   /* R counts every redundant copy (DeepSeek-V3's "256 experts + 64 redundant" on 320 GPUs):
    * the G − E copies E < G forces are among them. */
-  return (guint) afd_strategy_share (MAX ((guint64) n_experts + n_redundant, (guint64) n_gpus),
+  return (guint) afd_placement_share (MAX ((guint64) n_experts + n_redundant, (guint64) n_gpus),
                                      n_gpus, gpu);
 }
 
 void
-afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
-                           guint n_redundant, AfdStrategyExpertPlacement *out)
+afd_placement_expert_place (const guint64 *expert_tokens, guint n_experts, guint n_gpus,
+                           guint n_redundant, AfdPlacementExperts *out)
 {
   guint E = n_experts, G = n_gpus;
   guint extra = (guint) (MAX ((guint64) E + n_redundant, (guint64) G) - E);
   out->n_experts = E;
   out->n_gpus = G;
-  out->width = afd_strategy_expert_capacity (E, G, n_redundant, 0);
+  out->width = afd_placement_expert_capacity (E, G, n_redundant, 0);
   out->n_slots = 0;
   g_autofree guint *cap = g_new (guint, G);
   g_autofree guint *used = g_new0 (guint, G);
@@ -115,8 +115,8 @@ afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint 
   guint at = 0;
   for (guint i = 0; i < G; i++)
     {
-      cap[i] = afd_strategy_expert_capacity (E, G, n_redundant, i);
-      guint primaries = E >= G ? (guint) afd_strategy_share (E, G, i) : i < E ? 1 : 0;
+      cap[i] = afd_placement_expert_capacity (E, G, n_redundant, i);
+      guint primaries = E >= G ? (guint) afd_placement_share (E, G, i) : i < E ? 1 : 0;
       for (guint k = 0; k < primaries; k++, at++)
         {
           gpu[out->n_slots] = i;
@@ -177,14 +177,14 @@ afd_strategy_expert_place (const guint64 *expert_tokens, guint n_experts, guint 
 }
 
 void
-afd_strategy_expert_placement_clear (AfdStrategyExpertPlacement *placement)
+afd_placement_expert_placement_clear (AfdPlacementExperts *placement)
 {
   g_clear_pointer (&placement->slot_gpu, g_free);
   g_clear_pointer (&placement->slot_expert, g_free);
 }
 
 gboolean
-afd_strategy_expert_slots_placed (const AfdStrategyExpertPlacement *p,
+afd_placement_expert_slots_placed (const AfdPlacementExperts *p,
                                   const guint64 *expert_tokens, const guint8 *excluded,
                                   guint64 *out_tokens, guint *out_count, guint *out_lost_expert)
 {
@@ -208,20 +208,20 @@ afd_strategy_expert_slots_placed (const AfdStrategyExpertPlacement *p,
       if (excluded != NULL && excluded[i])
         continue;
       out_tokens[(gsize) i * p->width + out_count[i]++]
-          = afd_strategy_share (expert_tokens[e], alive[e], seen[e]++);
+          = afd_placement_share (expert_tokens[e], alive[e], seen[e]++);
     }
   return TRUE;
 }
 
 guint64
-afd_strategy_share (guint64 total, guint n, guint i)
+afd_placement_share (guint64 total, guint n, guint i)
 {
   g_return_val_if_fail (n > 0 && i < n, 0);
   return total / n + (i < total % n ? 1 : 0);
 }
 
 guint
-afd_strategy_add_op (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch, AfdOp *op,
+afd_placement_add_op (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch, AfdOp *op,
                      guint dep)
 {
   guint id = afd_opgraph_add_compute (graph, gpu, AFD_OPGRAPH_STREAM_COMPUTE, layer, micro_batch,
@@ -231,7 +231,7 @@ afd_strategy_add_op (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batc
 }
 
 guint
-afd_strategy_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch,
+afd_placement_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_batch,
                       GPtrArray *ops, guint dep)
 {
   guint last = dep;
@@ -242,46 +242,46 @@ afd_strategy_add_ops (AfdOpGraph *graph, guint gpu, guint layer, guint micro_bat
 }
 
 guint64
-afd_strategy_new_tokens (const AfdStrategyInput *in)
+afd_placement_new_tokens (const AfdStrategyInput *in)
 {
   /* MTP: the step verifies the last accepted token and the N drafts (docs/models/mtp.md). */
   return in->prefill ? MAX (in->context_tokens, 1) : 1 + (guint64) in->draft_tokens;
 }
 
 gboolean
-afd_strategy_add_attention (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
+afd_placement_add_attention (AfdOpGraph *graph, const AfdStrategyInput *in, guint gpu,
                             guint layer, guint micro_batch, guint64 n_sequences, guint *io_dep,
                             GError **error)
 {
   const AfdLlm *llm = in->llm;
-  guint64 tokens = n_sequences * afd_strategy_new_tokens (in);
+  guint64 tokens = n_sequences * afd_placement_new_tokens (in);
   AfdOpsParams ap;
-  afd_strategy_attention_params (in, layer, n_sequences, 0, 0, &ap);
+  afd_placement_attention_params (in, layer, n_sequences, 0, 0, &ap);
   g_autoptr (GPtrArray) blk = g_ptr_array_new_with_free_func ((GDestroyNotify) afd_op_free);
   if (!afd_ops_attention_block (llm, &ap, blk, error))
     return FALSE;
-  afd_strategy_add_ops (graph, gpu, layer, micro_batch, blk, *io_dep);
+  afd_placement_add_ops (graph, gpu, layer, micro_batch, blk, *io_dep);
   if (afd_llm_layer_is_moe (llm, layer))
-    afd_strategy_add_op (graph, gpu, layer, micro_batch, afd_ops_router (llm, layer, tokens),
+    afd_placement_add_op (graph, gpu, layer, micro_batch, afd_ops_router (llm, layer, tokens),
                          AFD_OPGRAPH_NONE);
   else
-    *io_dep = afd_strategy_add_op (graph, gpu, layer, micro_batch,
+    *io_dep = afd_placement_add_op (graph, gpu, layer, micro_batch,
                                    afd_ops_dense_ffn (llm, layer, tokens, 1), AFD_OPGRAPH_NONE);
   return TRUE;
 }
 
 void
-afd_strategy_routing_part (const AfdStrategyRouting *routing, guint layer, guint n_parts,
+afd_placement_routing_part (const AfdPlacementRouting *routing, guint layer, guint n_parts,
                            guint part, guint64 *out_expert_tokens)
 {
   guint E = routing->n_experts;
   for (guint e = 0; e < E; e++)
-    out_expert_tokens[e] = afd_strategy_share (routing->tokens[(gsize) layer * E + e], n_parts,
+    out_expert_tokens[e] = afd_placement_share (routing->tokens[(gsize) layer * E + e], n_parts,
                                                part);
 }
 
 guint64
-afd_strategy_slots_tokens (const guint64 *slot_tokens, guint n_slots)
+afd_placement_slots_tokens (const guint64 *slot_tokens, guint n_slots)
 {
   guint64 sum = 0;
   for (guint k = 0; k < n_slots; k++)
@@ -290,20 +290,20 @@ afd_strategy_slots_tokens (const guint64 *slot_tokens, guint n_slots)
 }
 
 void
-afd_strategy_attention_params (const AfdStrategyInput *in, guint layer, guint64 n_sequences,
+afd_placement_attention_params (const AfdStrategyInput *in, guint layer, guint64 n_sequences,
                                guint head_first, guint head_count, AfdOpsParams *out)
 {
   afd_ops_params_init (out, in->prefill ? AFD_PHASE_PREFILL : AFD_PHASE_DECODE);
   out->layer = layer;
   out->n_sequences = n_sequences;
-  out->new_tokens = afd_strategy_new_tokens (in);
+  out->new_tokens = afd_placement_new_tokens (in);
   out->context_tokens = in->prefill ? 0 : in->context_tokens;
   out->head_first = head_first;
   out->head_count = head_count;
 }
 
 gboolean
-afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in,
+afd_placement_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in,
                            const AfdMemoryPlan *plan, guint gpu, GError **error)
 {
   AfdMemoryBreakdown b;
@@ -314,7 +314,7 @@ afd_strategy_check_memory (AfdOpGraph *graph, const AfdStrategyInput *in,
 }
 
 double
-afd_strategy_dispatch_bytes_per_token (const AfdLlm *llm)
+afd_placement_dispatch_bytes_per_token (const AfdLlm *llm)
 {
   double b = afd_dtype_bytes (llm->dtypes.dispatch) * llm->hidden_size;
   if (llm->dtypes.dispatch == AFD_DTYPE_FP8)
@@ -323,13 +323,13 @@ afd_strategy_dispatch_bytes_per_token (const AfdLlm *llm)
 }
 
 double
-afd_strategy_combine_bytes_per_token (const AfdLlm *llm)
+afd_placement_combine_bytes_per_token (const AfdLlm *llm)
 {
   return afd_dtype_bytes (llm->dtypes.combine) * llm->hidden_size;
 }
 
 double
-afd_strategy_hidden_bytes_per_token (const AfdLlm *llm)
+afd_placement_hidden_bytes_per_token (const AfdLlm *llm)
 {
   return afd_dtype_bytes (llm->dtypes.activations) * llm->hidden_size;
 }

@@ -13,9 +13,9 @@
 #include <stdio.h>
 
 #include "backends/calibrate-nodes.h"
-#include "backends/cmd-calibrate.h"
 #include "backends/cuda/cuda-calibrate.h"
 #include "backends/profile.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
@@ -74,7 +74,8 @@ print_verification (const cJSON *checks)
 
 /* Runs the command. */
 static int
-cmd_calibrate (int argc, char **argv, GError **error)
+cmd_calibrate (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+               GError **error)
 {
   g_autofree char *min_text = NULL;
   g_autofree char *gpus_text = NULL, *out = NULL, *reps_text = NULL, *warmup_text = NULL,
@@ -107,8 +108,8 @@ cmd_calibrate (int argc, char **argv, GError **error)
   for (int i = 0; i < argc; i++)
     g_string_append_printf (command, " %s", argv[i]);
 
-  if (!afd_cli_parse_command ("calibrate", NULL, afd_command_calibrate.summary,
-                              entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_calibrate, afd_command_calibrate.summary, entries,
+                              &argc, &argv, error))
     return 2;
   gint64 gpus = 1, min_gpus = 2, reps = quick ? 10 : 30, warmup = quick ? 3 : 5;
   double timeout_s = 120.0;
@@ -174,5 +175,5 @@ cmd_calibrate (int argc, char **argv, GError **error)
 const AfdCommand afd_command_calibrate = {
   "calibrate", "measure GEMMs, attention, memory and NCCL collectives on this machine's GPUs "
                "into a profile",
-  cmd_calibrate
+  cmd_calibrate, NULL, 0
 };

@@ -10,15 +10,16 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
-#include "sim/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 
 /* Runs `afdsim gen-cluster`. */
 static int
-cmd_gen_cluster (int argc, char **argv, GError **error)
+cmd_gen_cluster (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                 GError **error)
 {
   g_autofree char *name = NULL, *gpu = NULL, *nodes_t = NULL, *gpn_t = NULL, *up_kind = NULL;
   g_autofree char *up_bw_t = NULL, *up_lat_t = NULL, *nvls_t = NULL, *nics_t = NULL;
@@ -53,7 +54,7 @@ cmd_gen_cluster (int argc, char **argv, GError **error)
   static const char summary[]
       = "Writes a cluster description (generator form) for N nodes "
         "x G GPUs; see docs/user/topology-format.md.";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_gen_cluster, summary, entries, &argc, &argv, error))
     return 2;
   AfdClusterGenerator g;
   afd_cluster_generator_init (&g);
@@ -158,5 +159,5 @@ cmd_gen_cluster (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_gen_cluster = {
   "gen-cluster", "write a cluster description (N nodes x G GPUs) in the generator form",
-  cmd_gen_cluster
+  cmd_gen_cluster, NULL, 0
 };

@@ -14,21 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/json.h"
 #include "sim/sweep.h"
-
-static const AfdPlugins *plugins;
-
-int afd_cmd_sweep (int argc, char **argv, GError **error);
-
-void
-afd_cmd_sweep_set_plugins (const AfdPlugins *p)
-{
-  plugins = p;
-}
 
 /* A flag that adds an axis over one key. */
 typedef struct {
@@ -37,27 +27,23 @@ typedef struct {
   const char *help;
 } AxisFlag;
 
-/* The axis flags, in the order their axes are added (the first varies slowest). */
-static const AxisFlag axis_flags[] = {
+/* The axis flags before the strategies' flags, in the order their axes are added (the first
+ * varies slowest). */
+static const AxisFlag head_flags[] = {
   { "cluster", "cluster", "clusters (names or files)" },
   { "model", "model", "models (names or files)" },
-  { "strategy", "strategy", "strategies (default masep)" },
+  { "strategy", "strategy", "strategies (default: the first of afdsim list strategies)" },
   { "phase", "phase", "decode, prefill" },
   { "network", "network", "analytic, flow" },
   { "costs", "costs", "cost models" },
   { "routing", "routing", "routing specs (uniform, zipf:S, ...): the skew axis" },
   { "nic-bandwidth", "cluster.generator.scale_out.nic_bandwidth_bytes_per_s",
     "NIC bandwidths, bytes/s per direction (generated clusters)" },
-  { "ratio", "ratio", "attention:MoE GPU ratios A:B of --total-gpus (or the cluster)" },
-  { "attn-gpus", "attn_gpus", "attention GPUs (masep); with --total-gpus, moe = total - attn" },
-  { "moe-gpus", "moe_gpus", "MoE GPUs (masep)" },
-  { "attn-nodes", "attn_nodes", "attention nodes (afd)" },
-  { "ffn-nodes", "ffn_nodes", "FFN nodes (afd)" },
-  { "tp", "tp", "tensor-parallel sizes (tppp)" },
-  { "pp", "pp", "pipeline stages (tppp)" },
-  { "dp", "dp", "data-parallel replicas (tppp)" },
-  { "ep", "ep", "expert-parallel sizes (ep)" },
-  { "micro-batches", "micro_batches", "micro-batches" },
+  { "ratio", "ratio", "ratios A:B of --total-gpus (or the cluster) for a strategy's GPU split" },
+};
+
+/* The axis flags after them. */
+static const AxisFlag tail_flags[] = {
   { "batch", "batch", "batch sizes, sequences" },
   { "context", "context", "context lengths, tokens" },
   { "seed", "seed", "seeds" },
@@ -66,22 +52,62 @@ static const AxisFlag axis_flags[] = {
   { "price", "price", "GPU prices GPU=USD_PER_HOUR (docs/models/cost.md)" },
 };
 
-int
-afd_cmd_sweep (int argc, char **argv, GError **error)
+/* Every axis flag: the head, one per distinct strategy flag of the parameter tables
+ * (sim/strategy.h; class then table order, help "NAME, NAME: help"), then the tail. The
+ * strings of the strategy flags are the tables'; helps are appended to @helps. */
+static GArray *
+axis_flags_new (const AfdStrategyClass *const *classes, GPtrArray *helps)
 {
-  char *values[G_N_ELEMENTS (axis_flags)] = { 0 };
+  GArray *flags = g_array_new (FALSE, FALSE, sizeof (AxisFlag));
+  g_array_append_vals (flags, head_flags, G_N_ELEMENTS (head_flags));
+  for (guint c = 0; classes[c] != NULL; c++)
+    for (const AfdStrategyParam *p = classes[c]->params; p != NULL && p->key != NULL; p++)
+      {
+        gboolean seen = p->flag == NULL;
+        for (guint i = 0; i < flags->len && !seen; i++)
+          seen = strcmp (g_array_index (flags, AxisFlag, i).flag, p->flag) == 0;
+        if (seen)
+          continue;
+        g_autoptr (GString) help = g_string_new (NULL);
+        for (guint d = c; classes[d] != NULL; d++)
+          {
+            const AfdStrategyParam *q = afd_strategy_param_find (classes[d], p->key);
+            if (q != NULL)
+              g_string_append_printf (help, "%s%s", help->len ? ", " : "", classes[d]->name);
+          }
+        g_string_append_printf (help, ": %s", p->help);
+        if (p->search == AFD_STRATEGY_SEARCH_GPU_SPLIT && p->partner != NULL)
+          g_string_append_printf (help, "; with --total-gpus, %s = total - %s", p->partner,
+                                  p->key);
+        char *text = g_string_free (g_steal_pointer (&help), FALSE);
+        g_ptr_array_add (helps, text);
+        AxisFlag f = { p->flag, p->key, text };
+        g_array_append_val (flags, f);
+      }
+  g_array_append_vals (flags, tail_flags, G_N_ELEMENTS (tail_flags));
+  return flags;
+}
+
+static int
+afd_cmd_sweep (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) helps = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) flags = axis_flags_new (cmd_ctx->plugins->strategy_list (), helps);
+  const AxisFlag *axis_flags = (const AxisFlag *) (gpointer) flags->data;
+  g_autofree char **values = g_new0 (char *, flags->len);
   g_autofree char *output = NULL, *csv = NULL, *jobs_text = NULL, *total = NULL;
   g_auto (GStrv) sets = NULL;
   gboolean list = FALSE, quiet = FALSE;
   g_autoptr (GArray) entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
-  for (guint i = 0; i < G_N_ELEMENTS (axis_flags); i++)
+  for (guint i = 0; i < flags->len; i++)
     {
       GOptionEntry e = { axis_flags[i].flag, 0, 0, G_OPTION_ARG_STRING, &values[i],
                          axis_flags[i].help, "LIST" };
       g_array_append_val (entries, e);
     }
   GOptionEntry more[] = {
-    { "total-gpus", 0, 0, G_OPTION_ARG_STRING, &total, "GPUs split by --ratio/--attn-gpus", "N" },
+    { "total-gpus", 0, 0, G_OPTION_ARG_STRING, &total,
+      "GPUs a strategy's split shares (--ratio, or its first flag)", "N" },
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
       "axis over any key: experiment key, strategy option, cluster.PATH, gpu.PATH, model.PATH "
       "(repeat)", "KEY=LIST" },
@@ -99,16 +125,15 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
         "and by the \"sweep\" block of SWEEP.json. One JSONL line per point, in point "
         "order; re-running with the same --output resumes. Under mpirun/srun the points are "
         "spread over the ranks. See docs/user/sweep.md.";
-  gboolean parsed = afd_cli_parse_command ("sweep", "[SWEEP.json]", summary,
-                                           (GOptionEntry *) entries->data, &argc, &argv, 1,
-                                           error);
-  for (guint i = 0; i < G_N_ELEMENTS (axis_flags); i++)
+  gboolean parsed = afd_cli_parse_command (&afd_command_sweep, summary,
+                                           (GOptionEntry *) entries->data, &argc, &argv, error);
+  for (guint i = 0; i < flags->len; i++)
     if (!parsed)
       g_free (values[i]);
   if (!parsed)
     return 2;
 
-  g_autoptr (AfdSweep) sweep = afd_sweep_new ();
+  g_autoptr (AfdSweep) sweep = afd_sweep_new (cmd_ctx->plugins->strategy_list ());
   int status = 2;
   gboolean ok = TRUE;
   if (argc >= 2 && !afd_sweep_load (sweep, argv[1], error))
@@ -116,7 +141,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
       ok = FALSE;
       status = 1;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (axis_flags); i++)
+  for (guint i = 0; i < flags->len; i++)
     {
       if (ok && values[i] != NULL)
         {
@@ -157,7 +182,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
         }
       return 0;
     }
-  if (plugins == NULL)
+  if (cmd_ctx->plugins == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "sweep: no strategy registry wired");
       return 1;
@@ -179,7 +204,7 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
       return 2;
     }
   AfdSweepStats stats = { 0 };
-  ok = afd_sweep_run (sweep, plugins, &opts, &stats, error);
+  ok = afd_sweep_run (sweep, cmd_ctx->plugins, &opts, &stats, error);
   afd_sweep_mpi_finalize ();
   if (!ok && rank != 0)
     g_clear_error (error); /* rank 0 reports it, once */
@@ -208,5 +233,5 @@ afd_cmd_sweep (int argc, char **argv, GError **error)
 const AfdCommand afd_command_sweep = {
   "sweep", "run a grid of configurations (ratios, batches, bandwidths, ...): JSONL/CSV, "
            "parallel, MPI, resumable",
-  afd_cmd_sweep
+  afd_cmd_sweep, "[SWEEP.json]", 1
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * flow.c - the flow-level network simulator: max-min fair sharing by progressive filling.
+ * netsim.c - the flow-level network simulator: max-min fair sharing by progressive filling.
  *
  * Model (docs/models/network.md): at any instant every flow in flight has a rate; the rates
  * are the max-min fair allocation of the link capacities (no link over capacity, and no flow

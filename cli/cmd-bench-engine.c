@@ -23,8 +23,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -220,7 +220,8 @@ bare_run_events (BareRun *run, guint64 n_events)
 
 /* Runs `afdsim bench engine`. */
 static int
-cmd_bench_engine (int argc, char **argv, GError **error)
+cmd_bench_engine (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                  GError **error)
 {
   g_autofree char *pending_text = NULL;
   g_autofree char *events_text = NULL;
@@ -239,7 +240,7 @@ cmd_bench_engine (int argc, char **argv, GError **error)
       = "PHOLD benchmark of the event engine: N pending events, each event schedules one at\n"
         "now + Exp(mean 1 us) + 10 ns at a random entity, until M events. The same workload\n"
         "also runs on a bare hand-written 4-ary heap loop; the ratio is printed.";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_bench_engine, summary, entries, &argc, &argv, error))
     return 2;
   gint64 pending = DEFAULT_PENDING, events = DEFAULT_EVENTS, seed = 1;
   if (!afd_cli_parse_int ("--pending", pending_text, 1, MAX_PENDING, &pending, error)
@@ -332,5 +333,5 @@ cmd_bench_engine (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_bench_engine = {
   "bench engine", "PHOLD benchmark of the event engine vs a bare 4-ary heap loop",
-  cmd_bench_engine
+  cmd_bench_engine, NULL, 0
 };

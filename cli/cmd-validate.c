@@ -21,16 +21,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-validate.h"
 #include "backends/cuda/cuda-exec.h"
 #include "backends/profile.h"
 #include "backends/validate-stats.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/run-options.h"
 #include "sim/json.h"
 #include "sim/network.h"
 #include "sim/replay.h"
@@ -41,6 +41,8 @@
 /* Flags of run, plus the execution and validation flags. */
 typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
+  char *strategy_help;       /* --strategy's help: the registered names */
   char *strategy, *costs, *json, *trace, *warmup, *iterations, *timeout, *backend;
   gboolean quiet;
 } Flags;
@@ -48,8 +50,9 @@ typedef struct {
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->strategy,   &f->costs,   &f->json,    &f->trace,
-                   &f->warmup,     &f->iterations, &f->timeout, &f->backend };
+  char **all[] = { &f->strategy_help, &f->strategy,   &f->costs,   &f->json,
+                   &f->trace,         &f->warmup,     &f->iterations, &f->timeout,
+                   &f->backend };
   afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
@@ -61,7 +64,8 @@ static GOptionEntry *
 entries (Flags *f, gboolean validate)
 {
   const GOptionEntry strategy
-      = { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy, "masep, tppp, ep or afd", "S" };
+      = { "strategy", 0, 0, G_OPTION_ARG_STRING, &f->strategy,
+          (f->strategy_help = afd_cli_strategy_names (f->plugins)), "S" };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network,
       "accepted for run's sake; the simulated side always uses the analytic network", "N" },
@@ -80,7 +84,7 @@ entries (Flags *f, gboolean validate)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
     { NULL },
   };
-  return afd_run_options_entries (&f->run, &strategy,
+  return afd_run_options_entries (&f->run, f->plugins->strategy_list (), &strategy,
                                   "any strategy option, e.g. dispatch=two-stage (repeat)", tail);
 }
 
@@ -97,6 +101,8 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
                        "%s: --strategy and an experiment file are exclusive", cmd);
           return NULL;
         }
+      if (!afd_run_options_refuse_with_file (&f->run, cmd, argv[1], error))
+        return NULL;
       exp = afd_experiment_load (argv[1], error);
       if (exp == NULL)
         return NULL;
@@ -110,11 +116,10 @@ experiment_from (const Flags *f, int argc, char **argv, const char *cmd, GError 
           return NULL;
         }
       exp = afd_experiment_new ();
-      /* --set KEY=VALUE as `afdsim run` reads it: JSON when it parses, else a string. */
-      cJSON *o = afd_run_options_strategy (&f->run, "", error);
-      if (o == NULL)
+      /* The flags as `afdsim run` reads them (each must apply to the strategy). */
+      const char *names[] = { f->strategy, NULL };
+      if (!afd_run_options_add_runs (&f->run, exp, f->plugins, names, "", error))
         return NULL;
-      afd_experiment_add_run (exp, NULL, f->strategy, o);
     }
   /* --network is checked (and recorded) like run's; the simulated side stays analytic. */
   if (!afd_run_options_apply (&f->run, exp, error))
@@ -244,10 +249,10 @@ sim_comm_time (gpointer user_data, const AfdOpGraph *graph, guint comm, double *
 /* Replays @graph with the cost model @spec; fills per-op durations (compute: end − start;
  * comm: end − rendezvous) and the makespan. */
 static gboolean
-simulate (const AfdOpGraph *graph, const AfdCluster *cluster, const char *spec, guint64 seed,
+simulate (const AfdPlugins *plugins, const AfdOpGraph *graph, const AfdCluster *cluster,
+          const char *spec, guint64 seed,
           double *out_op_s, double *out_makespan_s, char **out_desc, GError **error)
 {
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
   g_autoptr (AfdCostModel) costs = plugins->cost_model_new (spec, error);
   if (costs == NULL)
     return FALSE;
@@ -373,6 +378,7 @@ typedef struct {
   const char *calibrated;
   const char *trace;
   AfdCudaExecOptions exec;
+  const AfdPlugins *plugins; /* (transfer none) */
 } Mode;
 
 /* The trace file of run @label: "-LABEL" before ".json" when there are several runs. */
@@ -392,8 +398,8 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
          const AfdLlm *llm, const Mode *mode, GError **error)
 {
   AfdStrategyInput in;
-  g_autoptr (AfdStrategy) strategy = afd_experiment_strategy (
-      exp, run, afd_cmd_run_plugins (), cluster, llm, NULL, &in, error);
+  g_autoptr (AfdStrategy) strategy = afd_experiment_run_strategy (
+      exp, run, mode->plugins, cluster, llm, NULL, &in, error);
   if (strategy == NULL)
     return NULL;
   g_autoptr (AfdOpGraph) graph = afd_strategy_build (strategy, &in, error);
@@ -409,7 +415,7 @@ run_one (const AfdExperiment *exp, const AfdExperimentRun *run, const AfdCluster
   for (guint s = 0; s < n_sides; s++)
     {
       sides[s].op_s = g_new0 (double, MAX (n_ops, 1u));
-      if (!simulate (graph, cluster, sides[s].spec, exp->seed, sides[s].op_s,
+      if (!simulate (mode->plugins, graph, cluster, sides[s].spec, exp->seed, sides[s].op_s,
                      &sides[s].makespan_s, &sides[s].desc, error))
         {
           for (guint t = 0; t <= s; t++)
@@ -547,12 +553,12 @@ static int
 execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean validate,
          GError **error)
 {
-  if (afd_cmd_run_plugins () == NULL)
+  if (f->plugins == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "%s: no strategy registry wired", cmd);
       return 1;
     }
-  Mode mode = { .validate = validate, .quiet = f->quiet, .trace = f->trace,
+  Mode mode = { .plugins = f->plugins, .validate = validate, .quiet = f->quiet, .trace = f->trace,
                 .calibrated = f->costs != NULL ? f->costs : DEFAULT_CALIBRATED,
                 .exec = { .warmup = 3, .iterations = 20, .timeout_s = 120 } };
   gint64 v;
@@ -633,15 +639,15 @@ execute (const char *cmd, const Flags *f, int argc, char **argv, gboolean valida
 
 /* `afdsim validate`. */
 static int
-cmd_validate (int argc, char **argv, GError **error)
+cmd_validate (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
   static const char summary[]
       = "Runs a configuration (the flags of 'afdsim run', or an experiment file) on this "
         "host's GPUs and in simulation (analytic costs and --costs, default profile:H200), "
         "and prints per-op and end-to-end error (docs/validation.md).";
-  if (!afd_cli_parse_command ("validate", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_validate, summary, e, &argc, &argv, error))
     return 2;
   if (f.backend != NULL)
     {
@@ -670,11 +676,11 @@ backend_arg (int argc, char **argv)
 
 /* `afdsim run`: the simulator's, or the real run with --backend cuda. */
 static int
-cmd_run_backend (int argc, char **argv, GError **error)
+cmd_run_backend (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   const char *backend = backend_arg (argc, argv);
   if (backend == NULL)
-    return afd_command_run.run (argc, argv, error);
+    return afd_command_run.run (cmd_ctx, argc, argv, error);
   if (strcmp (backend, "sim") == 0)
     {
       /* Drop "--backend sim" and hand the rest to the simulator's run. */
@@ -691,7 +697,7 @@ cmd_run_backend (int argc, char **argv, GError **error)
           g_ptr_array_add (args, argv[i]);
         }
       g_ptr_array_add (args, NULL);
-      return afd_command_run.run ((int) args->len - 1, (char **) args->pdata, error);
+      return afd_command_run.run (cmd_ctx, (int) args->len - 1, (char **) args->pdata, error);
     }
   if (strcmp (backend, "cuda") != 0)
     {
@@ -699,13 +705,13 @@ cmd_run_backend (int argc, char **argv, GError **error)
                    backend);
       return 2;
     }
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
       = "With --backend cuda: executes the strategy's operator graph on this host's GPUs "
         "(real GEMMs, attention, expert GEMMs and NCCL collectives) and reports per-op and "
         "per-iteration times (docs/validation.md).";
-  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_run_backend, summary, e, &argc, &argv, error))
     return 2;
   return execute ("run --backend cuda", &f, argc, argv, FALSE, error);
 }
@@ -713,11 +719,11 @@ cmd_run_backend (int argc, char **argv, GError **error)
 const AfdCommand afd_command_validate = {
   "validate", "run a configuration on this host's GPUs and in simulation; per-op and "
               "end-to-end error",
-  cmd_validate
+  cmd_validate, "[EXPERIMENT.json]", 1
 };
 
 const AfdCommand afd_command_run_backend = {
   "run", "replay one iteration of a strategy (flags or EXPERIMENT.json; none: the seeds' "
          "headline experiment); --backend cuda executes it on this host's GPUs",
-  cmd_run_backend
+  cmd_run_backend, "[EXPERIMENT.json]", 1
 };

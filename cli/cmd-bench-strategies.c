@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <sys/resource.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
 #include "sim/json.h"
@@ -33,13 +33,14 @@ peak_rss_bytes (void)
 
 /* Runs @exp @repeat times; returns the median wall time in seconds, or < 0 on error. */
 static double
-time_experiment (const AfdExperiment *exp, guint repeat, double *out_tpot_s, GError **error)
+time_experiment (const AfdPlugins *plugins, const AfdExperiment *exp, guint repeat,
+                 double *out_tpot_s, GError **error)
 {
   g_autofree double *t = g_new (double, repeat);
   for (guint i = 0; i < repeat; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      g_autoptr (cJSON) s = afd_experiment_run (exp, afd_cmd_run_plugins (), NULL, error);
+      g_autoptr (cJSON) s = afd_experiment_run (exp, plugins, NULL, error);
       t[i] = (double) (g_get_monotonic_time () - t0) / 1e6;
       if (s == NULL)
         return -1;
@@ -68,7 +69,7 @@ typedef struct {
 } Case;
 
 static int
-bench_strategies (int argc, char **argv, GError **error)
+bench_strategies (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   gboolean json = FALSE, quick = FALSE, flat_flow = FALSE;
   g_autofree char *repeat_text = NULL;
@@ -84,12 +85,13 @@ bench_strategies (int argc, char **argv, GError **error)
   static const char summary[]
       = "Times strategy replays: the default experiment and "
         "DeepSeek-V3 decode with EP320 (docs/performance.md).";
-  if (!afd_cli_parse_command ("bench strategies", "", summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_bench_strategies, summary, entries, &argc, &argv,
+                              error))
     return 2;
   gint64 repeat = 5;
   if (!afd_cli_parse_int ("--repeat", repeat_text, 1, 1000, &repeat, error))
     return 2;
-  if (afd_cmd_run_plugins () == NULL)
+  if (cmd_ctx->plugins == NULL)
     {
       g_set_error (error, AFD_ERROR, AFD_ERROR_CONFIG, "bench strategies: no registry wired");
       return 1;
@@ -103,7 +105,8 @@ bench_strategies (int argc, char **argv, GError **error)
   /* Time the simulation, not trace files written into the current folder. */
   g_clear_pointer (&headline->trace, g_free);
   cases[n] = (Case) { "default experiment (3 strategies, 16 GPUs)", 0, 0, 0, 0.1 };
-  cases[n].wall_s = time_experiment (headline, (guint) repeat, &cases[n].tpot_s, error);
+  cases[n].wall_s
+      = time_experiment (cmd_ctx->plugins, headline, (guint) repeat, &cases[n].tpot_s, error);
   if (cases[n].wall_s < 0)
     return 1;
   cases[n++].peak_rss_bytes = peak_rss_bytes ();
@@ -140,7 +143,7 @@ bench_strategies (int argc, char **argv, GError **error)
         }
       afd_experiment_add_run (ds, "ep320", "ep", o);
       cases[n] = (Case) { ds_cases[k].name, 0, 0, 0, ds_cases[k].limit_s };
-      cases[n].wall_s = time_experiment (ds, 1, &cases[n].tpot_s, error);
+      cases[n].wall_s = time_experiment (cmd_ctx->plugins, ds, 1, &cases[n].tpot_s, error);
       if (cases[n].wall_s < 0)
         return 1;
       cases[n++].peak_rss_bytes = peak_rss_bytes ();
@@ -173,5 +176,5 @@ bench_strategies (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_bench_strategies = {
   "bench strategies", "time strategy replays (default experiment, DeepSeek-V3 EP320)",
-  bench_strategies
+  bench_strategies, "", 0
 };

@@ -32,12 +32,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "models/cmd-cost.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "models/cost-ops.h"
 #include "models/ops.h"
 #include "models/routing.h"
-#include "sim/cli.h"
-#include "sim/commands.h"
 #include "sim/cost-model.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
@@ -524,7 +523,7 @@ peak_of (const AfdGpuSpec *gpu, AfdDtype dtype)
 
 /* Runs `afdsim cost OP`. */
 static int
-cmd_cost (int argc, char **argv, GError **error)
+cmd_cost (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_auto (Flags) f = { 0 };
   GOptionEntry entries[] = {
@@ -585,7 +584,7 @@ cmd_cost (int argc, char **argv, GError **error)
       = "Prices one operator with a cost model and prints its time, achieved FLOP/s and\n"
         "bytes/s and what bounds it (docs/user/cost.md). OP: gemm, grouped-gemm, attention,\n"
         "copy.";
-  if (!afd_cli_parse_command (argv[0], "OP", summary, entries, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_cost, summary, entries, &argc, &argv, error))
     return 2;
   if (argc < 2)
     {
@@ -635,7 +634,7 @@ cmd_cost (int argc, char **argv, GError **error)
     if (!afd_files_check_distinct (out_use, 1, in_use, G_N_ELEMENTS (in_use), error))
       return 2;
   }
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
+  const AfdPlugins *plugins = cmd_ctx->plugins;
   g_return_val_if_fail (plugins != NULL && plugins->cost_model_new != NULL, 1);
   g_autoptr (AfdGpuSpec) gpu = afd_gpu_spec_load (f.gpu != NULL ? f.gpu : "H200", error);
   if (gpu == NULL)
@@ -715,5 +714,6 @@ cmd_cost (int argc, char **argv, GError **error)
 }
 
 const AfdCommand afd_command_cost = {
-  "cost", "price one operator (gemm, grouped-gemm, attention, copy) with a cost model", cmd_cost
+  "cost", "price one operator (gemm, grouped-gemm, attention, copy) with a cost model", cmd_cost,
+  "OP", 1
 };

@@ -17,10 +17,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/data-dir.h"
 #include "sim/engine.h"
 #include "sim/error.h"
@@ -152,7 +152,8 @@ time_one (AfdNetwork *net, AfdNetworkFidelity fidelity, const AfdCollective *col
 
 /* Runs `afdsim collective`. */
 static int
-cmd_collective (int argc, char **argv, GError **error)
+cmd_collective (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                GError **error)
 {
   g_autofree char *cluster_name = NULL, *op_text = NULL, *ranks_text = NULL;
   g_autofree char *bytes_text = NULL, *algo_text = NULL, *proto_text = NULL;
@@ -181,7 +182,7 @@ cmd_collective (int argc, char **argv, GError **error)
   static const char summary[]
       = "Times one collective over a range of sizes, like nccl-tests (*_perf): size, count,\n"
         "time, algbw = size/time, busbw = algbw x bus factor (docs/models/collectives.md).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_collective, summary, entries, &argc, &argv, error))
     return 2;
 
   {
@@ -303,5 +304,6 @@ cmd_collective (int argc, char **argv, GError **error)
 }
 
 const AfdCommand afd_command_collective = {
-  "collective", "time one collective over a range of sizes, nccl-tests style", cmd_collective
+  "collective", "time one collective over a range of sizes, nccl-tests style", cmd_collective,
+  NULL, 0
 };

@@ -24,10 +24,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "sim/cli.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/cluster.h"
 #include "sim/collective.h"
-#include "sim/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/json.h"
@@ -223,7 +223,8 @@ run_scaling (gint64 max_gpus, double max_wall_s, guint64 bytes, AfdNetworkRouteM
 
 /* Runs `afdsim bench network`. */
 static int
-cmd_bench_network (int argc, char **argv, GError **error)
+cmd_bench_network (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv,
+                   GError **error)
 {
   g_autofree char *flow_text = NULL, *analytic_text = NULL, *bytes_text = NULL;
   g_autofree char *routes_text = NULL, *max_gpus_text = NULL, *max_wall_text = NULL;
@@ -250,7 +251,7 @@ cmd_bench_network (int argc, char **argv, GError **error)
       = "All-to-all of 64 MiB per GPU among 1024 GPUs in flow mode (max-min sharing) and\n"
         "among 8192 GPUs in analytic mode; prints flows, flows/s, wall time, peak RSS.\n"
         "--scaling prints the flow-mode curve from 128 GPUs up to --max-gpus instead.";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_bench_network, summary, entries, &argc, &argv, error))
     return 2;
   gint64 flow_gpus = 1024, analytic_gpus = 8192, max_gpus = 8192;
   double max_wall_s = 120;
@@ -366,5 +367,5 @@ cmd_bench_network (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_bench_network = {
   "bench network", "all-to-all benchmark of the flow-level and analytic network models",
-  cmd_bench_network
+  cmd_bench_network, NULL, 0
 };

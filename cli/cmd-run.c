@@ -4,7 +4,7 @@
  * headline experiment) and `afdsim compare` (several strategies side by side).
  *
  * The commands parse flags into an AfdExperiment (sim/experiment.h), run it with the registry
- * lookups the composition root registered (afd_cmd_run_set_plugins), print a table on stdout
+ * lookups of their command context (cli/cli.h), print a table on stdout
  * and write the summary JSON atomically when asked. Errors go back to main() as GErrors.
  */
 #include "config.h"
@@ -12,29 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/error.h"
 #include "sim/experiment.h"
+#include "sim/run-options.h"
 #include "sim/fault.h"
 #include "sim/json.h"
-
-static const AfdPlugins *plugins;
-
-int afd_cmd_run (int argc, char **argv, GError **error);
-int afd_cmd_compare (int argc, char **argv, GError **error);
-
-void
-afd_cmd_run_set_plugins (const AfdPlugins *p)
-{
-  plugins = p;
-}
-
-const AfdPlugins *
-afd_cmd_run_plugins (void)
-{
-  return plugins;
-}
 
 /* Reads a number from a run's summary. */
 static double
@@ -143,7 +127,7 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
       if (its == NULL)
         continue;
       printf ("\n%s with faults (detection %g s):\n%5s %-10s %12s %14s  %s\n",
-              cJSON_GetObjectItem (r, "label")->valuestring, num (r, "fault_detection_s"),
+              str (r, "label"), num (r, "fault_detection_s"),
               "iter", "state", "TPOT ms", "tokens/s", "note");
       cJSON_ArrayForEach (it, its)
         {
@@ -152,8 +136,8 @@ print_table (const AfdExperiment *exp, const cJSON *summary, GPtrArray *traces)
                                       ? g_strdup_printf ("%.3f", tp->valuedouble * 1e3)
                                       : g_strdup ("-");
           printf ("%5.0f %-10s %12s %14.0f  %s\n", num (it, "index"),
-                  cJSON_GetObjectItem (it, "state")->valuestring, tpot, num (it, "tokens_per_s"),
-                  cJSON_GetObjectItem (it, "note")->valuestring);
+                  str (it, "state"), tpot, num (it, "tokens_per_s"),
+                  str (it, "note"));
         }
     }
   for (guint i = 0; traces != NULL && i < traces->len; i++)
@@ -187,14 +171,14 @@ print_economics (const cJSON *summary)
           else
             g_strlcpy (cells[k], "-", sizeof cells[k]);
         }
-      printf ("%-14s %9.0f %10s %10s %10s %10s\n", cJSON_GetObjectItem (r, "label")->valuestring,
+      printf ("%-14s %9.0f %10s %10s %10s %10s\n", str (r, "label"),
               num (e, "gpus_used"), cells[0], cells[1], cells[2], cells[3]);
     }
 }
 
 /* Runs @exp, prints the table, writes the JSON. */
 static int
-execute (AfdExperiment *exp, gboolean quiet, GError **error)
+execute (const AfdPlugins *plugins, AfdExperiment *exp, gboolean quiet, GError **error)
 {
   if (plugins == NULL)
     {
@@ -226,19 +210,23 @@ execute (AfdExperiment *exp, gboolean quiet, GError **error)
 /* Flags shared by run and compare. */
 typedef struct {
   AfdRunOptions run; /* the strategy and workload flags (sim/experiment.h) */
+  const AfdPlugins *plugins; /* (transfer none): the command context's registry lookups */
   char *strategy, *costs, *json, *trace;
+  char *backend; /* run only: "sim" (--backend cuda goes to cli/cmd-validate.c first) */
   char *iterations, *fault_detection; /* sim/fault.h */
   char *max_memory;                   /* sim/limits.h */
   char **faults;                      /* --fault, repeated */
   char **strategies;
+  char *strategy_help; /* --strategy's help: the registered names */
   gboolean quiet;
 } Flags;
 
 static void
 flags_clear (Flags *f)
 {
-  char **all[] = { &f->strategy,   &f->costs,           &f->json,      &f->trace,
-                   &f->iterations, &f->fault_detection, &f->max_memory };
+  char **all[] = { &f->strategy,   &f->costs,           &f->json,       &f->trace,
+                   &f->iterations, &f->fault_detection, &f->max_memory, &f->strategy_help,
+                   &f->backend };
   afd_run_options_clear (&f->run);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     g_clear_pointer (all[i], g_free);
@@ -293,12 +281,7 @@ apply_flags (AfdExperiment *exp, const Flags *f, GError **error)
   return TRUE;
 }
 
-/* The strategy options given as flags. */
-static cJSON *
-flag_options (const Flags *f, GError **error)
-{
-  return afd_run_options_strategy (&f->run, " (e.g. --set dispatch=two-stage)", error);
-}
+static const char set_hint[] = " (e.g. --set dispatch=two-stage)";
 
 static GOptionEntry *
 entries (Flags *f, gboolean compare)
@@ -306,7 +289,9 @@ entries (Flags *f, gboolean compare)
   const GOptionEntry strategy = {
     "strategy", 0, 0, compare ? G_OPTION_ARG_STRING_ARRAY : G_OPTION_ARG_STRING,
     compare ? (gpointer) &f->strategies : (gpointer) &f->strategy,
-    compare ? "a strategy to compare (repeat)" : "masep, tppp, ep or afd", "S"
+    compare ? "a strategy to compare (repeat)"
+            : (f->strategy_help = afd_cli_strategy_names (f->plugins)),
+    "S"
   };
   const GOptionEntry tail[] = {
     { "network", 0, 0, G_OPTION_ARG_STRING, &f->run.network, "analytic (default) or flow", "N" },
@@ -324,24 +309,34 @@ entries (Flags *f, gboolean compare)
     { "max-memory", 0, 0, G_OPTION_ARG_STRING, &f->max_memory,
       "refuse runs estimated to need more simulator memory (default 16G)", "BYTES" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f->quiet, "print nothing", NULL },
+    /* run only (compare ends at the entry before): --backend cuda is taken by
+     * cli/cmd-validate.c before this command runs, so its help lists it here. */
+    { compare ? NULL : "backend", 0, 0, G_OPTION_ARG_STRING, &f->backend,
+      "sim (default), or cuda: execute the graph on this host's GPUs (docs/validation.md)", "B" },
     { NULL },
   };
   return afd_run_options_entries (
-      &f->run, &strategy, "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)",
-      tail);
+      &f->run, f->plugins->strategy_list (), &strategy,
+      "any strategy option, e.g. dispatch=two-stage, rebalance=true (repeat)", tail);
 }
 
-int
-afd_cmd_run (int argc, char **argv, GError **error)
+static int
+afd_cmd_run (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, FALSE);
   static const char summary[]
       = "Replays one decode (or prefill) iteration of a deployment strategy. With no --strategy "
         "and no file, runs the seeds' headline experiment (experiments/seeds-headline); flags "
         "that choose a cluster, model or placement then need --strategy.";
-  if (!afd_cli_parse_command ("run", "[EXPERIMENT.json]", summary, e, &argc, &argv, 1, error))
+  if (!afd_cli_parse_command (&afd_command_run, summary, e, &argc, &argv, error))
     return 2;
+  if (f.backend != NULL && strcmp (f.backend, "sim") != 0)
+    {
+      g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "--backend: '%s' is not sim or cuda",
+                   f.backend);
+      return 2;
+    }
   g_autoptr (AfdExperiment) exp = NULL;
   if (f.strategy == NULL)
     {
@@ -349,36 +344,20 @@ afd_cmd_run (int argc, char **argv, GError **error)
        * that choose another cluster, model or placement need a strategy of their own. An
        * experiment file's runs carry their own placements. */
       const AfdRunOptions *o = &f.run;
-      const struct {
-        const char *flag;
-        const void *value;
-      } placement[] = { { "--cluster", o->cluster },     { "--model", o->model },
-                        { "--attn-gpus", o->attn_gpus }, { "--moe-gpus", o->moe_gpus },
-                        { "--tp", o->tp },               { "--pp", o->pp },
-                        { "--dp", o->dp },               { "--ep", o->ep },
-                        { "--micro-batches", o->micro_batches },
-                        { "--attn-nodes", o->attn_nodes }, { "--ffn-nodes", o->ffn_nodes },
-                        { "--set", o->sets } };
-      for (guint i = 0; i < G_N_ELEMENTS (placement); i++)
-        if (placement[i].value != NULL && (argc < 2 || i >= 2))
-          {
-            if (argc >= 2)
-              {
-                /* --cluster and --model override a file's; its runs carry their own
-                 * placement options, which a flag would silently not change. */
-                g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                             "run: %s applies to a --strategy run; %s has its placements in "
-                             "its runs",
-                             placement[i].flag, argv[1]);
-                return 2;
-              }
-            g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
-                         "run: %s needs --strategy S (masep, tppp, ep or afd), or an "
-                         "EXPERIMENT.json; 'afdsim compare %s ...' runs several strategies "
-                         "side by side",
-                         placement[i].flag, placement[i].flag);
-            return 2;
-          }
+      const char *flag = o->cluster != NULL ? "cluster" : o->model != NULL ? "model" : NULL;
+      if (argc >= 2 && !afd_run_options_refuse_with_file (o, "run", argv[1], error))
+        return 2;
+      if (argc < 2 && flag == NULL)
+        flag = afd_run_options_first_strategy_flag (o);
+      if (argc < 2 && flag != NULL)
+        {
+          g_autofree char *names = afd_cli_strategy_names (cmd_ctx->plugins);
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE,
+                       "run: --%s needs --strategy S (%s), or an EXPERIMENT.json; 'afdsim "
+                       "compare --%s ...' runs several strategies side by side",
+                       flag, names, flag);
+          return 2;
+        }
     }
   if (argc >= 2 || f.strategy == NULL)
     {
@@ -395,14 +374,13 @@ afd_cmd_run (int argc, char **argv, GError **error)
   else
     {
       exp = afd_experiment_new ();
-      cJSON *o = flag_options (&f, error);
-      if (o == NULL)
+      const char *names[] = { f.strategy, NULL };
+      if (!afd_run_options_add_runs (&f.run, exp, cmd_ctx->plugins, names, set_hint, error))
         return 2;
-      afd_experiment_add_run (exp, NULL, f.strategy, o);
     }
   if (!apply_flags (exp, &f, error))
     return 2;
-  int status = execute (exp, f.quiet, error);
+  int status = execute (cmd_ctx->plugins, exp, f.quiet, error);
   if (argc < 2 && f.strategy == NULL && error != NULL && *error != NULL && exp->path != NULL
       && g_str_has_prefix ((*error)->message, exp->path))
     {
@@ -415,38 +393,41 @@ afd_cmd_run (int argc, char **argv, GError **error)
   return status;
 }
 
-int
-afd_cmd_compare (int argc, char **argv, GError **error)
+static int
+afd_cmd_compare (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_auto (Flags) f = { 0 };
+  g_auto (Flags) f = { .plugins = cmd_ctx->plugins };
   g_autofree GOptionEntry *e = entries (&f, TRUE);
   static const char summary[]
       = "Runs several strategies (--strategy, repeated; default masep, tppp, ep) on one "
-        "cluster, model and workload and prints them side by side. Strategy flags apply to "
-        "every strategy, so give only those all of them accept.";
-  if (!afd_cli_parse_command ("compare", "", summary, e, &argc, &argv, 0, error))
+        "cluster, model and workload and prints them side by side. A strategy flag applies to "
+        "the strategies that declare it (afdsim list strategies --params) and is an error "
+        "when none does.";
+  if (!afd_cli_parse_command (&afd_command_compare, summary, e, &argc, &argv, error))
     return 2;
   g_autoptr (AfdExperiment) exp = afd_experiment_new ();
-  const char *defaults[] = { "masep", "tppp", "ep", NULL };
-  const char *const *names = f.strategies != NULL ? (const char *const *) f.strategies : defaults;
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      cJSON *o = flag_options (&f, error);
-      if (o == NULL)
-        return 2;
-      afd_experiment_add_run (exp, NULL, names[i], o);
-    }
+  /* Without --strategy: the classes that ask to be compared by default. */
+  g_autoptr (GPtrArray) defaults = g_ptr_array_new ();
+  const AfdStrategyClass *const *list = cmd_ctx->plugins->strategy_list ();
+  for (guint i = 0; list[i] != NULL; i++)
+    if (list[i]->compare_by_default)
+      g_ptr_array_add (defaults, (gpointer) list[i]->name);
+  g_ptr_array_add (defaults, NULL);
+  const char *const *names = f.strategies != NULL ? (const char *const *) f.strategies
+                                                  : (const char *const *) defaults->pdata;
+  if (!afd_run_options_add_runs (&f.run, exp, cmd_ctx->plugins, names, set_hint, error))
+    return 2;
   if (!apply_flags (exp, &f, error))
     return 2;
-  return execute (exp, f.quiet, error);
+  return execute (cmd_ctx->plugins, exp, f.quiet, error);
 }
 
 const AfdCommand afd_command_run = {
   "run", "replay one iteration of a strategy (flags or EXPERIMENT.json; none: the seeds' "
          "headline experiment)",
-  afd_cmd_run
+  afd_cmd_run, "[EXPERIMENT.json]", 1
 };
 
-const AfdCommand afd_command_compare = { "compare",
-                                         "run several strategies side by side on one workload",
-                                         afd_cmd_compare };
+const AfdCommand afd_command_compare = {
+  "compare", "run several strategies side by side on one workload", afd_cmd_compare, "", 0
+};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream.h - simulated GPUs with named streams whose ops run in order (CUDA-stream semantics).
+ * gpu-set.h - simulated GPUs with named streams whose ops run in order (CUDA-stream semantics).
  *
  * A GPU owns streams ("compute", "comm", …). Ops enqueued on one stream run one at a time in
  * enqueue order. An op may wait on other ops (any GPU, any stream) — like cudaStreamWaitEvent
@@ -10,8 +10,8 @@
  * Completion callbacks fire at the op's end time, in (time, sequence) order.
  * The module records per-stream busy time and can report each op to a trace writer.
  */
-#ifndef AFD_SIM_STREAM_H
-#define AFD_SIM_STREAM_H
+#ifndef AFD_SIM_GPU_SET_H
+#define AFD_SIM_GPU_SET_H
 
 #include <glib.h>
 
@@ -101,4 +101,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AfdGpuSet, afd_gpu_set_free)
 
 G_END_DECLS
 
-#endif /* AFD_SIM_STREAM_H */
+#endif /* AFD_SIM_GPU_SET_H */

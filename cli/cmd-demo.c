@@ -8,17 +8,17 @@
  * attention is longer (longer sequences), so gpu0 waits at every all-reduce. All durations
  * are the named constants below, jittered by at most ±5 % from the seeded "demo" stream; no
  * hardware model is involved. The command prints per-GPU busy and idle time and the makespan,
- * and with --trace writes a Chrome trace. (The default command is `run`, sim/main.c.)
+ * and with --trace writes a Chrome trace. (The default command is `run`, cli/main.c.)
  */
 #include "config.h"
 
 #include <stdio.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/engine.h"
 #include "sim/error.h"
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 #include "sim/trace.h"
 
 #define DEMO_N_GPUS 2
@@ -74,7 +74,7 @@ build_layers (AfdGpuSet *set, GRand *rng, guint n_layers)
 
 /* Runs `afdsim demo`. */
 static int
-cmd_demo (int argc, char **argv, GError **error)
+cmd_demo (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *trace_path = NULL;
   g_autofree char *seed_text = NULL;
@@ -91,7 +91,7 @@ cmd_demo (int argc, char **argv, GError **error)
       = "A synthetic timeline demo of the engine, not a model of real hardware: 2 GPUs with\n"
         "compute and comm streams run attention, a cross-GPU all-reduce and an MLP per layer,\n"
         "with fixed durations (150/180 us, 40 us, 200 us, +-5 % seeded jitter).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_demo, summary, entries, &argc, &argv, error))
     return 2;
   gint64 seed = 1, layers = DEMO_DEFAULT_LAYERS;
   if (!afd_cli_parse_int ("--seed", seed_text, 0, G_MAXINT64, &seed, error)
@@ -144,5 +144,5 @@ cmd_demo (int argc, char **argv, GError **error)
 }
 
 const AfdCommand afd_command_demo = {
-  "demo", "synthetic two-GPU timeline demo of the engine", cmd_demo
+  "demo", "synthetic two-GPU timeline demo of the engine", cmd_demo, NULL, 0
 };

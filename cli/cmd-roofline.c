@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "models/roofline.h"
-#include "sim/cli.h"
 #include "sim/data-dir.h"
 #include "sim/duration.h"
 #include "sim/error.h"
@@ -923,7 +923,7 @@ run_imbalance (const Options *o, GError **error)
 
 /* The command's entry point. */
 static int
-cmd_roofline (int argc, char **argv, GError **error)
+cmd_roofline (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   Options o = { 0 };
   GOptionEntry entries[] = {
@@ -965,7 +965,7 @@ cmd_roofline (int argc, char **argv, GError **error)
       "LIST" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_autoptr (GOptionContext) ctx = g_option_context_new (afd_command_roofline.usage);
   g_option_context_set_summary (ctx, afd_command_roofline.summary);
   g_option_context_set_description (
       ctx, "Reconstruction of arXiv 2602.09721; formulas in docs/models/afd-roofline.md.");
@@ -977,7 +977,8 @@ cmd_roofline (int argc, char **argv, GError **error)
                  .n_bo = AFD_ROOFLINE_DEFAULT_N_BO,
                  .n_f = g_array_new (FALSE, FALSE, sizeof (guint)) };
   g_autoptr (GPtrArray) hardware = NULL;
-  if (!afd_cli_parse_options (ctx, "roofline", &argc, &argv, 0, error) ||
+  if (!afd_cli_parse_options (ctx, afd_command_roofline.name, &argc, &argv,
+                              afd_command_roofline.max_args, error) ||
       !parse_settings (&o, &s, error))
     {
       status = 2;
@@ -1039,5 +1040,5 @@ out:
 
 const AfdCommand afd_command_roofline = {
   "roofline", "AFD communication roofline: regions, dead zone, HFU ceilings (seed 004)",
-  cmd_roofline
+  cmd_roofline, "", 0
 };

@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-fit.h"
 #include "backends/fit.h"
 #include "backends/profile.h"
+#include "cli/commands.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/files.h"
@@ -408,7 +408,7 @@ fit_and_measure (const AfdGpuSpec *gpu, const AfdFitSample *samples, guint n,
 
 /* Runs `afdsim fit`. */
 static int
-cmd_fit (int argc, char **argv, GError **error)
+cmd_fit (G_GNUC_UNUSED const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_autofree char *profile_name = NULL, *gpu_name = NULL, *json_path = NULL, *write_path = NULL;
   g_autofree char *holdout = NULL;
@@ -441,7 +441,7 @@ cmd_fit (int argc, char **argv, GError **error)
         "per kernel class: gemm, attention, memory) to a measured profile by least squares in\n"
         "log space, and prints the error per op family before and after\n"
         "(docs/backends/analytical.md).";
-  if (!afd_cli_parse_command (argv[0], NULL, summary, entries, &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&afd_command_fit, summary, entries, &argc, &argv, error))
     return 2;
   if (profile_name == NULL)
     {
@@ -590,5 +590,6 @@ cmd_fit (int argc, char **argv, GError **error)
 }
 
 const AfdCommand afd_command_fit = {
-  "fit", "fit a GPU file's analytic efficiency parameters to a measured profile", cmd_fit
+  "fit", "fit a GPU file's analytic efficiency parameters to a measured profile", cmd_fit,
+  NULL, 0
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stream.c - simulated GPUs whose streams run ops in order (see sim/stream.h).
+ * gpu-set.c - simulated GPUs whose streams run ops in order (see sim/gpu-set.h).
  *
  * Ops live by value in one GArray, indexed by their id. Each stream keeps a FIFO of the ops
  * not yet started, threaded through Op.next_in_stream. A dependency "op w waits for op d" is
@@ -16,7 +16,7 @@
  */
 #include "config.h"
 
-#include "sim/stream.h"
+#include "sim/gpu-set.h"
 
 #define NONE G_MAXUINT
 

@@ -2,8 +2,8 @@
 /*
  * main.c - the afdsim program: the command table and the composition root.
  *
- * This is the only file in sim/ that may include models/ or backends/ headers: it wires the
- * registries to the commands. It is also the only place that prints an error and picks the
+ * The composition root: it wires the registries of models/ and backends/ into the context
+ * every command receives (cli/cli.h). It is also the only place that prints an error and picks the
  * exit status (0 success, 1 failure, 2 command-line error).
  */
 #include "config.h"
@@ -12,16 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/cmd-calibrate.h"
-#include "backends/cmd-fit.h"
-#include "backends/cmd-validate.h"
 #include "backends/registry.h"
-#include "models/cmd-cost.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "models/registry.h"
 #include "models/roofline.h"
-#include "models/show-model.h"
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "sim/cluster.h"
 #include "sim/data-dir.h"
 #include "sim/error.h"
 #include "sim/files.h"
@@ -31,21 +27,22 @@
 /* What `afdsim` with no arguments runs: the seeds' headline experiment (run with no flags). */
 #define DEFAULT_COMMAND "run"
 
-static int cmd_help (int argc, char **argv, GError **error);
-static int cmd_list (int argc, char **argv, GError **error);
-static int cmd_version (int argc, char **argv, GError **error);
+static int cmd_help (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
+static int cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
+static int cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error);
 
 static const AfdCommand command_help = { "help", "show the commands, or one command's flags",
-                                         cmd_help };
+                                         cmd_help, "[COMMAND]", 2 };
 static const AfdCommand command_list = {
-  "list", "list what is shipped: models, gpus, clusters, experiments, strategies", cmd_list
+  "list", "list what is shipped: models, gpus, clusters, experiments, strategies", cmd_list,
+  "[models|gpus|clusters|experiments|strategies]", 1
 };
 static const AfdCommand command_version = { "version", "print version and built-in features",
-                                            cmd_version };
+                                            cmd_version, NULL, 0 };
 
 /* The command table, in the order `afdsim help` shows it. */
 static const AfdCommand *const commands[] = {
-  &afd_command_run_backend, /* sim/cmd-run.c's run, or --backend cuda */
+  &afd_command_run_backend, /* cli/cmd-run.c's run, or --backend cuda */
   &afd_command_compare,
   &afd_command_bench_strategies,
   &afd_command_sweep,
@@ -69,11 +66,10 @@ static const AfdCommand *const commands[] = {
 
 /* Prints the version line and the built-in optional features. */
 static int
-cmd_version (int argc, char **argv, GError **error)
+cmd_version (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_set_summary (ctx, command_version.summary);
-  if (!afd_cli_parse_options (ctx, "version", &argc, &argv, 0, error))
+  if (!afd_cli_parse_command (&command_version, command_version.summary, NULL, &argc, &argv,
+                              error))
     return 2;
   const char *features = AFD_FEATURES;
   printf ("afdsim %s (git %s)\nfeatures: %s\n", PACKAGE_VERSION, AFD_GIT_REVISION,
@@ -83,7 +79,7 @@ cmd_version (int argc, char **argv, GError **error)
 
 /* Prints the command table, or runs "CMD --help". */
 static int
-cmd_help (int argc, char **argv, GError **error)
+cmd_help (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   if (argc >= 2 && argv[1][0] != '-')
     {
@@ -92,7 +88,7 @@ cmd_help (int argc, char **argv, GError **error)
       if (cmd == NULL)
         return 2;
       char *sub_argv[] = { (char *) cmd->name, (char *) "--help", NULL };
-      return cmd->run (2, sub_argv, error);
+      return cmd->run (cmd_ctx, 2, sub_argv, error);
     }
   printf ("Usage: afdsim [COMMAND] [OPTIONS]\n\n"
           "Simulates attention/MoE placement on GPU clusters. With no command, runs '%s'\n"
@@ -119,15 +115,61 @@ static const ListKind list_kinds[] = {
   { "experiments", "experiments" },
 };
 
+/* Appends the values a search over @klass tries on @cluster, parameter by parameter, and the
+ * size of its search space (afd_strategy_search_space). */
+static void
+append_search_on (GString *out, const AfdStrategyClass *klass, const AfdCluster *cluster,
+                  const char *name)
+{
+  guint g = afd_cluster_gpu_count (cluster), per_node = afd_cluster_gpus_per_node (cluster);
+  g_string_append_printf (out, "  on %s (%u GPUs, %u per node):\n", name, g, per_node);
+  for (const AfdStrategyParam *p = klass->params; p->key != NULL; p++)
+    {
+      if (p->search == AFD_STRATEGY_SEARCH_DEFAULT)
+        continue;
+      g_autoptr (GPtrArray) values = afd_strategy_search_values (p, g, per_node);
+      g_string_append_printf (out, "    %s:", p->key);
+      for (guint i = 0; i < values->len; i++)
+        {
+          g_autofree char *v = cJSON_PrintUnformatted (values->pdata[i]);
+          g_string_append_printf (out, "%s %s", i ? "," : "", v);
+        }
+      if (p->partner != NULL)
+        g_string_append_printf (out, " (%s: the rest)", p->partner);
+      g_string_append_c (out, '\n');
+    }
+  g_autoptr (GPtrArray) space = afd_strategy_search_space (klass, g, per_node);
+  g_string_append_printf (out, "    search space: %u option sets\n", space->len);
+}
+
 /* Lists shipped data, all kinds or the one named. */
 static int
-cmd_list (int argc, char **argv, GError **error)
+cmd_list (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx
-      = g_option_context_new ("[models|gpus|clusters|experiments|strategies]");
-  g_option_context_set_summary (ctx, command_list.summary);
-  if (!afd_cli_parse_options (ctx, "list", &argc, &argv, 1, error))
+  gboolean params = FALSE;
+  g_autofree char *cluster_name = NULL;
+  const GOptionEntry entries[] = {
+    { "params", 0, 0, G_OPTION_ARG_NONE, &params,
+      "with strategies: every parameter (key, flag, type, range, default, search values)",
+      NULL },
+    { "cluster", 0, 0, G_OPTION_ARG_STRING, &cluster_name,
+      "with --params: the values a search tries on this cluster, and how many points", "C" },
+    { NULL },
+  };
+  if (!afd_cli_parse_command (&command_list, command_list.summary, entries, &argc, &argv, error))
     return 2;
+  g_autoptr (AfdCluster) cluster = NULL;
+  if (cluster_name != NULL)
+    {
+      if (!params)
+        {
+          g_set_error (error, AFD_ERROR, AFD_ERROR_USAGE, "list: --cluster needs --params");
+          return 2;
+        }
+      cluster = afd_cluster_load (cluster_name, error);
+      if (cluster == NULL)
+        return 1;
+    }
   const char *only = argc >= 2 ? argv[1] : NULL;
   gboolean found = FALSE;
   for (guint k = 0; k < G_N_ELEMENTS (list_kinds); k++)
@@ -147,11 +189,19 @@ cmd_list (int argc, char **argv, GError **error)
   if (only == NULL || strcmp (only, "strategies") == 0)
     {
       found = TRUE;
-      const AfdStrategyClass *const *list = afd_strategy_list ();
+      const AfdStrategyClass *const *list = cmd_ctx->plugins->strategy_list ();
       if (only == NULL)
         printf ("strategies:\n");
       for (guint i = 0; list[i] != NULL; i++)
-        printf ("%s%-8s %s\n", only == NULL ? "  " : "", list[i]->name, list[i]->summary);
+        {
+          printf ("%s%-8s %s\n", only == NULL ? "  " : "", list[i]->name, list[i]->summary);
+          g_autoptr (GString) text = g_string_new (NULL);
+          if (params)
+            afd_strategy_class_describe_params (list[i], text);
+          if (cluster != NULL)
+            append_search_on (text, list[i], cluster, cluster_name);
+          fputs (text->str, stdout);
+        }
     }
   if (!found)
     {
@@ -182,7 +232,7 @@ cost_model_from_spec (const char *spec, GError **error)
   return afd_cost_model_new (klass, params, error);
 }
 
-/* Registry lookups handed to the commands in sim/ (docs/internals/architecture.md). */
+/* Registry lookups handed to every command in its context (docs/internals/architecture.md). */
 static const AfdPlugins plugins = {
   .strategy_lookup = afd_strategy_lookup,
   .strategy_list = afd_strategy_list,
@@ -199,13 +249,12 @@ main (int argc, char **argv)
   afd_provenance_set_command_line (argc, argv);
   /* SIGINT/SIGTERM/SIGHUP remove temporary files before the process dies (sim/files.h). */
   afd_files_install_signal_cleanup ();
-  afd_cmd_run_set_plugins (&plugins);
-  afd_cmd_sweep_set_plugins (&plugins);
+  const AfdCommandContext context = { .plugins = &plugins };
 
   if (argc >= 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
-    return cmd_version (argc - 1, argv + 1, &error);
+    return cmd_version (&context, argc - 1, argv + 1, &error);
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    return cmd_help (1, argv + 1, &error);
+    return cmd_help (&context, 1, argv + 1, &error);
 
   int words = 1;
   const AfdCommand *cmd;
@@ -240,7 +289,7 @@ main (int argc, char **argv)
       for (int i = words; i < sub_argc; i++)
         g_ptr_array_add (args, sub_argv[i]);
       g_ptr_array_add (args, NULL);
-      status = cmd->run ((int) args->len - 1, (char **) args->pdata, &error);
+      status = cmd->run (&context, (int) args->len - 1, (char **) args->pdata, &error);
     }
   if (error != NULL)
     {

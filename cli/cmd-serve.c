@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/cli.h"
-#include "sim/commands.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
 #include "sim/data-dir.h"
 #include "sim/duration.h"
 #include "sim/error.h"
@@ -25,6 +25,7 @@
 #include "sim/files.h"
 #include "sim/json.h"
 #include "sim/provenance.h"
+#include "sim/run-options.h"
 #include "sim/serve.h"
 
 typedef struct {
@@ -69,13 +70,30 @@ draw_progress (guint64 done, guint64 total, gpointer data)
   fflush (stderr);
 }
 
-/* The strategy options of --set KEY=VALUE (or its pool's form), as `afdsim run --set`. */
+/* The strategy options of --set KEY=VALUE (or its pool's form), as `afdsim run --set`: each
+ * KEY must be one of @strategy's parameters (sim/run-options.h). An unknown strategy gets {}:
+ * the pool reports it. */
 static cJSON *
-pool_options (char **sets, const char *flag, GError **error)
+pool_options (const AfdPlugins *plugins, const char *strategy, char **sets, const char *flag,
+              GError **error)
 {
+  const AfdStrategyClass *klass = plugins->strategy_lookup (strategy, NULL);
+  if (klass == NULL)
+    return cJSON_CreateObject ();
   AfdRunOptions ro = { 0 };
   ro.sets = sets;
-  cJSON *o = afd_run_options_strategy (&ro, "", error);
+  if (!afd_run_options_check_applies (&ro, &klass, 1, error))
+    {
+      /* "--set KEY=VALUE: strategy S has no option …", named by the pool's own flag. */
+      if (g_str_has_prefix ((*error)->message, "--set "))
+        {
+          char *msg = g_strdup_printf ("%s %s", flag, (*error)->message + strlen ("--set "));
+          g_free ((*error)->message);
+          (*error)->message = msg;
+        }
+      return NULL;
+    }
+  cJSON *o = afd_run_options_strategy (&ro, klass, "", error);
   if (o == NULL)
     g_prefix_error (error, "%s: ", flag);
   return o;
@@ -133,7 +151,7 @@ print_results (const cJSON *root)
 }
 
 static int
-cmd_serve (int argc, char **argv, GError **error)
+cmd_serve (const AfdCommandContext *cmd_ctx, int argc, char **argv, GError **error)
 {
   g_auto (ServeFlags) f = { 0 };
   const GOptionEntry entries[] = {
@@ -201,10 +219,10 @@ cmd_serve (int argc, char **argv, GError **error)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &f.quiet, "print nothing", NULL },
     { NULL },
   };
-  if (!afd_cli_parse_command ("serve", NULL, afd_command_serve.summary, entries, &argc, &argv, 0,
-                              error))
+  if (!afd_cli_parse_command (&afd_command_serve, afd_command_serve.summary, entries, &argc,
+                              &argv, error))
     return 2;
-  const AfdPlugins *plugins = afd_cmd_run_plugins ();
+  const AfdPlugins *plugins = cmd_ctx->plugins;
   gboolean disagg = f.prefill_strategy != NULL || f.decode_strategy != NULL;
   if (disagg && (f.prefill_strategy == NULL || f.decode_strategy == NULL))
     {
@@ -356,7 +374,7 @@ cmd_serve (int argc, char **argv, GError **error)
                           .network = network, .seed = ws.seed };
   if (!disagg)
     {
-      g_autoptr (cJSON) opts = pool_options (f.sets, "--set", error);
+      g_autoptr (cJSON) opts = pool_options (plugins, f.strategy, f.sets, "--set", error);
       if (opts == NULL)
         return 2;
       ps.name = "colocated";
@@ -368,10 +386,12 @@ cmd_serve (int argc, char **argv, GError **error)
     }
   else
     {
-      g_autoptr (cJSON) po = pool_options (f.prefill_sets, "--prefill-set", error);
+      g_autoptr (cJSON) po = pool_options (plugins, f.prefill_strategy, f.prefill_sets, "--prefill-set",
+                                              error);
       if (po == NULL)
         return 2;
-      g_autoptr (cJSON) dopt = pool_options (f.decode_sets, "--decode-set", error);
+      g_autoptr (cJSON) dopt = pool_options (plugins, f.decode_strategy, f.decode_sets, "--decode-set",
+                                                error);
       if (dopt == NULL)
         return 2;
       ps.name = "prefill";
@@ -445,5 +465,5 @@ cmd_serve (int argc, char **argv, GError **error)
 
 const AfdCommand afd_command_serve = {
   "serve", "simulate request serving: arrivals, batching, KV, TTFT/TPOT percentiles, goodput",
-  cmd_serve
+  cmd_serve, NULL, 0
 };
