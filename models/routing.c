@@ -18,6 +18,7 @@
 #include "models/routing.h"
 #include "sim/error.h"
 #include "sim/json.h"
+#include "sim/random.h"
 
 #define MAX_REJECTIONS 64
 
@@ -260,36 +261,7 @@ afd_routing_probabilities (const AfdRouting *self, double *out_p)
   memcpy (out_p, self->p, sizeof (double) * self->n_experts);
 }
 
-/* A standard normal deviate (Box-Muller; one of the pair). */
-static double
-normal_draw (GRand *rng)
-{
-  double u1 = 1.0 - g_rand_double (rng); /* (0, 1] keeps the log finite */
-  double u2 = g_rand_double (rng);
-  return sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
-}
 
-/* A Gamma(@shape, 1) deviate (Marsaglia-Tsang; shape < 1 via the U^(1/shape) boost). */
-static double
-gamma_draw (GRand *rng, double shape)
-{
-  if (shape < 1.0)
-    {
-      double u = 1.0 - g_rand_double (rng);
-      return gamma_draw (rng, shape + 1.0) * pow (u, 1.0 / shape);
-    }
-  const double d = shape - 1.0 / 3.0, c = 1.0 / sqrt (9.0 * d);
-  for (;;)
-    {
-      double x = normal_draw (rng), v = 1.0 + c * x;
-      if (v <= 0)
-        continue;
-      v = v * v * v;
-      double u = 1.0 - g_rand_double (rng);
-      if (log (u) < 0.5 * x * x + d - d * v + d * log (v))
-        return d * v;
-    }
-}
 
 /* Walker/Vose alias table over @p (sums to 1). */
 typedef struct
@@ -399,7 +371,7 @@ afd_routing_sample (AfdRouting *self, GRand *rng, guint64 n_tokens)
   if (self->kind == AFD_ROUTING_DIRICHLET)
     {
       for (guint e = 0; e < E; e++)
-        p[e] = gamma_draw (rng, self->alpha);
+        p[e] = afd_random_gamma (rng, self->alpha);
       double sum = 0;
       for (guint e = 0; e < E; e++)
         sum += p[e];

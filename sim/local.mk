@@ -3,6 +3,7 @@
 # cluster/network/collective part.
 libafdsim_a_SOURCES += \
 	%reldir%/types.h %reldir%/types.c \
+	%reldir%/random.h %reldir%/random.c \
 	%reldir%/error.h %reldir%/error.c \
 	%reldir%/json.h %reldir%/json.c \
 	%reldir%/files.h %reldir%/files.c \

@@ -23,6 +23,7 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/files.h"
+#include "sim/random.h"
 
 gboolean
 afd_serve_length_parse (const char *what, const char *text, int code, AfdServeLength *out_length,
@@ -146,36 +147,7 @@ afd_serve_length_describe (const AfdServeLength *length, GString *out)
     }
 }
 
-/* A standard normal draw (Box-Muller, the cosine of the pair). */
-static double
-draw_normal (GRand *rng)
-{
-  double u1 = 1.0 - g_rand_double (rng); /* (0, 1] */
-  double u2 = g_rand_double (rng);
-  return sqrt (-2.0 * log (u1)) * cos (2.0 * G_PI * u2);
-}
 
-/* A Gamma(k, 1) draw (Marsaglia & Tsang 2000). */
-static double
-draw_gamma (GRand *rng, double k)
-{
-  if (k < 1)
-    {
-      double u = 1.0 - g_rand_double (rng);
-      return draw_gamma (rng, k + 1.0) * pow (u, 1.0 / k);
-    }
-  double d = k - 1.0 / 3.0, c = 1.0 / sqrt (9.0 * d);
-  for (;;)
-    {
-      double x = draw_normal (rng), v = 1.0 + c * x;
-      if (v <= 0)
-        continue;
-      v = v * v * v;
-      double u = 1.0 - g_rand_double (rng);
-      if (log (u) < 0.5 * x * x + d - d * v + d * log (v))
-        return d * v;
-    }
-}
 
 static guint32
 draw_length (GRand *rng, const AfdServeLength *len)
@@ -186,7 +158,7 @@ draw_length (GRand *rng, const AfdServeLength *len)
     case AFD_SERVE_LENGTH_UNIFORM:
       return (guint32) g_rand_int_range (rng, (gint32) len->a, (gint32) len->b + 1);
     case AFD_SERVE_LENGTH_LOGNORMAL:
-      v = round (exp (log (len->a) + len->b * draw_normal (rng)));
+      v = round (exp (log (len->a) + len->b * afd_random_normal (rng)));
       return (guint32) CLAMP (v, 1.0, (double) AFD_SERVE_MAX_TOKENS);
     case AFD_SERVE_LENGTH_FIXED:
     default:
@@ -209,7 +181,7 @@ afd_serve_workload_generate (const AfdServeWorkloadSpec *spec, GError **error)
     {
       double gap_s;
       if (spec->arrival == AFD_SERVE_ARRIVAL_GAMMA)
-        gap_s = draw_gamma (arrivals, k) / (spec->rate_per_s * k);
+        gap_s = afd_random_gamma (arrivals, k) / (spec->rate_per_s * k);
       else
         gap_s = -log (1.0 - g_rand_double (arrivals)) / spec->rate_per_s;
       if (!(gap_s <= AFD_SERVE_MAX_ARRIVAL_S)
