@@ -40,6 +40,10 @@ allowed() { # allowed STEM SYMBOL
     routing) case $2 in afd_imbalance_*) return 0 ;; esac ;;
     calibrate_nodes) case $2 in afd_calibrate_*) return 0 ;; esac ;;
     exec_plan) case $2 in afd_cuda_exec_*) return 0 ;; esac ;;
+    # backends/cuda/ (built with --enable-cuda): the folder's afd_cuda_ prefix
+    cuda_context|cuda_gemm|cuda_attention|cuda_calibrate|cuda_nccl|cuda_nccl_none)
+      case $2 in afd_cuda_*) return 0 ;; esac ;;
+    exec_nccl|exec_nccl_none) case $2 in afd_exec_*|afd_cuda_*) return 0 ;; esac ;;
     serve_workload) case $2 in afd_serve_arrival_*|afd_serve_length_*) return 0 ;; esac ;;
   esac
   return 1
